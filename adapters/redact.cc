@@ -1,0 +1,40 @@
+#include "adapters/redact.h"
+
+namespace adapters {
+
+namespace {
+
+constexpr std::string_view k_replacement = "<redacted>";
+
+void replace_all(std::string& text, std::string_view needle) {
+  for (std::size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + k_replacement.size())) {
+    text.replace(pos, needle.size(), k_replacement);
+  }
+}
+
+}  // namespace
+
+std::string redact(std::string text, const std::vector<std::string>& secrets) {
+  for (const std::string& secret : secrets) {
+    if (!secret.empty()) {
+      replace_all(text, secret);
+    }
+  }
+  // Tokens we were not told about (an appservice token in a URL, say) are
+  // still hidden when they travel as the conventional query parameter.
+  constexpr std::string_view k_param = "access_token=";
+  for (std::size_t pos = text.find(k_param); pos != std::string::npos; pos = text.find(k_param, pos + 1)) {
+    std::size_t start = pos + k_param.size();
+    std::size_t end = text.find_first_of("&# \t\r\n\"'", start);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    if (text.compare(start, end - start, k_replacement) != 0) {
+      text.replace(start, end - start, k_replacement);
+    }
+  }
+  return text;
+}
+
+}  // namespace adapters

@@ -1,0 +1,43 @@
+#pragma once
+// Controller settings: where the homeserver is and how mxctl names and marks
+// what it manages. Secrets (access tokens) are deliberately not here; they are
+// read by the adapters from the environment or a file and never printed.
+
+#include <string>
+
+namespace model {
+
+/// How accounts are created on the homeserver (seed 000/001).
+enum class ProvisioningMode {
+  /// Synapse admin API: `PUT /_synapse/admin/v2/users/{id}`.
+  synapse_admin,
+  /// Application service `/register` (portable to Conduit, Tuwunel, Dendrite).
+  appservice,
+};
+
+/// "synapse-admin" or "appservice".
+const char* to_string(ProvisioningMode mode);
+
+struct Settings {
+  /// Client-server API base URL, e.g. "https://matrix.example.org".
+  std::string homeserver_url;
+  /// The server name in MXIDs, e.g. "example.org".
+  std::string server_name;
+  /// The controller's own account, e.g. "@mxctl:example.org"; it creates and
+  /// administers every managed room (power level 100).
+  std::string bot_user_id;
+  /// Prepended to every managed alias so they never collide with people's aliases.
+  std::string alias_prefix = "mxctl.";
+  /// State event type of the ownership marker put in every managed room.
+  std::string marker_event_type = "org.mxctl.managed";
+  /// Distinguishes two controllers sharing one homeserver (written in the marker).
+  std::string instance = "default";
+  /// How long an archived room is kept before it is hard-deleted.
+  int grace_period_days = 60;
+  ProvisioningMode provisioning = ProvisioningMode::synapse_admin;
+  /// Room version for new rooms. Must support restricted joins (9 or later)
+  /// where restricted rules are used; the compiler raises it when needed.
+  std::string room_version = "10";
+};
+
+}  // namespace model
