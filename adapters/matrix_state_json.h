@@ -1,0 +1,23 @@
+#pragma once
+// JSON form of the Matrix state: used for `mxctl desired -o json`, saved
+// plans and test fixtures. Field names follow the Matrix spec where one exists.
+
+#include <nlohmann/json.hpp>
+
+#include "model/matrix_state.h"
+
+namespace adapters {
+
+/// An account as {"user_id", "localpart", "display_name"?, "avatar_url"?, "admin", "status", "linked_accounts"}.
+nlohmann::json to_json(const model::Account& account);
+
+/// The `m.room.power_levels` content (every key written out, spec names).
+nlohmann::json to_json(const model::PowerLevels& levels);
+
+/// A room with its key, alias, kind, state fields, links and members.
+nlohmann::json to_json(const model::Room& room);
+
+/// {"accounts": {key: account}, "rooms": {key: room}}, keys sorted.
+nlohmann::json to_json(const model::MatrixState& state);
+
+}  // namespace adapters

@@ -1,0 +1,192 @@
+#include "adapters/settings_file.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "model/suggest.h"
+
+namespace adapters {
+
+namespace {
+
+const std::vector<std::string> k_keys = {
+    "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
+    "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion",
+};
+
+model::SourceLocation location(const std::string& file, const YAML::Mark& mark) {
+  return {file, mark.line + 1, mark.column + 1};
+}
+
+std::string trim(const std::string& text) {
+  const char* space = " \t\r\n";
+  auto first = text.find_first_not_of(space);
+  if (first == std::string::npos) {
+    return "";
+  }
+  return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
+// Reads one key of the config mapping into `settings`; problems go to `out`.
+void read_key(const std::string& file, const std::string& key, const YAML::Node& value, LoadedSettings& out) {
+  auto where = location(file, value.Mark());
+  if (!value.IsScalar()) {
+    out.diagnostics.push_back({where, "config: " + key + " must be a scalar"});
+    return;
+  }
+  const std::string text = value.Scalar();
+  model::Settings& s = out.settings;
+  if (key == "homeserverUrl") {
+    s.homeserver_url = text;
+  } else if (key == "serverName") {
+    s.server_name = text;
+  } else if (key == "botUserId") {
+    s.bot_user_id = text;
+  } else if (key == "accessTokenFile") {
+    out.access_token_file = text;
+  } else if (key == "aliasPrefix") {
+    s.alias_prefix = text;
+  } else if (key == "markerEventType") {
+    s.marker_event_type = text;
+  } else if (key == "instance") {
+    s.instance = text;
+  } else if (key == "roomVersion") {
+    s.room_version = text;
+  } else if (key == "gracePeriodDays") {
+    int days = 0;
+    if (!YAML::convert<int>::decode(value, days) || days < 1) {
+      out.diagnostics.push_back({where, "config: gracePeriodDays must be a whole number of days, at least 1"});
+    } else {
+      s.grace_period_days = days;
+    }
+  } else if (key == "provisioning") {
+    if (text == "synapse-admin") {
+      s.provisioning = model::ProvisioningMode::synapse_admin;
+    } else if (text == "appservice") {
+      s.provisioning = model::ProvisioningMode::appservice;
+    } else {
+      out.diagnostics.push_back({where, "config: provisioning must be \"synapse-admin\" or \"appservice\", not \"" +
+                                            text + "\"" + model::did_you_mean(text, {"synapse-admin", "appservice"})});
+    }
+  }
+}
+
+void read_config_file(const std::string& path, LoadedSettings& out) {
+  YAML::Node root;
+  try {
+    std::ifstream in(path);
+    if (!in) {
+      out.diagnostics.push_back({{path}, "cannot read config file"});
+      return;
+    }
+    root = YAML::Load(in);
+  } catch (const YAML::ParserException& e) {
+    out.diagnostics.push_back({location(path, e.mark), "invalid yaml: " + e.msg});
+    return;
+  }
+  if (root.IsNull()) {
+    return;
+  }
+  if (!root.IsMap()) {
+    out.diagnostics.push_back({location(path, root.Mark()), "config: expected a mapping of settings"});
+    return;
+  }
+  for (const auto& entry : root) {
+    const std::string key = entry.first.Scalar();
+    auto where = location(path, entry.first.Mark());
+    if (key == "accessToken" || key == "botAccessToken") {
+      out.diagnostics.push_back({where, "config: access tokens are never read from the config file; set "
+                                        "MATRIX_BOT_ACCESS_TOKEN or accessTokenFile"});
+    } else if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
+      out.diagnostics.push_back({where, "config: unknown setting \"" + key + "\"" + model::did_you_mean(key, k_keys)});
+    } else {
+      read_key(path, key, entry.second, out);
+    }
+  }
+}
+
+}  // namespace
+
+Environment process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(value);
+  };
+}
+
+LoadedSettings load_settings(const std::string& config_path, const Environment& env) {
+  LoadedSettings out;
+  if (!config_path.empty()) {
+    read_config_file(config_path, out);
+  }
+  if (auto url = env("MATRIX_HOMESERVER_URL")) {
+    out.settings.homeserver_url = *url;
+  }
+  if (auto name = env("MATRIX_SERVER_NAME")) {
+    out.settings.server_name = *name;
+  }
+  if (auto bot = env("MATRIX_BOT_USER_ID")) {
+    out.settings.bot_user_id = *bot;
+  }
+  if (auto file = env("MATRIX_BOT_ACCESS_TOKEN_FILE")) {
+    out.access_token_file = *file;
+  }
+  // Trailing slashes would double up when paths are appended.
+  while (!out.settings.homeserver_url.empty() && out.settings.homeserver_url.back() == '/') {
+    out.settings.homeserver_url.pop_back();
+  }
+  if (out.settings.bot_user_id.empty() && !out.settings.server_name.empty()) {
+    out.settings.bot_user_id = "@mxctl:" + out.settings.server_name;
+  }
+  const std::string& url = out.settings.homeserver_url;
+  if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    out.diagnostics.push_back({{"settings"}, "homeserver url must start with http:// or https://, got \"" + url + "\""});
+  }
+  const std::string& bot = out.settings.bot_user_id;
+  if (!bot.empty() && (bot.front() != '@' || bot.find(':') == std::string::npos)) {
+    out.diagnostics.push_back({{"settings"}, "bot user id must be a full matrix id like \"@mxctl:example.org\", got \"" +
+                                                 bot + "\""});
+  }
+  return out;
+}
+
+model::Diagnostics require_connection_settings(const LoadedSettings& loaded) {
+  model::Diagnostics missing;
+  if (loaded.settings.homeserver_url.empty()) {
+    missing.push_back({{"settings"}, "no homeserver url: set MATRIX_HOMESERVER_URL or homeserverUrl in the config"});
+  }
+  if (loaded.settings.server_name.empty()) {
+    missing.push_back({{"settings"}, "no server name: set MATRIX_SERVER_NAME or serverName in the config"});
+  }
+  return missing;
+}
+
+model::Result<std::string> load_access_token(const LoadedSettings& loaded, const Environment& env) {
+  if (auto token = env("MATRIX_BOT_ACCESS_TOKEN"); token && !token->empty()) {
+    return trim(*token);
+  }
+  if (!loaded.access_token_file) {
+    return model::fail(model::Error::Kind::not_found,
+                       "no access token: set MATRIX_BOT_ACCESS_TOKEN or MATRIX_BOT_ACCESS_TOKEN_FILE");
+  }
+  std::ifstream in(*loaded.access_token_file);
+  if (!in) {
+    return model::fail(model::Error::Kind::invalid, "cannot read access token file " + *loaded.access_token_file);
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string token = trim(buffer.str());
+  if (token.empty()) {
+    return model::fail(model::Error::Kind::invalid, "access token file " + *loaded.access_token_file + " is empty");
+  }
+  return token;
+}
+
+}  // namespace adapters

@@ -1,0 +1,49 @@
+#pragma once
+// Controller settings from a config file and the environment (FT-17's
+// MATRIX_* variables). The environment wins over the file, so one config file
+// can serve several deployments. The access token is kept apart from the
+// settings so it cannot end up in anything that is printed.
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "model/diagnostic.h"
+#include "model/result.h"
+#include "model/settings.h"
+
+namespace adapters {
+
+/// Looks up an environment variable; nothing when unset. Tests pass a map.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// The real process environment (std::getenv).
+Environment process_environment();
+
+/// Settings and every problem found reading them.
+struct LoadedSettings {
+  model::Settings settings;
+  /// Where the bot's access token is read from when MATRIX_BOT_ACCESS_TOKEN is unset.
+  std::optional<std::string> access_token_file;
+  /// Empty when the settings are usable.
+  model::Diagnostics diagnostics;
+};
+
+/// Reads `config_path` (YAML mapping with camelCase keys: homeserverUrl,
+/// serverName, botUserId, accessTokenFile, aliasPrefix, markerEventType,
+/// instance, gracePeriodDays, provisioning, roomVersion) when it is not empty,
+/// then applies MATRIX_HOMESERVER_URL, MATRIX_SERVER_NAME, MATRIX_BOT_USER_ID
+/// and MATRIX_BOT_ACCESS_TOKEN_FILE from `env`. The bot defaults to
+/// "@mxctl:<serverName>". A token written in the config file is refused.
+LoadedSettings load_settings(const std::string& config_path, const Environment& env);
+
+/// The settings the homeserver commands cannot do without (URL, server name,
+/// bot), each missing one named with the variable that sets it.
+model::Diagnostics require_connection_settings(const LoadedSettings& loaded);
+
+/// The bot's access token: MATRIX_BOT_ACCESS_TOKEN, else the token file
+/// (surrounding whitespace trimmed). `not_found` when neither is configured,
+/// `invalid` when the file cannot be read or is empty.
+model::Result<std::string> load_access_token(const LoadedSettings& loaded, const Environment& env);
+
+}  // namespace adapters

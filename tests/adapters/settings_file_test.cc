@@ -1,0 +1,136 @@
+#include <catch2/catch.hpp>
+
+#include "adapters/settings_file.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+adapters::Environment env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("settings: config file values, then the environment on top", "[settings]") {
+  testing_support::TempDir dir;
+  std::string config = dir.write("mxctl.yaml", R"(homeserverUrl: https://matrix.example.org/
+serverName: example.org
+aliasPrefix: app.
+gracePeriodDays: 30
+provisioning: appservice
+roomVersion: "11"
+accessTokenFile: /run/secrets/mxctl
+)");
+  SECTION("file only") {
+    auto loaded = adapters::load_settings(config, env_of({}));
+    REQUIRE(loaded.diagnostics.empty());
+    CHECK(loaded.settings.homeserver_url == "https://matrix.example.org");
+    CHECK(loaded.settings.server_name == "example.org");
+    CHECK(loaded.settings.bot_user_id == "@mxctl:example.org");
+    CHECK(loaded.settings.alias_prefix == "app.");
+    CHECK(loaded.settings.grace_period_days == 30);
+    CHECK(loaded.settings.provisioning == model::ProvisioningMode::appservice);
+    CHECK(loaded.settings.room_version == "11");
+    CHECK(loaded.access_token_file == std::optional<std::string>("/run/secrets/mxctl"));
+  }
+  SECTION("environment overrides") {
+    auto loaded = adapters::load_settings(config, env_of({{"MATRIX_HOMESERVER_URL", "http://127.0.0.1:8008"},
+                                                          {"MATRIX_SERVER_NAME", "other.org"},
+                                                          {"MATRIX_BOT_USER_ID", "@bot:other.org"}}));
+    REQUIRE(loaded.diagnostics.empty());
+    CHECK(loaded.settings.homeserver_url == "http://127.0.0.1:8008");
+    CHECK(loaded.settings.server_name == "other.org");
+    CHECK(loaded.settings.bot_user_id == "@bot:other.org");
+  }
+}
+
+TEST_CASE("settings: mistakes are reported with their position", "[settings]") {
+  testing_support::TempDir dir;
+  std::string config = dir.write("bad.yaml", R"(serverName: example.org
+graceperiodDays: 10
+accessToken: syt_secret
+provisioning: synapse
+gracePeriodDays: -3
+)");
+  auto loaded = adapters::load_settings(config, env_of({}));
+  std::vector<std::string> messages;
+  for (const auto& d : loaded.diagnostics) {
+    messages.push_back(d.to_string());
+  }
+  CHECK(messages == std::vector<std::string>{
+                        config + ":2:1: config: unknown setting \"graceperiodDays\" (did you mean \"gracePeriodDays\"?)",
+                        config + ":3:1: config: access tokens are never read from the config file; set "
+                                 "MATRIX_BOT_ACCESS_TOKEN or accessTokenFile",
+                        config + ":4:15: config: provisioning must be \"synapse-admin\" or \"appservice\", not "
+                                 "\"synapse\" (did you mean \"synapse-admin\"?)",
+                        config + ":5:18: config: gracePeriodDays must be a whole number of days, at least 1",
+                    });
+  SECTION("the secret itself is never echoed") {
+    for (const auto& message : messages) {
+      CHECK(message.find("syt_secret") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("settings: invalid yaml points at the parse error", "[settings]") {
+  testing_support::TempDir dir;
+  std::string config = dir.write("broken.yaml", "serverName: [unclosed\n");
+  auto loaded = adapters::load_settings(config, env_of({}));
+  REQUIRE(loaded.diagnostics.size() == 1);
+  CHECK(loaded.diagnostics[0].where.file == config);
+  CHECK(loaded.diagnostics[0].where.line >= 1);
+  CHECK(loaded.diagnostics[0].message.rfind("invalid yaml: ", 0) == 0);
+}
+
+TEST_CASE("settings: connection settings name the variable that sets them", "[settings]") {
+  auto loaded = adapters::load_settings("", env_of({}));
+  auto missing = adapters::require_connection_settings(loaded);
+  REQUIRE(missing.size() == 2);
+  CHECK(missing[0].message == "no homeserver url: set MATRIX_HOMESERVER_URL or homeserverUrl in the config");
+  CHECK(missing[1].message == "no server name: set MATRIX_SERVER_NAME or serverName in the config");
+  SECTION("bad values are refused") {
+    auto bad = adapters::load_settings("", env_of({{"MATRIX_HOMESERVER_URL", "matrix.example.org"},
+                                                   {"MATRIX_BOT_USER_ID", "mxctl"}}));
+    REQUIRE(bad.diagnostics.size() == 2);
+    CHECK(bad.diagnostics[0].message ==
+          "homeserver url must start with http:// or https://, got \"matrix.example.org\"");
+    CHECK(bad.diagnostics[1].message ==
+          "bot user id must be a full matrix id like \"@mxctl:example.org\", got \"mxctl\"");
+  }
+}
+
+TEST_CASE("settings: the access token comes from the environment or a file", "[settings]") {
+  testing_support::TempDir dir;
+  std::string token_file = dir.write("token", "  syt_from_file\n");
+  adapters::LoadedSettings loaded;
+  SECTION("variable wins") {
+    loaded.access_token_file = token_file;
+    auto token = adapters::load_access_token(loaded, env_of({{"MATRIX_BOT_ACCESS_TOKEN", "syt_env"}}));
+    REQUIRE(token);
+    CHECK(*token == "syt_env");
+  }
+  SECTION("file, trimmed") {
+    loaded.access_token_file = token_file;
+    auto token = adapters::load_access_token(loaded, env_of({}));
+    REQUIRE(token);
+    CHECK(*token == "syt_from_file");
+  }
+  SECTION("none configured") {
+    auto token = adapters::load_access_token(loaded, env_of({}));
+    REQUIRE_FALSE(token);
+    CHECK(token.error().kind == model::Error::Kind::not_found);
+    CHECK(token.error().message == "no access token: set MATRIX_BOT_ACCESS_TOKEN or MATRIX_BOT_ACCESS_TOKEN_FILE");
+  }
+  SECTION("empty file") {
+    loaded.access_token_file = dir.write("empty", "\n");
+    auto token = adapters::load_access_token(loaded, env_of({}));
+    REQUIRE_FALSE(token);
+    CHECK(token.error().message == "access token file " + *loaded.access_token_file + " is empty");
+  }
+}
