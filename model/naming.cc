@@ -1,0 +1,75 @@
+#include "model/naming.h"
+
+#include <algorithm>
+
+#include "model/settings.h"
+#include "model/topology.h"
+
+namespace model {
+
+namespace {
+
+/// Fixed namespace of transaction ids; deliberately not the alias prefix
+/// (see once_txn_id).
+constexpr std::string_view k_txn_prefix = "mxctl.";
+
+std::string join_key(std::string_view kind, std::string_view name, std::string_view sub = {}) {
+  std::string key;
+  key.reserve(kind.size() + name.size() + sub.size() + 2);
+  key.append(kind).append("/").append(name);
+  if (!sub.empty()) {
+    key.append("/").append(sub);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::string user_id_for(std::string_view localpart, const Settings& settings) {
+  std::string id = "@";
+  id.append(localpart).append(":").append(settings.server_name);
+  return id;
+}
+
+std::string user_id_for(const User& user, const Settings& settings) {
+  return user_id_for(user.localpart.empty() ? std::string_view(user.name) : std::string_view(user.localpart),
+                     settings);
+}
+
+std::string community_space_key(std::string_view community) { return join_key("community", community); }
+
+std::string community_general_key(std::string_view community) {
+  return join_key("community", community, "general");
+}
+
+std::string council_space_key(std::string_view council) { return join_key("council", council); }
+
+std::string council_discussion_key(std::string_view council) {
+  return join_key("council", council, "discussion");
+}
+
+std::string coordination_room_key(std::string_view name) { return join_key("dm", name); }
+
+std::string dotted_key(std::string_view room_key) {
+  std::string dotted(room_key);
+  std::replace(dotted.begin(), dotted.end(), '/', '.');
+  return dotted;
+}
+
+std::string alias_localpart_for(std::string_view room_key, const Settings& settings) {
+  return settings.alias_prefix + dotted_key(room_key);
+}
+
+std::string alias_for(std::string_view room_key, const Settings& settings) {
+  std::string alias = "#";
+  alias.append(alias_localpart_for(room_key, settings)).append(":").append(settings.server_name);
+  return alias;
+}
+
+std::string once_txn_id(std::string_view room_key, std::string_view purpose) {
+  std::string id(k_txn_prefix);
+  id.append(dotted_key(room_key)).append(".").append(purpose);
+  return id;
+}
+
+}  // namespace model
