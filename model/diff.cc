@@ -1,0 +1,454 @@
+#include "model/diff.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace model {
+
+namespace {
+
+std::string quote(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::optional<std::string> quoted(const std::optional<std::string>& text) {
+  if (!text) {
+    return std::nullopt;
+  }
+  return quote(*text);
+}
+
+std::string bool_text(bool value) { return value ? "true" : "false"; }
+
+std::string list_text(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out += (i == 0 ? "" : ", ") + quote(items[i]);
+  }
+  return out + "]";
+}
+
+std::string join_rule_text(const Room& room) {
+  std::string text = quote(to_string(room.join_rule));
+  if (room.join_rule == JoinRule::restricted) {
+    text += " allow " + list_text(room.allow_spaces);
+  }
+  return text;
+}
+
+bool is_council_or_dm(const std::string& key) { return key.rfind("council/", 0) == 0 || key.rfind("dm/", 0) == 0; }
+
+// Orders room keys so that every room comes after its parent space, which
+// must exist before the child's createRoom can name it in m.space.parent.
+std::vector<std::string> parents_first(const std::map<std::string, Room>& rooms) {
+  std::vector<std::string> order;
+  std::set<std::string> placed;
+  std::function<void(const std::string&, int)> place = [&](const std::string& key, int depth) {
+    auto it = rooms.find(key);
+    if (it == rooms.end() || placed.count(key) || depth > static_cast<int>(rooms.size())) {
+      return;
+    }
+    if (it->second.parent) {
+      place(it->second.parent->key, depth + 1);
+    }
+    if (placed.insert(key).second) {
+      order.push_back(key);
+    }
+  };
+  for (const auto& [key, room] : rooms) {
+    place(key, 0);
+  }
+  return order;
+}
+
+Operation make_operation(Operation::Kind kind, std::string room_key, std::string account_key = "",
+                         std::string user_id = "") {
+  Operation op;
+  op.kind = kind;
+  op.room_key = std::move(room_key);
+  op.account_key = std::move(account_key);
+  op.user_id = std::move(user_id);
+  return op;
+}
+
+// Builds the plan; one instance per diff() call.
+class Differ {
+ public:
+  Differ(const MatrixState& desired, const ObservedState& observed, const DiffOptions& options)
+      : m_desired(desired), m_observed(observed), m_options(options) {
+    m_managed_users.insert(options.bot_user_id);
+    for (const auto& [key, account] : desired.accounts) {
+      m_managed_users.insert(account.user_id);
+      m_managed_users.insert(account.linked_accounts.begin(), account.linked_accounts.end());
+    }
+  }
+
+  Plan run() {
+    for (const auto& [key, account] : m_desired.accounts) {
+      diff_account(account);
+    }
+    std::vector<std::string> order = parents_first(m_desired.rooms);
+    // Pass 1: decide which rooms are created, so that pass 2 can make later
+    // operations depend on those creations whatever order rooms come in.
+    for (const std::string& key : order) {
+      plan_creation(m_desired.rooms.at(key));
+    }
+    for (const std::string& key : order) {
+      diff_room(m_desired.rooms.at(key));
+    }
+    return std::move(m_plan);
+  }
+
+ private:
+  std::size_t add_operation(Operation operation) {
+    m_plan.operations.push_back(std::move(operation));
+    return m_plan.operations.size() - 1;
+  }
+
+  void add_change(ResourceChange change) {
+    if (change.action == ResourceChange::Action::error || !change.operations.empty()) {
+      m_plan.changes.push_back(std::move(change));
+    }
+  }
+
+  std::vector<std::size_t> account_dependency(const std::string& user_id) const {
+    auto it = m_account_creations.find(user_id);
+    return it == m_account_creations.end() ? std::vector<std::size_t>{} : std::vector<std::size_t>{it->second};
+  }
+
+  std::vector<std::size_t> room_dependency(const std::string& key) const {
+    auto it = m_room_creations.find(key);
+    return it == m_room_creations.end() ? std::vector<std::size_t>{} : std::vector<std::size_t>{it->second};
+  }
+
+  void diff_account(const Account& want) {
+    ResourceChange change{"account." + want.key, ResourceChange::Action::update, {}, "", {}};
+    auto found = m_observed.accounts.find(want.key);
+    if (found == m_observed.accounts.end()) {
+      change.action = ResourceChange::Action::create;
+      change.reason = want.user_id + " does not exist on the homeserver";
+      change.fields.push_back({"user_id", std::nullopt, quote(want.user_id)});
+      if (want.display_name) {
+        change.fields.push_back({"display_name", std::nullopt, quote(*want.display_name)});
+      }
+      if (want.avatar_url) {
+        change.fields.push_back({"avatar_url", std::nullopt, quote(*want.avatar_url)});
+      }
+      change.fields.push_back({"admin", std::nullopt, bool_text(want.admin)});
+      Operation op = make_operation(Operation::Kind::create_account, "", want.key, want.user_id);
+      op.reason = change.reason;
+      std::size_t index = add_operation(op);
+      m_account_creations[want.user_id] = index;
+      change.operations.push_back(index);
+      add_change(std::move(change));
+      return;
+    }
+    const Account& have = found->second;
+    if (want.display_name && want.display_name != have.display_name) {
+      change.fields.push_back({"display_name", quoted(have.display_name), quote(*want.display_name)});
+    }
+    if (want.avatar_url && want.avatar_url != have.avatar_url) {
+      change.fields.push_back({"avatar_url", quoted(have.avatar_url), quote(*want.avatar_url)});
+    }
+    if (want.admin != have.admin) {
+      change.fields.push_back({"admin", bool_text(have.admin), bool_text(want.admin)});
+    }
+    if (!change.fields.empty()) {
+      change.reason = "the profile on the homeserver differs from the desired state";
+      Operation op = make_operation(Operation::Kind::update_account, "", want.key, want.user_id);
+      op.reason = change.reason;
+      change.operations.push_back(add_operation(op));
+      add_change(std::move(change));
+    }
+  }
+
+  void plan_creation(const Room& want) {
+    if (m_observed.rooms.count(want.key) || m_observed.alias_clashes.count(want.key)) {
+      return;
+    }
+    Operation op = make_operation(Operation::Kind::create_room, want.key);
+    if (want.parent) {
+      op.depends_on = room_dependency(want.parent->key);
+    }
+    op.reason = want.alias + " does not exist on the homeserver";
+    m_room_creations[want.key] = add_operation(op);
+  }
+
+  void diff_room(const Room& want) {
+    const std::string address = "room." + want.key;
+    if (auto clash = m_observed.alias_clashes.find(want.key); clash != m_observed.alias_clashes.end()) {
+      add_change({address, ResourceChange::Action::error, {},
+                  "alias " + want.alias + " belongs to room " + clash->second +
+                      ", which has no mxctl marker; mxctl will not take it over",
+                  {}});
+      return;
+    }
+    auto found = m_observed.rooms.find(want.key);
+    if (found == m_observed.rooms.end()) {
+      diff_new_room(want, address);
+      return;
+    }
+    const ObservedRoom& have = found->second;
+    if (have.marker_key != want.key) {
+      add_change({address, ResourceChange::Action::error, {},
+                  "room " + have.room_id + " is marked as \"" + have.marker_key + "\", not \"" + want.key +
+                      "\"; mxctl will not change it",
+                  {}});
+      return;
+    }
+    if (have.room.kind != want.kind) {
+      add_change({address, ResourceChange::Action::error, {},
+                  "room " + have.room_id + " is a " + to_string(have.room.kind) + " on the homeserver but a " +
+                      to_string(want.kind) + " in the desired state; a room's type cannot change",
+                  {}});
+      return;
+    }
+    ResourceChange change{address, ResourceChange::Action::update, {}, "differs from the desired state", {}};
+    diff_state_fields(want, have, change);
+    diff_power_levels(want, have, change);
+    diff_links(want, have.room, change);
+    diff_members(want, have, change);
+    diff_once_message(want, change);
+    add_change(std::move(change));
+  }
+
+  void diff_new_room(const Room& want, const std::string& address) {
+    ResourceChange change{address, ResourceChange::Action::create, {}, want.alias + " does not exist on the homeserver",
+                          {m_room_creations.at(want.key)}};
+    auto add = [&](std::string name, std::string value) {
+      change.fields.push_back({std::move(name), std::nullopt, std::move(value)});
+    };
+    add("alias", quote(want.alias));
+    add("kind", quote(to_string(want.kind)));
+    add("name", quote(want.name));
+    if (!want.topic.empty()) {
+      add("topic", quote(want.topic));
+    }
+    if (want.avatar_url) {
+      add("avatar_url", quote(*want.avatar_url));
+    }
+    add("room_version", quote(want.room_version));
+    add("join_rule", join_rule_text(want));
+    add("history_visibility", quote(to_string(want.history_visibility)));
+    add("encrypted", bool_text(want.encrypted));
+    if (want.parent) {
+      add("parent", quote(want.parent->key));
+    }
+    for (const auto& [user, level] : want.power_levels.users) {
+      add("power_levels.users[" + quote(user) + "]", std::to_string(level));
+    }
+    Room empty;
+    diff_links(want, empty, change);
+    ObservedRoom nobody;
+    diff_members(want, nobody, change);
+    diff_once_message(want, change);
+    add_change(std::move(change));
+  }
+
+  void set_state(const Room& want, StateField field, ResourceChange& change, std::string reason,
+                 std::string link_key = "") {
+    Operation op = make_operation(Operation::Kind::set_state, want.key);
+    op.field = field;
+    op.link_key = std::move(link_key);
+    op.depends_on = room_dependency(want.key);
+    if (!op.link_key.empty()) {
+      for (std::size_t dep : room_dependency(op.link_key)) {
+        op.depends_on.push_back(dep);
+      }
+    }
+    op.reason = std::move(reason);
+    change.operations.push_back(add_operation(op));
+  }
+
+  void diff_state_fields(const Room& want, const ObservedRoom& have, ResourceChange& change) {
+    const Room& now = have.room;
+    if (want.name != now.name) {
+      change.fields.push_back({"name", quote(now.name), quote(want.name)});
+      set_state(want, StateField::name, change, "the name differs");
+    }
+    if (want.topic != now.topic) {
+      change.fields.push_back({"topic", quote(now.topic), quote(want.topic)});
+      set_state(want, StateField::topic, change, "the topic differs");
+    }
+    if (want.avatar_url && want.avatar_url != now.avatar_url) {
+      change.fields.push_back({"avatar_url", quoted(now.avatar_url), quote(*want.avatar_url)});
+      set_state(want, StateField::avatar, change, "the avatar differs");
+    }
+    if (want.join_rule != now.join_rule || want.allow_spaces != now.allow_spaces) {
+      change.fields.push_back({"join_rule", join_rule_text(now), join_rule_text(want)});
+      set_state(want, StateField::join_rules, change, "the join rule differs");
+    }
+    if (want.history_visibility != now.history_visibility) {
+      change.fields.push_back({"history_visibility", quote(to_string(now.history_visibility)),
+                               quote(to_string(want.history_visibility))});
+      set_state(want, StateField::history_visibility, change, "the history visibility differs");
+    }
+    if (want.encrypted && !now.encrypted) {
+      change.fields.push_back({"encrypted", "false", "true"});
+      set_state(want, StateField::encryption, change, "the room must be end-to-end encrypted");
+    } else if (!want.encrypted && now.encrypted) {
+      add_change({change.address, ResourceChange::Action::error, {{"encrypted", "true", "false"}},
+                  "room " + have.room_id + " is encrypted; encryption cannot be turned off once on", {}});
+    }
+  }
+
+  void diff_power_levels(const Room& want, const ObservedRoom& have, ResourceChange& change) {
+    const PowerLevels& now = have.room.power_levels;
+    const PowerLevels& target = want.power_levels;
+    PowerLevels merged = now;
+    auto threshold = [&](const char* name, int PowerLevels::*field) {
+      if (now.*field != target.*field) {
+        change.fields.push_back(
+            {std::string("power_levels.") + name, std::to_string(now.*field), std::to_string(target.*field)});
+        merged.*field = target.*field;
+      }
+    };
+    threshold("ban", &PowerLevels::ban);
+    threshold("invite", &PowerLevels::invite);
+    threshold("kick", &PowerLevels::kick);
+    threshold("redact", &PowerLevels::redact);
+    threshold("events_default", &PowerLevels::events_default);
+    threshold("state_default", &PowerLevels::state_default);
+    threshold("users_default", &PowerLevels::users_default);
+    for (const auto& [type, level] : target.events) {
+      auto it = now.events.find(type);
+      if (it == now.events.end() || it->second != level) {
+        change.fields.push_back({"power_levels.events[" + quote(type) + "]",
+                                 it == now.events.end() ? std::nullopt : std::optional(std::to_string(it->second)),
+                                 std::to_string(level)});
+        merged.events[type] = level;
+      }
+    }
+    // Users: only those mxctl manages (its accounts, their linked accounts,
+    // the bot, and anyone the desired state names). Others keep their level.
+    std::set<std::string> users = m_managed_users;
+    for (const auto& [user, level] : target.users) {
+      users.insert(user);
+    }
+    auto level_text = [](const std::map<std::string, int>& levels, const std::string& user) {
+      auto it = levels.find(user);
+      return it == levels.end() ? std::nullopt : std::optional<std::string>(std::to_string(it->second));
+    };
+    for (const std::string& user : users) {
+      std::optional<std::string> before = level_text(now.users, user);
+      std::optional<std::string> after = level_text(target.users, user);
+      if (before == after) {
+        continue;
+      }
+      change.fields.push_back({"power_levels.users[" + quote(user) + "]", before, after});
+      if (auto it = target.users.find(user); it != target.users.end()) {
+        merged.users[user] = it->second;
+      } else {
+        merged.users.erase(user);
+      }
+    }
+    if (merged != now) {
+      Operation op = make_operation(Operation::Kind::set_state, want.key);
+      op.field = StateField::power_levels;
+      op.power_levels = merged;
+      op.reason = "power levels differ from the policy";
+      change.operations.push_back(add_operation(op));
+    }
+  }
+
+  void diff_links(const Room& want, const Room& now, ResourceChange& change) {
+    for (const SpaceLink& child : want.children) {
+      bool present = std::any_of(now.children.begin(), now.children.end(),
+                                 [&](const SpaceLink& link) { return link.key == child.key; });
+      if (!present) {
+        change.fields.push_back({"children[" + quote(child.key) + "]", std::nullopt, "linked"});
+        set_state(want, StateField::space_child, change, child.key + " belongs in this space", child.key);
+      }
+    }
+    // A new room gets its parent link in createRoom's initial_state.
+    bool created_here = m_room_creations.count(want.key) > 0;
+    if (want.parent && !created_here && (!now.parent || now.parent->key != want.parent->key)) {
+      change.fields.push_back({"parent", now.parent ? quoted(now.parent->key) : std::nullopt,
+                               quote(want.parent->key)});
+      set_state(want, StateField::space_parent, change, "this room belongs in " + want.parent->key,
+                want.parent->key);
+    }
+  }
+
+  void diff_members(const Room& want, const ObservedRoom& have, ResourceChange& change) {
+    const bool council_or_dm = is_council_or_dm(want.key);
+    const bool reinvite = council_or_dm ? m_options.reinvite_to_council_rooms : m_options.reinvite_to_community_rooms;
+    for (const std::string& user : want.members) {
+      if (user == m_options.bot_user_id) {
+        continue;
+      }
+      auto it = have.members.find(user);
+      if (it != have.members.end()) {
+        const MemberState& state = it->second;
+        if (state.membership == Membership::join || state.membership == Membership::invite) {
+          continue;
+        }
+        if (state.membership == Membership::ban) {
+          add_change({change.address, ResourceChange::Action::error, {},
+                      user + " is banned from room " + have.room_id + "; mxctl does not lift bans", {}});
+          continue;
+        }
+        if (state.membership == Membership::leave && state.by_self && !reinvite) {
+          continue;  // They chose to leave; the policy says to respect that.
+        }
+      }
+      change.fields.push_back({"members[" + quote(user) + "]", std::nullopt, "invited"});
+      Operation op = make_operation(Operation::Kind::invite, want.key, "", user);
+      op.depends_on = room_dependency(want.key);
+      for (std::size_t dep : account_dependency(user)) {
+        op.depends_on.push_back(dep);
+      }
+      op.reason = user + " is a member in the desired state";
+      change.operations.push_back(add_operation(op));
+    }
+    if (!council_or_dm) {
+      return;  // Community rooms may hold people members invited; leave them be.
+    }
+    for (const auto& [user, state] : have.members) {
+      bool present = state.membership == Membership::join || state.membership == Membership::invite;
+      if (!present || user == m_options.bot_user_id || want.members.count(user)) {
+        continue;
+      }
+      change.fields.push_back({"members[" + quote(user) + "]", std::string(to_string(state.membership)), std::nullopt});
+      Operation op = make_operation(Operation::Kind::kick, want.key, "", user);
+      op.reason = user + " is not a member in the desired state";
+      change.operations.push_back(add_operation(op));
+    }
+  }
+
+  void diff_once_message(const Room& want, ResourceChange& change) {
+    if (!want.once_message || m_observed.messages_sent.count(want.key)) {
+      return;
+    }
+    change.fields.push_back({"once_message", std::nullopt, quote(want.once_message->body)});
+    Operation op = make_operation(Operation::Kind::send_message, want.key);
+    op.depends_on = room_dependency(want.key);
+    op.reason = "the context message has not been sent";
+    change.operations.push_back(add_operation(op));
+  }
+
+  const MatrixState& m_desired;
+  const ObservedState& m_observed;
+  const DiffOptions& m_options;
+  std::set<std::string> m_managed_users;
+  std::map<std::string, std::size_t> m_account_creations;  // user id → operation
+  std::map<std::string, std::size_t> m_room_creations;     // room key → operation
+  Plan m_plan;
+};
+
+}  // namespace
+
+Plan diff(const MatrixState& desired, const ObservedState& observed, const DiffOptions& options) {
+  return Differ(desired, observed, options).run();
+}
+
+}  // namespace model

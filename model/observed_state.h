@@ -1,0 +1,56 @@
+#pragma once
+// What the homeserver holds of the things this controller manages, as the
+// observer found it. Rooms are matched to keys through the state store, then
+// the canonical alias, then the ownership marker (DESIGN.md, "Identity").
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "model/matrix_state.h"
+
+namespace model {
+
+/// A user's `m.room.member` membership.
+enum class Membership { invite, join, leave, ban, knock };
+
+/// "invite", "join", ...
+const char* to_string(Membership membership);
+
+/// One member event as observed.
+struct MemberState {
+  Membership membership = Membership::join;
+  /// The user changed it themselves (a voluntary leave, not a kick).
+  bool by_self = false;
+  bool operator==(const MemberState&) const = default;
+};
+
+/// A managed room as found on the server.
+struct ObservedRoom {
+  std::string room_id;
+  /// Key in the ownership marker; empty when the room carries none, and then
+  /// mxctl must never change it.
+  std::string marker_key;
+  /// The room's state in the same shape as the desired state. `room.members`
+  /// holds the users whose membership is join or invite; `room.power_levels`
+  /// is the full event content, including users mxctl does not manage.
+  Room room;
+  /// Every member event, by full MXID.
+  std::map<std::string, MemberState> members;
+  bool operator==(const ObservedRoom&) const = default;
+};
+
+/// The live side of a diff.
+struct ObservedState {
+  /// Existing accounts, by topology key.
+  std::map<std::string, Account> accounts;
+  /// Managed rooms, by key.
+  std::map<std::string, ObservedRoom> rooms;
+  /// Rooms holding one of our aliases without our marker: key → room id.
+  /// They are reported, never adopted or overwritten.
+  std::map<std::string, std::string> alias_clashes;
+  /// Keys of rooms whose once-message was already sent (from the store).
+  std::set<std::string> messages_sent;
+};
+
+}  // namespace model

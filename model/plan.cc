@@ -1,0 +1,48 @@
+#include "model/plan.h"
+
+#include <algorithm>
+
+namespace model {
+
+const char* event_type(StateField field) {
+  switch (field) {
+    case StateField::name: return "m.room.name";
+    case StateField::topic: return "m.room.topic";
+    case StateField::avatar: return "m.room.avatar";
+    case StateField::join_rules: return "m.room.join_rules";
+    case StateField::history_visibility: return "m.room.history_visibility";
+    case StateField::encryption: return "m.room.encryption";
+    case StateField::power_levels: return "m.room.power_levels";
+    case StateField::space_child: return "m.space.child";
+    case StateField::space_parent: return "m.space.parent";
+  }
+  return "unknown";
+}
+
+std::string describe(const Operation& operation) {
+  switch (operation.kind) {
+    case Operation::Kind::create_account: return "create account " + operation.account_key;
+    case Operation::Kind::update_account: return "update account " + operation.account_key;
+    case Operation::Kind::create_room: return "create room " + operation.room_key;
+    case Operation::Kind::set_state: {
+      std::string text = std::string("set ") + event_type(operation.field) + " in " + operation.room_key;
+      if (!operation.link_key.empty()) {
+        text += " (" + operation.link_key + ")";
+      }
+      return text;
+    }
+    case Operation::Kind::invite: return "invite " + operation.user_id + " to " + operation.room_key;
+    case Operation::Kind::kick: return "kick " + operation.user_id + " from " + operation.room_key;
+    case Operation::Kind::send_message: return "send the context message to " + operation.room_key;
+  }
+  return "unknown operation";
+}
+
+std::size_t Plan::error_count() const { return count(ResourceChange::Action::error); }
+
+std::size_t Plan::count(ResourceChange::Action action) const {
+  return static_cast<std::size_t>(
+      std::count_if(changes.begin(), changes.end(), [&](const ResourceChange& c) { return c.action == action; }));
+}
+
+}  // namespace model

@@ -1,0 +1,103 @@
+#pragma once
+// A plan: what a pass would change, at two levels. `changes` are per resource
+// (an account, a room) with field-level before/after, for people to review
+// (terraform-style). `operations` are the individual homeserver calls the
+// executor makes, each with its dependencies, so independent ones can run
+// concurrently while order-dependent ones (space before child, room before
+// invite, account before membership) wait.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/matrix_state.h"
+
+namespace model {
+
+/// A piece of room state the controller writes.
+enum class StateField {
+  name,                ///< m.room.name
+  topic,               ///< m.room.topic
+  avatar,              ///< m.room.avatar
+  join_rules,          ///< m.room.join_rules (rule and allow list)
+  history_visibility,  ///< m.room.history_visibility
+  encryption,          ///< m.room.encryption (only ever turned on)
+  power_levels,        ///< m.room.power_levels (read-modify-write, see Operation::power_levels)
+  space_child,         ///< m.space.child, state_key = the child's room id
+  space_parent,        ///< m.space.parent, state_key = the parent's room id
+};
+
+/// The spec event type written for a field ("m.room.name", ...).
+const char* event_type(StateField field);
+
+/// One homeserver call.
+struct Operation {
+  enum class Kind {
+    create_account,  ///< provision `account_key` with its profile
+    update_account,  ///< bring `account_key`'s profile/admin flag in line
+    create_room,     ///< create `room_key` with everything it needs in one createRoom
+    set_state,       ///< write `field` of `room_key`
+    invite,          ///< invite `user_id` into `room_key`
+    kick,            ///< remove `user_id` from `room_key`
+    send_message,    ///< send `room_key`'s once-message (txn id from the key)
+  };
+
+  Kind kind = Kind::set_state;
+  std::string room_key;
+  std::string account_key;
+  std::string user_id;
+  StateField field = StateField::name;
+  /// For space_child / space_parent: the key of the room at the other end.
+  std::string link_key;
+  /// For power_levels: the complete content to write, i.e. the observed
+  /// event with the fields mxctl owns replaced (other users kept).
+  std::optional<PowerLevels> power_levels;
+  /// Indices into Plan::operations that must succeed first.
+  std::vector<std::size_t> depends_on;
+  /// Why: shown by `--explain` and recorded in the journal.
+  std::string reason;
+
+  bool operator==(const Operation&) const = default;
+};
+
+/// "create room community/riverside", "invite @a:x to council/disputes", ...
+std::string describe(const Operation& operation);
+
+/// A field's old and new value as displayed (JSON-ish literals); absent means
+/// the field is not set on that side.
+struct FieldChange {
+  std::string name;
+  std::optional<std::string> before;
+  std::optional<std::string> after;
+  bool operator==(const FieldChange&) const = default;
+};
+
+/// What happens to one resource.
+struct ResourceChange {
+  enum class Action { create, update, error };
+
+  /// "account.alice", "room.community/riverside".
+  std::string address;
+  Action action = Action::update;
+  std::vector<FieldChange> fields;
+  std::string reason;
+  /// Indices into Plan::operations carrying this change out (none for errors).
+  std::vector<std::size_t> operations;
+
+  bool operator==(const ResourceChange&) const = default;
+};
+
+/// The whole plan; empty when the homeserver already matches.
+struct Plan {
+  std::vector<ResourceChange> changes;
+  std::vector<Operation> operations;
+
+  /// No changes and no errors.
+  bool empty() const { return changes.empty(); }
+  /// Changes that cannot be carried out (shown as errors; apply refuses them).
+  std::size_t error_count() const;
+  std::size_t count(ResourceChange::Action action) const;
+};
+
+}  // namespace model

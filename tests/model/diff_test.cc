@@ -1,0 +1,282 @@
+#include <catch2/catch.hpp>
+
+#include "model/diff.h"
+
+namespace {
+
+const std::string k_bot = "@mxctl:example.org";
+
+model::Room make_room(const std::string& key, model::RoomKind kind) {
+  model::Room room;
+  room.key = key;
+  room.alias = "#mxctl." + key + ":example.org";
+  room.kind = kind;
+  room.name = key;
+  room.room_version = "10";
+  room.power_levels.users = {{k_bot, 100}};
+  return room;
+}
+
+// A small desired state: alice and bob, a community space with a general
+// room, a council room, and a DM with a once-message.
+model::MatrixState desired_state() {
+  model::MatrixState state;
+  for (const char* name : {"alice", "bob"}) {
+    model::Account account;
+    account.key = name;
+    account.localpart = name;
+    account.user_id = std::string("@") + name + ":example.org";
+    state.accounts[name] = account;
+  }
+  model::Room space = make_room("community/river", model::RoomKind::space);
+  model::Room general = make_room("community/river/general", model::RoomKind::room);
+  model::Room council = make_room("council/disputes", model::RoomKind::room);
+  model::Room dm = make_room("dm/req-1", model::RoomKind::room);
+  space.children = {{general.key, {"example.org"}, true}, {council.key, {"example.org"}, true}};
+  general.parent = model::SpaceLink{space.key, {"example.org"}, true};
+  general.join_rule = model::JoinRule::restricted;
+  general.allow_spaces = {space.key};
+  council.parent = model::SpaceLink{space.key, {"example.org"}, true};
+  council.encrypted = true;
+  dm.encrypted = true;
+  dm.is_direct = true;
+  dm.once_message = model::OnceMessage{"mxctl.dm.req-1", "Request accepted!"};
+  for (model::Room* room : {&space, &general, &council, &dm}) {
+    room->members = {"@alice:example.org", "@bob:example.org"};
+    room->power_levels.users["@alice:example.org"] = 50;
+  }
+  for (const model::Room& room : {space, general, council, dm}) {
+    state.rooms[room.key] = room;
+  }
+  return state;
+}
+
+// What an observer would report for a homeserver already matching `desired`.
+model::ObservedState converged(const model::MatrixState& desired) {
+  model::ObservedState observed;
+  observed.accounts = desired.accounts;
+  for (const auto& [key, room] : desired.rooms) {
+    model::ObservedRoom have;
+    have.room_id = "!" + key + ":example.org";
+    have.marker_key = key;
+    have.room = room;
+    have.members[k_bot] = {model::Membership::join, true};
+    for (const std::string& user : room.members) {
+      have.members[user] = {model::Membership::join, true};
+    }
+    observed.rooms[key] = have;
+    if (room.once_message) {
+      observed.messages_sent.insert(key);
+    }
+  }
+  return observed;
+}
+
+model::DiffOptions options() {
+  model::DiffOptions out;
+  out.bot_user_id = k_bot;
+  return out;
+}
+
+std::vector<std::string> descriptions(const model::Plan& plan) {
+  std::vector<std::string> out;
+  for (const model::Operation& op : plan.operations) {
+    out.push_back(model::describe(op));
+  }
+  return out;
+}
+
+const model::Operation& find_op(const model::Plan& plan, const std::string& description) {
+  for (const model::Operation& op : plan.operations) {
+    if (model::describe(op) == description) {
+      return op;
+    }
+  }
+  FAIL("no operation " << description);
+  throw std::logic_error("unreachable");
+}
+
+std::size_t index_of(const model::Plan& plan, const std::string& description) {
+  const model::Operation& op = find_op(plan, description);
+  return static_cast<std::size_t>(&op - plan.operations.data());
+}
+
+}  // namespace
+
+TEST_CASE("diff: a converged homeserver gives an empty plan", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::Plan plan = model::diff(desired, converged(desired), options());
+  CHECK(plan.empty());
+  CHECK(plan.operations.empty());
+}
+
+TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") {
+  model::Plan plan = model::diff(desired_state(), model::ObservedState{}, options());
+  CHECK(descriptions(plan) == std::vector<std::string>{
+                                  "create account alice",
+                                  "create account bob",
+                                  "create room community/river",
+                                  "create room community/river/general",
+                                  "create room council/disputes",
+                                  "create room dm/req-1",
+                                  "set m.space.child in community/river (community/river/general)",
+                                  "set m.space.child in community/river (council/disputes)",
+                                  "invite @alice:example.org to community/river",
+                                  "invite @bob:example.org to community/river",
+                                  "invite @alice:example.org to community/river/general",
+                                  "invite @bob:example.org to community/river/general",
+                                  "invite @alice:example.org to council/disputes",
+                                  "invite @bob:example.org to council/disputes",
+                                  "invite @alice:example.org to dm/req-1",
+                                  "invite @bob:example.org to dm/req-1",
+                                  "send the context message to dm/req-1",
+                              });
+  CHECK(plan.count(model::ResourceChange::Action::create) == 6);
+  SECTION("dependencies: child room after its space, invite after room and account") {
+    std::size_t space = index_of(plan, "create room community/river");
+    std::size_t general = index_of(plan, "create room community/river/general");
+    std::size_t alice = index_of(plan, "create account alice");
+    CHECK(find_op(plan, "create room community/river/general").depends_on == std::vector<std::size_t>{space});
+    CHECK(find_op(plan, "set m.space.child in community/river (community/river/general)").depends_on ==
+          std::vector<std::size_t>{space, general});
+    CHECK(find_op(plan, "invite @alice:example.org to community/river/general").depends_on ==
+          std::vector<std::size_t>{general, alice});
+  }
+}
+
+TEST_CASE("diff: one trust change is one power-levels write that keeps other users", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.rooms["community/river/general"].room.power_levels.users["@stranger:other.org"] = 30;
+  desired.rooms["community/river/general"].power_levels.users["@alice:example.org"] = 25;
+  model::Plan plan = model::diff(desired, observed, options());
+  REQUIRE(plan.operations.size() == 1);
+  const model::Operation& op = plan.operations[0];
+  CHECK(op.field == model::StateField::power_levels);
+  REQUIRE(op.power_levels.has_value());
+  CHECK(op.power_levels->users == std::map<std::string, int>{
+                                      {k_bot, 100}, {"@alice:example.org", 25}, {"@stranger:other.org", 30}});
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].fields ==
+        std::vector<model::FieldChange>{{"power_levels.users[\"@alice:example.org\"]", "50", "25"}});
+  SECTION("a managed user the policy no longer lists is removed from the map") {
+    desired.rooms["community/river/general"].power_levels.users.erase("@alice:example.org");
+    model::Plan removal = model::diff(desired, observed, options());
+    REQUIRE(removal.operations.size() == 1);
+    CHECK(removal.operations[0].power_levels->users.count("@alice:example.org") == 0);
+    CHECK(removal.operations[0].power_levels->users.count("@stranger:other.org") == 1);
+  }
+}
+
+TEST_CASE("diff: renaming changes the name event only", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  desired.rooms["community/river"].name = "River Commons";
+  model::Plan plan = model::diff(desired, observed, options());
+  CHECK(descriptions(plan) == std::vector<std::string>{"set m.room.name in community/river"});
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].action == model::ResourceChange::Action::update);
+  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"name", "\"community/river\"", "\"River Commons\""}});
+}
+
+TEST_CASE("diff: members no longer desired are kicked from councils and DMs only", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  for (auto& [key, room] : desired.rooms) {
+    room.members.erase("@bob:example.org");
+  }
+  model::Plan plan = model::diff(desired, observed, options());
+  CHECK(descriptions(plan) == std::vector<std::string>{"kick @bob:example.org from council/disputes",
+                                                       "kick @bob:example.org from dm/req-1"});
+}
+
+TEST_CASE("diff: a voluntary leave is respected in community rooms, not in councils", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.rooms["community/river/general"].members["@bob:example.org"] = {model::Membership::leave, true};
+  observed.rooms["council/disputes"].members["@bob:example.org"] = {model::Membership::leave, true};
+  SECTION("default policy") {
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"invite @bob:example.org to council/disputes"});
+  }
+  SECTION("community re-invites switched on") {
+    model::DiffOptions opts = options();
+    opts.reinvite_to_community_rooms = true;
+    model::Plan plan = model::diff(desired, observed, opts);
+    CHECK(descriptions(plan) == std::vector<std::string>{"invite @bob:example.org to community/river/general",
+                                                         "invite @bob:example.org to council/disputes"});
+  }
+  SECTION("a kicked member is re-invited everywhere") {
+    observed.rooms["community/river/general"].members["@bob:example.org"] = {model::Membership::leave, false};
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"invite @bob:example.org to community/river/general",
+                                                         "invite @bob:example.org to council/disputes"});
+  }
+}
+
+TEST_CASE("diff: impossible changes are errors, not operations", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  SECTION("turning encryption off") {
+    desired.rooms["council/disputes"].encrypted = false;
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(plan.operations.empty());
+    REQUIRE(plan.error_count() == 1);
+    CHECK(plan.changes[0].reason ==
+          "room !council/disputes:example.org is encrypted; encryption cannot be turned off once on");
+  }
+  SECTION("a space that is a room on the server") {
+    observed.rooms["community/river"].room.kind = model::RoomKind::room;
+    model::Plan plan = model::diff(desired, observed, options());
+    REQUIRE(plan.error_count() == 1);
+    CHECK(plan.changes[0].reason == "room !community/river:example.org is a room on the homeserver but a space in "
+                                    "the desired state; a room's type cannot change");
+  }
+  SECTION("an alias held by an unmanaged room") {
+    observed.rooms.erase("dm/req-1");
+    observed.alias_clashes["dm/req-1"] = "!squatter:example.org";
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(plan.operations.empty());
+    REQUIRE(plan.error_count() == 1);
+    CHECK(plan.changes[0].reason == "alias #mxctl.dm/req-1:example.org belongs to room !squatter:example.org, which "
+                                    "has no mxctl marker; mxctl will not take it over");
+  }
+  SECTION("a banned member") {
+    observed.rooms["council/disputes"].members["@bob:example.org"] = {model::Membership::ban, false};
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(plan.operations.empty());
+    REQUIRE(plan.error_count() == 1);
+    CHECK(plan.changes[0].reason ==
+          "@bob:example.org is banned from room !council/disputes:example.org; mxctl does not lift bans");
+  }
+}
+
+TEST_CASE("diff: a new room under an existing space links both ways", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.rooms.erase("council/disputes");
+  observed.rooms["community/river"].room.children = {{"community/river/general", {"example.org"}, true}};
+  model::Plan plan = model::diff(desired, observed, options());
+  std::size_t create = index_of(plan, "create room council/disputes");
+  CHECK(find_op(plan, "create room council/disputes").depends_on.empty());
+  CHECK(find_op(plan, "set m.space.child in community/river (council/disputes)").depends_on ==
+        std::vector<std::size_t>{create});
+}
+
+TEST_CASE("diff: the once-message is sent once", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.messages_sent.clear();
+  CHECK(descriptions(model::diff(desired, observed, options())) ==
+        std::vector<std::string>{"send the context message to dm/req-1"});
+}
+
+TEST_CASE("diff: profile changes update the account", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  desired.accounts["alice"].display_name = "Alice";
+  model::Plan plan = model::diff(desired, observed, options());
+  CHECK(descriptions(plan) == std::vector<std::string>{"update account alice"});
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"display_name", std::nullopt, "\"Alice\""}});
+}
