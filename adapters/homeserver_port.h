@@ -1,0 +1,67 @@
+#pragma once
+// Everything the controller may see or change on a homeserver, behind one
+// small interface: one read (observe) and one write (execute). The real
+// implementation is HttpHomeserver; tests may also drive it against mxsim.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "model/matrix_state.h"
+#include "model/observed_state.h"
+#include "model/plan.h"
+#include "model/result.h"
+
+namespace adapters {
+
+/// What the controller already knows when it observes: the state store's
+/// key → room id map and the sync token of the last pass (empty for a full read).
+struct ObserveHints {
+  std::map<std::string, std::string> room_ids;
+  std::string sync_token;
+};
+
+/// An observation plus what must be remembered for the next pass.
+struct Observation {
+  model::ObservedState state;
+  /// key → room id of every managed room found (to save in the store).
+  std::map<std::string, std::string> room_ids;
+  /// Token for the next incremental observation.
+  std::string sync_token;
+};
+
+/// Everything an operation needs beyond itself: the desired state it was
+/// planned from (for contents) and the room ids known so far (updated by the
+/// executor as rooms are created, so dependants can refer to them).
+struct ExecutionContext {
+  const model::MatrixState* desired = nullptr;
+  std::map<std::string, std::string> room_ids;
+};
+
+/// What a successful operation produced.
+struct OperationOutcome {
+  /// For create_room: the new (or adopted) room's id.
+  std::optional<std::string> room_id;
+  /// Set when the operation found its work already done (e.g. the alias
+  /// existed with our marker), so nothing was written.
+  bool already_done = false;
+};
+
+/// The homeserver as the controller sees it.
+class HomeserverPort {
+ public:
+  virtual ~HomeserverPort() = default;
+
+  /// The observed state of every account and room in `desired`. Rooms are
+  /// found through `hints.room_ids`, then the alias, then the marker; a room
+  /// holding our alias without our marker is reported in `alias_clashes`.
+  /// Absent objects are simply missing; an error means nothing is known.
+  virtual model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) = 0;
+
+  /// Carries out one operation. Must be safe to repeat after a timeout or a
+  /// crash: creations are keyed by alias, messages by transaction id.
+  virtual model::Result<OperationOutcome> execute(const model::Operation& operation,
+                                                  const ExecutionContext& context) = 0;
+};
+
+}  // namespace adapters

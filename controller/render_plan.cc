@@ -1,0 +1,171 @@
+#include "controller/render_plan.h"
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace controller {
+
+namespace {
+
+using Action = model::ResourceChange::Action;
+
+const char* k_no_changes = "No changes. The homeserver matches the desired state.";
+
+const char* symbol(Action action) {
+  switch (action) {
+    case Action::create: return "+";
+    case Action::update: return "~";
+    case Action::error: return "!";
+  }
+  return "?";
+}
+
+std::string headline(const model::ResourceChange& change) {
+  switch (change.action) {
+    case Action::create: return "# " + change.address + " will be created";
+    case Action::update: return "# " + change.address + " will be updated in-place";
+    case Action::error: return "# " + change.address + " cannot be changed as desired";
+  }
+  return "";
+}
+
+std::string field_line(const model::FieldChange& field, std::size_t width) {
+  std::string name = field.name + std::string(width - field.name.size(), ' ');
+  if (!field.before) {
+    return "+ " + name + " = " + field.after.value_or("");
+  }
+  if (!field.after) {
+    return "- " + name + " = " + *field.before;
+  }
+  return "~ " + name + " = " + *field.before + " -> " + *field.after;
+}
+
+void write_change(std::ostream& out, const model::Plan& plan, const model::ResourceChange& change,
+                  const RenderOptions& options) {
+  out << "  " << headline(change) << "\n";
+  if (change.action == Action::error || options.explain) {
+    out << "  # (because " << change.reason << ")\n";
+  }
+  out << "  " << symbol(change.action) << " " << change.address;
+  if (change.fields.empty() && !options.explain) {
+    out << "\n\n";
+    return;
+  }
+  out << " {\n";
+  std::size_t width = 0;
+  for (const model::FieldChange& field : change.fields) {
+    width = std::max(width, field.name.size());
+  }
+  for (const model::FieldChange& field : change.fields) {
+    out << "      " << field_line(field, width) << "\n";
+  }
+  if (options.explain) {
+    for (std::size_t index : change.operations) {
+      const model::Operation& op = plan.operations[index];
+      out << "      # " << model::describe(op) << ": " << op.reason << "\n";
+    }
+  }
+  out << "    }\n\n";
+}
+
+const char* action_name(Action action) {
+  switch (action) {
+    case Action::create: return "create";
+    case Action::update: return "update";
+    case Action::error: return "error";
+  }
+  return "unknown";
+}
+
+// Displayed values are JSON literals where they can be ("Alice", 25, true);
+// the rest ("invited", join rules with allow lists) stay strings.
+nlohmann::json value_json(const std::string& text) {
+  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) {
+    return text;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+std::string plan_summary(const model::Plan& plan) {
+  std::ostringstream out;
+  out << "Plan: " << plan.count(Action::create) << " to add, " << plan.count(Action::update) << " to change, 0 to destroy";
+  std::size_t errors = plan.error_count();
+  if (errors > 0) {
+    out << ", " << errors << (errors == 1 ? " error" : " errors");
+  }
+  out << ".";
+  return out.str();
+}
+
+std::string render_plan_text(const model::Plan& plan, const RenderOptions& options) {
+  if (plan.empty()) {
+    return std::string(k_no_changes) + "\n";
+  }
+  std::ostringstream out;
+  out << "mxctl will perform the following actions:\n\n";
+  for (const model::ResourceChange& change : plan.changes) {
+    write_change(out, plan, change, options);
+  }
+  out << plan_summary(plan) << "\n";
+  return out.str();
+}
+
+std::string render_plan_json(const model::Plan& plan) {
+  nlohmann::json changes = nlohmann::json::array();
+  for (const model::ResourceChange& change : plan.changes) {
+    nlohmann::json before = nlohmann::json::object();
+    nlohmann::json after = nlohmann::json::object();
+    for (const model::FieldChange& field : change.fields) {
+      if (field.before) {
+        before[field.name] = value_json(*field.before);
+      }
+      if (field.after) {
+        after[field.name] = value_json(*field.after);
+      }
+    }
+    changes.push_back({{"address", change.address},
+                       {"actions", {action_name(change.action)}},
+                       {"reason", change.reason},
+                       {"before", change.action == Action::create ? nlohmann::json(nullptr) : before},
+                       {"after", after},
+                       {"operations", change.operations}});
+  }
+  nlohmann::json operations = nlohmann::json::array();
+  for (std::size_t i = 0; i < plan.operations.size(); ++i) {
+    const model::Operation& op = plan.operations[i];
+    operations.push_back(
+        {{"index", i}, {"description", model::describe(op)}, {"depends_on", op.depends_on}, {"reason", op.reason}});
+  }
+  nlohmann::json out = {
+      {"format_version", "1"},
+      {"changes", changes},
+      {"operations", operations},
+      {"summary",
+       {{"add", plan.count(Action::create)},
+        {"change", plan.count(Action::update)},
+        {"destroy", 0},
+        {"error", plan.error_count()}}},
+  };
+  return out.dump(2) + "\n";
+}
+
+std::string render_plan_markdown(const model::Plan& plan, const RenderOptions& options) {
+  std::ostringstream out;
+  if (plan.empty()) {
+    out << "### mxctl plan: no changes\n\n" << k_no_changes << "\n";
+    return out.str();
+  }
+  out << "### mxctl plan\n\n**" << plan_summary(plan) << "**\n\n";
+  out << "| | resource | why |\n|---|---|---|\n";
+  for (const model::ResourceChange& change : plan.changes) {
+    out << "| `" << symbol(change.action) << "` | `" << change.address << "` | " << change.reason << " |\n";
+  }
+  out << "\n<details><summary>Details</summary>\n\n```diff\n" << render_plan_text(plan, options) << "```\n\n</details>\n";
+  return out.str();
+}
+
+}  // namespace controller

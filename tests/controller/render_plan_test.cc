@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/render_plan.h"
+
+namespace {
+
+model::Plan sample_plan() {
+  model::Plan plan;
+  model::Operation create;
+  create.kind = model::Operation::Kind::create_account;
+  create.account_key = "alice";
+  create.reason = "@alice:example.org does not exist on the homeserver";
+  model::Operation rename;
+  rename.kind = model::Operation::Kind::set_state;
+  rename.room_key = "community/river";
+  rename.field = model::StateField::name;
+  rename.reason = "the name differs";
+  model::Operation invite;
+  invite.kind = model::Operation::Kind::invite;
+  invite.room_key = "community/river";
+  invite.user_id = "@alice:example.org";
+  invite.depends_on = {0};
+  invite.reason = "@alice:example.org is a member in the desired state";
+  plan.operations = {create, rename, invite};
+  plan.changes = {
+      {"account.alice",
+       model::ResourceChange::Action::create,
+       {{"user_id", std::nullopt, "\"@alice:example.org\""}, {"admin", std::nullopt, "false"}},
+       "@alice:example.org does not exist on the homeserver",
+       {0}},
+      {"room.community/river",
+       model::ResourceChange::Action::update,
+       {{"name", "\"River\"", "\"River Commons\""}, {"members[\"@alice:example.org\"]", std::nullopt, "invited"}},
+       "differs from the desired state",
+       {1, 2}},
+      {"room.council/x",
+       model::ResourceChange::Action::error,
+       {{"encrypted", "true", "false"}},
+       "room !x:example.org is encrypted; encryption cannot be turned off once on",
+       {}},
+  };
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("render plan: terraform-style text", "[render]") {
+  const std::string expected = R"(mxctl will perform the following actions:
+
+  # account.alice will be created
+  + account.alice {
+      + user_id = "@alice:example.org"
+      + admin   = false
+    }
+
+  # room.community/river will be updated in-place
+  ~ room.community/river {
+      ~ name                           = "River" -> "River Commons"
+      + members["@alice:example.org"] = invited
+    }
+
+  # room.council/x cannot be changed as desired
+  # (because room !x:example.org is encrypted; encryption cannot be turned off once on)
+  ! room.council/x {
+      ~ encrypted = true -> false
+    }
+
+Plan: 1 to add, 1 to change, 0 to destroy, 1 error.
+)";
+  CHECK(controller::render_plan_text(sample_plan(), {}) == expected);
+}
+
+TEST_CASE("render plan: --explain adds reasons for changes and operations", "[render]") {
+  std::string text = controller::render_plan_text(sample_plan(), {true});
+  CHECK(text.find("  # (because differs from the desired state)\n") != std::string::npos);
+  CHECK(text.find("      # invite @alice:example.org to community/river: @alice:example.org is a member in the "
+                  "desired state\n") != std::string::npos);
+}
+
+TEST_CASE("render plan: an empty plan says so", "[render]") {
+  CHECK(controller::render_plan_text(model::Plan{}, {}) ==
+        "No changes. The homeserver matches the desired state.\n");
+  CHECK(controller::render_plan_markdown(model::Plan{}, {}).find("No changes.") != std::string::npos);
+}
+
+TEST_CASE("render plan: json is versioned with typed values", "[render]") {
+  nlohmann::json plan = nlohmann::json::parse(controller::render_plan_json(sample_plan()));
+  CHECK(plan["format_version"] == "1");
+  REQUIRE(plan["changes"].size() == 3);
+  CHECK(plan["changes"][0]["address"] == "account.alice");
+  CHECK(plan["changes"][0]["actions"] == nlohmann::json::array({"create"}));
+  CHECK(plan["changes"][0]["before"].is_null());
+  CHECK(plan["changes"][0]["after"]["admin"] == false);
+  CHECK(plan["changes"][1]["before"]["name"] == "River");
+  CHECK(plan["changes"][1]["after"]["name"] == "River Commons");
+  CHECK(plan["changes"][1]["after"]["members[\"@alice:example.org\"]"] == "invited");
+  CHECK(plan["operations"][2]["depends_on"] == nlohmann::json::array({0}));
+  CHECK(plan["summary"] == nlohmann::json({{"add", 1}, {"change", 1}, {"destroy", 0}, {"error", 1}}));
+}
+
+TEST_CASE("render plan: markdown has the summary and a table", "[render]") {
+  std::string md = controller::render_plan_markdown(sample_plan(), {});
+  CHECK(md.rfind("### mxctl plan\n\n**Plan: 1 to add, 1 to change, 0 to destroy, 1 error.**\n", 0) == 0);
+  CHECK(md.find("| `~` | `room.community/river` | differs from the desired state |") != std::string::npos);
+  CHECK(md.find("```diff\n") != std::string::npos);
+}
