@@ -1,0 +1,64 @@
+#pragma once
+// Matrix event contents to and from the model: what mxctl writes into a room
+// (createRoom body, state event contents) and how it reads a room's state
+// back. Field names and shapes follow the spec's event schemas
+// (../shared/reference/matrix-spec-v1.16/data/event-schemas/).
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "model/matrix_state.h"
+#include "model/observed_state.h"
+#include "model/plan.h"
+#include "model/result.h"
+#include "model/settings.h"
+
+namespace adapters {
+
+/// Room ids of managed rooms, by key (the executor's and store's map).
+using RoomIds = std::map<std::string, std::string>;
+
+/// The ownership marker's content: {"key": key, "instance": instance}.
+nlohmann::json marker_content(const std::string& key, const model::Settings& settings);
+
+/// `m.room.join_rules` content; `allow` names the allowed spaces by room id
+/// (spaces whose id is not yet known are left out).
+nlohmann::json join_rules_content(const model::Room& room, const RoomIds& room_ids);
+
+/// Content of the state event that carries `field` for `room`, and its state
+/// key. For space_child/space_parent, `link_key` names the other room, which
+/// must be in `room_ids` (else `not_found`). power_levels comes from
+/// `operation_levels` when given (the diff's merged content).
+struct StateWrite {
+  std::string type;
+  std::string state_key;
+  nlohmann::json content;
+};
+model::Result<StateWrite> state_write(const model::Room& room, model::StateField field, const std::string& link_key,
+                                      const model::PowerLevels* operation_levels, const RoomIds& room_ids,
+                                      const model::Settings& settings);
+
+/// The whole `POST /createRoom` body for `room`: alias localpart as the
+/// idempotency key, creation content (space type, federation), room version,
+/// power levels override, and initial_state with the marker, join rules,
+/// history visibility, encryption, avatar and the parent link, so the room
+/// is complete the moment it exists. Invites are sent separately.
+model::Result<nlohmann::json> create_room_body(const model::Room& room, const RoomIds& room_ids,
+                                               const model::Settings& settings);
+
+/// `m.room.power_levels` content → PowerLevels, with the spec's defaults for
+/// absent keys and string levels ("50", legal in old rooms) parsed.
+model::PowerLevels parse_power_levels(const nlohmann::json& content);
+
+/// A room's current state events (array of events with type, state_key,
+/// content, sender) → ObservedRoom. `key_of` maps room ids to keys for
+/// allow lists and space links; unknown ids are kept as the raw id so they
+/// show up as differences. `marker_key` is empty when there is no marker or it
+/// belongs to another controller instance.
+model::ObservedRoom parse_room_state(const std::string& room_id, const nlohmann::json& state_events,
+                                     const std::map<std::string, std::string>& key_of,
+                                     const model::Settings& settings);
+
+}  // namespace adapters
