@@ -1,0 +1,38 @@
+#include "controller/planner.h"
+
+namespace controller {
+
+model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
+                                     adapters::StateStore& store, const model::DiffOptions& options) {
+  adapters::ObserveHints hints;
+  auto room_ids = store.room_ids();
+  if (!room_ids) {
+    return tl::unexpected(room_ids.error());
+  }
+  hints.room_ids = *room_ids;
+  auto observed = port.observe(desired, hints);
+  if (!observed) {
+    return tl::unexpected(observed.error());
+  }
+  // Remember what was found, so the next pass (and apply) can address rooms
+  // by id even if this one stops here; this is how a lost store heals.
+  for (const auto& [key, room_id] : observed->room_ids) {
+    auto known = hints.room_ids.find(key);
+    if (known == hints.room_ids.end() || known->second != room_id) {
+      if (auto saved = store.set_room_id(key, room_id); !saved) {
+        return tl::unexpected(saved.error());
+      }
+    }
+  }
+  auto sent = store.messages_sent();
+  if (!sent) {
+    return tl::unexpected(sent.error());
+  }
+  observed->state.messages_sent = *sent;
+  PlannedPass pass;
+  pass.plan = model::diff(desired, observed->state, options);
+  pass.observation = std::move(*observed);
+  return pass;
+}
+
+}  // namespace controller

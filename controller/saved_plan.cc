@@ -1,0 +1,96 @@
+#include "controller/saved_plan.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/matrix_state_json.h"
+#include "controller/render_plan.h"
+
+namespace controller {
+
+namespace {
+
+constexpr const char* k_kind = "mxctl-saved-plan";
+
+// FNV-1a, 64 bit: enough to notice a change, not a security boundary (a
+// saved plan is trusted input from the same operator).
+std::string fnv1a_hex(const std::string& text) {
+  std::uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+}  // namespace
+
+std::string digest(const model::MatrixState& desired) { return fnv1a_hex(adapters::to_json(desired).dump()); }
+
+model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& saved) {
+  nlohmann::json out = {
+      {"kind", k_kind},
+      {"format_version", "1"},
+      {"paths", saved.paths},
+      {"desired_digest", saved.desired_digest},
+      {"plan", nlohmann::json::parse(saved.plan_json)},
+  };
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream file(temp, std::ios::trunc);
+    file << out.dump(2) << "\n";
+    if (!file) {
+      return model::fail(model::Error::Kind::invalid, "cannot write saved plan " + temp);
+    }
+  }
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return model::fail(model::Error::Kind::invalid, "cannot write saved plan " + path);
+  }
+  return {};
+}
+
+model::Result<SavedPlan> read_saved_plan(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    return model::fail(model::Error::Kind::not_found, "cannot read saved plan " + path);
+  }
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  nlohmann::json in = nlohmann::json::parse(buffer.str(), nullptr, false);
+  if (!in.is_object() || in.value("kind", "") != k_kind) {
+    return model::fail(model::Error::Kind::invalid, path + " is not an mxctl saved plan");
+  }
+  if (in.value("format_version", "") != "1") {
+    return model::fail(model::Error::Kind::invalid,
+                       path + " has saved plan format " + in.value("format_version", "?") + "; this mxctl reads 1");
+  }
+  SavedPlan saved;
+  try {
+    saved.paths = in.at("paths").get<std::vector<std::string>>();
+    saved.desired_digest = in.at("desired_digest").get<std::string>();
+    saved.plan_json = in.at("plan").dump(2) + "\n";
+  } catch (const nlohmann::json::exception& e) {
+    return model::fail(model::Error::Kind::invalid, path + " is not a valid saved plan: " + e.what());
+  }
+  return saved;
+}
+
+model::Result<void> check_not_stale(const SavedPlan& saved, const model::MatrixState& desired,
+                                    const model::Plan& fresh) {
+  if (digest(desired) != saved.desired_digest) {
+    return model::fail(model::Error::Kind::conflict,
+                       "saved plan is stale: the manifests changed since it was made; run plan again");
+  }
+  if (nlohmann::json::parse(render_plan_json(fresh)) != nlohmann::json::parse(saved.plan_json)) {
+    return model::fail(model::Error::Kind::conflict,
+                       "saved plan is stale: the homeserver changed since it was made; run plan again");
+  }
+  return {};
+}
+
+}  // namespace controller

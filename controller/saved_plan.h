@@ -1,0 +1,39 @@
+#pragma once
+// Saved plans (`plan --out FILE`, `apply --plan FILE`): a reviewer approves
+// exactly what will be done. A saved plan records the manifests it was made
+// from, a digest of the desired state and the plan itself; apply recompiles
+// and re-plans, and refuses when either differs ("saved plan is stale").
+
+#include <string>
+#include <vector>
+
+#include "model/matrix_state.h"
+#include "model/plan.h"
+#include "model/result.h"
+
+namespace controller {
+
+struct SavedPlan {
+  /// Manifest paths as given to `plan`.
+  std::vector<std::string> paths;
+  /// Digest of the desired state the plan was made from.
+  std::string desired_digest;
+  /// The plan as render_plan_json renders it.
+  std::string plan_json;
+};
+
+/// A stable digest (hex) of a desired state.
+std::string digest(const model::MatrixState& desired);
+
+/// Writes `saved` to `path` (atomically: temp file then rename).
+model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& saved);
+
+/// Reads a saved plan; `invalid` if the file is not one.
+model::Result<SavedPlan> read_saved_plan(const std::string& path);
+
+/// Nothing when `fresh` (made now from the same inputs) matches `saved`;
+/// otherwise a `conflict` error saying what changed.
+model::Result<void> check_not_stale(const SavedPlan& saved, const model::MatrixState& desired,
+                                    const model::Plan& fresh);
+
+}  // namespace controller
