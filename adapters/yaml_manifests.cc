@@ -1,0 +1,704 @@
+#include "adapters/yaml_manifests.h"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include <yaml-cpp/yaml.h>
+
+#include "model/suggest.h"
+#include "model/validate.h"
+
+namespace adapters {
+
+namespace {
+
+using model::Origin;
+using model::SourceLocation;
+
+const std::vector<std::string> k_kinds = {"User", "Community", "Council", "CoordinationRoom", "PowerPolicy"};
+const std::vector<std::string> k_document_fields = {"apiVersion", "kind", "metadata", "spec"};
+const std::vector<std::string> k_metadata_fields = {"name"};
+const std::vector<std::string> k_user_fields = {"localpart",      "displayName", "avatarUrl", "admin",
+                                                "linkedAccounts", "deactivated"};
+const std::vector<std::string> k_community_fields = {"name",    "topic",         "avatarUrl",   "generalRoom",
+                                                     "members", "matrixEnabled", "powerPolicy", "archived"};
+const std::vector<std::string> k_general_room_fields = {"name", "topic", "encrypted"};
+const std::vector<std::string> k_community_member_fields = {"user", "trust", "role"};
+const std::vector<std::string> k_council_fields = {"community", "name", "topic", "members", "encrypted", "archived"};
+const std::vector<std::string> k_council_member_fields = {"user", "role"};
+const std::vector<std::string> k_coordination_fields = {"between", "request", "message", "encrypted", "archived"};
+const std::vector<std::string> k_policy_fields = {"bands", "adminLevel", "chairLevel", "thresholds"};
+const std::vector<std::string> k_band_fields = {"minTrust", "level"};
+const std::vector<std::string> k_threshold_fields = {"invite", "kick",          "ban",
+                                                     "redact", "eventsDefault", "stateDefault"};
+// FT-17 UC-1: the context message sent when the coordination room is created.
+constexpr std::string_view k_default_coordination_message = "Request accepted! Coordinate delivery for: ";
+
+std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// The label messages use for a kind ("CoordinationRoom" -> "coordination room").
+std::string kind_label(std::string_view kind) {
+  if (kind == "CoordinationRoom") {
+    return "coordination room";
+  }
+  if (kind == "PowerPolicy") {
+    return "power policy";
+  }
+  std::string label(kind);
+  std::transform(label.begin(), label.end(), label.begin(), [](unsigned char c) { return std::tolower(c); });
+  return label;
+}
+
+std::string child(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string item(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
+
+// Messages name spec fields as the user thinks of them ("members[1].trust"),
+// while Origin keys keep the full path ("spec.members[1].trust").
+std::string shown(const std::string& path) { return path.starts_with("spec.") ? path.substr(5) : path; }
+
+// YAML null (`key:` or `key: ~`) counts as absent, as in Kubernetes manifests.
+bool present(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
+
+// Plain scalars are untagged ("?"); quoted ones are tagged "!" and are strings
+// even when they look like numbers or booleans.
+bool is_plain(const YAML::Node& node, std::string_view core_tag) {
+  return node.IsScalar() && (node.Tag() == "?" || node.Tag() == "tag:yaml.org,2002:" + std::string(core_tag));
+}
+
+std::string got(const YAML::Node& node) {
+  if (node.IsMap()) {
+    return "a mapping";
+  }
+  if (node.IsSequence()) {
+    return "a list";
+  }
+  if (node.IsScalar()) {
+    return node.Tag() == "!" ? "the string " + in_quotes(node.Scalar()) : in_quotes(node.Scalar());
+  }
+  return "nothing";
+}
+
+// Reads one YAML document, reporting problems against one subject
+// ("community \"riverside\"") and recording field positions in one Origin.
+class DocumentReader {
+ public:
+  DocumentReader(const std::string& file, int line_offset, model::Diagnostics& diagnostics)
+      : m_file(file), m_line_offset(line_offset), m_diagnostics(diagnostics) {}
+
+  void set_subject(std::string subject, Origin* origin) {
+    m_subject = std::move(subject);
+    m_origin = origin;
+  }
+
+  Origin* origin() const { return m_origin; }
+
+  SourceLocation at(const YAML::Node& node) const { return at(node.Mark()); }
+
+  SourceLocation at(const YAML::Mark& mark) const {
+    if (mark.is_null()) {
+      return SourceLocation{m_file, m_line_offset + 1, 1};
+    }
+    return SourceLocation{m_file, m_line_offset + mark.line + 1, mark.column + 1};
+  }
+
+  void report(const SourceLocation& where, const std::string& message) {
+    m_diagnostics.push_back(model::Diagnostic{where, m_subject + ": " + message});
+  }
+
+  void report(const YAML::Node& node, const std::string& message) { report(at(node), message); }
+
+  // Unknown keys (with a suggestion), repeated keys and non-scalar keys.
+  void check_fields(const YAML::Node& map, const std::string& path, const std::vector<std::string>& known) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& entry : map) {
+      const YAML::Node& key = entry.first;
+      if (!key.IsScalar()) {
+        report(key, "field names must be plain text, got " + got(key));
+        continue;
+      }
+      const std::string name = key.Scalar();
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        report(key, "unknown field " + in_quotes(shown(child(path, name))) + model::did_you_mean(name, known));
+      } else if (auto [it, inserted] = seen.emplace(name, key.Mark()); !inserted) {
+        // yaml-cpp keeps both entries and lookups see only the first, so a
+        // repeated key would otherwise be silently ignored.
+        report(key, "field " + in_quotes(shown(child(path, name))) + " is given more than once (first at " +
+                        at(it->second).to_string() + ")");
+      }
+    }
+  }
+
+  // The value of `key` in `map`, its position recorded; undefined when absent.
+  YAML::Node field(const YAML::Node& map, const std::string& path, const std::string& key) {
+    YAML::Node value = map[key];
+    if (present(value)) {
+      m_origin->fields[child(path, key)] = at(value);
+    }
+    return value;
+  }
+
+  bool expect_map(const YAML::Node& node, const std::string& path) {
+    if (node.IsMap()) {
+      return true;
+    }
+    report(node, shown(path) + " must be a mapping, got " + got(node));
+    return false;
+  }
+
+  bool expect_list(const YAML::Node& node, const std::string& path) {
+    if (node.IsSequence()) {
+      return true;
+    }
+    report(node, shown(path) + " must be a list, got " + got(node));
+    return false;
+  }
+
+  std::optional<std::string> as_string(const YAML::Node& node, const std::string& path) {
+    if (node.IsScalar()) {
+      return node.Scalar();
+    }
+    report(node, shown(path) + " must be a string, got " + got(node));
+    return std::nullopt;
+  }
+
+  std::optional<int> as_int(const YAML::Node& node, const std::string& path) {
+    if (is_plain(node, "int")) {
+      std::string_view text = node.Scalar();
+      if (text.starts_with('+')) {
+        text.remove_prefix(1);
+      }
+      int value = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (error == std::errc::result_out_of_range) {
+        report(node, shown(path) + " is out of range, got " + node.Scalar());
+        return std::nullopt;
+      }
+      if (error == std::errc() && end == text.data() + text.size() && !text.empty()) {
+        return value;
+      }
+    }
+    report(node, shown(path) + " must be an integer, got " + got(node));
+    return std::nullopt;
+  }
+
+  // YAML 1.2 core booleans only: "yes", "on" and friends are YAML 1.1 and a
+  // classic source of surprises, so they are rejected rather than guessed.
+  std::optional<bool> as_bool(const YAML::Node& node, const std::string& path) {
+    if (is_plain(node, "bool")) {
+      const std::string& text = node.Scalar();
+      if (text == "true" || text == "True" || text == "TRUE") {
+        return true;
+      }
+      if (text == "false" || text == "False" || text == "FALSE") {
+        return false;
+      }
+    }
+    report(node, shown(path) + " must be true or false, got " + got(node));
+    return std::nullopt;
+  }
+
+  // One of `values` (by index), reported with the full list otherwise.
+  std::optional<std::size_t> as_choice(const YAML::Node& node, const std::string& path,
+                                       const std::vector<std::string>& values) {
+    if (node.IsScalar()) {
+      auto it = std::find(values.begin(), values.end(), node.Scalar());
+      if (it != values.end()) {
+        return static_cast<std::size_t>(it - values.begin());
+      }
+    }
+    std::string expected;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      expected += (i == 0 ? "" : i + 1 == values.size() ? " or " : ", ") + in_quotes(values[i]);
+    }
+    report(node, shown(path) + " must be " + expected + ", got " + got(node));
+    return std::nullopt;
+  }
+
+  // Convenience readers: leave `out` alone when the field is absent or wrong.
+  void read(const YAML::Node& map, const std::string& path, const std::string& key, std::string& out) {
+    if (const YAML::Node value = field(map, path, key); present(value)) {
+      out = as_string(value, child(path, key)).value_or(out);
+    }
+  }
+
+  void read(const YAML::Node& map, const std::string& path, const std::string& key, std::optional<std::string>& out) {
+    if (const YAML::Node value = field(map, path, key); present(value)) {
+      out = as_string(value, child(path, key));
+    }
+  }
+
+  void read(const YAML::Node& map, const std::string& path, const std::string& key, bool& out) {
+    if (const YAML::Node value = field(map, path, key); present(value)) {
+      out = as_bool(value, child(path, key)).value_or(out);
+    }
+  }
+
+  void read(const YAML::Node& map, const std::string& path, const std::string& key, int& out) {
+    if (const YAML::Node value = field(map, path, key); present(value)) {
+      out = as_int(value, child(path, key)).value_or(out);
+    }
+  }
+
+  void read(const YAML::Node& map, const std::string& path, const std::string& key, std::vector<std::string>& out) {
+    const YAML::Node list = field(map, path, key);
+    if (!present(list) || !expect_list(list, child(path, key))) {
+      return;
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string entry_path = item(child(path, key), i);
+      m_origin->fields[entry_path] = at(list[i]);
+      // A malformed entry is kept as "" so that counts and indexes still
+      // match the text; later checks on it land on the reported position.
+      out.push_back(as_string(list[i], entry_path).value_or(""));
+    }
+  }
+
+ private:
+  const std::string& m_file;
+  int m_line_offset;
+  model::Diagnostics& m_diagnostics;
+  std::string m_subject;
+  Origin* m_origin = nullptr;
+};
+
+// The positions recorded under `prefix` ("spec.members[2].") re-keyed for a
+// member's own Origin ("user", "trust").
+Origin member_origin(const Origin& parent, const std::string& prefix, SourceLocation object) {
+  Origin origin;
+  origin.object = std::move(object);
+  for (const auto& [path, where] : parent.fields) {
+    if (path.starts_with(prefix)) {
+      origin.fields[path.substr(prefix.size())] = where;
+    }
+  }
+  return origin;
+}
+
+// Walks a list of member mappings, calling `read_member(entry, path)` for each.
+template <typename ReadMember>
+void read_members(DocumentReader& reader, const YAML::Node& spec, ReadMember read_member) {
+  const YAML::Node list = reader.field(spec, "spec", "members");
+  if (!present(list) || !reader.expect_list(list, "spec.members")) {
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string path = item("spec.members", i);
+    if (reader.expect_map(list[i], path)) {
+      read_member(list[i], path);
+    }
+  }
+}
+
+void read_user(DocumentReader& reader, const YAML::Node& spec, model::User& user) {
+  reader.check_fields(spec, "spec", k_user_fields);
+  user.localpart = user.name;
+  reader.read(spec, "spec", "localpart", user.localpart);
+  reader.read(spec, "spec", "displayName", user.display_name);
+  reader.read(spec, "spec", "avatarUrl", user.avatar_url);
+  reader.read(spec, "spec", "admin", user.admin);
+  reader.read(spec, "spec", "linkedAccounts", user.linked_accounts);
+  reader.read(spec, "spec", "deactivated", user.deactivated);
+}
+
+void read_community(DocumentReader& reader, const YAML::Node& spec, model::Community& community) {
+  reader.check_fields(spec, "spec", k_community_fields);
+  reader.read(spec, "spec", "name", community.display_name);
+  reader.read(spec, "spec", "topic", community.topic);
+  reader.read(spec, "spec", "avatarUrl", community.avatar_url);
+  if (const YAML::Node room = reader.field(spec, "spec", "generalRoom");
+      present(room) && reader.expect_map(room, "spec.generalRoom")) {
+    reader.check_fields(room, "spec.generalRoom", k_general_room_fields);
+    reader.read(room, "spec.generalRoom", "name", community.general_room.name);
+    reader.read(room, "spec.generalRoom", "topic", community.general_room.topic);
+    reader.read(room, "spec.generalRoom", "encrypted", community.general_room.encrypted);
+  }
+  read_members(reader, spec, [&](const YAML::Node& entry, const std::string& path) {
+    reader.check_fields(entry, path, k_community_member_fields);
+    model::CommunityMember member;
+    reader.read(entry, path, "user", member.user);
+    reader.read(entry, path, "trust", member.trust);
+    if (const YAML::Node role = reader.field(entry, path, "role"); present(role)) {
+      if (auto index = reader.as_choice(role, child(path, "role"), {"member", "admin"})) {
+        member.role = *index == 0 ? model::CommunityRole::member : model::CommunityRole::admin;
+      }
+    }
+    member.origin = member_origin(*reader.origin(), path + ".", reader.at(entry));
+    community.members.push_back(std::move(member));
+  });
+  reader.read(spec, "spec", "matrixEnabled", community.matrix_enabled);
+  reader.read(spec, "spec", "powerPolicy", community.power_policy);
+  reader.read(spec, "spec", "archived", community.archived);
+}
+
+void read_council(DocumentReader& reader, const YAML::Node& spec, model::Council& council) {
+  reader.check_fields(spec, "spec", k_council_fields);
+  reader.read(spec, "spec", "community", council.community);
+  reader.read(spec, "spec", "name", council.display_name);
+  reader.read(spec, "spec", "topic", council.topic);
+  read_members(reader, spec, [&](const YAML::Node& entry, const std::string& path) {
+    reader.check_fields(entry, path, k_council_member_fields);
+    model::CouncilMember member;
+    reader.read(entry, path, "user", member.user);
+    if (const YAML::Node role = reader.field(entry, path, "role"); present(role)) {
+      if (auto index = reader.as_choice(role, child(path, "role"), {"member", "chair"})) {
+        member.role = *index == 0 ? model::CouncilRole::member : model::CouncilRole::chair;
+      }
+    }
+    member.origin = member_origin(*reader.origin(), path + ".", reader.at(entry));
+    council.members.push_back(std::move(member));
+  });
+  reader.read(spec, "spec", "encrypted", council.encrypted);
+  reader.read(spec, "spec", "archived", council.archived);
+}
+
+void read_coordination_room(DocumentReader& reader, const YAML::Node& spec, model::CoordinationRoom& room) {
+  reader.check_fields(spec, "spec", k_coordination_fields);
+  reader.read(spec, "spec", "between", room.between);
+  reader.read(spec, "spec", "request", room.request);
+  room.message = std::string(k_default_coordination_message) + room.request;
+  reader.read(spec, "spec", "message", room.message);
+  reader.read(spec, "spec", "encrypted", room.encrypted);
+  reader.read(spec, "spec", "archived", room.archived);
+}
+
+void read_power_policy(DocumentReader& reader, const YAML::Node& spec, model::PowerPolicy& policy) {
+  reader.check_fields(spec, "spec", k_policy_fields);
+  if (const YAML::Node bands = reader.field(spec, "spec", "bands"); present(bands) && reader.expect_list(bands, "spec.bands")) {
+    // Declared bands replace the default table entirely; merging would make
+    // a policy's meaning depend on defaults the reader cannot see.
+    policy.bands.clear();
+    for (std::size_t i = 0; i < bands.size(); ++i) {
+      const std::string path = item("spec.bands", i);
+      if (!reader.expect_map(bands[i], path)) {
+        continue;
+      }
+      reader.check_fields(bands[i], path, k_band_fields);
+      model::TrustBand band;
+      for (const std::string& key : k_band_fields) {
+        if (!present(bands[i][key])) {
+          reader.report(bands[i], "missing required field " + in_quotes(shown(child(path, key))));
+        }
+      }
+      reader.read(bands[i], path, "minTrust", band.min_trust);
+      reader.read(bands[i], path, "level", band.level);
+      policy.bands.push_back(band);
+    }
+  }
+  reader.read(spec, "spec", "adminLevel", policy.admin_level);
+  reader.read(spec, "spec", "chairLevel", policy.chair_level);
+  if (const YAML::Node thresholds = reader.field(spec, "spec", "thresholds");
+      present(thresholds) && reader.expect_map(thresholds, "spec.thresholds")) {
+    const std::string path = "spec.thresholds";
+    reader.check_fields(thresholds, path, k_threshold_fields);
+    reader.read(thresholds, path, "invite", policy.invite);
+    reader.read(thresholds, path, "kick", policy.kick);
+    reader.read(thresholds, path, "ban", policy.ban);
+    reader.read(thresholds, path, "redact", policy.redact);
+    reader.read(thresholds, path, "eventsDefault", policy.events_default);
+    reader.read(thresholds, path, "stateDefault", policy.state_default);
+  }
+}
+
+// The header of a document (apiVersion, kind, metadata) and then its spec.
+// Objects whose kind or name cannot be known are left out of the topology:
+// nothing could refer to them, and checking them further would only repeat
+// the first problem.
+void read_document(const YAML::Node& document, DocumentReader& reader, model::Topology& topology) {
+  Origin origin;
+  origin.object = reader.at(document);
+  reader.set_subject("document", &origin);
+  if (!document.IsMap()) {
+    reader.report(document, "expected a mapping with apiVersion, kind, metadata and spec, got " + got(document));
+    return;
+  }
+  // An absent key yields an invalid node that throws on most calls, so
+  // every look at one is guarded by present().
+  const YAML::Node kind = document["kind"];
+  const YAML::Node metadata = document["metadata"];
+  const YAML::Node name = present(metadata) && metadata.IsMap() ? metadata["name"] : YAML::Node();
+  const bool known_kind = present(kind) && kind.IsScalar() &&
+                          std::find(k_kinds.begin(), k_kinds.end(), kind.Scalar()) != k_kinds.end();
+  const bool named = present(name) && name.IsScalar();
+  const std::string label = known_kind ? kind_label(kind.Scalar()) : "document";
+  reader.set_subject(named ? model::describe_object(label, name.Scalar()) : label, &origin);
+
+  reader.check_fields(document, "", k_document_fields);
+  const YAML::Node api_version = reader.field(document, "", "apiVersion");
+  if (!present(api_version)) {
+    reader.report(document, "missing required field \"apiVersion\"");
+  } else if (!api_version.IsScalar() || api_version.Scalar() != k_manifest_api_version) {
+    reader.report(api_version, "unknown apiVersion " + (api_version.IsScalar() ? in_quotes(api_version.Scalar()) : got(api_version)) +
+                                   " (expected " + in_quotes(k_manifest_api_version) + ")");
+  }
+  if (!present(reader.field(document, "", "kind"))) {
+    reader.report(document, "missing required field \"kind\"");
+    return;
+  }
+  if (!known_kind) {
+    const std::string shown_kind = kind.IsScalar() ? in_quotes(kind.Scalar()) : got(kind);
+    reader.report(kind, "unknown kind " + shown_kind +
+                            (kind.IsScalar() ? model::did_you_mean(kind.Scalar(), k_kinds) : std::string()));
+    return;
+  }
+  if (!present(metadata)) {
+    reader.report(document, "missing required field \"metadata\"");
+    return;
+  }
+  if (!reader.expect_map(metadata, "metadata")) {
+    return;
+  }
+  reader.check_fields(metadata, "metadata", k_metadata_fields);
+  if (!present(name)) {
+    reader.report(metadata, "missing required field \"metadata.name\"");
+    return;
+  }
+  if (!named) {
+    reader.report(name, "metadata.name must be a string, got " + got(name));
+    return;
+  }
+  origin.object = reader.at(name);
+  origin.fields["metadata.name"] = origin.object;
+  origin.fields["kind"] = reader.at(kind);
+
+  // An absent spec means "all defaults"; a malformed one is reported and
+  // read as empty. (A new node, not an assignment: assigning to a yaml-cpp
+  // node writes through to the document.)
+  const YAML::Node declared_spec = reader.field(document, "", "spec");
+  const bool usable_spec = present(declared_spec) && reader.expect_map(declared_spec, "spec");
+  const YAML::Node spec = usable_spec ? declared_spec : YAML::Node(YAML::NodeType::Map);
+  // Each object is read in place so the reader can record into its Origin.
+  const std::string& kind_name = kind.Scalar();
+  const std::string subject = model::describe_object(label, name.Scalar());
+  auto start = [&](auto& object) {
+    object.name = name.Scalar();
+    object.origin = origin;
+    reader.set_subject(subject, &object.origin);
+  };
+  if (kind_name == "User") {
+    start(topology.users.emplace_back());
+    read_user(reader, spec, topology.users.back());
+  } else if (kind_name == "Community") {
+    start(topology.communities.emplace_back());
+    read_community(reader, spec, topology.communities.back());
+  } else if (kind_name == "Council") {
+    start(topology.councils.emplace_back());
+    read_council(reader, spec, topology.councils.back());
+  } else if (kind_name == "CoordinationRoom") {
+    start(topology.coordination_rooms.emplace_back());
+    read_coordination_room(reader, spec, topology.coordination_rooms.back());
+  } else {
+    start(topology.power_policies.emplace_back());
+    read_power_policy(reader, spec, topology.power_policies.back());
+  }
+}
+
+// One YAML document's text and the 0-based line it starts on in its file.
+struct DocumentText {
+  std::string text;
+  int first_line = 0;
+};
+
+bool is_marker(std::string_view line, std::string_view marker) {
+  if (!line.starts_with(marker)) {
+    return false;
+  }
+  const std::string_view rest = line.substr(marker.size());
+  return rest.empty() || rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\r' ||
+         rest.front() == '\n';
+}
+
+// Splits a stream at its document markers so that each document is parsed on
+// its own: yaml-cpp gives up on a whole stream at its first syntax error, and
+// one broken document must not hide the problems of the others. Markers are
+// only recognised at the start of a line, where YAML allows nothing else.
+std::vector<DocumentText> split_documents(std::string_view text) {
+  std::vector<DocumentText> documents(1);
+  bool has_content = false;
+  int line_number = 0;
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end == std::string_view::npos ? text.size() : end + 1);
+    text.remove_prefix(line.size());
+    if (is_marker(line, "---") && has_content) {
+      documents.push_back(DocumentText{"", line_number});
+      has_content = false;
+    }
+    documents.back().text += line;
+    // Comments and directives belong with the document that follows them.
+    std::size_t first = line.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && line[first] != '#' && line[first] != '%') {
+      has_content = true;
+    }
+    ++line_number;
+    if (is_marker(line, "...")) {
+      documents.push_back(DocumentText{"", line_number});
+      has_content = false;
+    }
+  }
+  return documents;
+}
+
+// yaml-cpp's messages for tab indentation ("illegal map value") do not say
+// what is wrong, and a tab is invisible in most editors.
+std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
+  if (mark.is_null()) {
+    return "";
+  }
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  for (int i = 0; i <= mark.line; ++i) {
+    if (!std::getline(lines, line)) {
+      return "";
+    }
+  }
+  const std::size_t indent_end = line.find_first_not_of(" \t");
+  const std::string indent = line.substr(0, indent_end);
+  return indent.find('\t') == std::string::npos ? "" : " (indentation must use spaces, not tabs)";
+}
+
+// Parses `text` into `loaded`, structural checks only.
+void parse_into(LoadedManifests& loaded, std::string_view text, const std::string& file) {
+  loaded.files.push_back(file);
+  for (const DocumentText& part : split_documents(text)) {
+    DocumentReader reader(file, part.first_line, loaded.diagnostics);
+    try {
+      for (const YAML::Node& document : YAML::LoadAll(part.text)) {
+        if (!present(document)) {
+          continue;
+        }
+        ++loaded.documents;
+        read_document(document, reader, loaded.topology);
+      }
+    } catch (const YAML::Exception& error) {
+      loaded.diagnostics.push_back(
+          model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark)});
+    }
+  }
+}
+
+// Semantic checks over everything read, the empty-set rule, and ordering.
+void finish(LoadedManifests& loaded, const std::string& where) {
+  // A value that failed its structural check was left empty or at its
+  // default; a semantic complaint at the very same node would only be a
+  // consequence of that, so the structural message stands alone.
+  std::set<std::tuple<std::string, int, int>> reported;
+  for (const model::Diagnostic& diagnostic : loaded.diagnostics) {
+    reported.emplace(diagnostic.where.file, diagnostic.where.line, diagnostic.where.column);
+  }
+  for (model::Diagnostic& diagnostic : model::validate_topology(loaded.topology)) {
+    if (!reported.contains({diagnostic.where.file, diagnostic.where.line, diagnostic.where.column})) {
+      loaded.diagnostics.push_back(std::move(diagnostic));
+    }
+  }
+  // With other problems already reported (a missing path, a broken file) an
+  // extra "nothing found" would only repeat them.
+  if (loaded.documents == 0 && loaded.diagnostics.empty()) {
+    loaded.diagnostics.push_back(model::Diagnostic{
+        SourceLocation{where, 0, 0}, "no manifests found (expected *.yaml or *.yml files with at least one document)"});
+  }
+  model::sort_diagnostics(loaded.diagnostics);
+}
+
+bool is_manifest_file(const std::filesystem::path& path) {
+  return path.extension() == ".yaml" || path.extension() == ".yml";
+}
+
+bool is_hidden(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  return name.size() > 1 && name.front() == '.' && name != "..";
+}
+
+// The manifest files under `directory`, sorted; hidden files and folders
+// (".git", editor backups) are skipped.
+std::vector<std::string> files_under(const std::string& directory, model::Diagnostics& diagnostics) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  std::error_code error;
+  fs::recursive_directory_iterator it(directory, fs::directory_options::skip_permission_denied, error);
+  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (is_hidden(it->path())) {
+      if (it->is_directory(error)) {
+        it.disable_recursion_pending();
+      }
+      continue;
+    }
+    if (is_manifest_file(it->path()) && it->is_regular_file(error)) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (error) {
+    diagnostics.push_back(model::Diagnostic{SourceLocation{directory, 0, 0}, "cannot read directory: " + error.message()});
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) {
+    return std::nullopt;
+  }
+  std::ostringstream contents;
+  contents << stream.rdbuf();
+  if (stream.bad()) {
+    return std::nullopt;
+  }
+  return contents.str();
+}
+
+}  // namespace
+
+LoadedManifests load_manifests(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  LoadedManifests loaded;
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    fs::file_status status = fs::status(path, error);
+    if (!fs::exists(status)) {
+      loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{path, 0, 0}, "no such file or directory"});
+    } else if (fs::is_directory(status)) {
+      std::vector<std::string> found = files_under(path, loaded.diagnostics);
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(path);
+    }
+  }
+  std::set<fs::path> seen;
+  for (const std::string& file : files) {
+    std::error_code error;
+    fs::path canonical = fs::weakly_canonical(file, error);
+    if (!seen.insert(error ? fs::path(file) : canonical).second) {
+      continue;
+    }
+    std::optional<std::string> text = read_file(file);
+    if (!text) {
+      loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{file, 0, 0}, "cannot read file"});
+      continue;
+    }
+    parse_into(loaded, *text, file);
+  }
+  std::string where;
+  for (const std::string& path : paths) {
+    where += (where.empty() ? "" : " ") + path;
+  }
+  finish(loaded, where.empty() ? "." : where);
+  return loaded;
+}
+
+LoadedManifests parse_manifests(std::string_view text, const std::string& file_name) {
+  LoadedManifests loaded;
+  parse_into(loaded, text, file_name);
+  finish(loaded, file_name);
+  return loaded;
+}
+
+}  // namespace adapters

@@ -1,0 +1,48 @@
+#pragma once
+// The YAML manifest source: multi-document files of `apiVersion: mxctl/v1`
+// objects (User, Community, Council, CoordinationRoom, PowerPolicy) loaded
+// into a model::Topology, with every problem reported as `file:line:col:
+// message`. The format is documented in manifests/README.md.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/diagnostic.h"
+#include "model/topology.h"
+
+namespace adapters {
+
+/// The only apiVersion this loader understands.
+inline constexpr std::string_view k_manifest_api_version = "mxctl/v1";
+
+/// What loading a manifest set produced: the topology (possibly partial) and every problem found.
+struct LoadedManifests {
+  /// Every object that could be read, with positions in each Origin. Objects
+  /// with an unknown kind or no metadata.name are left out.
+  model::Topology topology;
+  /// Sorted with model::sort_diagnostics; empty = valid.
+  model::Diagnostics diagnostics;
+  /// Number of non-empty YAML documents read.
+  std::size_t documents = 0;
+  /// Files read, in order, spelled as the caller gave them (or as found under
+  /// a directory the caller gave).
+  std::vector<std::string> files;
+};
+
+/// Loads every *.yaml / *.yml file named in `paths` (directories are walked
+/// recursively, files sorted by path so results are stable; a file named
+/// explicitly is read whatever its extension), parses, runs structural checks
+/// AND model::validate_topology. A path that does not exist is a diagnostic
+/// ("no such file or directory"), as is a set with no manifest at all. A file
+/// reached twice (e.g. "manifests/" and "manifests/users.yaml") is read once.
+/// Never throws.
+LoadedManifests load_manifests(const std::vector<std::string>& paths);
+
+/// Same for in-memory text (tests, stdin); `file_name` is used in
+/// diagnostics. Runs validate_topology too, and reports text with no
+/// document as an empty manifest set. Never throws.
+LoadedManifests parse_manifests(std::string_view text, const std::string& file_name);
+
+}  // namespace adapters
