@@ -1,8 +1,122 @@
-#include <cstdio>
+// mxctl: the command line. Parses arguments and hands each command to
+// controller/commands.h, which does the work and chooses the exit code
+// (0 success, 1 error, 2 changes present under plan --detailed-exitcode).
 
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "controller/commands.h"
 #include "controller/version.h"
 
-int main() {
-  std::printf("mxctl %s\n", controller::version());
-  return 0;
+namespace {
+
+// Options shared by plan, apply and reconcile.
+void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
+  command->add_option("--state", pass.state_path, "State store (SQLite file)")
+      ->envname("MXCTL_STATE")
+      ->capture_default_str();
+  command->add_flag("--explain", pass.explain, "Show why each change and operation is planned");
+  command->add_flag("--stats", pass.stats, "Print request counts, bytes and time spent waiting on the server");
+  command->add_option("--parallel", pass.max_in_flight, "Operations in flight at once while applying")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mxctl keeps a Matrix homeserver's accounts, spaces, rooms, memberships and power levels\n"
+               "in line with a declared topology (YAML manifests)."};
+  app.name("mxctl");
+  app.set_version_flag("--version", std::string("mxctl ") + controller::version());
+  app.require_subcommand(1);
+  app.footer(
+      "Settings: --config FILE (YAML) and the environment: MATRIX_HOMESERVER_URL, MATRIX_SERVER_NAME,\n"
+      "MATRIX_BOT_USER_ID, MATRIX_BOT_ACCESS_TOKEN or MATRIX_BOT_ACCESS_TOKEN_FILE. Tokens are never read\n"
+      "from manifests or the config file, and never printed.");
+
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "Settings file (YAML); the MATRIX_* environment overrides it")
+      ->envname("MXCTL_CONFIG")
+      ->check(CLI::ExistingFile);
+
+  std::vector<std::string> validate_paths;
+  CLI::App* validate = app.add_subcommand(
+      "validate", "Check manifests and report every problem as path:line:col: message; contacts no server");
+  validate->add_option("paths", validate_paths, "Manifest files or directories (searched for *.yaml, *.yml)")
+      ->required();
+
+  std::vector<std::string> desired_paths;
+  std::string desired_output = "text";
+  CLI::App* desired = app.add_subcommand(
+      "desired", "Compile manifests into the desired Matrix state and print it; contacts no server");
+  desired->add_option("paths", desired_paths, "Manifest files or directories")->required();
+  desired->add_option("-o,--output", desired_output, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  controller::PlanOptions plan_options;
+  CLI::App* plan = app.add_subcommand("plan", "Show what apply would change on the homeserver; changes nothing");
+  plan->add_option("paths", plan_options.pass.paths, "Manifest files or directories")->required();
+  add_pass_options(plan, plan_options.pass);
+  plan->add_option("--format", plan_options.format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "markdown"}))
+      ->capture_default_str();
+  plan->add_flag("--detailed-exitcode", plan_options.detailed_exitcode,
+                 "Exit 0 when there are no changes, 2 when there are, 1 on error");
+  plan->add_option("--out", plan_options.out_path, "Save the plan for `apply --plan FILE`");
+
+  controller::ApplyOptions apply_options;
+  CLI::App* apply = app.add_subcommand("apply", "Plan, confirm, and carry out the changes");
+  apply->add_option("paths", apply_options.pass.paths, "Manifest files or directories");
+  add_pass_options(apply, apply_options.pass);
+  apply->add_option("--plan", apply_options.plan_path,
+                    "Apply exactly this saved plan; refused if the manifests or the homeserver changed since");
+  apply->add_flag("-y,--yes", apply_options.yes, "Do not ask for confirmation (required without a terminal)");
+  apply->add_flag("--dry-run", apply_options.dry_run, "Walk the plan without changing anything");
+
+  controller::PassOptions reconcile_options;
+  CLI::App* reconcile =
+      app.add_subcommand("reconcile", "One non-interactive pass (for cron): plan and apply what can be applied");
+  reconcile->add_option("paths", reconcile_options.paths, "Manifest files or directories")->required();
+  add_pass_options(reconcile, reconcile_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  controller::Console console{std::cout, std::cerr, std::cin, isatty(STDIN_FILENO) != 0};
+  try {
+    if (*validate) {
+      return controller::run_validate(validate_paths, console);
+    }
+    if (*desired) {
+      return controller::run_desired(config_path, desired_paths, desired_output, console);
+    }
+    plan_options.pass.config_path = config_path;
+    apply_options.pass.config_path = config_path;
+    reconcile_options.config_path = config_path;
+    if (*plan) {
+      return controller::run_plan(plan_options, console);
+    }
+    if (*apply) {
+      return controller::run_apply(apply_options, console);
+    }
+    if (*reconcile) {
+      return controller::run_reconcile(reconcile_options, console);
+    }
+  } catch (const std::exception& e) {
+    // Adapters return errors as values; anything reaching here is a bug, but
+    // an operator still deserves a message and a failing exit code.
+    std::cerr << "mxctl: internal error: " << e.what() << "\n";
+    return controller::k_exit_error;
+  }
+  return controller::k_exit_error;
 }

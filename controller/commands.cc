@@ -1,0 +1,309 @@
+#include "controller/commands.h"
+
+#include <iostream>
+#include <memory>
+
+#include "adapters/http_homeserver.h"
+#include "adapters/matrix_state_json.h"
+#include "adapters/settings_file.h"
+#include "adapters/state_store.h"
+#include "adapters/yaml_manifests.h"
+#include "controller/executor.h"
+#include "controller/planner.h"
+#include "controller/render_plan.h"
+#include "controller/render_state.h"
+#include "controller/saved_plan.h"
+#include "model/compile.h"
+
+namespace controller {
+
+namespace {
+
+void print_diagnostics(const model::Diagnostics& diagnostics, std::ostream& err) {
+  for (const model::Diagnostic& diagnostic : diagnostics) {
+    err << diagnostic.to_string() << "\n";
+  }
+  err << diagnostics.size() << (diagnostics.size() == 1 ? " problem" : " problems") << " found\n";
+}
+
+void print_error(const model::Error& error, std::ostream& err) { err << "Error: " << error.message << "\n"; }
+
+std::string plural(std::size_t count, const char* one, const char* many) {
+  return std::to_string(count) + " " + (count == 1 ? one : many);
+}
+
+std::string summarize_topology(const model::Topology& topology) {
+  return plural(topology.users.size(), "user", "users") + ", " +
+         plural(topology.communities.size(), "community", "communities") + ", " +
+         plural(topology.councils.size(), "council", "councils") + ", " +
+         plural(topology.coordination_rooms.size(), "coordination room", "coordination rooms") + ", " +
+         plural(topology.power_policies.size(), "power policy", "power policies");
+}
+
+// Everything one pass needs, prepared in the order that fails cheapest
+// first: input problems before any connection, the lock before the server.
+struct Pass {
+  adapters::LoadedSettings settings;
+  model::MatrixState desired;
+  std::unique_ptr<adapters::StateStore> store;
+  std::unique_ptr<adapters::StoreLock> lock;
+  std::unique_ptr<adapters::HttpHomeserver> homeserver;
+
+  model::DiffOptions diff_options() const {
+    model::DiffOptions options;
+    options.bot_user_id = settings.settings.bot_user_id;
+    return options;
+  }
+};
+
+std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& command, Console& console) {
+  auto pass = std::make_unique<Pass>();
+  adapters::Environment env = adapters::process_environment();
+  pass->settings = adapters::load_settings(options.config_path, env);
+  model::Diagnostics problems = pass->settings.diagnostics;
+  model::Diagnostics missing = adapters::require_connection_settings(pass->settings);
+  problems.insert(problems.end(), missing.begin(), missing.end());
+  adapters::LoadedManifests manifests = adapters::load_manifests(options.paths);
+  problems.insert(problems.end(), manifests.diagnostics.begin(), manifests.diagnostics.end());
+  if (!problems.empty()) {
+    print_diagnostics(problems, console.err);
+    return nullptr;
+  }
+  auto token = adapters::load_access_token(pass->settings, env);
+  if (!token) {
+    print_error(token.error(), console.err);
+    return nullptr;
+  }
+  pass->desired = model::compile(manifests.topology, pass->settings.settings);
+  auto store = adapters::open_sqlite_store(options.state_path);
+  if (!store) {
+    print_error(store.error(), console.err);
+    return nullptr;
+  }
+  pass->store = std::move(*store);
+  auto lock = pass->store->lock(command);
+  if (!lock) {
+    print_error(lock.error(), console.err);
+    return nullptr;
+  }
+  pass->lock = std::move(*lock);
+  pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token);
+  if (auto caps = pass->homeserver->probe(); !caps) {
+    print_error(caps.error(), console.err);
+    return nullptr;
+  }
+  return pass;
+}
+
+void print_stats(const Pass& pass, std::ostream& err) {
+  adapters::ClientStats stats = pass.homeserver->stats();
+  err << "Requests: " << stats.reads + stats.writes << " (" << stats.reads << " reads, " << stats.writes
+      << " writes, " << stats.retries << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
+      << " bytes received, " << stats.waiting.count() / 1000 << " ms waiting on the server\n";
+}
+
+std::string render(const model::Plan& plan, const std::string& format, bool explain) {
+  if (format == "json") {
+    return render_plan_json(plan);
+  }
+  if (format == "markdown") {
+    return render_plan_markdown(plan, {explain});
+  }
+  return render_plan_text(plan, {explain});
+}
+
+bool confirm(Console& console) {
+  console.out << "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n"
+              << "  Enter a value: " << std::flush;
+  std::string answer;
+  std::getline(console.in, answer);
+  return answer == "yes";
+}
+
+// Runs the executor and prints progress and the closing line; true if every
+// operation succeeded.
+bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, const std::string& command,
+             bool dry_run, const std::map<std::string, std::string>& room_ids, Console& console) {
+  auto run_id = pass.store->begin_run(command);
+  if (!run_id) {
+    print_error(run_id.error(), console.err);
+    return false;
+  }
+  ExecutorOptions executor;
+  executor.max_in_flight = options.max_in_flight;
+  executor.dry_run = dry_run;
+  ApplyReport report = execute_plan(plan, pass.desired, *pass.homeserver, *pass.store, *run_id, executor, room_ids,
+                                    [&](const OperationReport& op) {
+                                      console.err << to_string(op.status) << ": " << op.description;
+                                      if (op.attempts > 1) {
+                                        console.err << " (" << op.attempts << " attempts)";
+                                      }
+                                      if (!op.error.empty()) {
+                                        console.err << ": " << op.error;
+                                      }
+                                      console.err << "\n";
+                                    });
+  for (const std::string& warning : report.warnings) {
+    console.err << "Warning: " << warning << "\n";
+  }
+  pass.store->finish_run(*run_id, report.ok() ? "succeeded" : "failed", report.added + report.changed,
+                         report.failed + report.skipped);
+  console.out << "\n" << apply_summary(report, dry_run) << "\n";
+  return report.ok();
+}
+
+}  // namespace
+
+int run_validate(const std::vector<std::string>& paths, Console& console) {
+  adapters::LoadedManifests loaded = adapters::load_manifests(paths);
+  if (!loaded.diagnostics.empty()) {
+    print_diagnostics(loaded.diagnostics, console.err);
+    return k_exit_error;
+  }
+  console.out << "The manifests are valid: " << summarize_topology(loaded.topology) << " ("
+              << plural(loaded.documents, "document", "documents") << " in "
+              << plural(loaded.files.size(), "file", "files") << ").\n";
+  return k_exit_ok;
+}
+
+int run_desired(const std::string& config_path, const std::vector<std::string>& paths, const std::string& output,
+                Console& console) {
+  adapters::LoadedSettings settings = adapters::load_settings(config_path, adapters::process_environment());
+  model::Diagnostics problems = settings.diagnostics;
+  if (settings.settings.server_name.empty()) {
+    problems.push_back({{"settings"}, "no server name: set MATRIX_SERVER_NAME or serverName in the config"});
+  }
+  adapters::LoadedManifests loaded = adapters::load_manifests(paths);
+  problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
+  if (!problems.empty()) {
+    print_diagnostics(problems, console.err);
+    return k_exit_error;
+  }
+  model::MatrixState desired = model::compile(loaded.topology, settings.settings);
+  if (output == "json") {
+    console.out << adapters::to_json(desired).dump(2) << "\n";
+  } else {
+    console.out << render_state_text(desired);
+  }
+  return k_exit_ok;
+}
+
+int run_plan(const PlanOptions& options, Console& console) {
+  auto pass = prepare(options.pass, "plan", console);
+  if (!pass) {
+    return k_exit_error;
+  }
+  auto planned = make_plan(pass->desired, *pass->homeserver, *pass->store, pass->diff_options());
+  if (!planned) {
+    print_error(planned.error(), console.err);
+    return k_exit_error;
+  }
+  const model::Plan& plan = planned->plan;
+  console.out << render(plan, options.format, options.pass.explain);
+  if (!options.out_path.empty()) {
+    SavedPlan saved{options.pass.paths, digest(pass->desired), render_plan_json(plan)};
+    if (auto written = write_saved_plan(options.out_path, saved); !written) {
+      print_error(written.error(), console.err);
+      return k_exit_error;
+    }
+    console.err << "Saved the plan to " << options.out_path << "; apply it with: mxctl apply --plan "
+                << options.out_path << "\n";
+  }
+  if (options.pass.stats) {
+    print_stats(*pass, console.err);
+  }
+  if (plan.error_count() > 0) {
+    console.err << "Error: " << plural(plan.error_count(), "change", "changes")
+                << " cannot be made as desired (see the plan)\n";
+    return k_exit_error;
+  }
+  if (options.detailed_exitcode && !plan.empty()) {
+    return k_exit_changes;
+  }
+  return k_exit_ok;
+}
+
+int run_apply(const ApplyOptions& options, Console& console) {
+  PassOptions pass_options = options.pass;
+  std::optional<SavedPlan> saved;
+  if (!options.plan_path.empty()) {
+    if (!pass_options.paths.empty()) {
+      console.err << "Error: give either --plan FILE or manifest paths, not both\n";
+      return k_exit_error;
+    }
+    auto read = read_saved_plan(options.plan_path);
+    if (!read) {
+      print_error(read.error(), console.err);
+      return k_exit_error;
+    }
+    saved = *read;
+    pass_options.paths = saved->paths;
+  } else if (pass_options.paths.empty()) {
+    console.err << "Error: give manifest paths or --plan FILE\n";
+    return k_exit_error;
+  }
+  auto pass = prepare(pass_options, "apply", console);
+  if (!pass) {
+    return k_exit_error;
+  }
+  auto planned = make_plan(pass->desired, *pass->homeserver, *pass->store, pass->diff_options());
+  if (!planned) {
+    print_error(planned.error(), console.err);
+    return k_exit_error;
+  }
+  const model::Plan& plan = planned->plan;
+  if (saved) {
+    if (auto fresh = check_not_stale(*saved, pass->desired, plan); !fresh) {
+      print_error(fresh.error(), console.err);
+      return k_exit_error;
+    }
+  }
+  console.out << render_plan_text(plan, {options.pass.explain});
+  if (plan.error_count() > 0) {
+    console.err << "Error: " << plural(plan.error_count(), "change", "changes")
+                << " cannot be made as desired; nothing was applied\n";
+    return k_exit_error;
+  }
+  // A saved plan was reviewed already; an empty plan has nothing to confirm.
+  if (!plan.empty() && !saved && !options.yes && !options.dry_run) {
+    if (!console.interactive) {
+      console.err << "Error: refusing to apply without confirmation: standard input is not a terminal; pass --yes\n";
+      return k_exit_error;
+    }
+    if (!confirm(console)) {
+      console.err << "Apply cancelled.\n";
+      return k_exit_error;
+    }
+  }
+  bool ok = execute(*pass, plan, pass_options, "apply", options.dry_run, planned->observation.room_ids, console);
+  if (options.pass.stats) {
+    print_stats(*pass, console.err);
+  }
+  return ok ? k_exit_ok : k_exit_error;
+}
+
+int run_reconcile(const PassOptions& options, Console& console) {
+  auto pass = prepare(options, "reconcile", console);
+  if (!pass) {
+    return k_exit_error;
+  }
+  auto planned = make_plan(pass->desired, *pass->homeserver, *pass->store, pass->diff_options());
+  if (!planned) {
+    print_error(planned.error(), console.err);
+    return k_exit_error;
+  }
+  const model::Plan& plan = planned->plan;
+  console.out << render_plan_text(plan, {options.explain});
+  // Cron cannot ask anyone: carry out what can be done, report the rest.
+  bool ok = execute(*pass, plan, options, "reconcile", false, planned->observation.room_ids, console);
+  if (plan.error_count() > 0) {
+    console.err << "Error: " << plural(plan.error_count(), "change", "changes") << " cannot be made as desired\n";
+    ok = false;
+  }
+  if (options.stats) {
+    print_stats(*pass, console.err);
+  }
+  return ok ? k_exit_ok : k_exit_error;
+}
+
+}  // namespace controller
