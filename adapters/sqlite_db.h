@@ -1,0 +1,229 @@
+#pragma once
+// Small RAII wrappers over the sqlite3 C API, so that no handle leaks on an
+// early return and every failure becomes a model::Error that says what was
+// being done ("cannot record room id for community/x: database is locked").
+// Header-only and private to the SQLite adapters and their tests.
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "model/result.h"
+
+namespace adapters::sqlite {
+
+/// How an SQLite result code is classified for callers deciding whether to
+/// retry: busy/locked are transient (another connection holds the write
+/// lock), constraint violations are conflicts, permission problems are
+/// forbidden, and everything else (I/O, corruption, misuse) is terminal.
+inline model::Error::Kind error_kind(int code) {
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return model::Error::Kind::transient;
+    case SQLITE_CONSTRAINT:
+      return model::Error::Kind::conflict;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return model::Error::Kind::forbidden;
+    default:
+      return model::Error::Kind::invalid;
+  }
+}
+
+/// "cannot <doing>: <detail>", classified by `code`.
+inline model::Error make_error(int code, std::string_view doing, std::string_view detail) {
+  return model::make_error(error_kind(code), "cannot " + std::string(doing) + ": " + std::string(detail));
+}
+
+/// One prepared statement; finalized when destroyed. Bind errors are kept and
+/// reported by the next step(), so binding reads as a plain sequence.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : m_db(db), m_stmt(stmt) {}
+  Statement(Statement&& other) noexcept
+      : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)), m_bind_error(other.m_bind_error) {}
+  Statement& operator=(Statement&&) = delete;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(m_stmt); }
+
+  /// Binds text to the 1-based parameter `index` (copied by SQLite).
+  Statement& bind_text(int index, std::string_view text) {
+    keep(sqlite3_bind_text64(m_stmt, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+    return *this;
+  }
+  /// Binds an integer to the 1-based parameter `index`.
+  Statement& bind_int64(int index, std::int64_t value) {
+    keep(sqlite3_bind_int64(m_stmt, index, value));
+    return *this;
+  }
+
+  /// Advances: true when a row is ready to read, false when the statement is
+  /// done; an error (naming `doing`) otherwise, including an earlier bind error.
+  model::Result<bool> step(std::string_view doing) {
+    if (m_bind_error != SQLITE_OK) {
+      return tl::unexpected(make_error(m_bind_error, doing, sqlite3_errstr(m_bind_error)));
+    }
+    int code = sqlite3_step(m_stmt);
+    if (code == SQLITE_ROW) {
+      return true;
+    }
+    if (code == SQLITE_DONE) {
+      return false;
+    }
+    return tl::unexpected(make_error(sqlite3_extended_errcode(m_db), doing, sqlite3_errmsg(m_db)));
+  }
+
+  /// Runs a statement that returns no rows; returns how many rows it changed.
+  model::Result<int> run(std::string_view doing) {
+    auto stepped = step(doing);
+    if (!stepped) {
+      return tl::unexpected(stepped.error());
+    }
+    return sqlite3_changes(m_db);
+  }
+
+  /// Column `index` (0-based) of the current row as text; empty for NULL.
+  std::string text(int index) const {
+    const unsigned char* value = sqlite3_column_text(m_stmt, index);
+    if (value == nullptr) {
+      return "";
+    }
+    return std::string(reinterpret_cast<const char*>(value), static_cast<size_t>(sqlite3_column_bytes(m_stmt, index)));
+  }
+  /// Column `index` (0-based) of the current row as an integer; 0 for NULL.
+  std::int64_t int64(int index) const { return sqlite3_column_int64(m_stmt, index); }
+  /// True when column `index` (0-based) of the current row is NULL.
+  bool is_null(int index) const { return sqlite3_column_type(m_stmt, index) == SQLITE_NULL; }
+
+ private:
+  void keep(int code) {
+    if (code != SQLITE_OK && m_bind_error == SQLITE_OK) {
+      m_bind_error = code;
+    }
+  }
+
+  sqlite3* m_db;
+  sqlite3_stmt* m_stmt;
+  int m_bind_error = SQLITE_OK;
+};
+
+/// One connection; closed when destroyed. Shared (std::shared_ptr) by
+/// whatever must outlive the object that opened it, such as a held lock.
+class Database {
+ public:
+  /// Opens (creating when missing) the database at `path`; ":memory:" gives a
+  /// private in-memory database. Fails naming `doing` with SQLite's reason.
+  static model::Result<std::shared_ptr<Database>> open(const std::string& path, std::string_view doing) {
+    sqlite3* handle = nullptr;
+    int code = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    // SQLite hands back a handle even on failure (it carries the message),
+    // so the wrapper takes ownership before looking at the result.
+    auto db = std::shared_ptr<Database>(new Database(handle));
+    if (code != SQLITE_OK) {
+      const char* detail = handle != nullptr ? sqlite3_errmsg(handle) : sqlite3_errstr(code);
+      return tl::unexpected(make_error(code, doing, detail));
+    }
+    sqlite3_extended_result_codes(handle, 1);
+    return db;
+  }
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database() { sqlite3_close_v2(m_db); }
+
+  /// The raw handle, for the few calls the wrappers do not cover.
+  sqlite3* handle() const { return m_db; }
+
+  /// Prepares one statement; values must be bound, never spliced into `sql`.
+  model::Result<Statement> prepare(const char* sql, std::string_view doing) {
+    sqlite3_stmt* stmt = nullptr;
+    int code = sqlite3_prepare_v2(m_db, sql, -1, &stmt, nullptr);
+    if (code != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return tl::unexpected(make_error(code, doing, sqlite3_errmsg(m_db)));
+    }
+    return Statement(m_db, stmt);
+  }
+
+  /// Runs fixed SQL returning one integer (a count, a pragma); 0 when it
+  /// returns no row.
+  model::Result<std::int64_t> query_int64(const char* sql, std::string_view doing) {
+    auto stmt = prepare(sql, doing);
+    if (!stmt) {
+      return tl::unexpected(stmt.error());
+    }
+    auto row = stmt->step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    return *row ? stmt->int64(0) : 0;
+  }
+
+  /// Runs fixed SQL without parameters or results (schema, pragmas,
+  /// transaction control); it may hold several statements.
+  model::Result<void> exec(const char* sql, std::string_view doing) {
+    char* detail = nullptr;
+    int code = sqlite3_exec(m_db, sql, nullptr, nullptr, &detail);
+    if (code != SQLITE_OK) {
+      auto error = make_error(code, doing, detail != nullptr ? detail : sqlite3_errstr(code));
+      sqlite3_free(detail);
+      return tl::unexpected(std::move(error));
+    }
+    return {};
+  }
+
+ private:
+  explicit Database(sqlite3* db) : m_db(db) {}
+
+  sqlite3* m_db;
+};
+
+/// A write transaction (BEGIN IMMEDIATE, so the write lock is taken up front
+/// and a busy database fails at begin rather than half-way through); rolled
+/// back when destroyed without commit().
+class Transaction {
+ public:
+  /// Begins; fails (transient when another connection is writing) naming `doing`.
+  static model::Result<Transaction> begin(Database& db, std::string_view doing) {
+    auto begun = db.exec("BEGIN IMMEDIATE", doing);
+    if (!begun) {
+      return tl::unexpected(begun.error());
+    }
+    return Transaction(&db);
+  }
+
+  Transaction(Transaction&& other) noexcept : m_db(std::exchange(other.m_db, nullptr)) {}
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction() {
+    if (m_db != nullptr) {
+      // Nothing useful can be done about a failed rollback here; the
+      // connection's next BEGIN reports the state if it is still wrong.
+      sqlite3_exec(m_db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+
+  /// Commits; after a failure the destructor rolls back.
+  model::Result<void> commit(std::string_view doing) {
+    auto committed = m_db->exec("COMMIT", doing);
+    if (committed) {
+      m_db = nullptr;
+    }
+    return committed;
+  }
+
+ private:
+  explicit Transaction(Database* db) : m_db(db) {}
+
+  Database* m_db;
+};
+
+}  // namespace adapters::sqlite

@@ -1,0 +1,102 @@
+#pragma once
+// StateStore in an embedded SQLite file. The schema is versioned with PRAGMA
+// user_version and grows only by appending migrations, each applied in its own
+// transaction, so an interrupted upgrade leaves the file at a known version.
+//
+// Times are stored as ISO-8601 UTC text with milliseconds
+// ("2024-05-01T12:00:00.123Z") so the audit trail reads well in the sqlite3
+// shell; they come back truncated to the millisecond.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "adapters/state_store.h"
+
+namespace adapters {
+
+namespace sqlite {
+class Database;
+}
+
+/// StateStore backed by one SQLite connection. Not thread-safe: one pass uses
+/// one store. A StoreLock it hands out keeps the connection alive, so the lock
+/// may outlive the store.
+class SqliteStateStore final : public StateStore {
+ public:
+  /// The schema version this build creates and understands.
+  static constexpr int k_schema_version = 1;
+  /// How long a statement waits for another connection's write lock before
+  /// failing with a transient error.
+  static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
+
+  /// Opens `path` (":memory:" for a private in-memory store), creating the
+  /// file and applying pending migrations. Files use WAL journaling and every
+  /// connection enforces foreign keys. Fails naming the path when the file
+  /// cannot be opened or is not a database, and refuses a schema newer than
+  /// k_schema_version ("... upgrade mxctl") without touching the file.
+  static model::Result<std::unique_ptr<SqliteStateStore>> open(
+      const std::string& path, std::chrono::milliseconds busy_timeout = k_default_busy_timeout);
+
+  /// key → room id of every managed room; empty when none.
+  model::Result<std::map<std::string, std::string>> room_ids() override;
+  /// Records (or replaces) the room id of `key`. Recording the same id again
+  /// writes nothing. A room id already recorded for another key is a conflict.
+  model::Result<void> set_room_id(const std::string& key, const std::string& room_id) override;
+  /// Forgets `key` and whether its once-message was sent (a new room under
+  /// the same key has not had it). Forgetting an unknown key does nothing.
+  model::Result<void> forget_room(const std::string& key) override;
+
+  /// Keys of rooms whose once-message was sent; empty when none.
+  model::Result<std::set<std::string>> messages_sent() override;
+  /// Records that the once-message of `key` was sent; repeating does nothing.
+  model::Result<void> mark_message_sent(const std::string& key) override;
+
+  /// The sync token of the last observation; empty when none.
+  model::Result<std::string> sync_token() override;
+  /// Replaces the sync token; the same token again writes nothing.
+  model::Result<void> set_sync_token(const std::string& token) override;
+
+  /// Starts at 0 and increases by at least one with every write that changes
+  /// rooms, sent messages, accounts or the sync token (not runs or the
+  /// journal, and not writes that change nothing). Kept by triggers in the
+  /// schema, so no code path can forget it.
+  model::Result<std::int64_t> serial() override;
+
+  /// Records a run of `command` started now, outcome "running"; returns its id
+  /// (ids are never reused).
+  model::Result<std::int64_t> begin_run(const std::string& command) override;
+  /// Records the end of a run now. `not_found` when there is no such run.
+  model::Result<void> finish_run(std::int64_t run_id, const std::string& outcome, int changes_applied,
+                                 int failures) override;
+  /// The `limit` most recent runs, newest first; all of them when limit <= 0.
+  model::Result<std::vector<RunRecord>> runs(int limit) override;
+
+  /// Appends `entry` to its run's journal; an unset `at` (the epoch) is
+  /// recorded as now. `not_found` when the run does not exist.
+  model::Result<void> record(const JournalEntry& entry) override;
+  /// The journal of `run_id` in the order it was recorded; empty for an
+  /// unknown run.
+  model::Result<std::vector<JournalEntry>> journal(std::int64_t run_id) override;
+
+  /// Takes the single pass lock for this process (pid and hostname) running
+  /// `command`, atomically. `conflict` ("another mxctl pass (apply, pid 12 on
+  /// host) has held the lock since 2024-05-01T12:00:00Z") when a live process
+  /// on this host, or any process on another host, holds it; a lock left by a
+  /// dead process on this host is taken over silently. The lock is released
+  /// when the returned object is destroyed; a crashed holder leaves it behind
+  /// for the next pass to take over.
+  model::Result<std::unique_ptr<StoreLock>> lock(const std::string& command) override;
+
+  /// The path the store was opened with.
+  const std::string& path() const { return m_path; }
+
+ private:
+  SqliteStateStore(std::shared_ptr<sqlite::Database> db, std::string path);
+
+  std::shared_ptr<sqlite::Database> m_db;
+  std::string m_path;
+};
+
+}  // namespace adapters
