@@ -1,9 +1,12 @@
 #include "adapters/yaml_manifests.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -23,8 +26,8 @@ using model::SourceLocation;
 const std::vector<std::string> k_kinds = {"User", "Community", "Council", "CoordinationRoom", "PowerPolicy"};
 const std::vector<std::string> k_document_fields = {"apiVersion", "kind", "metadata", "spec"};
 const std::vector<std::string> k_metadata_fields = {"name"};
-const std::vector<std::string> k_user_fields = {"localpart",      "displayName", "avatarUrl", "admin",
-                                                "linkedAccounts", "deactivated"};
+const std::vector<std::string> k_user_fields = {"localpart", "displayName",    "avatarUrl",
+                                                "admin",     "linkedAccounts", "deactivated"};
 const std::vector<std::string> k_community_fields = {"name",    "topic",         "avatarUrl",   "generalRoom",
                                                      "members", "matrixEnabled", "powerPolicy", "archived"};
 const std::vector<std::string> k_general_room_fields = {"name", "topic", "encrypted"};
@@ -371,7 +374,8 @@ void read_coordination_room(DocumentReader& reader, const YAML::Node& spec, mode
 
 void read_power_policy(DocumentReader& reader, const YAML::Node& spec, model::PowerPolicy& policy) {
   reader.check_fields(spec, "spec", k_policy_fields);
-  if (const YAML::Node bands = reader.field(spec, "spec", "bands"); present(bands) && reader.expect_list(bands, "spec.bands")) {
+  if (const YAML::Node bands = reader.field(spec, "spec", "bands");
+      present(bands) && reader.expect_list(bands, "spec.bands")) {
     // Declared bands replace the default table entirely; merging would make
     // a policy's meaning depend on defaults the reader cannot see.
     policy.bands.clear();
@@ -424,8 +428,8 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
   const YAML::Node kind = document["kind"];
   const YAML::Node metadata = document["metadata"];
   const YAML::Node name = present(metadata) && metadata.IsMap() ? metadata["name"] : YAML::Node();
-  const bool known_kind = present(kind) && kind.IsScalar() &&
-                          std::find(k_kinds.begin(), k_kinds.end(), kind.Scalar()) != k_kinds.end();
+  const bool known_kind =
+      present(kind) && kind.IsScalar() && std::find(k_kinds.begin(), k_kinds.end(), kind.Scalar()) != k_kinds.end();
   const bool named = present(name) && name.IsScalar();
   const std::string label = known_kind ? kind_label(kind.Scalar()) : "document";
   reader.set_subject(named ? model::describe_object(label, name.Scalar()) : label, &origin);
@@ -435,7 +439,8 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
   if (!present(api_version)) {
     reader.report(document, "missing required field \"apiVersion\"");
   } else if (!api_version.IsScalar() || api_version.Scalar() != k_manifest_api_version) {
-    reader.report(api_version, "unknown apiVersion " + (api_version.IsScalar() ? in_quotes(api_version.Scalar()) : got(api_version)) +
+    reader.report(api_version, "unknown apiVersion " +
+                                   (api_version.IsScalar() ? in_quotes(api_version.Scalar()) : got(api_version)) +
                                    " (expected " + in_quotes(k_manifest_api_version) + ")");
   }
   if (!present(reader.field(document, "", "kind"))) {
@@ -511,8 +516,7 @@ bool is_marker(std::string_view line, std::string_view marker) {
     return false;
   }
   const std::string_view rest = line.substr(marker.size());
-  return rest.empty() || rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\r' ||
-         rest.front() == '\n';
+  return rest.empty() || rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\r' || rest.front() == '\n';
 }
 
 // Splits a stream at its document markers so that each document is parsed on
@@ -635,7 +639,8 @@ std::vector<std::string> files_under(const std::string& directory, model::Diagno
     }
   }
   if (error) {
-    diagnostics.push_back(model::Diagnostic{SourceLocation{directory, 0, 0}, "cannot read directory: " + error.message()});
+    diagnostics.push_back(
+        model::Diagnostic{SourceLocation{directory, 0, 0}, "cannot read directory: " + error.message()});
   }
   std::sort(files.begin(), files.end());
   return files;

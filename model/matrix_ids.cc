@@ -107,8 +107,7 @@ std::optional<std::string> check_localpart(std::string_view localpart, UserIdGra
   if (grammar == UserIdGrammar::historical) {
     return first_invalid(localpart, is_historical_localpart_char, "printable ASCII characters other than \":\"");
   }
-  return first_invalid(localpart, is_current_localpart_char,
-                       "a-z, 0-9, \".\", \"_\", \"=\", \"-\", \"/\" and \"+\"");
+  return first_invalid(localpart, is_current_localpart_char, "a-z, 0-9, \".\", \"_\", \"=\", \"-\", \"/\" and \"+\"");
 }
 
 std::optional<std::string> check_server_name(std::string_view server_name) {

@@ -26,8 +26,7 @@ enum class UserIdGrammar {
 
 /// Why `localpart` is not a valid user localpart under `grammar` (empty, or a
 /// character outside the allowed set), or nothing when it is valid.
-std::optional<std::string> check_localpart(std::string_view localpart,
-                                           UserIdGrammar grammar = UserIdGrammar::current);
+std::optional<std::string> check_localpart(std::string_view localpart, UserIdGrammar grammar = UserIdGrammar::current);
 
 /// Why `server_name` is not a valid server name (`hostname [":" port]`, where
 /// hostname is a DNS name, an IPv4 address or a bracketed IPv6 literal and the

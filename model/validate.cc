@@ -188,8 +188,8 @@ class Validator {
     check_member_list(subject, community.members);
     for (const CommunityMember& member : community.members) {
       if (member.trust < 0) {
-        report(member.origin.of("trust"), subject + ": trust of " + in_quotes(member.user) + " must be 0 or more, got " +
-                                              std::to_string(member.trust));
+        report(member.origin.of("trust"), subject + ": trust of " + in_quotes(member.user) +
+                                              " must be 0 or more, got " + std::to_string(member.trust));
       }
     }
   }
@@ -231,8 +231,8 @@ class Validator {
         in_community = in_community || candidate.user == member.user;
       }
       if (!in_community) {
-        report(member.origin.of("user"), subject + ": user " + in_quotes(member.user) + " is not a member of community " +
-                                             in_quotes(community->name));
+        report(member.origin.of("user"), subject + ": user " + in_quotes(member.user) +
+                                             " is not a member of community " + in_quotes(community->name));
       }
     }
   }
@@ -241,8 +241,8 @@ class Validator {
     const std::string subject = describe_object("coordination room", room.name);
     require(subject, room.request, "request", room.origin);
     if (room.between.size() != 2) {
-      report(room.origin.of("spec.between"), subject + ": between must name exactly two users, got " +
-                                                 std::to_string(room.between.size()));
+      report(room.origin.of("spec.between"),
+             subject + ": between must name exactly two users, got " + std::to_string(room.between.size()));
     }
     for (std::size_t i = 0; i < room.between.size(); ++i) {
       const std::string& user = room.between[i];
@@ -261,8 +261,8 @@ class Validator {
   void check_level(const std::string& subject, const Origin& origin, const std::string& field, int level,
                    std::string_view shown) {
     if (level < k_min_level || level > k_max_level) {
-      report(origin.of("spec." + field), subject + ": " + std::string(shown) + " must be between 0 and 100, got " +
-                                             std::to_string(level));
+      report(origin.of("spec." + field),
+             subject + ": " + std::string(shown) + " must be between 0 and 100, got " + std::to_string(level));
     }
   }
 
@@ -278,8 +278,8 @@ class Validator {
       const SourceLocation& min_trust_at = origin.of("spec." + field + ".minTrust");
       if (i == 0 && band.min_trust != 0) {
         // Otherwise members below the first band would have no level at all.
-        report(min_trust_at, subject + ": the first band must start at minTrust 0, got " +
-                                 std::to_string(band.min_trust));
+        report(min_trust_at,
+               subject + ": the first band must start at minTrust 0, got " + std::to_string(band.min_trust));
       }
       if (i > 0 && band.min_trust <= policy.bands[i - 1].min_trust) {
         report(min_trust_at, subject + ": bands must have strictly ascending minTrust, got " +
@@ -291,9 +291,12 @@ class Validator {
     check_level(subject, origin, "adminLevel", policy.admin_level, "adminLevel");
     check_level(subject, origin, "chairLevel", policy.chair_level, "chairLevel");
     const std::pair<const char*, int> thresholds[] = {
-        {"invite", policy.invite}, {"kick", policy.kick},
-        {"ban", policy.ban},       {"redact", policy.redact},
-        {"eventsDefault", policy.events_default}, {"stateDefault", policy.state_default},
+        {"invite", policy.invite},
+        {"kick", policy.kick},
+        {"ban", policy.ban},
+        {"redact", policy.redact},
+        {"eventsDefault", policy.events_default},
+        {"stateDefault", policy.state_default},
     };
     for (const auto& [name, level] : thresholds) {
       const std::string field = std::string("thresholds.") + name;

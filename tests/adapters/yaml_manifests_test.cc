@@ -1,13 +1,16 @@
 #include "adapters/yaml_manifests.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 #include "tests/support/temp_dir.h"
 
 namespace {
 
-using adapters::LoadedManifests;
 using adapters::load_manifests;
+using adapters::LoadedManifests;
 using adapters::parse_manifests;
 using Lines = std::vector<std::string>;
 
@@ -68,6 +71,22 @@ TEST_CASE("manifests: the example instance loads without diagnostics", "[manifes
   const auto& request = topology.coordination_rooms.front();
   CHECK(request.name == "request-8841");
   CHECK(request.message == "Request accepted! Coordinate delivery for: https://communities.example.org/requests/8841");
+}
+
+TEST_CASE("manifests: the complete example in manifests/README.md is valid", "[manifests]") {
+  std::ifstream stream(std::string(MXCTL_SOURCE_DIR) + "/manifests/README.md");
+  std::stringstream readme;
+  readme << stream.rdbuf();
+  const std::string text = readme.str();
+  const std::size_t section = text.find("## A complete example");
+  REQUIRE(section != std::string::npos);
+  const std::size_t start = text.find("```yaml\n", section);
+  REQUIRE(start != std::string::npos);
+  const std::size_t end = text.find("```", start + 8);
+  REQUIRE(end != std::string::npos);
+  LoadedManifests loaded = parse_manifests(text.substr(start + 8, end - start - 8), "README.md");
+  CHECK(messages(loaded) == Lines{});
+  CHECK(loaded.documents == 5);
 }
 
 TEST_CASE("manifests: every kind is read with its defaults", "[manifests]") {
@@ -186,10 +205,10 @@ kind: User
 metadata: {name: carol}
 spec: {admn: true}
 )") == Lines{
-             "test.yaml:4:8: user \"alice\": unknown field \"displayname\" (did you mean \"displayName\"?)",
-             "test.yaml:8:22: invalid yaml: illegal flow end",
-             "test.yaml:13:8: user \"carol\": unknown field \"admn\" (did you mean \"admin\"?)",
-         });
+           "test.yaml:4:8: user \"alice\": unknown field \"displayname\" (did you mean \"displayName\"?)",
+           "test.yaml:8:22: invalid yaml: illegal flow end",
+           "test.yaml:13:8: user \"carol\": unknown field \"admn\" (did you mean \"admin\"?)",
+       });
 }
 
 TEST_CASE("manifests: tab indentation gets a hint", "[manifests]") {
@@ -235,13 +254,13 @@ spec:
       trst: 5
 specs: {}
 )") == Lines{
-             "test.yaml:18:3: community \"riverside\": unknown field \"metadata.labels\"",
-             "test.yaml:21:3: community \"riverside\": unknown field \"topc\" (did you mean \"topic\"?)",
-             "test.yaml:23:5: community \"riverside\": unknown field \"generalRoom.encypted\" (did you mean "
-             "\"encrypted\"?)",
-             "test.yaml:26:7: community \"riverside\": unknown field \"members[0].trst\" (did you mean \"trust\"?)",
-             "test.yaml:27:1: community \"riverside\": unknown field \"specs\" (did you mean \"spec\"?)",
-         });
+           "test.yaml:18:3: community \"riverside\": unknown field \"metadata.labels\"",
+           "test.yaml:21:3: community \"riverside\": unknown field \"topc\" (did you mean \"topic\"?)",
+           "test.yaml:23:5: community \"riverside\": unknown field \"generalRoom.encypted\" (did you mean "
+           "\"encrypted\"?)",
+           "test.yaml:26:7: community \"riverside\": unknown field \"members[0].trst\" (did you mean \"trust\"?)",
+           "test.yaml:27:1: community \"riverside\": unknown field \"specs\" (did you mean \"spec\"?)",
+       });
 }
 
 TEST_CASE("manifests: a field given twice is reported", "[manifests]") {
@@ -284,11 +303,11 @@ metadata: {name: request-1}
 spec:
   between: [alice, bob]
 )" + k_people) == Lines{
-                       "test.yaml:3:18: community \"riverside\": missing required field \"name\"",
-                       "test.yaml:7:18: council \"disputes\": missing required field \"community\"",
-                       "test.yaml:7:18: council \"disputes\": missing required field \"name\"",
-                       "test.yaml:13:18: coordination room \"request-1\": missing required field \"request\"",
-                   });
+                      "test.yaml:3:18: community \"riverside\": missing required field \"name\"",
+                      "test.yaml:7:18: council \"disputes\": missing required field \"community\"",
+                      "test.yaml:7:18: council \"disputes\": missing required field \"name\"",
+                      "test.yaml:13:18: coordination room \"request-1\": missing required field \"request\"",
+                  });
   }
   SECTION("member user and band fields") {
     CHECK(check(R"(apiVersion: mxctl/v1
@@ -306,9 +325,9 @@ spec:
   bands:
     - minTrust: 0
 )") == Lines{
-               "test.yaml:7:7: community \"riverside\": a member is missing required field \"user\"",
-               "test.yaml:14:7: power policy \"calm\": missing required field \"bands[0].level\"",
-           });
+           "test.yaml:7:7: community \"riverside\": a member is missing required field \"user\"",
+           "test.yaml:14:7: power policy \"calm\": missing required field \"bands[0].level\"",
+       });
   }
 }
 
@@ -350,19 +369,19 @@ kind: User
 metadata: {name: erin}
 spec: erin
 )") == Lines{
-             "test.yaml:18:9: community \"riverside\": name must be a string, got a list",
-             "test.yaml:19:18: community \"riverside\": matrixEnabled must be true or false, got \"yes\"",
-             "test.yaml:20:13: community \"riverside\": archived must be true or false, got the string \"false\"",
-             "test.yaml:21:16: community \"riverside\": generalRoom must be a mapping, got \"General\"",
-             "test.yaml:24:14: community \"riverside\": members[0].trust must be an integer, got \"high\"",
-             "test.yaml:26:14: community \"riverside\": members[1].trust is out of range, got 99999999999",
-             "test.yaml:28:13: community \"riverside\": members[2].role must be \"member\" or \"admin\", got "
-             "\"moderator\"",
-             "test.yaml:29:7: community \"riverside\": members[3] must be a mapping, got \"bob\"",
-             "test.yaml:35:19: user \"dana\": linkedAccounts must be a list, got the string \"@dana:other.example\"",
-             "test.yaml:43:12: council \"disputes\": members must be a list, got a mapping",
-             "test.yaml:48:7: user \"erin\": spec must be a mapping, got \"erin\"",
-         });
+           "test.yaml:18:9: community \"riverside\": name must be a string, got a list",
+           "test.yaml:19:18: community \"riverside\": matrixEnabled must be true or false, got \"yes\"",
+           "test.yaml:20:13: community \"riverside\": archived must be true or false, got the string \"false\"",
+           "test.yaml:21:16: community \"riverside\": generalRoom must be a mapping, got \"General\"",
+           "test.yaml:24:14: community \"riverside\": members[0].trust must be an integer, got \"high\"",
+           "test.yaml:26:14: community \"riverside\": members[1].trust is out of range, got 99999999999",
+           "test.yaml:28:13: community \"riverside\": members[2].role must be \"member\" or \"admin\", got "
+           "\"moderator\"",
+           "test.yaml:29:7: community \"riverside\": members[3] must be a mapping, got \"bob\"",
+           "test.yaml:35:19: user \"dana\": linkedAccounts must be a list, got the string \"@dana:other.example\"",
+           "test.yaml:43:12: council \"disputes\": members must be a list, got a mapping",
+           "test.yaml:48:7: user \"erin\": spec must be a mapping, got \"erin\"",
+       });
 }
 
 TEST_CASE("manifests: a document must be a mapping", "[manifests]") {
@@ -394,8 +413,9 @@ spec:
 }
 
 TEST_CASE("manifests: metadata.name must be a valid key", "[manifests]") {
-  CHECK(check("apiVersion: mxctl/v1\nkind: User\nmetadata:\n  name: Alice_B\n") ==
-        Lines{"test.yaml:4:9: user \"Alice_B\": invalid name: must start with a lower-case letter or digit, got \"A\""});
+  CHECK(
+      check("apiVersion: mxctl/v1\nkind: User\nmetadata:\n  name: Alice_B\n") ==
+      Lines{"test.yaml:4:9: user \"Alice_B\": invalid name: must start with a lower-case letter or digit, got \"A\""});
   CHECK(check("apiVersion: mxctl/v1\nkind: User\nmetadata:\n  name: [a]\n") ==
         Lines{"test.yaml:4:9: user: metadata.name must be a string, got a list"});
 }
@@ -429,11 +449,11 @@ apiVersion: mxctl/v1
 kind: PowerPolicy
 metadata: {name: gentle}
 )") == Lines{
-             "test.yaml:19:16: community \"riverside\": unknown power policy \"gentel\" (did you mean \"gentle\"?)",
-             "test.yaml:21:13: community \"riverside\": unknown user \"bobb\" (did you mean \"bob\"?)",
-             "test.yaml:27:14: council \"disputes\": unknown community \"riversid\" (did you mean \"riverside\"?)",
-             "test.yaml:34:20: coordination room \"request-1\": unknown user \"zed\"",
-         });
+           "test.yaml:19:16: community \"riverside\": unknown power policy \"gentel\" (did you mean \"gentle\"?)",
+           "test.yaml:21:13: community \"riverside\": unknown user \"bobb\" (did you mean \"bob\"?)",
+           "test.yaml:27:14: council \"disputes\": unknown community \"riversid\" (did you mean \"riverside\"?)",
+           "test.yaml:34:20: coordination room \"request-1\": unknown user \"zed\"",
+       });
 }
 
 TEST_CASE("manifests: council members must belong to the community", "[manifests]") {
@@ -458,10 +478,10 @@ spec:
     - user: carol
     - user: alice
 )") == Lines{
-             "test.yaml:31:13: council \"disputes\": user \"carol\" is not a member of community \"riverside\"",
-             "test.yaml:32:13: council \"disputes\": user \"alice\" is listed more than once in members (first at "
-             "test.yaml:29:13)",
-         });
+           "test.yaml:31:13: council \"disputes\": user \"carol\" is not a member of community \"riverside\"",
+           "test.yaml:32:13: council \"disputes\": user \"alice\" is listed more than once in members (first at "
+           "test.yaml:29:13)",
+       });
 }
 
 TEST_CASE("manifests: trust must not be negative", "[manifests]") {
@@ -488,13 +508,13 @@ spec:
     - dana@third.example
     - "@dana:other.example"
 )") == Lines{
-             "test.yaml:5:14: user \"dana\": invalid localpart \"Dana K\": contains \"D\"; only a-z, 0-9, \".\", "
-             "\"_\", \"=\", \"-\", \"/\" and \"+\" are allowed",
-             "test.yaml:6:14: user \"dana\": invalid avatarUrl \"https://example.org/dana.png\": must start with "
-             "\"mxc://\"",
-             "test.yaml:9:7: user \"dana\": invalid linked account \"dana@third.example\": must start with \"@\"",
-             "test.yaml:10:7: user \"dana\": linked account \"@dana:other.example\" is listed twice",
-         });
+           "test.yaml:5:14: user \"dana\": invalid localpart \"Dana K\": contains \"D\"; only a-z, 0-9, \".\", "
+           "\"_\", \"=\", \"-\", \"/\" and \"+\" are allowed",
+           "test.yaml:6:14: user \"dana\": invalid avatarUrl \"https://example.org/dana.png\": must start with "
+           "\"mxc://\"",
+           "test.yaml:9:7: user \"dana\": invalid linked account \"dana@third.example\": must start with \"@\"",
+           "test.yaml:10:7: user \"dana\": linked account \"@dana:other.example\" is listed twice",
+       });
 }
 
 TEST_CASE("manifests: councils and coordination rooms cannot opt out of encryption", "[manifests]") {
@@ -522,11 +542,11 @@ spec:
   request: "1"
   encrypted: false
 )") == Lines{
-             "test.yaml:27:14: council \"disputes\": councils are always end-to-end encrypted; encrypted: false is "
-             "not allowed",
-             "test.yaml:35:14: coordination room \"request-1\": coordination rooms are always end-to-end encrypted; "
-             "encrypted: false is not allowed",
-         });
+           "test.yaml:27:14: council \"disputes\": councils are always end-to-end encrypted; encrypted: false is "
+           "not allowed",
+           "test.yaml:35:14: coordination room \"request-1\": coordination rooms are always end-to-end encrypted; "
+           "encrypted: false is not allowed",
+       });
 }
 
 TEST_CASE("manifests: a coordination room is between exactly two distinct users", "[manifests]") {
@@ -551,11 +571,11 @@ metadata: {name: request-3}
 spec:
   request: "3"
 )") == Lines{
-             "test.yaml:18:12: coordination room \"request-1\": between must name exactly two users, got 3",
-             "test.yaml:25:20: coordination room \"request-2\": between must name two different users, got \"alice\" "
-             "twice",
-             "test.yaml:30:18: coordination room \"request-3\": between must name exactly two users, got 0",
-         });
+           "test.yaml:18:12: coordination room \"request-1\": between must name exactly two users, got 3",
+           "test.yaml:25:20: coordination room \"request-2\": between must name two different users, got \"alice\" "
+           "twice",
+           "test.yaml:30:18: coordination room \"request-3\": between must name exactly two users, got 0",
+       });
 }
 
 TEST_CASE("manifests: power policy bands must start at 0 and ascend", "[manifests]") {
@@ -576,17 +596,20 @@ metadata: {name: empty}
 spec:
   bands: []
 )") == Lines{
-             "test.yaml:6:18: power policy \"odd\": the first band must start at minTrust 0, got 2",
-             "test.yaml:7:29: power policy \"odd\": band level must be between 0 and 100, got 120",
-             "test.yaml:8:18: power policy \"odd\": bands must have strictly ascending minTrust, got 10 after 10",
-             "test.yaml:9:15: power policy \"odd\": adminLevel must be between 0 and 100, got 150",
-             "test.yaml:10:22: power policy \"odd\": thresholds.kick must be between 0 and 100, got -1",
-             "test.yaml:16:10: power policy \"empty\": bands must not be empty",
-         });
+           "test.yaml:6:18: power policy \"odd\": the first band must start at minTrust 0, got 2",
+           "test.yaml:7:29: power policy \"odd\": band level must be between 0 and 100, got 120",
+           "test.yaml:8:18: power policy \"odd\": bands must have strictly ascending minTrust, got 10 after 10",
+           "test.yaml:9:15: power policy \"odd\": adminLevel must be between 0 and 100, got 150",
+           "test.yaml:10:22: power policy \"odd\": thresholds.kick must be between 0 and 100, got -1",
+           "test.yaml:16:10: power policy \"empty\": bands must not be empty",
+       });
 }
 
 TEST_CASE("manifests: an empty manifest set is an error", "[manifests]") {
-  SECTION("no text") { CHECK(check("") == Lines{"test.yaml: no manifests found (expected *.yaml or *.yml files with at least one document)"}); }
+  SECTION("no text") {
+    CHECK(check("") ==
+          Lines{"test.yaml: no manifests found (expected *.yaml or *.yml files with at least one document)"});
+  }
   SECTION("only comments and empty documents") {
     LoadedManifests loaded = parse_manifests("# nothing yet\n---\n...\n---\n", "test.yaml");
     CHECK(loaded.documents == 0);
@@ -598,8 +621,9 @@ TEST_CASE("manifests: an empty manifest set is an error", "[manifests]") {
     dir.write("README.md", "# not a manifest\n");
     LoadedManifests loaded = load_manifests({dir.path().string()});
     CHECK(loaded.files.empty());
-    CHECK(messages(loaded) == Lines{dir.path().string() +
-                                    ": no manifests found (expected *.yaml or *.yml files with at least one document)"});
+    CHECK(messages(loaded) ==
+          Lines{dir.path().string() +
+                ": no manifests found (expected *.yaml or *.yml files with at least one document)"});
   }
 }
 
@@ -627,7 +651,8 @@ TEST_CASE("manifests: directories are walked in path order with paths as given",
   LoadedManifests loaded = load_manifests({root, root + "c.yaml"});
   CHECK(loaded.files == Lines{root + "a/z.yaml", root + "b.yml", root + "c.yaml"});
   CHECK(loaded.documents == 3);
-  CHECK(messages(loaded) == Lines{root + "a/z.yaml:4:8: user \"alice\": unknown field \"admn\" (did you mean \"admin\"?)"});
+  CHECK(messages(loaded) ==
+        Lines{root + "a/z.yaml:4:8: user \"alice\": unknown field \"admn\" (did you mean \"admin\"?)"});
   REQUIRE(loaded.topology.users.size() == 3);
   CHECK(loaded.topology.users[0].name == "alice");
 }

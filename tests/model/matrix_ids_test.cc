@@ -32,9 +32,7 @@ TEST_CASE("matrix ids: localparts use the current grammar", "[matrix_ids]") {
     CHECK(check_localpart("caf\xc3\xa9")->starts_with("contains byte 0xC3"));
     CHECK(check_localpart("a\tb")->starts_with("contains byte 0x09"));
   }
-  SECTION("a double quote is shown in single quotes") {
-    CHECK(check_localpart("a\"b")->starts_with("contains '\"'"));
-  }
+  SECTION("a double quote is shown in single quotes") { CHECK(check_localpart("a\"b")->starts_with("contains '\"'")); }
 }
 
 TEST_CASE("matrix ids: historical localparts accept printable ascii except colon", "[matrix_ids]") {
@@ -61,8 +59,7 @@ TEST_CASE("matrix ids: server names", "[matrix_ids]") {
   SECTION("problems") {
     CHECK(check_server_name("") == "must not be empty");
     CHECK(check_server_name(":8448") == "host name must not be empty");
-    CHECK(check_server_name("exa mple.org") ==
-          "contains \" \"; only letters, digits, \"-\" and \".\" are allowed");
+    CHECK(check_server_name("exa mple.org") == "contains \" \"; only letters, digits, \"-\" and \".\" are allowed");
     CHECK(check_server_name("example_org")->starts_with("contains \"_\""));
     CHECK(check_server_name("example.org:") == "port must not be empty");
     CHECK(check_server_name("example.org:http") == "port must be a number, got \"http\"");
