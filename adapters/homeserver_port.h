@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "model/matrix_state.h"
@@ -19,6 +20,9 @@ namespace adapters {
 struct ObserveHints {
   std::map<std::string, std::string> room_ids;
   std::string sync_token;
+  /// Rooms whose once-message the store knows was sent; the others are
+  /// checked on the server (a lost store must not send it twice).
+  std::set<std::string> messages_sent;
 };
 
 /// An observation plus what must be remembered for the next pass.

@@ -200,6 +200,21 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     out.room_ids[room.marker_key] = room_id;
     out.state.rooms[room.marker_key] = std::move(room);
   }
+  // Once-messages the store does not know about (first pass, lost store,
+  // crash after sending): look in the room's recent timeline.
+  for (const auto& [key, want] : desired.rooms) {
+    auto found = out.state.rooms.find(key);
+    if (!want.once_message || found == out.state.rooms.end() || hints.messages_sent.count(key)) {
+      continue;
+    }
+    auto sent = message_was_sent(found->second.room_id, *want.once_message);
+    if (!sent) {
+      return tl::unexpected(sent.error());
+    }
+    if (*sent) {
+      out.state.messages_sent.insert(key);
+    }
+  }
   // Desired rooms not found among the bot's rooms: the alias says whether
   // something else holds the name (a clash) or nothing does (to be created).
   for (const auto& [key, want] : desired.rooms) {
@@ -223,6 +238,27 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     out.state.alias_clashes[key] = resolved->value("room_id", "?");
   }
   return {};
+}
+
+model::Result<bool> HttpHomeserver::message_was_sent(const std::string& room_id, const model::OnceMessage& message) {
+  nlohmann::json filter = {{"types", {"m.room.message"}}, {"senders", {m_settings.bot_user_id}}};
+  auto page = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/messages?dir=b&limit=100&filter=" +
+                           query_escape(filter.dump()));
+  if (!page) {
+    return failed(page.error(), "cannot read the timeline of " + room_id);
+  }
+  for (const nlohmann::json& event : page->value("chunk", nlohmann::json::array())) {
+    if (!event.contains("content")) {
+      continue;
+    }
+    // The transaction id comes back only to the sender's own device; the
+    // body is the fallback for messages sent with another token.
+    bool same_txn = event.contains("unsigned") && event["unsigned"].value("transaction_id", "") == message.txn_id;
+    if (same_txn || event["content"].value("body", "") == message.body) {
+      return true;
+    }
+  }
+  return false;
 }
 
 model::Result<OperationOutcome> HttpHomeserver::put_account(const model::Account& account, bool creating) {

@@ -43,6 +43,7 @@ class HttpHomeserver : public HomeserverPort {
  private:
   model::Result<void> observe_accounts(const model::MatrixState& desired, model::ObservedState& out);
   model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
+  model::Result<bool> message_was_sent(const std::string& room_id, const model::OnceMessage& message);
   model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);
   model::Result<OperationOutcome> adopt_existing(const model::Room& room);
   model::Result<OperationOutcome> put_account(const model::Account& account, bool creating);

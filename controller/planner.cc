@@ -10,6 +10,11 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
     return tl::unexpected(room_ids.error());
   }
   hints.room_ids = *room_ids;
+  auto sent = store.messages_sent();
+  if (!sent) {
+    return tl::unexpected(sent.error());
+  }
+  hints.messages_sent = *sent;
   auto observed = port.observe(desired, hints);
   if (!observed) {
     return tl::unexpected(observed.error());
@@ -24,11 +29,15 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
       }
     }
   }
-  auto sent = store.messages_sent();
-  if (!sent) {
-    return tl::unexpected(sent.error());
+  // What the server showed was sent is remembered, so the check is not repeated.
+  for (const std::string& key : observed->state.messages_sent) {
+    if (!hints.messages_sent.count(key)) {
+      if (auto saved = store.mark_message_sent(key); !saved) {
+        return tl::unexpected(saved.error());
+      }
+    }
   }
-  observed->state.messages_sent = *sent;
+  observed->state.messages_sent.insert(hints.messages_sent.begin(), hints.messages_sent.end());
   PlannedPass pass;
   pass.plan = model::diff(desired, observed->state, options);
   pass.observation = std::move(*observed);
