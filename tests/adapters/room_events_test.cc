@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include "adapters/room_events.h"
+#include "tests/support/spec_schema.h"
+
+namespace {
+
+model::Settings settings() {
+  model::Settings s;
+  s.server_name = "example.org";
+  s.bot_user_id = "@mxctl:example.org";
+  return s;
+}
+
+model::Room general_room() {
+  model::Room room;
+  room.key = "community/river/general";
+  room.alias = "#mxctl.community.river.general:example.org";
+  room.name = "River General";
+  room.topic = "Chat";
+  room.avatar_url = "mxc://example.org/abc";
+  room.join_rule = model::JoinRule::restricted;
+  room.allow_spaces = {"community/river"};
+  room.encrypted = true;
+  room.room_version = "10";
+  room.parent = model::SpaceLink{"community/river", {"example.org"}, true};
+  room.power_levels.users = {{"@mxctl:example.org", 100}, {"@a:example.org", 25}};
+  room.power_levels.invite = 25;
+  room.power_levels.events = {{"m.room.name", 100}};
+  return room;
+}
+
+const adapters::RoomIds k_ids = {{"community/river", "!space:example.org"},
+                                 {"community/river/general", "!general:example.org"}};
+
+// A state event as a server would hand it out, for the spec's event schemas.
+nlohmann::json as_event(const std::string& type, const std::string& state_key, const nlohmann::json& content) {
+  return {{"type", type},
+          {"state_key", state_key},
+          {"content", content},
+          {"event_id", "$e:example.org"},
+          {"sender", "@mxctl:example.org"},
+          {"origin_server_ts", 1},
+          {"room_id", "!general:example.org"}};
+}
+
+}  // namespace
+
+TEST_CASE("room events: the createRoom body follows the spec", "[room_events]") {
+  auto body = adapters::create_room_body(general_room(), k_ids, settings());
+  REQUIRE(body);
+  CHECK(spec::validate(*body, spec::request_schema("client-server/create_room.yaml", "/createRoom", "post")).empty());
+  CHECK((*body)["room_alias_name"] == "mxctl.community.river.general");
+  CHECK((*body)["room_version"] == "10");
+  CHECK((*body)["power_level_content_override"]["users"]["@a:example.org"] == 25);
+  SECTION("every initial state event is valid for its type") {
+    std::vector<std::string> types;
+    for (const nlohmann::json& state : (*body)["initial_state"]) {
+      types.push_back(state["type"]);
+      if (state["type"] == "org.mxctl.managed") {
+        CHECK(state["content"] == nlohmann::json({{"key", "community/river/general"}, {"instance", "default"}}));
+        continue;
+      }
+      INFO(state.dump());
+      CHECK(spec::validate(as_event(state["type"], state["state_key"], state["content"]),
+                           spec::event_schema(state["type"]))
+                .empty());
+    }
+    CHECK(types == std::vector<std::string>{"org.mxctl.managed", "m.room.join_rules", "m.room.history_visibility",
+                                            "m.room.encryption", "m.room.avatar", "m.space.parent"});
+  }
+  SECTION("a space is created with the m.space type") {
+    model::Room space = general_room();
+    space.kind = model::RoomKind::space;
+    space.parent.reset();
+    auto space_body = adapters::create_room_body(space, k_ids, settings());
+    REQUIRE(space_body);
+    CHECK((*space_body)["creation_content"] == nlohmann::json({{"type", "m.space"}}));
+  }
+  SECTION("a parent whose id is unknown is an error, not a dangling link") {
+    auto orphan = adapters::create_room_body(general_room(), {}, settings());
+    REQUIRE_FALSE(orphan);
+    CHECK(orphan.error().message == "the room id of community/river is not known yet");
+  }
+}
+
+TEST_CASE("room events: every state write is valid and reads back the same", "[room_events]") {
+  model::Room room = general_room();
+  room.children = {{"council/x", {"example.org"}, true}};
+  adapters::RoomIds ids = k_ids;
+  ids["council/x"] = "!council:example.org";
+  nlohmann::json events = nlohmann::json::array();
+  for (model::StateField field : {model::StateField::name, model::StateField::topic, model::StateField::avatar,
+                                  model::StateField::join_rules, model::StateField::history_visibility,
+                                  model::StateField::encryption, model::StateField::power_levels}) {
+    auto write = adapters::state_write(room, field, "", nullptr, ids, settings());
+    REQUIRE(write);
+    nlohmann::json event = as_event(write->type, write->state_key, write->content);
+    INFO(event.dump());
+    CHECK(spec::validate(event, spec::event_schema(write->type)).empty());
+    events.push_back(event);
+  }
+  auto child = adapters::state_write(room, model::StateField::space_child, "council/x", nullptr, ids, settings());
+  REQUIRE(child);
+  CHECK(child->state_key == "!council:example.org");
+  CHECK(spec::validate(as_event(child->type, child->state_key, child->content), spec::event_schema("m.space.child"))
+            .empty());
+  events.push_back(as_event(child->type, child->state_key, child->content));
+  auto parent =
+      adapters::state_write(room, model::StateField::space_parent, "community/river", nullptr, ids, settings());
+  REQUIRE(parent);
+  CHECK(spec::validate(as_event(parent->type, parent->state_key, parent->content),
+                       spec::event_schema("m.space.parent"))
+            .empty());
+  events.push_back(as_event(parent->type, parent->state_key, parent->content));
+  events.push_back(as_event("m.room.create", "", {{"room_version", "10"}}));
+  events.push_back(as_event("org.mxctl.managed", "", {{"key", room.key}, {"instance", "default"}}));
+
+  std::map<std::string, std::string> key_of;
+  for (const auto& [key, id] : ids) {
+    key_of[id] = key;
+  }
+  model::ObservedRoom observed = adapters::parse_room_state("!general:example.org", events, key_of, settings());
+  CHECK(observed.marker_key == room.key);
+  CHECK(observed.room.name == room.name);
+  CHECK(observed.room.topic == room.topic);
+  CHECK(observed.room.avatar_url == room.avatar_url);
+  CHECK(observed.room.join_rule == model::JoinRule::restricted);
+  CHECK(observed.room.allow_spaces == room.allow_spaces);
+  CHECK(observed.room.history_visibility == room.history_visibility);
+  CHECK(observed.room.encrypted);
+  CHECK(observed.room.power_levels == room.power_levels);
+  CHECK(observed.room.children == room.children);
+  CHECK(observed.room.parent == room.parent);
+  CHECK(observed.room.room_version == "10");
+}
+
+TEST_CASE("room events: reading state tolerates what servers really send", "[room_events]") {
+  SECTION("string power levels, as old rooms may hold") {
+    model::PowerLevels levels = adapters::parse_power_levels({{"ban", "60"}, {"users", {{"@a:x", "30"}}}});
+    CHECK(levels.ban == 60);
+    CHECK(levels.users.at("@a:x") == 30);
+    CHECK(levels.kick == 50);
+  }
+  SECTION("a marker of another controller instance does not make the room ours") {
+    nlohmann::json events = {as_event("org.mxctl.managed", "", {{"key", "community/river"}, {"instance", "other"}})};
+    CHECK(adapters::parse_room_state("!r:x", events, {}, settings()).marker_key.empty());
+  }
+  SECTION("an encryption event without an algorithm is not encryption") {
+    nlohmann::json events = {as_event("m.room.encryption", "", nlohmann::json::object())};
+    CHECK_FALSE(adapters::parse_room_state("!r:x", events, {}, settings()).room.encrypted);
+  }
+  SECTION("a child link without via is a removed link") {
+    nlohmann::json events = {as_event("m.space.child", "!c:x", nlohmann::json::object())};
+    CHECK(adapters::parse_room_state("!r:x", events, {}, settings()).room.children.empty());
+  }
+  SECTION("members: joined and invited count, a self-leave is voluntary") {
+    nlohmann::json leave = as_event("m.room.member", "@b:x", {{"membership", "leave"}});
+    leave["sender"] = "@b:x";
+    nlohmann::json events = {as_event("m.room.member", "@a:x", {{"membership", "invite"}}), leave,
+                             as_event("m.room.member", "@c:x", {{"membership", "ban"}})};
+    model::ObservedRoom room = adapters::parse_room_state("!r:x", events, {}, settings());
+    CHECK(room.room.members == std::set<std::string>{"@a:x"});
+    CHECK(room.members.at("@b:x") == model::MemberState{model::Membership::leave, true});
+    CHECK(room.members.at("@c:x") == model::MemberState{model::Membership::ban, false});
+  }
+}
