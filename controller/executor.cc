@@ -1,0 +1,432 @@
+#include "controller/executor.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <set>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "adapters/homeserver_port.h"
+#include "adapters/redact.h"
+#include "adapters/state_store.h"
+#include "model/matrix_state.h"
+#include "model/plan.h"
+#include "model/result.h"
+
+namespace controller {
+
+namespace {
+
+using Status = OperationReport::Status;
+
+// The port a dry run walks the plan with: every call "succeeds" at once and
+// touches nothing, so the walk itself (order, dependencies) is the real one.
+class NoopPort final : public adapters::HomeserverPort {
+ public:
+  model::Result<adapters::Observation> observe(const model::MatrixState&, const adapters::ObserveHints&) override {
+    return adapters::Observation{};
+  }
+  model::Result<adapters::OperationOutcome> execute(const model::Operation&,
+                                                    const adapters::ExecutionContext&) override {
+    return adapters::OperationOutcome{};
+  }
+};
+
+// The first "M_..." word of a message, which is how the HTTP adapter passes
+// the homeserver's errcode along ("PUT /x: HTTP 403 M_FORBIDDEN: ...").
+std::string errcode_of(const std::string& message) {
+  for (std::size_t at = message.find("M_"); at != std::string::npos; at = message.find("M_", at + 1)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(message[at - 1])) || message[at - 1] == '_')) {
+      continue;
+    }
+    std::size_t end = at + 2;
+    while (end < message.size() && (std::isupper(static_cast<unsigned char>(message[end])) || message[end] == '_')) {
+      ++end;
+    }
+    if (end > at + 2) {
+      return message.substr(at, end - at);
+    }
+  }
+  return {};
+}
+
+const char* journal_result(Status status) {
+  switch (status) {
+    case Status::succeeded: return "ok";
+    case Status::already_done: return "already_done";
+    case Status::failed: return "failed";
+    case Status::skipped: return "skipped";
+    case Status::would_run: return "would_run";
+  }
+  return "failed";
+}
+
+// One execute_plan call. The calling thread schedules and settles
+// operations; pool threads only perform them and hand back a Settled.
+class Execution {
+ public:
+  Execution(const model::Plan& plan, const model::MatrixState& desired, adapters::HomeserverPort& port,
+            adapters::StateStore& store, std::int64_t run_id, const ExecutorOptions& options,
+            std::map<std::string, std::string> known_room_ids, ProgressCallback progress)
+      : m_plan(plan),
+        m_desired(desired),
+        m_port(options.dry_run ? static_cast<adapters::HomeserverPort&>(m_noop) : port),
+        m_store(store),
+        m_run_id(run_id),
+        m_options(options),
+        m_progress(std::move(progress)),
+        m_seed(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
+        m_room_ids(std::move(known_room_ids)),
+        m_unmet(plan.operations.size(), 0),
+        m_dependents(plan.operations.size()),
+        m_settled(plan.operations.size(), false) {
+    m_report.operations.resize(plan.operations.size());
+    for (std::size_t i = 0; i < plan.operations.size(); ++i) {
+      m_report.operations[i].index = i;
+      m_report.operations[i].description = model::describe(plan.operations[i]);
+    }
+  }
+
+  ApplyReport run() {
+    const std::size_t count = m_plan.operations.size();
+    std::vector<std::size_t> invalid;
+    for (std::size_t i = 0; i < count; ++i) {
+      // A set, so that an operation listing a dependency twice waits for it once.
+      std::set<std::size_t> deps(m_plan.operations[i].depends_on.begin(), m_plan.operations[i].depends_on.end());
+      for (std::size_t dep : deps) {
+        if (dep >= count || dep == i) {
+          invalid.push_back(i);
+          break;
+        }
+      }
+      if (!invalid.empty() && invalid.back() == i) {
+        continue;
+      }
+      m_unmet[i] = deps.size();
+      for (std::size_t dep : deps) {
+        m_dependents[dep].push_back(i);
+      }
+      if (deps.empty()) {
+        m_ready.insert(i);
+      }
+    }
+    for (std::size_t i : invalid) {
+      settle_unattempted(i, Status::failed,
+                         "invalid: the plan makes this operation depend on a missing operation or itself");
+    }
+    schedule();
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!m_settled[i]) {
+        settle_unattempted(i, Status::skipped, "skipped: its dependencies form a cycle, so it could never start");
+      }
+    }
+    tally();
+    return std::move(m_report);
+  }
+
+ private:
+  struct Settled {
+    std::size_t index;
+    Status status;
+    int attempts;
+    std::string error;
+  };
+
+  // Starts ready operations while there is room and settles what finishes,
+  // until nothing is running and nothing is ready.
+  void schedule() {
+    const int limit = std::max(1, m_options.max_in_flight);
+    // No more threads than operations: a plan of three needs no pool of eight.
+    boost::asio::thread_pool pool(std::clamp<std::size_t>(m_plan.operations.size(), 1, static_cast<std::size_t>(limit)));
+    int in_flight = 0;
+    while (true) {
+      while (in_flight < limit && !m_ready.empty()) {
+        std::size_t index = *m_ready.begin();
+        m_ready.erase(m_ready.begin());
+        ++in_flight;
+        boost::asio::post(pool, [this, index] { finished(perform(index)); });
+      }
+      if (in_flight == 0) {
+        break;
+      }
+      std::deque<Settled> batch;
+      {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_done_cv.wait(lock, [this] { return !m_done.empty(); });
+        batch.swap(m_done);
+      }
+      in_flight -= static_cast<int>(batch.size());
+      for (Settled& settled : batch) {
+        settle(std::move(settled));
+      }
+    }
+    pool.join();
+  }
+
+  void finished(Settled settled) {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_done.push_back(std::move(settled));
+    }
+    m_done_cv.notify_one();
+  }
+
+  // Runs on a pool thread: all attempts at one operation.
+  Settled perform(std::size_t index) {
+    const model::Operation& operation = m_plan.operations[index];
+    adapters::ExecutionContext context;
+    context.desired = &m_desired;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      context.room_ids = m_room_ids;
+    }
+    JitterEngine rng(m_seed + index);
+    for (int attempt = 1;; ++attempt) {
+      model::Result<adapters::OperationOutcome> result = call_port(operation, context);
+      if (result) {
+        Status status = m_options.dry_run        ? Status::would_run
+                        : result->already_done ? Status::already_done
+                                               : Status::succeeded;
+        journal(operation, status, attempt, {}, {});
+        remember(operation, *result);
+        return {index, status, m_options.dry_run ? 0 : attempt, {}};
+      }
+      const model::Error& error = result.error();
+      std::string message = adapters::redact(error.message, {});
+      journal(operation, Status::failed, attempt, errcode_of(message), message);
+      std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, attempt, rng);
+      if (!delay) {
+        return {index, Status::failed, attempt, std::string(model::to_string(error.kind)) + ": " + message};
+      }
+      if (m_options.sleep) {
+        m_options.sleep(*delay);
+      } else {
+        sleep_for_real(*delay);
+      }
+    }
+  }
+
+  model::Result<adapters::OperationOutcome> call_port(const model::Operation& operation,
+                                                      const adapters::ExecutionContext& context) {
+    // An exception escaping a pool thread would end the process; contain it
+    // as a terminal failure of this one operation.
+    try {
+      return m_port.execute(operation, context);
+    } catch (const std::exception& e) {
+      return model::fail(model::Error::Kind::invalid, std::string("internal error: ") + e.what());
+    } catch (...) {
+      return model::fail(model::Error::Kind::invalid, "internal error: unknown exception");
+    }
+  }
+
+  // Makes what a successful operation produced available: room ids to later
+  // operations and the store, sent messages to the store.
+  void remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
+    using Kind = model::Operation::Kind;
+    if (m_options.dry_run) {
+      return;
+    }
+    if (operation.kind == Kind::create_room) {
+      if (!outcome.room_id) {
+        warn("create room " + operation.room_key + " returned no room id; operations on it cannot name it");
+        return;
+      }
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_room_ids[operation.room_key] = *outcome.room_id;
+      }
+      std::lock_guard<std::mutex> lock(m_store_mutex);
+      if (auto saved = m_store.set_room_id(operation.room_key, *outcome.room_id); !saved) {
+        m_warnings.push_back("could not save the room id of " + operation.room_key + ": " + saved.error().message);
+      }
+    } else if (operation.kind == Kind::send_message) {
+      std::lock_guard<std::mutex> lock(m_store_mutex);
+      if (auto saved = m_store.mark_message_sent(operation.room_key); !saved) {
+        m_warnings.push_back("could not record the message sent to " + operation.room_key + ": " +
+                             saved.error().message);
+      }
+    }
+  }
+
+  void journal(const model::Operation& operation, Status status, int attempt, std::string errcode,
+               std::string message) {
+    if (m_options.dry_run) {
+      return;
+    }
+    adapters::JournalEntry entry;
+    entry.run_id = m_run_id;
+    entry.operation = model::describe(operation);
+    entry.result = journal_result(status);
+    entry.errcode = std::move(errcode);
+    entry.message = std::move(message);
+    entry.attempt = attempt;
+    entry.at = std::chrono::system_clock::now();
+    std::lock_guard<std::mutex> lock(m_store_mutex);
+    if (auto recorded = m_store.record(entry); !recorded) {
+      m_warnings.push_back("could not journal \"" + entry.operation + "\": " + recorded.error().message);
+    }
+  }
+
+  void warn(std::string warning) {
+    std::lock_guard<std::mutex> lock(m_store_mutex);
+    m_warnings.push_back(std::move(warning));
+  }
+
+  // On the scheduling thread: records the outcome, tells the caller, and
+  // releases or skips the operations waiting on it.
+  void settle(Settled settled) {
+    const std::size_t index = settled.index;
+    if (m_settled[index]) {
+      return;
+    }
+    m_settled[index] = true;
+    OperationReport& report = m_report.operations[index];
+    report.status = settled.status;
+    report.attempts = settled.attempts;
+    report.error = std::move(settled.error);
+    if (m_progress) {
+      m_progress(report);
+    }
+    const bool ok = settled.status == Status::succeeded || settled.status == Status::already_done ||
+                    settled.status == Status::would_run;
+    if (ok) {
+      for (std::size_t dependent : m_dependents[index]) {
+        if (--m_unmet[dependent] == 0 && !m_settled[dependent]) {
+          m_ready.insert(dependent);
+        }
+      }
+      return;
+    }
+    // Skips carry the failure at their root, however far down the chain:
+    // fixing that failure is what lets them run next time.
+    const std::string cause = settled.status == Status::failed
+                                  ? "skipped: depends on \"" + report.description + "\", which failed"
+                                  : report.error;
+    for (std::size_t dependent : m_dependents[index]) {
+      if (!m_settled[dependent]) {
+        settle_unattempted(dependent, Status::skipped, cause);
+      }
+    }
+  }
+
+  // Settles an operation that never reached the homeserver, journalled with
+  // attempt 0 so the journal accounts for every operation of the plan.
+  void settle_unattempted(std::size_t index, Status status, const std::string& message) {
+    journal(m_plan.operations[index], status, 0, {}, message);
+    settle({index, status, 0, message});
+  }
+
+  void tally() {
+    for (const OperationReport& report : m_report.operations) {
+      switch (report.status) {
+        case Status::succeeded: ++m_report.succeeded; break;
+        case Status::already_done: ++m_report.already_done; break;
+        case Status::failed: ++m_report.failed; break;
+        case Status::skipped: ++m_report.skipped; break;
+        case Status::would_run: ++m_report.would_run; break;
+      }
+      if (report.attempts > 1) {
+        ++m_report.retried;
+      }
+    }
+    for (const model::ResourceChange& change : m_plan.changes) {
+      if (change.action == model::ResourceChange::Action::error) {
+        continue;
+      }
+      bool complete = std::all_of(change.operations.begin(), change.operations.end(), [&](std::size_t i) {
+        if (i >= m_report.operations.size()) {
+          return false;
+        }
+        Status status = m_report.operations[i].status;
+        return status == Status::succeeded || status == Status::already_done || status == Status::would_run;
+      });
+      if (!complete) {
+        ++m_report.incomplete;
+      } else if (change.action == model::ResourceChange::Action::create) {
+        ++m_report.added;
+      } else {
+        ++m_report.changed;
+      }
+    }
+    m_report.warnings = std::move(m_warnings);
+  }
+
+  const model::Plan& m_plan;
+  const model::MatrixState& m_desired;
+  NoopPort m_noop;
+  adapters::HomeserverPort& m_port;
+  adapters::StateStore& m_store;
+  const std::int64_t m_run_id;
+  const ExecutorOptions& m_options;
+  ProgressCallback m_progress;
+  const std::uint64_t m_seed;
+
+  // Guards m_room_ids and m_done, shared with the pool threads.
+  std::mutex m_mutex;
+  std::condition_variable m_done_cv;
+  std::map<std::string, std::string> m_room_ids;
+  std::deque<Settled> m_done;
+
+  // Serialises store calls (the interface promises no thread safety) and
+  // the warnings they produce.
+  std::mutex m_store_mutex;
+  std::vector<std::string> m_warnings;
+
+  // Owned by the scheduling thread alone.
+  std::vector<std::size_t> m_unmet;
+  std::vector<std::vector<std::size_t>> m_dependents;
+  std::vector<bool> m_settled;
+  std::set<std::size_t> m_ready;
+  ApplyReport m_report;
+};
+
+std::string resources_line(const ApplyReport& report, bool dry_run) {
+  if (dry_run) {
+    return "Resources: " + std::to_string(report.added) + " to add, " + std::to_string(report.changed) +
+           " to change, " + std::to_string(report.destroyed) + " to destroy.";
+  }
+  return "Resources: " + std::to_string(report.added) + " added, " + std::to_string(report.changed) + " changed, " +
+         std::to_string(report.destroyed) + " destroyed.";
+}
+
+}  // namespace
+
+const char* to_string(OperationReport::Status status) {
+  switch (status) {
+    case Status::succeeded: return "succeeded";
+    case Status::already_done: return "already_done";
+    case Status::failed: return "failed";
+    case Status::skipped: return "skipped";
+    case Status::would_run: return "would_run";
+  }
+  return "unknown";
+}
+
+std::string apply_summary(const ApplyReport& report, bool dry_run) {
+  if (dry_run) {
+    return "Dry run: nothing was applied. " + resources_line(report, true);
+  }
+  if (report.ok()) {
+    return "Apply complete! " + resources_line(report, false);
+  }
+  std::string failures = std::to_string(report.failed) + (report.failed == 1 ? " operation" : " operations") +
+                         " failed, " + std::to_string(report.skipped) + " skipped.";
+  return "Apply failed: " + failures + " " + resources_line(report, false);
+}
+
+ApplyReport execute_plan(const model::Plan& plan, const model::MatrixState& desired, adapters::HomeserverPort& port,
+                         adapters::StateStore& store, std::int64_t run_id, const ExecutorOptions& options,
+                         std::map<std::string, std::string> known_room_ids, ProgressCallback progress) {
+  Execution execution(plan, desired, port, store, run_id, options, std::move(known_room_ids), std::move(progress));
+  return execution.run();
+}
+
+}  // namespace controller

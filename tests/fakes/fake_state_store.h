@@ -1,0 +1,185 @@
+#pragma once
+// An in-memory StateStore for controller tests: the same contract as the
+// SQLite store, held in maps, plus a way to make writes fail. Thread-safe
+// (the executor serialises its calls, but tests may read while it runs).
+// Header-only so that only the suites that include it compile it.
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/state_store.h"
+#include "model/result.h"
+
+namespace fakes {
+
+class FakeStateStore final : public adapters::StateStore {
+ public:
+  /// While set, every write fails with `transient` "fake store: disk full".
+  void set_writes_fail(bool fail) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_writes_fail = fail;
+  }
+
+  /// Every journal entry of every run, in the order recorded.
+  std::vector<adapters::JournalEntry> all_entries() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_journal;
+  }
+
+  model::Result<std::map<std::string, std::string>> room_ids() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_room_ids;
+  }
+
+  model::Result<void> set_room_id(const std::string& key, const std::string& room_id) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_room_ids[key] = room_id;
+    ++m_serial;
+    return {};
+  }
+
+  model::Result<void> forget_room(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_room_ids.erase(key);
+    ++m_serial;
+    return {};
+  }
+
+  model::Result<std::set<std::string>> messages_sent() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_messages_sent;
+  }
+
+  model::Result<void> mark_message_sent(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_messages_sent.insert(key);
+    ++m_serial;
+    return {};
+  }
+
+  model::Result<std::string> sync_token() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_sync_token;
+  }
+
+  model::Result<void> set_sync_token(const std::string& token) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_sync_token = token;
+    return {};
+  }
+
+  model::Result<std::int64_t> serial() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_serial;
+  }
+
+  model::Result<std::int64_t> begin_run(const std::string& command) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    adapters::RunRecord run;
+    run.id = static_cast<std::int64_t>(m_runs.size()) + 1;
+    run.command = command;
+    run.started = std::chrono::system_clock::now();
+    run.outcome = "running";
+    m_runs.push_back(run);
+    return run.id;
+  }
+
+  model::Result<void> finish_run(std::int64_t run_id, const std::string& outcome, int changes_applied,
+                                 int failures) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (run_id < 1 || run_id > static_cast<std::int64_t>(m_runs.size())) {
+      return model::fail(model::Error::Kind::not_found, "no run " + std::to_string(run_id));
+    }
+    adapters::RunRecord& run = m_runs[static_cast<std::size_t>(run_id - 1)];
+    run.finished = std::chrono::system_clock::now();
+    run.outcome = outcome;
+    run.changes_applied = changes_applied;
+    run.failures = failures;
+    return {};
+  }
+
+  model::Result<std::vector<adapters::RunRecord>> runs(int limit) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    std::vector<adapters::RunRecord> newest(m_runs.rbegin(), m_runs.rend());
+    if (limit >= 0 && newest.size() > static_cast<std::size_t>(limit)) {
+      newest.resize(static_cast<std::size_t>(limit));
+    }
+    return newest;
+  }
+
+  model::Result<void> record(const adapters::JournalEntry& entry) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_journal.push_back(entry);
+    return {};
+  }
+
+  model::Result<std::vector<adapters::JournalEntry>> journal(std::int64_t run_id) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    std::vector<adapters::JournalEntry> entries;
+    for (const adapters::JournalEntry& entry : m_journal) {
+      if (entry.run_id == run_id) {
+        entries.push_back(entry);
+      }
+    }
+    return entries;
+  }
+
+  model::Result<std::unique_ptr<adapters::StoreLock>> lock(const std::string& command) override {
+    std::lock_guard<std::mutex> guard(m_mutex);
+    if (*m_locked) {
+      return model::fail(model::Error::Kind::conflict, "the store is locked by " + m_lock_holder);
+    }
+    *m_locked = true;
+    m_lock_holder = command;
+    return std::unique_ptr<adapters::StoreLock>(std::make_unique<Lock>(m_locked));
+  }
+
+ private:
+  // Releases on destruction; shares the flag so it may outlive the store.
+  class Lock final : public adapters::StoreLock {
+   public:
+    explicit Lock(std::shared_ptr<std::atomic<bool>> locked) : m_locked(std::move(locked)) {}
+    ~Lock() override { *m_locked = false; }
+
+   private:
+    std::shared_ptr<std::atomic<bool>> m_locked;
+  };
+
+  static tl::unexpected<model::Error> write_failure() {
+    return model::fail(model::Error::Kind::transient, "fake store: disk full");
+  }
+
+  mutable std::mutex m_mutex;
+  bool m_writes_fail = false;
+  std::map<std::string, std::string> m_room_ids;
+  std::set<std::string> m_messages_sent;
+  std::string m_sync_token;
+  std::int64_t m_serial = 0;
+  std::vector<adapters::RunRecord> m_runs;
+  std::vector<adapters::JournalEntry> m_journal;
+  std::shared_ptr<std::atomic<bool>> m_locked = std::make_shared<std::atomic<bool>>(false);
+  std::string m_lock_holder;
+};
+
+}  // namespace fakes
