@@ -48,7 +48,7 @@ metadata:
   CHECK(result.exit_code == 1);
   CHECK(result.out.empty());
   CHECK(result.err == bad + ":7:3: community \"riverside\": unknown field \"topc\" (did you mean \"topic\"?)\n" + bad +
-                          ":10:7: unknown kind \"Comunity\" (did you mean \"Community\"?)\n2 problems found\n");
+                          ":10:7: document \"harbor\": unknown kind \"Comunity\" (did you mean \"Community\"?)\n2 problems found\n");
 }
 
 TEST_CASE("cli: desired compiles the example instance", "[e2e][cli]") {
