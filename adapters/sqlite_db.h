@@ -45,6 +45,7 @@ inline model::Error make_error(int code, std::string_view doing, std::string_vie
 /// reported by the next step(), so binding reads as a plain sequence.
 class Statement {
  public:
+  /// Takes ownership of `stmt`, prepared on `db`.
   Statement(sqlite3* db, sqlite3_stmt* stmt) : m_db(db), m_stmt(stmt) {}
   Statement(Statement&& other) noexcept
       : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)), m_bind_error(other.m_bind_error) {}
