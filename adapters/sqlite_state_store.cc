@@ -315,8 +315,8 @@ model::Result<std::vector<RunRecord>> SqliteStateStore::runs(int limit) {
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
-  // SQLite reads a negative LIMIT as "no limit".
-  stmt->bind_int64(1, limit > 0 ? limit : -1);
+  // SQLite reads a negative LIMIT as "no limit", which is the contract.
+  stmt->bind_int64(1, limit);
   std::vector<RunRecord> records;
   for (;;) {
     auto row = stmt->step(doing);

@@ -70,7 +70,8 @@ class SqliteStateStore final : public StateStore {
   /// Records the end of a run now. `not_found` when there is no such run.
   model::Result<void> finish_run(std::int64_t run_id, const std::string& outcome, int changes_applied,
                                  int failures) override;
-  /// The `limit` most recent runs, newest first; all of them when limit <= 0.
+  /// The `limit` most recent runs, newest first; all of them when limit is
+  /// negative (as FakeStateStore does).
   model::Result<std::vector<RunRecord>> runs(int limit) override;
 
   /// Appends `entry` to its run's journal; an unset `at` (the epoch) is
