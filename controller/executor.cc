@@ -145,7 +145,8 @@ class Execution {
   void schedule() {
     const int limit = std::max(1, m_options.max_in_flight);
     // No more threads than operations: a plan of three needs no pool of eight.
-    boost::asio::thread_pool pool(std::clamp<std::size_t>(m_plan.operations.size(), 1, static_cast<std::size_t>(limit)));
+    boost::asio::thread_pool pool(
+        std::clamp<std::size_t>(m_plan.operations.size(), 1, static_cast<std::size_t>(limit)));
     int in_flight = 0;
     while (true) {
       while (in_flight < limit && !m_ready.empty()) {
@@ -192,7 +193,7 @@ class Execution {
     for (int attempt = 1;; ++attempt) {
       model::Result<adapters::OperationOutcome> result = call_port(operation, context);
       if (result) {
-        Status status = m_options.dry_run        ? Status::would_run
+        Status status = m_options.dry_run      ? Status::would_run
                         : result->already_done ? Status::already_done
                                                : Status::succeeded;
         journal(operation, status, attempt, {}, {});

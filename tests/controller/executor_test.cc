@@ -275,7 +275,8 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
   SECTION("rate_limited waits what the server asked") {
     server.fail_next("create account a",
                      error_of(Kind::rate_limited, "fake M_LIMIT_EXCEEDED: too many requests", milliseconds(1500)), 2);
-    controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    controller::ApplyReport report =
+        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.ok());
     CHECK(report.operations[0].attempts == 3);
     CHECK(report.operations[1].attempts == 1);
@@ -286,7 +287,8 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
   }
   SECTION("transient failures back off with jitter from the seed") {
     server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway"), 3);
-    controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    controller::ApplyReport report =
+        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.ok());
     CHECK(report.operations[0].attempts == 4);
     // Operation 0 draws from JitterEngine(seed + 0).
@@ -301,7 +303,8 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
   SECTION("retries end after max_attempts and the operation fails") {
     options.retry.max_attempts = 3;
     server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway"), 10);
-    controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    controller::ApplyReport report =
+        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(statuses(report) == std::vector<Status>{Status::failed, Status::skipped});
     CHECK(report.operations[0].attempts == 3);
     CHECK(report.operations[0].error == "transient: fake M_UNKNOWN: bad gateway");
@@ -365,7 +368,8 @@ TEST_CASE("executor: at most max_in_flight operations run at once", "[executor]"
 
   SECTION("three") {
     options.max_in_flight = 3;
-    controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    controller::ApplyReport report =
+        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.succeeded == 12);
     CHECK(server.peak_in_flight() <= 3);
     CHECK(server.peak_in_flight() >= 2);  // twelve 15 ms calls on three workers do overlap
@@ -429,8 +433,8 @@ TEST_CASE("executor: room ids from create_room reach dependants and the store", 
   server.set_state(existing);
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
-  controller::ApplyReport report = controller::execute_plan(plan, desired, server, store, k_run, options,
-                                                            {{space.key, "!space:example.org"}});
+  controller::ApplyReport report =
+      controller::execute_plan(plan, desired, server, store, k_run, options, {{space.key, "!space:example.org"}});
 
   REQUIRE(report.ok());
   const std::map<std::string, std::string> seen = server.contexts().at("invite @zed:elsewhere.org to " + room.key);
@@ -468,9 +472,9 @@ TEST_CASE("executor: a dry run executes nothing and reports what would run", "[e
   CHECK(progress == plan.operations.size());
   CHECK(std::all_of(report.operations.begin(), report.operations.end(),
                     [](const controller::OperationReport& op) { return op.attempts == 0; }));
+  const std::string creations = std::to_string(plan.count(model::ResourceChange::Action::create));
   CHECK(controller::apply_summary(report, true) ==
-        "Dry run: nothing was applied. Resources: " + std::to_string(plan.count(model::ResourceChange::Action::create)) +
-            " to add, 0 to change, 0 to destroy.");
+        "Dry run: nothing was applied. Resources: " + creations + " to add, 0 to change, 0 to destroy.");
 }
 
 TEST_CASE("executor: a malformed plan fails or skips instead of hanging", "[executor]") {
