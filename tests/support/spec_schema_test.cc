@@ -53,13 +53,13 @@ list: [1, "1", {"a": false}]
   CHECK(value["list"] == json::parse(R"([1, "1", {"a": false}])"));
 }
 
-TEST_CASE("spec schema: malformed yaml is reported, not crashed on", "[spec_schema]") {
+TEST_CASE("spec schema: malformed yaml is reported and not crashed on", "[spec_schema]") {
   CHECK_THROWS_WITH(yaml_to_json("a: [1, 2"), Catch::Contains("invalid yaml"));
 }
 
 // ---- Keywords -----------------------------------------------------------------
 
-TEST_CASE("spec schema: type, including lists of types and integer", "[spec_schema]") {
+TEST_CASE("spec schema: type including lists of types and integer", "[spec_schema]") {
   CHECK(check("type: integer", 5).empty());
   CHECK(check("type: integer", 5.0).empty());
   CHECK(check("type: integer", 5.5) == Errors{"/: expected integer, got number"});
@@ -73,7 +73,7 @@ TEST_CASE("spec schema: type, including lists of types and integer", "[spec_sche
   CHECK_THROWS_WITH(check("type: text", "x"), Catch::Contains("unknown type \"text\""));
 }
 
-TEST_CASE("spec schema: properties, required and nested paths", "[spec_schema]") {
+TEST_CASE("spec schema: properties and required with nested paths", "[spec_schema]") {
   const std::string schema = R"(
 type: object
 required: [content]
@@ -159,7 +159,7 @@ TEST_CASE("spec schema: string length counts characters and pattern searches", "
   CHECK_THROWS_WITH(check("pattern: '('", "x"), Catch::Contains("not a valid regex"));
 }
 
-TEST_CASE("spec schema: allOf, anyOf, oneOf and not", "[spec_schema]") {
+TEST_CASE("spec schema: allOf anyOf oneOf and not", "[spec_schema]") {
   CHECK(check("allOf: [{type: object, required: [a]}, {required: [b]}]", json::parse(R"({"a": 1})")) ==
         Errors{"/: missing required property \"b\""});
   CHECK(check("anyOf: [{type: string}, {type: 'null'}]", nullptr).empty());
@@ -347,7 +347,7 @@ TEST_CASE("spec schema: sync response example validates; broken events are found
                "expected integer, got boolean"});
 }
 
-TEST_CASE("spec schema: missing operations and event types are errors, not empty schemas", "[spec_schema]") {
+TEST_CASE("spec schema: missing operations and event types are errors and not empty schemas", "[spec_schema]") {
   CHECK_THROWS_WITH(event_schema("m.room.nope"), Catch::Contains("not found"));
   CHECK_THROWS_WITH(request_schema("client-server/create_room.yaml", "/createRoom", "get"),
                     Catch::Contains("no \"get\""));
