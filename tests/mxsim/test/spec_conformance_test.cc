@@ -335,6 +335,14 @@ TEST_CASE("spec conformance: createRoom as mxctl sends it and every state event 
   CHECK(room["m.room.join_rules|"]["content"]["join_rule"] == "restricted");
   CHECK(room["m.room.power_levels|"]["content"]["users"][sim.bot] == 100);
 
+  // Control: the same checks do reject a corrupted copy of a served event.
+  json corrupted = room["m.room.power_levels|"];
+  corrupted["content"]["users"][sim.bot] = "100";
+  corrupted.erase("event_id");
+  CHECK(spec::validate(corrupted, spec::event_schema("m.room.power_levels")) ==
+        Errors{"/: missing required property \"event_id\"",
+               "/content/users/" + sim.bot + ": expected integer, got string"});
+
   SECTION("a single state event read back is the content of the event in the state list") {
     Reply levels = sim.call("GET", k_v3 + "/rooms/" + segment(community.room_id) + "/state/m.room.power_levels/",
                             nullptr, sim.bot_token);
