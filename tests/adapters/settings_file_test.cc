@@ -55,7 +55,7 @@ TEST_CASE("settings: mistakes are reported with their position", "[settings]") {
   std::string config = dir.write("bad.yaml", R"(serverName: example.org
 graceperiodDays: 10
 accessToken: syt_secret
-provisioning: synapse
+provisioning: synapse-admn
 gracePeriodDays: -3
 )");
   auto loaded = adapters::load_settings(config, env_of({}));
@@ -68,7 +68,7 @@ gracePeriodDays: -3
                         config + ":3:1: config: access tokens are never read from the config file; set "
                                  "MATRIX_BOT_ACCESS_TOKEN or accessTokenFile",
                         config + ":4:15: config: provisioning must be \"synapse-admin\" or \"appservice\", not "
-                                 "\"synapse\" (did you mean \"synapse-admin\"?)",
+                                 "\"synapse-admn\" (did you mean \"synapse-admin\"?)",
                         config + ":5:18: config: gracePeriodDays must be a whole number of days, at least 1",
                     });
   SECTION("the secret itself is never echoed") {

@@ -57,7 +57,7 @@ TEST_CASE("render plan: terraform-style text", "[render]") {
 
   # room.community/river will be updated in-place
   ~ room.community/river {
-      ~ name                           = "River" -> "River Commons"
+      ~ name                          = "River" -> "River Commons"
       + members["@alice:example.org"] = invited
     }
 
