@@ -39,6 +39,7 @@ class Sim {
     m_server.start();
     m_client = std::make_unique<httplib::Client>("127.0.0.1", m_server.port());
     m_client->set_read_timeout(30, 0);
+    m_client->set_tcp_nodelay(true);
   }
 
   mxsim::Server& server() { return m_server; }
