@@ -47,6 +47,10 @@ std::string Homeserver::add_user(const std::string& localpart, const std::string
     if (m_state.find_user(user_id)) {
       throw MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
     }
+    // Synapse's register_new_matrix_user goes through check_username too.
+    if (m_state.exclusive_user_owner(user_id)) {
+      throw MatrixError(400, "M_EXCLUSIVE", "This user ID is reserved by an application service.");
+    }
     User user;
     user.user_id = user_id;
     user.password = password;

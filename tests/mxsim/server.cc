@@ -59,7 +59,8 @@ void Server::start() {
   // plus delayed ACKs add ~40 ms to every keep-alive request.
   m_http->set_tcp_nodelay(true);
   m_http->set_keep_alive_max_count(100000);
-  m_http->set_keep_alive_timeout(30);
+  // Short, because stop() waits for idle keep-alive connections to time out.
+  m_http->set_keep_alive_timeout(2);
   m_http->set_payload_max_length(64 * 1024 * 1024);
   auto handler = [this](const httplib::Request& request, httplib::Response& response) {
     serve(*m_homeserver, request, response);
