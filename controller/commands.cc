@@ -1,5 +1,6 @@
 #include "controller/commands.h"
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -43,6 +44,7 @@ std::string summarize_topology(const model::Topology& topology) {
 // Everything one pass needs, prepared in the order that fails cheapest
 // first: input problems before any connection, the lock before the server.
 struct Pass {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   adapters::LoadedSettings settings;
   model::MatrixState desired;
   std::unique_ptr<adapters::StateStore> store;
@@ -97,9 +99,11 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
 
 void print_stats(const Pass& pass, std::ostream& err) {
   adapters::ClientStats stats = pass.homeserver->stats();
-  err << "Requests: " << stats.reads + stats.writes << " (" << stats.reads << " reads, " << stats.writes
+  auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - pass.started);
+  err << "Pass took " << wall.count() << " ms. Requests: " << stats.reads + stats.writes << " (" << stats.reads << " reads, " << stats.writes
       << " writes, " << stats.retries << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
-      << " bytes received, " << stats.waiting.count() / 1000 << " ms waiting on the server\n";
+      << " bytes received, " << stats.waiting.count() / 1000
+      << " ms in requests (summed over concurrent requests)\n";
 }
 
 std::string render(const model::Plan& plan, const std::string& format, bool explain) {
