@@ -121,17 +121,6 @@ void deactivate(ServerState& state, User& user, bool erase) {
   state.advance_stream();
 }
 
-void propagate_profile(ServerState& state, const std::string& user_id) {
-  for (auto& [room_id, room] : state.rooms) {
-    if (room->membership_of(user_id) == "join") {
-      try {
-        update_membership(state, *room, MembershipChange{user_id, user_id, "join", std::nullopt, {}});
-      } catch (const MatrixError&) {
-      }
-    }
-  }
-}
-
 std::optional<std::string> string_field(const nlohmann::json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) {

@@ -51,6 +51,12 @@ ApiResponse handle_control_request(Homeserver& hs, const ApiRequest& request) {
     nlohmann::json stats = hs.journal().stats().to_json();
     stats["last_seq"] = hs.journal().last_seq();
     stats["appservice_transactions"] = hs.appservice_client().transactions_sent();
+    {
+      // The stream position moves with every event and account change, so
+      // two readings tell whether anything at all changed in between.
+      auto lock = hs.read_lock();
+      stats["stream_position"] = hs.state().stream;
+    }
     return ApiResponse::json(200, stats);
   }
   if (what == "reset-stats" && method == "POST") {

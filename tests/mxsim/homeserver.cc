@@ -28,6 +28,8 @@ Homeserver::Homeserver(HomeserverSettings settings)
   m_state.server_name = m_settings.server_name;
   m_state.on_event = [this](const Event& event) { route_event_to_appservices(event); };
   add_client_account_routes(*this, m_router);
+  add_client_profile_routes(*this, m_router);
+  add_client_directory_routes(*this, m_router);
   add_client_room_routes(*this, m_router);
   add_client_membership_routes(*this, m_router);
   add_sync_routes(*this, m_router);

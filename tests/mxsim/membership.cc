@@ -73,6 +73,19 @@ nlohmann::json profile_content(ServerState& state, const std::string& user_id) {
   return content;
 }
 
+void propagate_profile(ServerState& state, const std::string& user_id) {
+  for (auto& [room_id, room] : state.rooms) {
+    if (room->membership_of(user_id) != "join") {
+      continue;
+    }
+    try {
+      update_membership(state, *room, MembershipChange{user_id, user_id, "join", std::nullopt, {}});
+    } catch (const MatrixError&) {
+      // Synapse logs and carries on when one room refuses the update.
+    }
+  }
+}
+
 std::string update_membership(ServerState& state, Room& room, const MembershipChange& change) {
   const std::string& action = change.action;
   std::string membership = action;

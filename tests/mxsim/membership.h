@@ -30,6 +30,11 @@ struct MembershipChange {
 /// Synapse's status and errcode when refused.
 std::string update_membership(ServerState& state, Room& room, const MembershipChange& change);
 
+/// Sends fresh join events carrying `user_id`'s current profile into every
+/// room they are joined to, as Synapse does after a profile change; rooms
+/// that refuse are skipped.
+void propagate_profile(ServerState& state, const std::string& user_id);
+
 /// The profile keys (displayname, avatar_url) Synapse copies into member
 /// events for `user_id`; empty when the user is unknown or has none.
 nlohmann::json profile_content(ServerState& state, const std::string& user_id);

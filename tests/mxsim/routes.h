@@ -9,8 +9,12 @@ namespace mxsim {
 
 class Homeserver;
 
-/// /versions, login, logout, register, whoami, profile, account data, filters, directory.
+/// /versions, login, logout, register, whoami, capabilities.
 void add_client_account_routes(Homeserver& hs, Router& router);
+/// Profiles, account data and filters.
+void add_client_profile_routes(Homeserver& hs, Router& router);
+/// The room alias directory and room directory visibility.
+void add_client_directory_routes(Homeserver& hs, Router& router);
 /// createRoom, state, send, redact, members, joined_rooms, hierarchy.
 void add_client_room_routes(Homeserver& hs, Router& router);
 /// invite, join, leave, kick, ban, unban, forget.
