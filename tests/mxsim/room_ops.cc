@@ -121,8 +121,7 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
     version = body["room_version"].get<std::string>();
   }
   if (!is_supported_room_version(version)) {
-    throw MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION",
-                      "Your homeserver does not support the features required to interact with this room");
+    throw MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", "Your homeserver does not support this room version");
   }
   std::string visibility = optional_string(body, "visibility");
   if (visibility.empty()) {
@@ -173,6 +172,8 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
     }
   }
 
+  // Keyed like Synapse's OrderedDict: a repeated (type, key) keeps its first
+  // position and its last content.
   std::vector<std::tuple<std::string, std::string, nlohmann::json>> initial_state;
   std::set<StateKey> initial_keys;
   std::optional<nlohmann::json> initial_power_levels;
@@ -193,8 +194,15 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
         initial_power_levels = entry["content"];
         continue;
       }
-      initial_keys.insert({type, key});
-      initial_state.emplace_back(type, key, entry["content"]);
+      if (initial_keys.insert({type, key}).second) {
+        initial_state.emplace_back(type, key, entry["content"]);
+      } else {
+        for (auto& [existing_type, existing_key, content] : initial_state) {
+          if (existing_type == type && existing_key == key) {
+            content = entry["content"];
+          }
+        }
+      }
     }
   }
 
@@ -209,14 +217,22 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
   std::string topic = optional_string(body, "topic");
   bool is_direct = body.value("is_direct", false);
 
+  // As in Synapse, power levels given in initial_state win outright; the
+  // override only applies on top of the generated defaults.
   nlohmann::json power_levels = initial_power_levels.value_or(default_power_levels(creator, *preset, invitees));
-  if (body.contains("power_level_content_override")) {
+  if (body.contains("power_level_content_override") && !body["power_level_content_override"].is_null()) {
     const auto& override_content = body["power_level_content_override"];
     if (!override_content.is_object()) {
       throw bad_json("'power_level_content_override' must be an object");
     }
-    for (auto it = override_content.begin(); it != override_content.end(); ++it) {
-      power_levels[it.key()] = it.value();
+    if (override_content.contains("users") &&
+        !(override_content["users"].is_object() && override_content["users"].contains(creator))) {
+      throw unknown_error(400, "Not a valid power_level_content_override: 'users' did not contain " + creator);
+    }
+    if (!initial_power_levels) {
+      for (auto it = override_content.begin(); it != override_content.end(); ++it) {
+        power_levels[it.key()] = it.value();
+      }
     }
   }
   validate_power_levels_content(power_levels);
@@ -243,7 +259,9 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
   put_state(state, room, creator, "m.room.power_levels", "", power_levels);
   if (!alias.empty()) {
     state.aliases[alias] = AliasEntry{room_id, creator};
-    put_state(state, room, creator, "m.room.canonical_alias", "", {{"alias", alias}});
+    if (!initial_keys.count({"m.room.canonical_alias", ""})) {
+      put_state(state, room, creator, "m.room.canonical_alias", "", {{"alias", alias}});
+    }
   }
   if (!initial_keys.count({"m.room.join_rules", ""})) {
     put_state(state, room, creator, "m.room.join_rules", "", {{"join_rule", preset->join_rule}});

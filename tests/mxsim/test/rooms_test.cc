@@ -333,3 +333,23 @@ TEST_CASE("mxsim: redaction needs the redact level for others' events", "[mxsim]
   CHECK(redacted.body["content"] == nlohmann::json::object());
   CHECK(redacted.body["unsigned"]["redacted_because"]["event_id"] == by_mod.body["event_id"]);
 }
+
+TEST_CASE("mxsim: power_level_content_override must keep the creator in users", "[mxsim]") {
+  Sim sim;
+  std::string bot = sim.user("bot");
+  Reply refused = sim.post("/_matrix/client/v3/createRoom", bot,
+                           {{"power_level_content_override", {{"users", {{"@someone:mxsim.test", 100}}}}}});
+  CHECK(refused.status == 400);
+  CHECK(refused.errcode() == "M_UNKNOWN");
+}
+
+TEST_CASE("mxsim: power levels in initial_state win over the override", "[mxsim]") {
+  Sim sim;
+  std::string bot = sim.user("bot");
+  nlohmann::json levels = {{"users", {{"@bot:mxsim.test", 100}}}, {"state_default", 60}};
+  std::string room_id = sim.create_room(
+      bot, {{"initial_state", {{{"type", "m.room.power_levels"}, {"state_key", ""}, {"content", levels}}}},
+            {"power_level_content_override", {{"state_default", 10}}}});
+  REQUIRE(!room_id.empty());
+  CHECK(sim.get_state(bot, room_id, "m.room.power_levels").body == levels);
+}
