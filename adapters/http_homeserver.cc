@@ -1,7 +1,10 @@
 #include "adapters/http_homeserver.h"
 
 #include <random>
+#include <sstream>
 
+#include "adapters/account_provisioning.h"
+#include "adapters/room_creators.h"
 #include "adapters/room_events.h"
 #include "model/naming.h"
 
@@ -24,19 +27,6 @@ tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::str
   return tl::unexpected(with_context(failure, action));
 }
 
-bool truthy(const nlohmann::json& value) {
-  // Synapse 1.67 sends 0/1 integers, newer releases booleans.
-  return value.is_boolean() ? value.get<bool>() : value.is_number_integer() && value.get<int>() != 0;
-}
-
-std::optional<std::string> optional_string(const nlohmann::json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
 // A fresh filter string per pass: Synapse caches /sync answers for about two
 // minutes per (token, since, filter, timeout), and a second pass right after
 // an apply must not be served the answer from before it.
@@ -56,6 +46,13 @@ std::string sync_filter() {
 
 std::string query_escape(const std::string& text) { return encode_path_segment(text); }
 
+// "0.5", "2": rates as people write them.
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
 }  // namespace
 
 HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_token, ClientOptions options)
@@ -63,6 +60,7 @@ HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_toke
 
 model::Result<Capabilities> HttpHomeserver::probe() {
   Capabilities caps;
+  const bool appservice = m_settings.provisioning == model::ProvisioningMode::appservice;
   auto versions = m_client.get("/_matrix/client/versions");
   if (!versions) {
     return failed(versions.error(), "cannot reach the homeserver at " + m_settings.homeserver_url);
@@ -70,14 +68,21 @@ model::Result<Capabilities> HttpHomeserver::probe() {
   if (versions->contains("versions") && (*versions)["versions"].is_array()) {
     caps.versions = (*versions)["versions"].get<std::vector<std::string>>();
   }
+  // With an appservice's as_token, whoami names the appservice's sender.
   auto whoami = m_client.get(k_client + "/account/whoami");
   if (!whoami) {
-    return failed(whoami.error(), "the bot's access token was not accepted");
+    return failed(whoami.error(), appservice ? "the appservice's as_token was not accepted (is the registration "
+                                               "loaded by the homeserver?)"
+                                             : "the bot's access token was not accepted");
   }
   caps.user_id = whoami->value("user_id", "");
   if (caps.user_id != m_settings.bot_user_id) {
-    return model::fail(model::Error::Kind::forbidden, "the access token belongs to " + caps.user_id +
-                                                          ", not to the configured bot " + m_settings.bot_user_id);
+    return model::fail(model::Error::Kind::forbidden,
+                       appservice ? "the access token belongs to " + caps.user_id + ", not to the configured bot " +
+                                        m_settings.bot_user_id + "; with an appservice the bot is the registration's "
+                                                                 "sender_localpart"
+                                  : "the access token belongs to " + caps.user_id + ", not to the configured bot " +
+                                        m_settings.bot_user_id);
   }
   if (auto version = m_client.get(k_admin_v1 + "/server_version")) {
     caps.synapse_version = "Synapse " + version->value("server_version", "?");
@@ -92,62 +97,68 @@ model::Result<Capabilities> HttpHomeserver::probe() {
                            : "provisioning is synapse-admin but " + m_settings.bot_user_id +
                                  " is not a server admin on " + caps.synapse_version);
   }
+  caps.rate_limits = probe_rate_limits(caps);
+  m_capabilities = caps;
   return caps;
+}
+
+RateLimits HttpHomeserver::probe_rate_limits(const Capabilities& caps) {
+  RateLimits limits;
+  const std::string& bot = m_settings.bot_user_id;
+  const bool appservice = m_settings.provisioning == model::ProvisioningMode::appservice;
+  if (appservice && !m_settings.appservice_rate_limited) {
+    limits.state = RateLimits::State::unlimited;
+    return limits;
+  }
+  if (caps.synapse_version.empty()) {
+    return limits;  // Other homeservers' limits are not known here.
+  }
+  const std::string lift = "an admin can lift it: POST " + k_admin_v1 + "/users/" + bot +
+                           "/override_ratelimit with {\"messages_per_second\": 0, \"burst_count\": 0}";
+  if (caps.server_admin) {
+    // {} when no override is set; messages_per_second 0 exempts the user.
+    auto found = m_client.get(k_admin_v1 + "/users/" + encode_path_segment(bot) + "/override_ratelimit");
+    if (found && found->value("messages_per_second", nlohmann::json()).is_number()) {
+      double per_second = (*found)["messages_per_second"].get<double>();
+      if (per_second == 0) {
+        limits.state = RateLimits::State::unlimited;
+        return limits;
+      }
+      double burst = found->value("burst_count", nlohmann::json(0)).is_number()
+                         ? (*found)["burst_count"].get<double>()
+                         : 0;
+      limits.state = RateLimits::State::limited;
+      limits.override_rate = RateOverride{per_second, burst};
+      limits.description = bot + " has a rate-limit override of " + number_text(per_second) + " messages/s (burst " +
+                           number_text(burst) + ") on " + caps.synapse_version;
+      limits.remedy = lift;
+      return limits;
+    }
+    if (found) {
+      limits.state = RateLimits::State::limited;
+      limits.description = bot + " has no rate-limit override on " + caps.synapse_version;
+      limits.remedy = lift;
+      return limits;
+    }
+  }
+  if (appservice) {
+    limits.state = RateLimits::State::limited;
+    limits.description = "appservice sender " + bot + " is rate-limited on " + caps.synapse_version +
+                         " (its registration does not say rate_limited: false)";
+    limits.remedy = "set rate_limited: false in the registration and restart the homeserver";
+  }
+  return limits;
 }
 
 model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
   Observation out;
-  if (auto accounts = observe_accounts(desired, out.state); !accounts) {
+  if (auto accounts = observe_accounts(m_client, m_settings, desired, out.state); !accounts) {
     return tl::unexpected(accounts.error());
   }
   if (auto rooms = observe_rooms(desired, hints, out); !rooms) {
     return tl::unexpected(rooms.error());
   }
   return out;
-}
-
-model::Result<void> HttpHomeserver::observe_accounts(const model::MatrixState& desired, model::ObservedState& out) {
-  std::map<std::string, std::string> key_of_user;
-  for (const auto& [key, account] : desired.accounts) {
-    key_of_user[account.user_id] = key;
-  }
-  if (key_of_user.empty()) {
-    return {};
-  }
-  // Pages of the admin user list: requests grow with users/500, not users.
-  std::string from = "0";
-  while (true) {
-    auto page = m_client.get(k_admin_v2 + "/users?deactivated=true&locked=true&limit=500&from=" + query_escape(from));
-    if (!page) {
-      return failed(page.error(), "cannot list accounts");
-    }
-    for (const nlohmann::json& user : page->value("users", nlohmann::json::array())) {
-      auto it = key_of_user.find(user.value("name", ""));
-      if (it == key_of_user.end()) {
-        continue;
-      }
-      const model::Account& want = desired.accounts.at(it->second);
-      model::Account have;
-      have.key = it->second;
-      have.user_id = want.user_id;
-      have.localpart = want.localpart;
-      have.display_name = optional_string(user, "displayname");
-      have.avatar_url = optional_string(user, "avatar_url");
-      have.admin = truthy(user.value("admin", nlohmann::json(false)));
-      bool inactive = truthy(user.value("deactivated", nlohmann::json(false))) ||
-                      truthy(user.value("suspended", nlohmann::json(false))) ||
-                      truthy(user.value("locked", nlohmann::json(false)));
-      have.status = inactive ? model::AccountStatus::suspended : model::AccountStatus::active;
-      have.linked_accounts = want.linked_accounts;
-      out.accounts[have.key] = have;
-    }
-    auto next = page->find("next_token");
-    if (next == page->end() || next->is_null()) {
-      break;
-    }
-    from = next->is_string() ? next->get<std::string>() : std::to_string(next->get<std::int64_t>());
-  }
-  return {};
 }
 
 model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desired, const ObserveHints& hints,
@@ -197,6 +208,17 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       }
       continue;
     }
+    if (creators_have_unlimited_power(room.room.room_version)) {
+      std::set<std::string> creators = room_creators(*events);
+      if (auto want = desired.rooms.find(room.marker_key); want != desired.rooms.end()) {
+        credit_creators(room.room.power_levels, want->second.power_levels, creators);
+      }
+      std::lock_guard<std::mutex> lock(m_creators_mutex);
+      m_creators[room_id] = std::move(creators);
+    } else {
+      std::lock_guard<std::mutex> lock(m_creators_mutex);
+      m_creators[room_id] = {};
+    }
     out.room_ids[room.marker_key] = room_id;
     out.state.rooms[room.marker_key] = std::move(room);
   }
@@ -207,7 +229,7 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     if (!want.once_message || found == out.state.rooms.end() || hints.messages_sent.count(key)) {
       continue;
     }
-    auto sent = message_was_sent(found->second.room_id, *want.once_message);
+    auto sent = message_was_sent(key, found->second.room_id, *want.once_message);
     if (!sent) {
       return tl::unexpected(sent.error());
     }
@@ -240,12 +262,13 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
   return {};
 }
 
-model::Result<bool> HttpHomeserver::message_was_sent(const std::string& room_id, const model::OnceMessage& message) {
+model::Result<bool> HttpHomeserver::message_was_sent(const std::string& key, const std::string& room_id,
+                                                     const model::OnceMessage& message) {
   nlohmann::json filter = {{"types", {"m.room.message"}}, {"senders", {m_settings.bot_user_id}}};
   auto page = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/messages?dir=b&limit=100&filter=" +
                            query_escape(filter.dump()));
   if (!page) {
-    return failed(page.error(), "cannot read the timeline of " + room_id);
+    return failed(page.error(), "cannot read the timeline of " + key + " (" + room_id + ")");
   }
   for (const nlohmann::json& event : page->value("chunk", nlohmann::json::array())) {
     if (!event.contains("content")) {
@@ -261,26 +284,11 @@ model::Result<bool> HttpHomeserver::message_was_sent(const std::string& room_id,
   return false;
 }
 
-model::Result<OperationOutcome> HttpHomeserver::put_account(const model::Account& account, bool creating) {
-  nlohmann::json body = {{"admin", account.admin}};
-  if (account.display_name) {
-    body["displayname"] = *account.display_name;
-  }
-  if (account.avatar_url) {
-    body["avatar_url"] = *account.avatar_url;
-  }
-  auto result = m_client.put(k_admin_v2 + "/users/" + encode_path_segment(account.user_id), body);
-  if (!result) {
-    return failed(result.error(), std::string(creating ? "create" : "update") + " account " + account.key + " (" +
-                                      account.user_id + ")");
-  }
-  return OperationOutcome{};
-}
-
 model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room& room) {
+  const std::string action = "create room " + room.key + " (M_ROOM_IN_USE)";
   auto resolved = m_client.get(k_client + "/directory/room/" + encode_path_segment(room.alias));
   if (!resolved) {
-    return failed(resolved.error(), "create room " + room.key + ": the alias is taken but cannot be resolved");
+    return failed(resolved.error(), action + ": the alias is taken but cannot be resolved");
   }
   std::string room_id = resolved->value("room_id", "");
   auto marker = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/state/" +
@@ -289,15 +297,26 @@ model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room
     // Our own room from an earlier, interrupted attempt: adopt it.
     return OperationOutcome{room_id, true};
   }
-  return model::fail(model::Error::Kind::conflict, "create room " + room.key + ": alias " + room.alias +
-                                                       " belongs to room " + room_id +
-                                                       ", which has no mxctl marker; mxctl will not take it over");
+  std::string why = ", which has no mxctl marker";
+  if (marker) {
+    why = ", which is marked as \"" + marker->value("key", "") + "\" of instance \"" +
+          marker->value("instance", "") + "\"";
+  } else if (marker.error().error.kind != model::Error::Kind::not_found) {
+    why = ", whose marker cannot be read (" + marker.error().error.message + ")";
+  }
+  return model::fail(model::Error::Kind::conflict, action + ": alias " + room.alias + " belongs to room " + room_id +
+                                                       why + "; mxctl will not take it over");
 }
 
 model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& room, const ExecutionContext& context) {
   auto body = create_room_body(room, context.room_ids, m_settings);
   if (!body) {
-    return tl::unexpected(body.error());
+    return model::fail(body.error().kind, "create room " + room.key + ": " + body.error().message);
+  }
+  // Room version 12: the creator (the bot) has unlimited power and must not
+  // be listed in power levels, or the homeserver refuses the room.
+  if (creators_have_unlimited_power(room.room_version)) {
+    leave_out_creators((*body)["power_level_content_override"], {m_settings.bot_user_id});
   }
   auto created = m_client.post(k_client + "/createRoom", *body);
   if (!created) {
@@ -338,6 +357,61 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
   return OperationOutcome{};
 }
 
+model::Result<std::set<std::string>> HttpHomeserver::creators_of(const std::string& room_id,
+                                                               const model::Room& room) {
+  {
+    std::lock_guard<std::mutex> lock(m_creators_mutex);
+    if (auto it = m_creators.find(room_id); it != m_creators.end()) {
+      return it->second;
+    }
+  }
+  // Not observed by this process (created or adopted during this apply):
+  // read the create event, whose sender the content does not name.
+  auto state = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/state");
+  if (!state) {
+    return failed(state.error(), "cannot read the state of " + room.key + " (" + room_id + ")");
+  }
+  std::set<std::string> creators;
+  if (state->is_array()) {
+    model::ObservedRoom parsed = parse_room_state(room_id, *state, {}, m_settings);
+    if (creators_have_unlimited_power(parsed.room.room_version)) {
+      creators = room_creators(*state);
+    }
+  }
+  std::lock_guard<std::mutex> lock(m_creators_mutex);
+  m_creators[room_id] = creators;
+  return creators;
+}
+
+model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation& operation, const model::Room& room,
+                                                          const ExecutionContext& context) {
+  auto room_id = context.room_ids.find(operation.room_key);
+  if (room_id == context.room_ids.end()) {
+    return model::fail(model::Error::Kind::not_found, model::describe(operation) + ": room id unknown");
+  }
+  auto write = state_write(room, operation.field, operation.link_key,
+                           operation.power_levels ? &*operation.power_levels : nullptr, context.room_ids, m_settings);
+  if (!write) {
+    return model::fail(write.error().kind, model::describe(operation) + ": " + write.error().message);
+  }
+  if (operation.field == model::StateField::power_levels) {
+    // Room version 12: the observation listed the creators at their desired
+    // level so the diff saw no change; the event itself must not list them.
+    auto creators = creators_of(room_id->second, room);
+    if (!creators) {
+      return model::fail(creators.error().kind, model::describe(operation) + ": " + creators.error().message);
+    }
+    leave_out_creators(write->content, *creators);
+  }
+  auto result = m_client.put(k_client + "/rooms/" + encode_path_segment(room_id->second) + "/state/" +
+                                 encode_path_segment(write->type) + "/" + encode_path_segment(write->state_key),
+                             write->content);
+  if (!result) {
+    return failed(result.error(), model::describe(operation));
+  }
+  return OperationOutcome{};
+}
+
 model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& operation,
                                                         const ExecutionContext& context) {
   using Kind = model::Operation::Kind;
@@ -346,7 +420,11 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
     if (account == context.desired->accounts.end()) {
       return model::fail(model::Error::Kind::not_found, model::describe(operation) + ": not in the desired state");
     }
-    return put_account(account->second, operation.kind == Kind::create_account);
+    auto done = provision_account(m_client, m_settings, account->second, operation.kind == Kind::create_account);
+    if (!done) {
+      return tl::unexpected(done.error());
+    }
+    return OperationOutcome{};
   }
   auto room = context.desired->rooms.find(operation.room_key);
   if (room == context.desired->rooms.end()) {
@@ -356,25 +434,7 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
     case Kind::create_room: return create_room(room->second, context);
     case Kind::invite:
     case Kind::kick: return membership(operation, context);
-    case Kind::set_state: {
-      auto room_id = context.room_ids.find(operation.room_key);
-      if (room_id == context.room_ids.end()) {
-        return model::fail(model::Error::Kind::not_found, model::describe(operation) + ": room id unknown");
-      }
-      auto write = state_write(room->second, operation.field, operation.link_key,
-                               operation.power_levels ? &*operation.power_levels : nullptr, context.room_ids,
-                               m_settings);
-      if (!write) {
-        return tl::unexpected(write.error());
-      }
-      auto result = m_client.put(k_client + "/rooms/" + encode_path_segment(room_id->second) + "/state/" +
-                                     encode_path_segment(write->type) + "/" + encode_path_segment(write->state_key),
-                                 write->content);
-      if (!result) {
-        return failed(result.error(), model::describe(operation));
-      }
-      return OperationOutcome{};
-    }
+    case Kind::set_state: return set_state(operation, room->second, context);
     case Kind::send_message: {
       auto room_id = context.room_ids.find(operation.room_key);
       if (room_id == context.room_ids.end() || !room->second.once_message) {

@@ -1,12 +1,17 @@
 #pragma once
 // HomeserverPort over HTTP: the Matrix client-server API v3 for rooms, and
-// Synapse's admin API for accounts. Capabilities are probed, not assumed.
+// for accounts either Synapse's admin API or an appservice registration
+// (account_provisioning.h). Capabilities are probed, not assumed.
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "adapters/homeserver_port.h"
 #include "adapters/matrix_client.h"
+#include "adapters/rate_limits.h"
 #include "model/settings.h"
 
 namespace adapters {
@@ -21,6 +26,8 @@ struct Capabilities {
   bool server_admin = false;
   /// Client-server spec versions the server advertises.
   std::vector<std::string> versions;
+  /// Whether the homeserver rate-limits the bot (for rate_limit_note()).
+  RateLimits rate_limits;
 };
 
 /// The real homeserver.
@@ -31,7 +38,15 @@ class HttpHomeserver : public HomeserverPort {
   /// Who we are and what the server offers. Fails (forbidden) when the token
   /// is rejected or belongs to another user than settings.bot_user_id, and
   /// when synapse-admin provisioning is configured but unavailable.
+  /// Appservice provisioning needs no admin API (whoami with the as_token
+  /// names the appservice's sender). On Synapse, a bot with admin rights has
+  /// its rate-limit override read; an appservice registered with
+  /// `rate_limited: false` is unlimited. The answer is also kept for
+  /// capabilities().
   model::Result<Capabilities> probe();
+
+  /// What the last successful probe() found; defaults before any.
+  const Capabilities& capabilities() const { return m_capabilities; }
 
   model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) override;
   model::Result<OperationOutcome> execute(const model::Operation& operation,
@@ -41,16 +56,25 @@ class HttpHomeserver : public HomeserverPort {
   ClientStats stats() const { return m_client.stats(); }
 
  private:
-  model::Result<void> observe_accounts(const model::MatrixState& desired, model::ObservedState& out);
+  RateLimits probe_rate_limits(const Capabilities& caps);
   model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
-  model::Result<bool> message_was_sent(const std::string& room_id, const model::OnceMessage& message);
+  model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
+                                       const model::OnceMessage& message);
   model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);
   model::Result<OperationOutcome> adopt_existing(const model::Room& room);
-  model::Result<OperationOutcome> put_account(const model::Account& account, bool creating);
   model::Result<OperationOutcome> membership(const model::Operation& operation, const ExecutionContext& context);
+  model::Result<OperationOutcome> set_state(const model::Operation& operation, const model::Room& room,
+                                            const ExecutionContext& context);
+  model::Result<std::set<std::string>> creators_of(const std::string& room_id, const model::Room& room);
 
   model::Settings m_settings;
   MatrixClient m_client;
+  Capabilities m_capabilities;
+  /// Creators of the observed rooms whose version gives creators unlimited
+  /// power (room version 12), by room id; execute() leaves them out of
+  /// power levels it writes. Guarded: execute() runs concurrently.
+  std::mutex m_creators_mutex;
+  std::map<std::string, std::set<std::string>> m_creators;
 };
 
 }  // namespace adapters

@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "adapters/appservice_registration.h"
 #include "model/suggest.h"
 
 namespace adapters {
@@ -15,7 +16,7 @@ namespace {
 
 const std::vector<std::string> k_keys = {
     "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
-    "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion",
+    "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion", "appserviceRegistration",
 };
 
 model::SourceLocation location(const std::string& file, const YAML::Mark& mark) {
@@ -48,6 +49,8 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
     s.bot_user_id = text;
   } else if (key == "accessTokenFile") {
     out.access_token_file = text;
+  } else if (key == "appserviceRegistration") {
+    out.appservice_registration_file = text;
   } else if (key == "aliasPrefix") {
     s.alias_prefix = text;
   } else if (key == "markerEventType") {
@@ -109,6 +112,39 @@ void read_config_file(const std::string& path, LoadedSettings& out) {
   }
 }
 
+// The registration decides who the bot is and whether it is rate-limited;
+// settings that contradict it would only fail later, at the homeserver.
+void apply_registration(LoadedSettings& out) {
+  if (!out.appservice_registration_file) {
+    return;
+  }
+  const std::string& file = *out.appservice_registration_file;
+  if (out.settings.provisioning != model::ProvisioningMode::appservice) {
+    out.diagnostics.push_back({{"settings"}, "appserviceRegistration is set but provisioning is " +
+                                                 std::string(model::to_string(out.settings.provisioning)) +
+                                                 "; set provisioning: appservice"});
+    return;
+  }
+  auto registration = load_appservice_registration(file);
+  if (!registration) {
+    // The message starts with the file (and position) already.
+    out.diagnostics.push_back({{"settings"}, registration.error().message});
+    return;
+  }
+  out.settings.appservice_rate_limited = registration->rate_limited;
+  if (out.settings.server_name.empty()) {
+    return;  // reported as a missing connection setting
+  }
+  std::string sender = "@" + registration->sender_localpart + ":" + out.settings.server_name;
+  if (out.settings.bot_user_id.empty()) {
+    out.settings.bot_user_id = sender;
+  } else if (out.settings.bot_user_id != sender) {
+    out.diagnostics.push_back({{"settings"}, "bot user id " + out.settings.bot_user_id +
+                                                 " is not the appservice's sender " + sender +
+                                                 " (sender_localpart in " + file + "); leave botUserId unset"});
+  }
+}
+
 }  // namespace
 
 Environment process_environment() {
@@ -142,6 +178,7 @@ LoadedSettings load_settings(const std::string& config_path, const Environment& 
   while (!out.settings.homeserver_url.empty() && out.settings.homeserver_url.back() == '/') {
     out.settings.homeserver_url.pop_back();
   }
+  apply_registration(out);
   if (out.settings.bot_user_id.empty() && !out.settings.server_name.empty()) {
     out.settings.bot_user_id = "@mxctl:" + out.settings.server_name;
   }
@@ -171,6 +208,13 @@ model::Diagnostics require_connection_settings(const LoadedSettings& loaded) {
 model::Result<std::string> load_access_token(const LoadedSettings& loaded, const Environment& env) {
   if (auto token = env("MATRIX_BOT_ACCESS_TOKEN"); token && !token->empty()) {
     return trim(*token);
+  }
+  if (loaded.appservice_registration_file) {
+    auto registration = load_appservice_registration(*loaded.appservice_registration_file);
+    if (!registration) {
+      return tl::unexpected(registration.error());
+    }
+    return trim(registration->as_token);
   }
   if (!loaded.access_token_file) {
     return model::fail(model::Error::Kind::not_found,

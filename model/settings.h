@@ -38,6 +38,10 @@ struct Settings {
   /// Room version for new rooms. Must support restricted joins (9 or later)
   /// where restricted rules are used; the compiler raises it when needed.
   std::string room_version = "10";
+  /// Appservice provisioning only: the registration's `rate_limited` (true
+  /// when absent or when no registration file was given). false means the
+  /// homeserver does not rate-limit the bot.
+  bool appservice_rate_limited = true;
 };
 
 }  // namespace model

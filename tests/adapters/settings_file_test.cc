@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "adapters/appservice_registration.h"
 #include "adapters/settings_file.h"
 #include "tests/support/temp_dir.h"
 
@@ -133,4 +134,81 @@ TEST_CASE("settings: the access token comes from the environment or a file", "[s
     REQUIRE_FALSE(token);
     CHECK(token.error().message == "access token file " + *loaded.access_token_file + " is empty");
   }
+}
+
+TEST_CASE("settings: an appservice registration gives the bot, the token and the rate limit", "[settings][appservice]") {
+  testing_support::TempDir dir;
+  std::string registration = dir.write("mxctl-registration.yaml", R"(id: mxctl
+url: null
+as_token: as_secret_token
+hs_token: hs_secret_token
+sender_localpart: mxctl-bot
+rate_limited: false
+namespaces:
+  users:
+    - exclusive: true
+      regex: "@.*:example\\.org"
+)");
+  std::string config = dir.write("mxctl.yaml", "homeserverUrl: https://matrix.example.org\nserverName: example.org\n"
+                                               "provisioning: appservice\nappserviceRegistration: " +
+                                                   registration + "\n");
+  SECTION("read from the registration") {
+    auto loaded = adapters::load_settings(config, env_of({}));
+    REQUIRE(loaded.diagnostics.empty());
+    CHECK(loaded.appservice_registration_file == std::optional<std::string>(registration));
+    CHECK(loaded.settings.bot_user_id == "@mxctl-bot:example.org");
+    CHECK_FALSE(loaded.settings.appservice_rate_limited);
+    auto token = adapters::load_access_token(loaded, env_of({}));
+    REQUIRE(token);
+    CHECK(*token == "as_secret_token");
+    SECTION("MATRIX_BOT_ACCESS_TOKEN still wins") {
+      auto env_token = adapters::load_access_token(loaded, env_of({{"MATRIX_BOT_ACCESS_TOKEN", "other"}}));
+      REQUIRE(env_token);
+      CHECK(*env_token == "other");
+    }
+  }
+  SECTION("a bot that is not the sender is refused") {
+    auto loaded = adapters::load_settings(config, env_of({{"MATRIX_BOT_USER_ID", "@mxctl:example.org"}}));
+    REQUIRE(loaded.diagnostics.size() == 1);
+    CHECK(loaded.diagnostics[0].message ==
+          "bot user id @mxctl:example.org is not the appservice's sender @mxctl-bot:example.org (sender_localpart in " +
+              registration + "); leave botUserId unset");
+  }
+  SECTION("only with appservice provisioning") {
+    std::string admin = dir.write("admin.yaml", "serverName: example.org\nappserviceRegistration: " + registration +
+                                                    "\n");
+    auto loaded = adapters::load_settings(admin, env_of({}));
+    REQUIRE(loaded.diagnostics.size() == 1);
+    CHECK(loaded.diagnostics[0].message ==
+          "appserviceRegistration is set but provisioning is synapse-admin; set provisioning: appservice");
+  }
+  SECTION("problems in the registration name the file and never echo the token") {
+    std::string broken = dir.write("broken.yaml", "id: mxctl\nas_token: as_secret_token\nrate_limited: maybe\n");
+    std::string bad = dir.write("bad.yaml", "serverName: example.org\nprovisioning: appservice\n"
+                                            "appserviceRegistration: " + broken + "\n");
+    auto loaded = adapters::load_settings(bad, env_of({}));
+    REQUIRE(loaded.diagnostics.size() == 1);
+    CHECK(loaded.diagnostics[0].to_string() ==
+          "settings: " + broken + ": appservice registration: missing sender_localpart");
+    auto missing = adapters::load_settings(
+        dir.write("missing.yaml", "serverName: example.org\nprovisioning: appservice\nappserviceRegistration: "
+                                  "/nonexistent/reg.yaml\n"),
+        env_of({}));
+    REQUIRE(missing.diagnostics.size() == 1);
+    CHECK(missing.diagnostics[0].message == "cannot read appservice registration /nonexistent/reg.yaml");
+  }
+}
+
+TEST_CASE("appservice registration: the keys mxctl needs are checked", "[settings][appservice]") {
+  auto ok = adapters::parse_appservice_registration("id: x\nas_token: t\nsender_localpart: bot\n", "reg.yaml");
+  REQUIRE(ok);
+  CHECK(ok->rate_limited);
+  CHECK(ok->sender_localpart == "bot");
+  auto bad_flag = adapters::parse_appservice_registration(
+      "id: x\nas_token: t\nsender_localpart: bot\nrate_limited: sometimes\n", "reg.yaml");
+  REQUIRE_FALSE(bad_flag);
+  CHECK(bad_flag.error().message == "reg.yaml:4:15: appservice registration: rate_limited must be true or false");
+  auto not_map = adapters::parse_appservice_registration("- a\n", "reg.yaml");
+  REQUIRE_FALSE(not_map);
+  CHECK(not_map.error().message == "reg.yaml: appservice registration: expected a mapping");
 }

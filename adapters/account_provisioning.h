@@ -1,0 +1,34 @@
+#pragma once
+// Accounts on the homeserver, in either provisioning mode (seed 000/001):
+// - synapse-admin: the Synapse admin API (`/_synapse/admin/v2/users`), which
+//   sees and sets everything (profile, admin flag, deactivation);
+// - appservice: an application service registration, portable to Conduit,
+//   Tuwunel and Dendrite. The access token is the registration's as_token,
+//   accounts are registered with `m.login.application_service`, and profiles
+//   are written by masquerading (`?user_id=`). There is no way to list
+//   accounts or to read or set the server-admin flag in this mode.
+
+#include "adapters/matrix_client.h"
+#include "model/matrix_state.h"
+#include "model/observed_state.h"
+#include "model/result.h"
+#include "model/settings.h"
+
+namespace adapters {
+
+/// Adds to `out.accounts` every account of `desired` that exists, keyed like
+/// `desired`, with its profile and (synapse-admin) admin flag and status.
+/// Absent accounts are left out. In appservice mode `admin` is copied from
+/// the desired account (it cannot be observed) and the status is active.
+/// Errors name the action and the homeserver's errcode.
+model::Result<void> observe_accounts(MatrixClient& client, const model::Settings& settings,
+                                     const model::MatrixState& desired, model::ObservedState& out);
+
+/// Creates (`creating`) or updates `account` so that its profile (and, with
+/// synapse-admin, its admin flag) is as desired. Safe to repeat: an existing
+/// account (M_USER_IN_USE) counts as created, and an unchanged profile field
+/// is not written again in appservice mode.
+model::Result<void> provision_account(MatrixClient& client, const model::Settings& settings,
+                                      const model::Account& account, bool creating);
+
+}  // namespace adapters
