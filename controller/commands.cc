@@ -97,6 +97,16 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   return pass;
 }
 
+// Observes and diffs; prints the error and returns nothing when that fails.
+std::optional<PlannedPass> plan_now(Pass& pass, Console& console) {
+  auto planned = make_plan(pass.desired, *pass.homeserver, *pass.store, pass.diff_options());
+  if (!planned) {
+    print_error(planned.error(), console.err);
+    return std::nullopt;
+  }
+  return std::move(*planned);
+}
+
 void print_stats(const Pass& pass, std::ostream& err) {
   adapters::ClientStats stats = pass.homeserver->stats();
   auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - pass.started);
@@ -197,9 +207,8 @@ int run_plan(const PlanOptions& options, Console& console) {
   if (!pass) {
     return k_exit_error;
   }
-  auto planned = make_plan(pass->desired, *pass->homeserver, *pass->store, pass->diff_options());
+  auto planned = plan_now(*pass, console);
   if (!planned) {
-    print_error(planned.error(), console.err);
     return k_exit_error;
   }
   const model::Plan& plan = planned->plan;
@@ -250,9 +259,8 @@ int run_apply(const ApplyOptions& options, Console& console) {
   if (!pass) {
     return k_exit_error;
   }
-  auto planned = make_plan(pass->desired, *pass->homeserver, *pass->store, pass->diff_options());
+  auto planned = plan_now(*pass, console);
   if (!planned) {
-    print_error(planned.error(), console.err);
     return k_exit_error;
   }
   const model::Plan& plan = planned->plan;
@@ -291,9 +299,8 @@ int run_reconcile(const PassOptions& options, Console& console) {
   if (!pass) {
     return k_exit_error;
   }
-  auto planned = make_plan(pass->desired, *pass->homeserver, *pass->store, pass->diff_options());
+  auto planned = plan_now(*pass, console);
   if (!planned) {
-    print_error(planned.error(), console.err);
     return k_exit_error;
   }
   const model::Plan& plan = planned->plan;
