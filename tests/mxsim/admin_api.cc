@@ -1,10 +1,11 @@
-// Synapse admin API: server version, user accounts (v2 create/modify, list,
-// deactivate, suspend, login-as-user, rate-limit overrides) and rooms (list,
-// details, state, members, delete v1/v2 with delete status, force join).
-// Shapes follow Synapse 1.67 (booleans as 0/1 in user objects).
+// Synapse admin API, accounts: server version, v2 user create/modify/query,
+// listing, deactivation and suspension. Shapes follow Synapse 1.67
+// (booleans as 0/1 in user objects). Rooms are in admin_rooms.cc, the
+// per-user tools (login-as, rate-limit overrides) in admin_user_tools.cc.
 
 #include <algorithm>
 
+#include "tests/mxsim/admin_common.h"
 #include "tests/mxsim/errors.h"
 #include "tests/mxsim/homeserver.h"
 #include "tests/mxsim/ids.h"
@@ -15,12 +16,6 @@
 namespace mxsim {
 
 namespace {
-
-Requester admin_requester(Homeserver& hs, const ApiRequest& request) {
-  Requester requester = authenticate(hs.state(), request);
-  require_admin(requester);
-  return requester;
-}
 
 nlohmann::json nullable(const std::optional<std::string>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json();
@@ -62,17 +57,6 @@ nlohmann::json user_list_entry(const User& user) {
           {"creation_ts", user.creation_ts_ms},
           {"last_seen_ts", nlohmann::json()},
           {"locked", user.locked ? 1 : 0}};
-}
-
-/// The local user named in the path; 400 for remote ids, as Synapse.
-std::string local_user_param(ServerState& state, const std::string& user_id, const std::string& remote_message) {
-  if (!parse_user_id(user_id)) {
-    throw invalid_param("Invalid user id: " + user_id);
-  }
-  if (!state.is_local_user(user_id)) {
-    throw unknown_error(400, remote_message);
-  }
-  return user_id;
 }
 
 /// Accepts true/false and Synapse 1.67's 0/1.
@@ -248,23 +232,6 @@ ApiResponse put_user(Homeserver& hs, const ApiRequest& request, const std::strin
   return ApiResponse::json(created ? 201 : 200, user_object(state, *user));
 }
 
-int query_int(const ApiRequest& request, const std::string& name, int fallback) {
-  auto value = request.query_param(name);
-  if (!value) {
-    return fallback;
-  }
-  try {
-    size_t used = 0;
-    int parsed = std::stoi(*value, &used);
-    if (used != value->size() || parsed < 0) {
-      throw std::invalid_argument("negative");
-    }
-    return parsed;
-  } catch (const std::exception&) {
-    throw invalid_param("Query parameter " + name + " must be a string representing a positive integer.");
-  }
-}
-
 std::optional<bool> query_bool(const ApiRequest& request, const std::string& name) {
   auto value = request.query_param(name);
   if (!value) {
@@ -382,124 +349,13 @@ void add_user_routes(Homeserver& hs, Router& router) {
     return ApiResponse::json(200, {{"user_" + user_id + "_suspended", user->suspended}});
   });
 
-  router.add("POST", "/_synapse/admin/v1/users/{userId}/login", [&hs](const ApiRequest& request, const PathParams& params) {
-    nlohmann::json body = request.json_object(true);
-    auto lock = hs.write_lock();
-    ServerState& state = hs.state();
-    Requester requester = admin_requester(hs, request);
-    std::string user_id = local_user_param(state, params.at("userId"), "Only local users can be logged in as");
-    if (user_id == requester.user_id) {
-      throw unknown_error(400, "Cannot use admin API to login as self");
-    }
-    std::optional<int64_t> valid_until;
-    if (body.contains("valid_until_ms") && !body["valid_until_ms"].is_null()) {
-      if (!body["valid_until_ms"].is_number_integer()) {
-        throw invalid_param("'valid_until_ms' parameter must be an int");
-      }
-      valid_until = body["valid_until_ms"].get<int64_t>();
-      if (*valid_until < now_ms()) {
-        throw unknown_error(400, "'valid_until_ms' is in the past");
-      }
-    }
-    User* user = state.find_user(user_id);
-    if (!user) {
-      throw not_found("User not found");
-    }
-    if (user->deactivated) {
-      throw unknown_error(400, "Cannot create access token for deactivated user");
-    }
-    std::string token = state.mint_token(user_id, "", true, valid_until);
-    return ApiResponse::json(200, {{"access_token", token}});
-  });
-
-  router.add("GET", "/_synapse/admin/v1/users/{userId}/joined_rooms",
-             [&hs](const ApiRequest& request, const PathParams& params) {
-               auto lock = hs.read_lock();
-               ServerState& state = hs.state();
-               admin_requester(hs, request);
-               nlohmann::json rooms = nlohmann::json::array();
-               for (const auto& [room_id, room] : state.rooms) {
-                 if (room->membership_of(params.at("userId")) == "join") {
-                   rooms.push_back(room_id);
-                 }
-               }
-               return ApiResponse::json(200, {{"joined_rooms", rooms}, {"total", rooms.size()}});
-             });
-
-  router.add("GET", "/_synapse/admin/v1/username_available", [&hs](const ApiRequest& request, const PathParams&) {
-    auto lock = hs.read_lock();
-    ServerState& state = hs.state();
-    admin_requester(hs, request);
-    std::string localpart = request.query_param("username").value_or("");
-    if (auto problem = localpart_problem(localpart, state.server_name)) {
-      throw MatrixError(400, "M_INVALID_USERNAME", *problem);
-    }
-    if (state.find_user(state.local_user_id(localpart))) {
-      throw MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
-    }
-    return ApiResponse::json(200, {{"available", true}});
-  });
-
-  const std::string ratelimit = "/_synapse/admin/v1/users/{userId}/override_ratelimit";
-  router.add("GET", ratelimit, [&hs](const ApiRequest& request, const PathParams& params) {
-    auto lock = hs.read_lock();
-    ServerState& state = hs.state();
-    admin_requester(hs, request);
-    std::string user_id = local_user_param(state, params.at("userId"), "Can only look up local users");
-    User* user = state.find_user(user_id);
-    if (!user) {
-      throw not_found("User does not exist");
-    }
-    if (!user->ratelimit_override) {
-      return ApiResponse::json(200, nlohmann::json::object());
-    }
-    return ApiResponse::json(200, {{"messages_per_second", user->ratelimit_override->messages_per_second},
-                                   {"burst_count", user->ratelimit_override->burst_count}});
-  });
-  router.add("POST", ratelimit, [&hs](const ApiRequest& request, const PathParams& params) {
-    nlohmann::json body = request.json_object(true);
-    auto lock = hs.write_lock();
-    ServerState& state = hs.state();
-    admin_requester(hs, request);
-    std::string user_id = local_user_param(state, params.at("userId"), "Only local users can be ratelimited");
-    User* user = state.find_user(user_id);
-    if (!user) {
-      throw not_found("User does not exist");
-    }
-    RateOverride value;
-    for (const char* key : {"messages_per_second", "burst_count"}) {
-      if (body.contains(key)) {
-        if (!body[key].is_number_integer() || body[key].get<int64_t>() < 0) {
-          throw invalid_param(std::string(key) + " must be a positive integer");
-        }
-      }
-    }
-    value.messages_per_second = body.value("messages_per_second", int64_t{0});
-    value.burst_count = body.value("burst_count", int64_t{0});
-    user->ratelimit_override = value;
-    ++state.revision;
-    return ApiResponse::json(200, {{"messages_per_second", value.messages_per_second},
-                                   {"burst_count", value.burst_count}});
-  });
-  router.add("DELETE", ratelimit, [&hs](const ApiRequest& request, const PathParams& params) {
-    auto lock = hs.write_lock();
-    ServerState& state = hs.state();
-    admin_requester(hs, request);
-    std::string user_id = local_user_param(state, params.at("userId"), "Only local users can be ratelimited");
-    User* user = state.find_user(user_id);
-    if (!user) {
-      throw not_found("User does not exist");
-    }
-    user->ratelimit_override.reset();
-    ++state.revision;
-    return ApiResponse::json(200, nlohmann::json::object());
-  });
 }
 
 }  // namespace
 
 void add_admin_routes(Homeserver& hs, Router& router) {
   add_user_routes(hs, router);
+  add_admin_user_tool_routes(hs, router);
   add_admin_room_routes(hs, router);
 }
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "tests/mxsim/auth_rules.h"
+#include "tests/mxsim/admin_common.h"
 #include "tests/mxsim/errors.h"
 #include "tests/mxsim/homeserver.h"
 #include "tests/mxsim/ids.h"
@@ -14,12 +14,6 @@
 namespace mxsim {
 
 namespace {
-
-Requester admin_requester(Homeserver& hs, const ApiRequest& request) {
-  Requester requester = authenticate(hs.state(), request);
-  require_admin(requester);
-  return requester;
-}
 
 nlohmann::json nullable_state(const Room& room, const std::string& type, const std::string& field) {
   std::string value = room.state_string(type, field);
@@ -60,22 +54,6 @@ Room& admin_room(ServerState& state, const std::string& room_id) {
   return *room;
 }
 
-int query_int(const ApiRequest& request, const std::string& name, int fallback) {
-  auto value = request.query_param(name);
-  if (!value) {
-    return fallback;
-  }
-  try {
-    int parsed = std::stoi(*value);
-    if (parsed < 0) {
-      throw std::invalid_argument("negative");
-    }
-    return parsed;
-  } catch (const std::exception&) {
-    throw invalid_param("Query parameter " + name + " must be a string representing a positive integer.");
-  }
-}
-
 /// Shuts a room down as Synapse does: every joined local user leaves, local
 /// aliases are removed; with purge the room is gone afterwards.
 nlohmann::json shutdown_room(ServerState& state, const std::string& room_id, const nlohmann::json& body) {
@@ -103,6 +81,9 @@ nlohmann::json shutdown_room(ServerState& state, const std::string& room_id, con
     }
   }
   room.set_published(false);
+  if (body.value("block", false)) {
+    state.blocked_rooms.insert(room_id);
+  }
   if (body.value("purge", true)) {
     state.rooms.erase(room_id);
   }

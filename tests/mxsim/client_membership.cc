@@ -93,6 +93,9 @@ ApiResponse do_join(Homeserver& hs, const ApiRequest& request, const std::string
   ServerState& state = hs.state();
   Requester requester = authenticate(state, request);
   require_not_suspended(state, requester, "Joining rooms while account is suspended is not allowed.");
+  if (state.blocked_rooms.count(room_id)) {
+    throw unknown_error(403, "This room has been blocked on this server");
+  }
   Room* room = state.find_room(room_id);
   if (!room) {
     throw not_found("No known servers");

@@ -7,6 +7,8 @@ namespace mxsim {
 
 namespace {
 
+MatrixError forbidden_blocked() { return unknown_error(403, "This room has been blocked on this server"); }
+
 bool is_restricted(const Room& room) {
   std::string rule = room.join_rule();
   return (room.version_number() >= 8 && rule == "restricted") ||
@@ -95,6 +97,10 @@ std::string update_membership(ServerState& state, Room& room, const MembershipCh
   if (membership != "invite" && membership != "join" && membership != "leave" && membership != "ban" &&
       membership != "knock") {
     throw unknown_error(400, "Invalid membership key");
+  }
+
+  if (membership != "leave" && membership != "ban" && state.blocked_rooms.count(room.room_id())) {
+    throw forbidden_blocked();
   }
 
   const Event* old_event = room.state_event("m.room.member", change.target);

@@ -136,7 +136,8 @@ nlohmann::json save_state(const ServerState& state) {
           {"aliases", aliases},
           {"filters", state.filters},
           {"transactions", state.transactions},
-          {"delete_tasks", tasks}};
+          {"delete_tasks", tasks},
+          {"blocked_rooms", state.blocked_rooms}};
 }
 
 void load_state(ServerState& state, const nlohmann::json& json) {
@@ -191,6 +192,7 @@ void load_state(ServerState& state, const nlohmann::json& json) {
       task.shutdown_room = entry.value("shutdown_room", nlohmann::json::object());
       state.delete_tasks[task.delete_id] = std::move(task);
     }
+    state.blocked_rooms = json.value("blocked_rooms", nlohmann::json::array()).get<std::set<std::string>>();
     state.stream = json.at("stream").get<int64_t>();
     state.next_filter_id = json.value("next_filter_id", int64_t{0});
     ++state.revision;

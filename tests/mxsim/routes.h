@@ -23,6 +23,8 @@ void add_client_membership_routes(Homeserver& hs, Router& router);
 void add_sync_routes(Homeserver& hs, Router& router);
 /// /_synapse/admin/... endpoints (users here, rooms via add_admin_room_routes).
 void add_admin_routes(Homeserver& hs, Router& router);
+/// Admin login-as-user, override_ratelimit, joined_rooms, username_available.
+void add_admin_user_tool_routes(Homeserver& hs, Router& router);
 /// /_synapse/admin/v1|v2/rooms... and the force-join endpoint.
 void add_admin_room_routes(Homeserver& hs, Router& router);
 /// Answers a request under /_mxsim (journal, stats, faults, rate limits); not journaled itself.

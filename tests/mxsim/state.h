@@ -81,6 +81,7 @@ struct ServerState {
   int64_t next_filter_id = 0;
   std::map<std::string, std::string> transactions;  ///< token '\n' route '\n' txn -> event_id
   std::map<std::string, DeleteTask> delete_tasks;
+  std::set<std::string> blocked_rooms;  ///< rooms shut down with block: true
   std::vector<AppService> appservices;
   int64_t stream = 0;     ///< last stream position handed out
   uint64_t revision = 0;  ///< bumped on every change (persistence watches it)

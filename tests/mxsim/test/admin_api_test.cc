@@ -297,3 +297,16 @@ TEST_CASE("mxsim: admin force join", "[mxsim]") {
   Reply unknown = sim.post("/_synapse/admin/v1/join/" + enc(room_id), admin, {{"user_id", "@ghost:mxsim.test"}});
   CHECK(unknown.status == 404);
 }
+
+TEST_CASE("mxsim: a room deleted with block: true cannot be joined again", "[mxsim]") {
+  Sim sim;
+  std::string admin = sim.user("admin", true);
+  std::string bot = sim.user("bot");
+  std::string alice = sim.user("alice");
+  std::string room_id = sim.create_room(bot, {{"preset", "public_chat"}});
+  REQUIRE(sim.del("/_synapse/admin/v2/rooms/" + enc(room_id), admin, R"({"block": true, "purge": false})").status == 200);
+  CHECK(sim.get("/_synapse/admin/v1/rooms/" + enc(room_id), admin).body["joined_members"] == 0);
+  Reply refused = sim.join(alice, room_id);
+  CHECK(refused.status == 403);
+  CHECK(refused.error() == "This room has been blocked on this server");
+}
