@@ -97,7 +97,7 @@ bool AppServiceClient::send_transaction(Queue& queue, const std::vector<nlohmann
   httplib::Client client(base);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);
-  nlohmann::json body = {{"events", events}, {"ephemeral", nlohmann::json::array()}};
+  nlohmann::json body = {{"events", events}};
   std::string path = prefix + "/_matrix/app/v1/transactions/" + std::to_string(txn);
   auto result = client.Put(path.c_str(), bearer(queue.hs_token), body.dump(), "application/json");
   return result && result->status == 200;

@@ -141,6 +141,17 @@ void Homeserver::route_event_to_appservices(const Event& event) {
                       service.interested_in_room(event.room_id) ||
                       (event.type == "m.room.member" && event.state_key &&
                        service.interested_in_user(*event.state_key, m_state.server_name));
+    if (!interested) {
+      // Like Synapse, a service also hears rooms its users are joined to.
+      if (Room* room = m_state.find_room(event.room_id)) {
+        for (const auto& member : room->users_with("join")) {
+          if (service.interested_in_user(member, m_state.server_name)) {
+            interested = true;
+            break;
+          }
+        }
+      }
+    }
     if (!interested && !service.aliases.empty()) {
       for (const auto& [alias, entry] : m_state.aliases) {
         if (entry.room_id == event.room_id && service.interested_in_alias(alias)) {

@@ -230,14 +230,17 @@ TEST_CASE("mxsim: events in an appservice's namespaces are pushed as transaction
   std::string room_id = sim.create_room(bot, {{"preset", "public_chat"}});
   REQUIRE(as_register(sim, "bridge_alice").status == 200);
   REQUIRE(sim.post(Sim::room_path(room_id, "/join") + "?user_id=" + enc("@bridge_alice:mxsim.test"), "as-secret").status == 200);
-  REQUIRE(sim.put(Sim::room_path(room_id, "/send/m.room.message/1"), bot, {{"body", "unrelated"}}).status == 200);
+  REQUIRE(sim.put(Sim::room_path(room_id, "/send/m.room.message/1"), bot, {{"body", "seen by bridge_alice"}}).status == 200);
+  std::string elsewhere = sim.create_room(bot);
+  REQUIRE(sim.put(Sim::room_path(elsewhere, "/send/m.room.message/2"), bot, {{"body", "unrelated"}}).status == 200);
   REQUIRE(sim.hs().appservice_client().flush(5000));
 
   std::vector<nlohmann::json> events = service.events();
-  REQUIRE(events.size() == 1);
+  REQUIRE(events.size() == 2);
   CHECK(events[0]["type"] == "m.room.member");
   CHECK(events[0]["state_key"] == "@bridge_alice:mxsim.test");
   CHECK(events[0]["room_id"] == room_id);
+  CHECK(events[1]["content"]["body"] == "seen by bridge_alice");
   for (const auto& authorization : service.authorizations()) {
     CHECK(authorization == "Bearer hs-secret");
   }
