@@ -111,7 +111,17 @@ uint64_t Homeserver::revision() {
 
 bool Homeserver::wait_for_stream(std::shared_lock<std::shared_mutex>& lock, int64_t since,
                                  std::chrono::milliseconds timeout) {
-  return m_changed.wait_for(lock, timeout, [&] { return m_state.stream > since; });
+  m_changed.wait_for(lock, timeout, [&] { return m_state.stream > since || m_stopping; });
+  return m_state.stream > since;
+}
+
+void Homeserver::set_stopping(bool stopping) {
+  {
+    // Taking the lock orders the flag with waiters between predicate and wait.
+    auto lock = write_lock();
+    m_stopping = stopping;
+  }
+  m_changed.notify_all();
 }
 
 void Homeserver::check_rate(const std::string& action, const Requester& requester) {

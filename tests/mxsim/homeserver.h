@@ -3,6 +3,7 @@
 // route table and the request pipeline (faults -> handler -> journal). The
 // Server puts it on HTTP; tests may also use it directly.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -95,6 +96,12 @@ class Homeserver {
   bool wait_for_stream(std::shared_lock<std::shared_mutex>& lock, int64_t since, std::chrono::milliseconds timeout);
   /// Wakes /sync long-polls; call after changing state (write lock released or held).
   void notify_change() { m_changed.notify_all(); }
+  /// Ends every /sync long-poll at once (and makes new ones return
+  /// immediately) so the HTTP server can stop without waiting for timeouts;
+  /// `stopping` false undoes it for a restart.
+  void set_stopping(bool stopping);
+  /// True between set_stopping(true) and set_stopping(false).
+  bool stopping() const { return m_stopping; }
   /// Throws 429 M_LIMIT_EXCEEDED when `requester` may not do `action` now
   /// (appservices with rate_limited: false and 0/0 overrides are exempt).
   void check_rate(const std::string& action, const Requester& requester);
@@ -108,6 +115,7 @@ class Homeserver {
   HomeserverSettings m_settings;
   std::shared_mutex m_mutex;
   std::condition_variable_any m_changed;
+  std::atomic<bool> m_stopping{false};
   ServerState m_state;
   Router m_router;
   FaultInjector m_faults;

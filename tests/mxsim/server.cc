@@ -91,6 +91,7 @@ void Server::start() {
     m_port = 0;
     throw std::runtime_error("mxsim: cannot listen on " + m_options.host + ":" + std::to_string(m_options.port));
   }
+  m_homeserver->set_stopping(false);
   m_thread = std::thread([this] { m_http->listen_after_bind(); });
   while (!m_http->is_running()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -101,6 +102,7 @@ void Server::stop() {
   if (!m_http) {
     return;
   }
+  m_homeserver->set_stopping(true);
   m_http->stop();
   if (m_thread.joinable()) {
     m_thread.join();

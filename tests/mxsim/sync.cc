@@ -330,7 +330,7 @@ void add_sync_routes(Homeserver& hs, Router& router) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms));
     nlohmann::json answer = compute_sync(state, requester.user_id, since, filter, full_state);
     // Long-poll: an incremental sync with nothing new waits for a change.
-    while (since > 0 && sync_is_empty(answer) && std::chrono::steady_clock::now() < deadline) {
+    while (since > 0 && sync_is_empty(answer) && std::chrono::steady_clock::now() < deadline && !hs.stopping()) {
       int64_t position = state.stream;
       auto remaining =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

@@ -163,3 +163,19 @@ TEST_CASE("mxsim: a bad since token is 400", "[mxsim]") {
   Reply reply = sim.get("/_matrix/client/v3/sync?since=garbage", bot);
   CHECK(reply.status == 400);
 }
+
+TEST_CASE("mxsim: stopping the server ends pending long-polls at once", "[mxsim]") {
+  Sim sim;
+  std::string bot = sim.user("bot");
+  std::string since = sim.get("/_matrix/client/v3/sync", bot).body["next_batch"];
+  std::thread poller([&] {
+    httplib::Client client("127.0.0.1", sim.server().port());
+    client.set_read_timeout(60, 0);
+    client.Get(("/_matrix/client/v3/sync?timeout=30000&since=" + since).c_str(), {{"Authorization", "Bearer " + bot}});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto started = std::chrono::steady_clock::now();
+  sim.server().stop();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  poller.join();
+}
