@@ -4,71 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <regex>
 
-#include "tests/mxsim/homeserver.h"
-#include "tests/mxsim/server.h"
-#include "tests/support/process.h"
-#include "tests/support/temp_dir.h"
+#include "tests/e2e/fixture.h"
 
-namespace {
-
-const std::string k_server_name = "mxsim.test";
-const std::string k_bot = "@mxctl:mxsim.test";
-
-// A running simulator with the bot provisioned as a server admin, a copy of
-// the example manifests to edit, and a state store path.
-class Fixture {
- public:
-  Fixture() : m_server(mxsim::ServerOptions{k_server_name, "127.0.0.1", 0}) {
-    m_server.start();
-    m_server.homeserver().add_user("mxctl", "bot-password", true);
-    m_token = m_server.homeserver().issue_token(k_bot);
-    std::filesystem::copy(std::string(MXCTL_SOURCE_DIR) + "/manifests", manifests(),
-                          std::filesystem::copy_options::recursive);
-  }
-
-  std::string manifests() const { return (m_dir.path() / "manifests").string(); }
-  std::string state() const { return (m_dir.path() / "mxctl.db").string(); }
-
-  testing_support::ProcessResult mxctl(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {MXCTL_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return testing_support::run_process(argv, {{"MATRIX_HOMESERVER_URL", m_server.base_url()},
-                                               {"MATRIX_SERVER_NAME", k_server_name},
-                                               {"MATRIX_BOT_USER_ID", k_bot},
-                                               {"MATRIX_BOT_ACCESS_TOKEN", m_token},
-                                               {"MXCTL_STATE", state()}});
-  }
-
-  // Replaces the first occurrence of `from` with `to` in a manifest file.
-  void edit(const std::string& file, const std::string& from, const std::string& to) const {
-    std::string path = manifests() + "/" + file;
-    std::ifstream in(path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto pos = text.find(from);
-    REQUIRE(pos != std::string::npos);
-    text.replace(pos, from.size(), to);
-    std::ofstream(path, std::ios::trunc) << text;
-  }
-
-  mxsim::Server& server() { return m_server; }
-
- private:
-  testing_support::TempDir m_dir;
-  mxsim::Server m_server;
-  std::string m_token;
-};
-
-// "Requests: 12 (12 reads, 0 writes, ...": the writes a pass made.
-int writes_in(const std::string& stats) {
-  std::smatch match;
-  REQUIRE(std::regex_search(stats, match, std::regex(R"((\d+) writes)")));
-  return std::stoi(match[1]);
-}
-
-}  // namespace
+using e2e::Fixture;
+using e2e::writes_in;
 
 TEST_CASE("e2e: apply converges the example instance and a second pass changes nothing", "[e2e][apply]") {
   Fixture fx;
