@@ -1,6 +1,7 @@
 #include "tests/mxsim/state.h"
 
 #include "tests/mxsim/auth_rules.h"
+#include "tests/mxsim/errors.h"
 #include "tests/mxsim/ids.h"
 
 namespace mxsim {
@@ -73,6 +74,48 @@ std::string ServerState::mint_token(const std::string& user_id, const std::strin
   return token;
 }
 
+namespace {
+
+/// Synapse's validate_canonicaljson (room versions 6+): no floats, integers
+/// within [-(2^53)+1, 2^53-1].
+void check_canonical_json(const nlohmann::json& value) {
+  constexpr int64_t k_max = (int64_t{1} << 53) - 1;
+  if (value.is_number_float()) {
+    throw bad_json("Bad JSON value: float");
+  }
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(k_max)) {
+    throw bad_json("JSON integer out of range");
+  }
+  if (value.is_number_integer() && !value.is_number_unsigned() &&
+      (value.get<int64_t>() > k_max || value.get<int64_t>() < -k_max)) {
+    throw bad_json("JSON integer out of range");
+  }
+  if (value.is_structured()) {
+    for (const auto& item : value) {
+      check_canonical_json(item);
+    }
+  }
+}
+
+/// Synapse's _check_size_limits: 413 M_TOO_LARGE.
+void check_size_limits(const Event& event) {
+  auto too_large = [](const std::string& what) { return MatrixError(413, "M_TOO_LARGE", what); };
+  if (event.sender.size() > 255) {
+    throw too_large("'user_id' too large");
+  }
+  if (event.state_key && event.state_key->size() > 255) {
+    throw too_large("'state_key' too large");
+  }
+  if (event.type.size() > 255) {
+    throw too_large("'type' too large");
+  }
+  if (event.to_client(true).dump().size() > 65536) {
+    throw too_large("event too large");
+  }
+}
+
+}  // namespace
+
 const Event& ServerState::commit_event(Room& room, Event event) {
   event.room_id = room.room_id();
   if (event.event_id.empty()) {
@@ -81,6 +124,10 @@ const Event& ServerState::commit_event(Room& room, Event event) {
   if (event.origin_server_ts == 0) {
     event.origin_server_ts = now_ms();
   }
+  if (room.version_number() >= 6) {
+    check_canonical_json(event.content);
+  }
+  check_size_limits(event);
   check_event_allowed(room, event);
   event.stream = advance_stream();
   const Event& stored = room.append(std::move(event));

@@ -353,3 +353,18 @@ TEST_CASE("mxsim: power levels in initial_state win over the override", "[mxsim]
   REQUIRE(!room_id.empty());
   CHECK(sim.get_state(bot, room_id, "m.room.power_levels").body == levels);
 }
+
+TEST_CASE("mxsim: event content must be canonical JSON and not too large", "[mxsim]") {
+  Sim sim;
+  std::string bot = sim.user("bot");
+  std::string room_id = sim.create_room(bot);
+  Reply floating = sim.raw("PUT", Sim::room_path(room_id, "/send/m.room.message/f"), bot, R"({"body":"x","n":1.5})");
+  CHECK(floating.status == 400);
+  CHECK(floating.errcode() == "M_BAD_JSON");
+  Reply huge_int = sim.raw("PUT", Sim::room_path(room_id, "/send/m.room.message/i"), bot, R"({"n":9007199254740993})");
+  CHECK(huge_int.status == 400);
+  CHECK(huge_int.errcode() == "M_BAD_JSON");
+  Reply too_large = sim.put(Sim::room_path(room_id, "/send/m.room.message/l"), bot, {{"body", std::string(70000, 'x')}});
+  CHECK(too_large.status == 413);
+  CHECK(too_large.errcode() == "M_TOO_LARGE");
+}
