@@ -6,6 +6,7 @@
 
 #include "adapters/http_homeserver.h"
 #include "adapters/matrix_state_json.h"
+#include "adapters/rate_limits.h"
 #include "adapters/settings_file.h"
 #include "adapters/state_store.h"
 #include "adapters/yaml_manifests.h"
@@ -103,6 +104,12 @@ std::optional<PlannedPass> plan_now(Pass& pass, Console& console) {
   if (!planned) {
     print_error(planned.error(), console.err);
     return std::nullopt;
+  }
+  // Synapse's default limits make a large first apply take minutes to hours;
+  // say so before anyone waits for it.
+  if (std::string note = adapters::rate_limit_note(pass.homeserver->capabilities().rate_limits, planned->plan);
+      !note.empty()) {
+    console.err << note << "\n";
   }
   return std::move(*planned);
 }
