@@ -21,7 +21,8 @@ using e2e::Fixture;
 // Puts a one-shot fault rule in front of the next request after every gap
 // of 5 to 15 requests (about one in ten), until `budget` faults are placed.
 // mxsim's rules fail the next N matching requests; spacing them out from
-// here turns that into a steady rate. The kinds and gaps come from `seed`;
+// here turns that into a steady rate. The kinds take turns (four failures
+// for each delay, from a seeded starting point) and the gaps are seeded;
 // which request catches a fault depends on scheduling, which is fine: the
 // assertions hold for any request. Gaps of 5 or more keep one operation
 // from catching several faults in a row in most runs; a second pass is
@@ -29,7 +30,11 @@ using e2e::Fixture;
 class FaultPump {
  public:
   FaultPump(mxsim::Homeserver& homeserver, std::uint64_t seed, int budget)
-      : m_homeserver(homeserver), m_rng(seed), m_budget(budget), m_thread([this] { run(); }) {}
+      : m_homeserver(homeserver),
+        m_rng(seed),
+        m_budget(budget),
+        m_kind(std::uniform_int_distribution<int>(0, 4)(m_rng)),
+        m_thread([this] { run(); }) {}
   ~FaultPump() { stop(); }
   FaultPump(const FaultPump&) = delete;
   FaultPump& operator=(const FaultPump&) = delete;
@@ -50,7 +55,7 @@ class FaultPump {
   mxsim::FaultRule next_rule() {
     mxsim::FaultRule rule;
     rule.times = 1;
-    switch (std::uniform_int_distribution<int>(0, 4)(m_rng)) {
+    switch (m_kind++ % 5) {
       case 0:
         rule.status = 429;
         rule.errcode = "M_LIMIT_EXCEEDED";
@@ -61,11 +66,11 @@ class FaultPump {
         rule.status = 500;
         rule.error = "Internal server error (injected)";
         break;
-      case 2:
+      case 2: rule.drop = true; break;
+      case 3:
         rule.status = 503;
         rule.error = "Service unavailable (injected)";
         break;
-      case 3: rule.drop = true; break;
       default: rule.delay_ms = std::uniform_int_distribution<std::int64_t>(50, 200)(m_rng); break;
     }
     return rule;
@@ -89,6 +94,7 @@ class FaultPump {
   mxsim::Homeserver& m_homeserver;
   std::mt19937_64 m_rng;
   int m_budget;
+  int m_kind;
   std::atomic<bool> m_stop{false};
   std::atomic<int> m_placed{0};
   std::thread m_thread;

@@ -92,4 +92,12 @@ TEST_CASE("e2e: a no-op plan makes a fixed number of reads and no writes, howeve
   INFO("grown instance: " << large.to_json().dump(2));
   CHECK(large.requests == small.requests);
   CHECK(large.by_route == small.by_route);
+
+  // A no-op apply observes the same way and writes nothing either.
+  fx.homeserver().journal().reset();
+  auto again = fx.mxctl({"apply", fx.manifests(), "--yes"});
+  INFO(again.out << again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(fx.homeserver().journal().writes() == 0);
+  CHECK(fx.homeserver().journal().stats().requests == small.requests);
 }
