@@ -1,0 +1,50 @@
+// Membership changes through the real binary: who is removed from which rooms.
+
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/fixture.h"
+
+namespace {
+
+// The membership mxsim holds for `user` in the room behind `alias`
+// ("join", "invite", "leave", ...), read as the bot straight from the server.
+std::string membership_of(e2e::Fixture& fx, const std::string& alias, const std::string& user) {
+  mxsim::ApiResponse resolved = fx.as_bot("GET", "/_matrix/client/v3/directory/room/" + alias, nullptr);
+  REQUIRE(resolved.status == 200);
+  std::string room_id = resolved.body["room_id"];
+  mxsim::ApiResponse member =
+      fx.as_bot("GET", "/_matrix/client/v3/rooms/" + room_id + "/state/m.room.member/" + user, nullptr);
+  if (member.status == 404) {
+    return "none";
+  }
+  REQUIRE(member.status == 200);
+  return member.body.value("membership", "");
+}
+
+}  // namespace
+
+TEST_CASE("e2e: removing a council member kicks them from the council's rooms only", "[e2e][membership]") {
+  e2e::Fixture fx;
+  REQUIRE(fx.mxctl({"apply", fx.manifests(), "--yes"}).exit_code == 0);
+  const std::string erin = "@erin:mxsim.test";
+  const std::string council_space = "%23mxctl.council.disputes%3Amxsim.test";
+  const std::string discussion = "%23mxctl.council.disputes.discussion%3Amxsim.test";
+  const std::string community = "%23mxctl.community.riverside%3Amxsim.test";
+  REQUIRE(membership_of(fx, council_space, erin) == "invite");
+
+  fx.edit("councils.yaml", "    - user: erin\n", "");
+  auto plan = fx.mxctl({"plan", fx.manifests()});
+  INFO(plan.out << plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK(plan.out.find("- members[\"@erin:mxsim.test\"]") != std::string::npos);
+  CHECK(plan.out.find("Plan: 0 to add, 2 to change, 0 to destroy.") != std::string::npos);
+
+  auto apply = fx.mxctl({"apply", fx.manifests(), "--yes"});
+  INFO(apply.out << apply.err);
+  REQUIRE(apply.exit_code == 0);
+  CHECK(membership_of(fx, council_space, erin) == "leave");
+  CHECK(membership_of(fx, discussion, erin) == "leave");
+  // Still a member of the community: its rooms are untouched.
+  CHECK(membership_of(fx, community, erin) == "invite");
+  CHECK(fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
+}
