@@ -23,6 +23,9 @@ struct ObserveHints {
   /// Rooms whose once-message the store knows was sent; the others are
   /// checked on the server (a lost store must not send it twice).
   std::set<std::string> messages_sent;
+  /// The room state behind `sync_token`, by room id (JSON array of state
+  /// events); with both, observation asks the server for changes only.
+  std::map<std::string, std::string> room_snapshots;
 };
 
 /// An observation plus what must be remembered for the next pass.
@@ -32,6 +35,11 @@ struct Observation {
   std::map<std::string, std::string> room_ids;
   /// Token for the next incremental observation.
   std::string sync_token;
+  /// Snapshots that changed in this observation (nullopt: the room is gone),
+  /// to be saved with `sync_token`.
+  std::map<std::string, std::optional<std::string>> changed_snapshots;
+  /// The observation read only changes since the hinted token.
+  bool incremental = false;
 };
 
 /// Everything an operation needs beyond itself: the desired state it was

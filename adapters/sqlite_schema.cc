@@ -106,6 +106,15 @@ CREATE TRIGGER meta_sync_token_serial AFTER UPDATE OF sync_token ON meta
   WHEN old.sync_token IS NOT new.sync_token
   BEGIN UPDATE meta SET serial = serial + 1; END;
 )sql"},
+    // Version 2: the room state behind the sync token, so a pass can ask the
+    // homeserver for changes only (a cache: losing it costs one full read).
+    {2, R"sql(
+CREATE TABLE room_snapshots (
+  room_id      TEXT PRIMARY KEY,
+  state        TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+);
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

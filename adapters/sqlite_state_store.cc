@@ -269,6 +269,61 @@ model::Result<void> SqliteStateStore::set_sync_token(const std::string& token) {
   return run_only(*stmt, doing);
 }
 
+model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapshots() {
+  const char* doing = "read room snapshots";
+  auto stmt = m_db->prepare("SELECT room_id, state FROM room_snapshots", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::map<std::string, std::string> snapshots;
+  for (;;) {
+    auto row = stmt->step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (!*row) {
+      return snapshots;
+    }
+    snapshots.emplace(stmt->text(0), stmt->text(1));
+  }
+}
+
+model::Result<void> SqliteStateStore::save_observation(
+    const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) {
+  const char* doing = "record observation";
+  auto txn = sqlite::Transaction::begin(*m_db, doing);
+  if (!txn) {
+    return fail_with(txn.error());
+  }
+  const std::string now = now_text();
+  for (const auto& [room_id, state] : changed) {
+    auto stmt = m_db->prepare(state ? "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES (?1, ?2, ?3) "
+                                      "ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, "
+                                      "updated_at = excluded.updated_at"
+                                    : "DELETE FROM room_snapshots WHERE room_id = ?1",
+                              doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    stmt->bind_text(1, room_id);
+    if (state) {
+      stmt->bind_text(2, *state).bind_text(3, now);
+    }
+    if (auto ran = run_only(*stmt, doing); !ran) {
+      return ran;
+    }
+  }
+  auto token = m_db->prepare("UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1", doing);
+  if (!token) {
+    return fail_with(token.error());
+  }
+  token->bind_text(1, sync_token);
+  if (auto ran = run_only(*token, doing); !ran) {
+    return ran;
+  }
+  return txn->commit(doing);
+}
+
 model::Result<std::int64_t> SqliteStateStore::serial() {
   return m_db->query_int64("SELECT serial FROM meta WHERE id = 1", "read serial");
 }

@@ -26,7 +26,7 @@ class Database;
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 1;
+  static constexpr int k_schema_version = 2;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -57,6 +57,9 @@ class SqliteStateStore final : public StateStore {
   model::Result<std::string> sync_token() override;
   /// Replaces the sync token; the same token again writes nothing.
   model::Result<void> set_sync_token(const std::string& token) override;
+  model::Result<std::map<std::string, std::string>> room_snapshots() override;
+  model::Result<void> save_observation(const std::string& sync_token,
+                                       const std::map<std::string, std::optional<std::string>>& changed) override;
 
   /// Starts at 0 and increases by at least one with every write that changes
   /// rooms, sent messages, accounts or the sync token (not runs or the

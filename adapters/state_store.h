@@ -69,6 +69,15 @@ class StateStore {
   virtual model::Result<std::string> sync_token() = 0;
   virtual model::Result<void> set_sync_token(const std::string& token) = 0;
 
+  /// The room state as last observed, by room id (a JSON array of state
+  /// events each), which incremental observation brings up to date.
+  virtual model::Result<std::map<std::string, std::string>> room_snapshots() = 0;
+  /// Records an observation in one transaction: the sync token it ends at
+  /// and the snapshots that changed (nullopt: the room is gone). The token
+  /// and snapshots always match, so the next pass can read only changes.
+  virtual model::Result<void> save_observation(
+      const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) = 0;
+
   /// Increases on every change to the store's contents; a saved plan records
   /// it so that `apply --plan` can refuse a plan made from an older state.
   virtual model::Result<std::int64_t> serial() = 0;

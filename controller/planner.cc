@@ -15,6 +15,13 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
     return tl::unexpected(sent.error());
   }
   hints.messages_sent = *sent;
+  auto token = store.sync_token();
+  auto snapshots = store.room_snapshots();
+  if (!token || !snapshots) {
+    return tl::unexpected(!token ? token.error() : snapshots.error());
+  }
+  hints.sync_token = *token;
+  hints.room_snapshots = std::move(*snapshots);
   auto observed = port.observe(desired, hints);
   if (!observed) {
     return tl::unexpected(observed.error());
@@ -28,6 +35,11 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
         return tl::unexpected(saved.error());
       }
     }
+  }
+  // The token and the state behind it go together, so the next pass can
+  // read only what changed since this one looked.
+  if (auto saved = store.save_observation(observed->sync_token, observed->changed_snapshots); !saved) {
+    return tl::unexpected(saved.error());
   }
   // What the server showed was sent is remembered, so the check is not repeated.
   for (const std::string& key : observed->state.messages_sent) {

@@ -18,8 +18,9 @@ struct PlannedPass {
   model::Plan plan;
 };
 
-/// Observes `port` (with the store's room ids as hints), adds the store's
-/// record of sent messages, and diffs. Rooms found are remembered in the
+/// Observes `port` (with the store's room ids, sync token and room
+/// snapshots as hints, so only changes are read), adds the store's record of
+/// sent messages, saves the new token and snapshots, and diffs. Rooms found are remembered in the
 /// store (a lost store is rebuilt here), but nothing on the homeserver
 /// changes. Fails if observation or the store fails.
 model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,

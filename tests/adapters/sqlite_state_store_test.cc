@@ -450,3 +450,33 @@ TEST_CASE("sqlite store: :memory: works through the StateStore interface", "[sto
   REQUIRE(held);
   CHECK_FALSE(store.lock("apply"));
 }
+
+TEST_CASE("sqlite store: an observation saves its token and changed snapshots together", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  {
+    auto store = open_store(path);
+    REQUIRE(store->save_observation("s1", {{"!a:x", std::string("[1]")}, {"!b:x", std::string("[2]")}}));
+    REQUIRE(store->save_observation("s2", {{"!a:x", std::string("[3]")}, {"!b:x", std::nullopt}}));
+  }
+  auto store = open_store(path);
+  CHECK(store->sync_token() == std::string("s2"));
+  auto snapshots = store->room_snapshots();
+  REQUIRE(snapshots);
+  CHECK(*snapshots == std::map<std::string, std::string>{{"!a:x", "[3]"}});
+}
+
+TEST_CASE("sqlite store: a version 1 store gains the snapshot table and keeps its data", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "v1.db").string();
+  {
+    auto store = open_store(path);
+    REQUIRE(store->set_room_id("community/a", "!a:x"));
+  }
+  // Pretend the file was written by a version 1 build.
+  REQUIRE(raw(path)->exec("DROP TABLE room_snapshots; PRAGMA user_version = 1", "downgrade").has_value());
+  auto store = open_store(path);
+  CHECK(query_text(*raw(path), "PRAGMA user_version") == "2");
+  CHECK(store->room_ids() == std::map<std::string, std::string>{{"community/a", "!a:x"}});
+  CHECK(store->room_snapshots() == std::map<std::string, std::string>{});
+}

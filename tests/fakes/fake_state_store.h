@@ -86,6 +86,28 @@ class FakeStateStore final : public adapters::StateStore {
     return {};
   }
 
+  model::Result<std::map<std::string, std::string>> room_snapshots() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_room_snapshots;
+  }
+
+  model::Result<void> save_observation(const std::string& sync_token,
+                                       const std::map<std::string, std::optional<std::string>>& changed) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    for (const auto& [room_id, state] : changed) {
+      if (state) {
+        m_room_snapshots[room_id] = *state;
+      } else {
+        m_room_snapshots.erase(room_id);
+      }
+    }
+    m_sync_token = sync_token;
+    return {};
+  }
+
   model::Result<std::int64_t> serial() override {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_serial;
@@ -175,6 +197,7 @@ class FakeStateStore final : public adapters::StateStore {
   std::map<std::string, std::string> m_room_ids;
   std::set<std::string> m_messages_sent;
   std::string m_sync_token;
+  std::map<std::string, std::string> m_room_snapshots;
   std::int64_t m_serial = 0;
   std::vector<adapters::RunRecord> m_runs;
   std::vector<adapters::JournalEntry> m_journal;
