@@ -276,6 +276,16 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
   }
   bool invite = operation.kind == model::Operation::Kind::invite;
   nlohmann::json body = {{"user_id", operation.user_id}};
+  // forceJoin: local users are joined by the admin API instead of invited
+  // (remote users, such as linked accounts elsewhere, can only be invited).
+  const std::string local_suffix = ":" + m_settings.server_name;
+  if (invite && m_settings.force_join && operation.user_id.ends_with(local_suffix)) {
+    auto joined = m_client.post("/_synapse/admin/v1/join/" + encode_path_segment(room_id->second), body);
+    if (!joined) {
+      return failed(joined.error(), "join " + operation.user_id + " to " + operation.room_key);
+    }
+    return OperationOutcome{};
+  }
   if (!invite) {
     body["reason"] = "no longer a member of " + operation.room_key + " in the desired state";
   }

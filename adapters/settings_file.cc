@@ -17,7 +17,18 @@ namespace {
 const std::vector<std::string> k_keys = {
     "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
     "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion", "appserviceRegistration",
+    "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin",
 };
+
+// A YAML 1.2 boolean (true/false only), or a diagnostic naming the key.
+void read_bool(const std::string& key, const std::string& text, const model::SourceLocation& where, bool& out,
+               LoadedSettings& loaded) {
+  if (text == "true" || text == "false") {
+    out = text == "true";
+  } else {
+    loaded.diagnostics.push_back({where, "config: " + key + " must be true or false, got \"" + text + "\""});
+  }
+}
 
 model::SourceLocation location(const std::string& file, const YAML::Mark& mark) {
   return {file, mark.line + 1, mark.column + 1};
@@ -59,6 +70,12 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
     s.instance = text;
   } else if (key == "roomVersion") {
     s.room_version = text;
+  } else if (key == "reinviteToCommunityRooms") {
+    read_bool(key, text, where, s.reinvite_to_community_rooms, out);
+  } else if (key == "reinviteToCouncilRooms") {
+    read_bool(key, text, where, s.reinvite_to_council_rooms, out);
+  } else if (key == "forceJoin") {
+    read_bool(key, text, where, s.force_join, out);
   } else if (key == "gracePeriodDays") {
     int days = 0;
     if (!YAML::convert<int>::decode(value, days) || days < 1) {
@@ -190,6 +207,9 @@ LoadedSettings load_settings(const std::string& config_path, const Environment& 
   if (!bot.empty() && (bot.front() != '@' || bot.find(':') == std::string::npos)) {
     out.diagnostics.push_back({{"settings"}, "bot user id must be a full matrix id like \"@mxctl:example.org\", got \"" +
                                                  bot + "\""});
+  }
+  if (out.settings.force_join && out.settings.provisioning != model::ProvisioningMode::synapse_admin) {
+    out.diagnostics.push_back({{"settings"}, "forceJoin needs the Synapse admin API (provisioning: synapse-admin)"});
   }
   return out;
 }

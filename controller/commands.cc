@@ -55,6 +55,8 @@ struct Pass {
   model::DiffOptions diff_options() const {
     model::DiffOptions options;
     options.bot_user_id = settings.settings.bot_user_id;
+    options.reinvite_to_community_rooms = settings.settings.reinvite_to_community_rooms;
+    options.reinvite_to_council_rooms = settings.settings.reinvite_to_council_rooms;
     return options;
   }
 };

@@ -42,6 +42,16 @@ struct Settings {
   /// when absent or when no registration file was given). false means the
   /// homeserver does not rate-limit the bot.
   bool appservice_rate_limited = true;
+  /// Re-invite someone who left a community room of their own accord
+  /// (default no: leaving the general chat is a person's choice).
+  bool reinvite_to_community_rooms = false;
+  /// Re-invite someone who left a council room or coordination DM (default
+  /// yes: council membership is an office, not a preference).
+  bool reinvite_to_council_rooms = true;
+  /// Join desired members directly (Synapse admin API `POST
+  /// /_synapse/admin/v1/join`) instead of inviting them. Only with
+  /// synapse-admin provisioning, and only for local users.
+  bool force_join = false;
 };
 
 }  // namespace model

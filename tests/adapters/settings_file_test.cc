@@ -212,3 +212,32 @@ TEST_CASE("appservice registration: the keys mxctl needs are checked", "[setting
   REQUIRE_FALSE(not_map);
   CHECK(not_map.error().message == "reg.yaml: appservice registration: expected a mapping");
 }
+
+TEST_CASE("settings: membership policy keys", "[settings]") {
+  testing_support::TempDir dir;
+  SECTION("read as booleans") {
+    std::string config = dir.write("m.yaml", "reinviteToCommunityRooms: true\nreinviteToCouncilRooms: false\n"
+                                             "forceJoin: true\n");
+    auto loaded = adapters::load_settings(config, env_of({}));
+    REQUIRE(loaded.diagnostics.empty());
+    CHECK(loaded.settings.reinvite_to_community_rooms);
+    CHECK_FALSE(loaded.settings.reinvite_to_council_rooms);
+    CHECK(loaded.settings.force_join);
+  }
+  SECTION("defaults") {
+    auto loaded = adapters::load_settings("", env_of({}));
+    CHECK_FALSE(loaded.settings.reinvite_to_community_rooms);
+    CHECK(loaded.settings.reinvite_to_council_rooms);
+    CHECK_FALSE(loaded.settings.force_join);
+  }
+  SECTION("mistakes") {
+    std::string config = dir.write("bad.yaml", "forceJoin: yes\n");
+    auto loaded = adapters::load_settings(config, env_of({}));
+    REQUIRE(loaded.diagnostics.size() == 1);
+    CHECK(loaded.diagnostics[0].to_string() == config + ":1:12: config: forceJoin must be true or false, got \"yes\"");
+    std::string appservice = dir.write("as.yaml", "provisioning: appservice\nforceJoin: true\n");
+    auto refused = adapters::load_settings(appservice, env_of({}));
+    REQUIRE_FALSE(refused.diagnostics.empty());
+    CHECK(refused.diagnostics.back().message == "forceJoin needs the Synapse admin API (provisioning: synapse-admin)");
+  }
+}

@@ -48,3 +48,39 @@ TEST_CASE("e2e: removing a council member kicks them from the council's rooms on
   CHECK(membership_of(fx, community, erin) == "invite");
   CHECK(fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
 }
+
+TEST_CASE("e2e: forceJoin joins local members instead of inviting them", "[e2e][membership]") {
+  e2e::Fixture fx;
+  std::string config = fx.scratch("mxctl.yaml");
+  std::ofstream(config) << "forceJoin: true\n";
+  auto apply = fx.mxctl({"--config", config, "apply", fx.manifests(), "--yes"});
+  INFO(apply.out << apply.err);
+  REQUIRE(apply.exit_code == 0);
+  CHECK(membership_of(fx, "%23mxctl.council.disputes%3Amxsim.test", "@erin:mxsim.test") == "join");
+  CHECK(membership_of(fx, "%23mxctl.community.riverside.general%3Amxsim.test", "@bob:mxsim.test") == "join");
+  CHECK(fx.mxctl({"--config", config, "plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
+}
+
+TEST_CASE("e2e: a member who declines a community room is left alone unless the policy says otherwise",
+          "[e2e][membership]") {
+  e2e::Fixture fx;
+  REQUIRE(fx.mxctl({"apply", fx.manifests(), "--yes"}).exit_code == 0);
+  const std::string general = "%23mxctl.community.riverside.general%3Amxsim.test";
+  mxsim::ApiResponse resolved = fx.as_bot("GET", "/_matrix/client/v3/directory/room/" + general, nullptr);
+  REQUIRE(resolved.status == 200);
+  std::string bob_token = fx.homeserver().issue_token("@bob:mxsim.test");
+  mxsim::ApiResponse left = fx.homeserver().handle(mxsim::make_request(
+      "POST", "/_matrix/client/v3/rooms/" + std::string(resolved.body["room_id"]) + "/leave",
+      {{"authorization", "Bearer " + bob_token}}, "{}"));
+  REQUIRE(left.status == 200);
+  REQUIRE(membership_of(fx, general, "@bob:mxsim.test") == "leave");
+
+  CHECK(fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
+
+  std::string config = fx.scratch("mxctl.yaml");
+  std::ofstream(config) << "reinviteToCommunityRooms: true\n";
+  auto plan = fx.mxctl({"--config", config, "plan", fx.manifests(), "--detailed-exitcode"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 2);
+  CHECK(plan.out.find("+ members[\"@bob:mxsim.test\"] = invited") != std::string::npos);
+}
