@@ -155,17 +155,33 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   ExecutorOptions executor;
   executor.max_in_flight = options.max_in_flight;
   executor.dry_run = dry_run;
+  std::size_t settled = 0;
+  auto progress = [&](const OperationReport& op) {
+    ++settled;
+    bool trouble = op.status == OperationReport::Status::failed || op.status == OperationReport::Status::skipped;
+    if (console.progress_line && !trouble) {
+      // One line rewritten in place; failures still get a line of their own.
+      console.err << "\r\033[K[" << settled << "/" << plan.operations.size() << "] " << op.description
+                  << std::flush;
+      return;
+    }
+    if (console.progress_line) {
+      console.err << "\r\033[K";
+    }
+    console.err << to_string(op.status) << ": " << op.description;
+    if (op.attempts > 1) {
+      console.err << " (" << op.attempts << " attempts)";
+    }
+    if (!op.error.empty()) {
+      console.err << ": " << op.error;
+    }
+    console.err << "\n";
+  };
   ApplyReport report = execute_plan(plan, pass.desired, *pass.homeserver, *pass.store, *run_id, executor, room_ids,
-                                    [&](const OperationReport& op) {
-                                      console.err << to_string(op.status) << ": " << op.description;
-                                      if (op.attempts > 1) {
-                                        console.err << " (" << op.attempts << " attempts)";
-                                      }
-                                      if (!op.error.empty()) {
-                                        console.err << ": " << op.error;
-                                      }
-                                      console.err << "\n";
-                                    });
+                                    progress);
+  if (console.progress_line && settled > 0) {
+    console.err << "\r\033[K" << std::flush;
+  }
   for (const std::string& warning : report.warnings) {
     console.err << "Warning: " << warning << "\n";
   }

@@ -49,6 +49,9 @@ struct Console {
   std::istream& in;
   /// stdin is a terminal, so asking for confirmation is possible.
   bool interactive = false;
+  /// stderr is a terminal: progress is one line rewritten in place instead
+  /// of a line per operation.
+  bool progress_line = false;
 };
 
 int run_validate(const std::vector<std::string>& paths, Console& console);

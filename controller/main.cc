@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  controller::Console console{std::cout, std::cerr, std::cin, isatty(STDIN_FILENO) != 0};
+  controller::Console console{std::cout, std::cerr, std::cin, isatty(STDIN_FILENO) != 0,
+                              isatty(STDERR_FILENO) != 0};
   try {
     if (*validate) {
       return controller::run_validate(validate_paths, console);
