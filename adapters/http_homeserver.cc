@@ -157,6 +157,18 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       std::lock_guard<std::mutex> lock(m_creators_mutex);
       m_creators[room_id] = {};
     }
+    // Two rooms with one key: a createRoom that failed half-way on Synapse
+    // can leave a marked room without its alias before the retry made the
+    // real one. The room holding the canonical alias is the one mxctl
+    // manages; the other is left alone (and never adopted by accident).
+    if (auto existing = out.state.rooms.find(room.marker_key); existing != out.state.rooms.end()) {
+      auto want = desired.rooms.find(room.marker_key);
+      bool existing_has_alias = want != desired.rooms.end() && existing->second.room.alias == want->second.alias;
+      bool this_has_alias = want != desired.rooms.end() && room.room.alias == want->second.alias;
+      if (existing_has_alias || !this_has_alias) {
+        continue;
+      }
+    }
     out.room_ids[room.marker_key] = room_id;
     out.state.rooms[room.marker_key] = std::move(room);
   }
