@@ -23,6 +23,9 @@ struct ObserveHints {
   /// Rooms whose once-message the store knows was sent; the others are
   /// checked on the server (a lost store must not send it twice).
   std::set<std::string> messages_sent;
+  /// (room key, user id) pairs whose m.direct the store knows was set; the
+  /// others are checked on the server for DMs that exist.
+  std::set<std::pair<std::string, std::string>> directs_set;
   /// The room state behind `sync_token`, by room id (JSON array of state
   /// events); with both, observation asks the server for changes only.
   std::map<std::string, std::string> room_snapshots;

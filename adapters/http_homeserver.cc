@@ -187,6 +187,30 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       out.state.messages_sent.insert(key);
     }
   }
+  // The same for m.direct: only entries the store does not know, and only
+  // for our own accounts (their account data is the only one we can read).
+  std::set<std::string> local_users;
+  for (const auto& [key, account] : desired.accounts) {
+    local_users.insert(account.user_id);
+  }
+  for (const auto& [key, want] : desired.rooms) {
+    auto found = out.state.rooms.find(key);
+    if (!want.is_direct || found == out.state.rooms.end()) {
+      continue;
+    }
+    for (const std::string& user : want.members) {
+      if (!local_users.count(user) || hints.directs_set.count({key, user})) {
+        continue;
+      }
+      auto listed = direct_is_set(want, found->second.room_id, user, desired);
+      if (!listed) {
+        return tl::unexpected(listed.error());
+      }
+      if (*listed) {
+        out.state.directs_set.insert({key, user});
+      }
+    }
+  }
   // Desired rooms not found among the bot's rooms: the alias says whether
   // something else holds the name (a clash) or nothing does (to be created).
   for (const auto& [key, want] : desired.rooms) {
@@ -395,6 +419,7 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
     case Kind::invite:
     case Kind::kick: return membership(operation, context);
     case Kind::set_state: return set_state(operation, room->second, context);
+    case Kind::set_direct: return set_direct(operation, room->second, context);
     case Kind::send_message: {
       auto room_id = context.room_ids.find(operation.room_key);
       if (room_id == context.room_ids.end() || !room->second.once_message) {

@@ -69,6 +69,12 @@ class HttpHomeserver : public HomeserverPort {
   model::Result<OperationOutcome> membership(const model::Operation& operation, const ExecutionContext& context);
   model::Result<OperationOutcome> set_state(const model::Operation& operation, const model::Room& room,
                                             const ExecutionContext& context);
+  /// Lists the DM in the participant's m.direct (http_homeserver_direct.cc).
+  model::Result<OperationOutcome> set_direct(const model::Operation& operation, const model::Room& room,
+                                             const ExecutionContext& context);
+  /// Whether `user_id`'s m.direct already lists the DM (for a lost store).
+  model::Result<bool> direct_is_set(const model::Room& room, const std::string& room_id, const std::string& user_id,
+                                    const model::MatrixState& desired);
   model::Result<std::set<std::string>> creators_of(const std::string& room_id, const model::Room& room);
 
   model::Settings m_settings;

@@ -207,6 +207,16 @@ MatrixClient::Response MatrixClient::del(const std::string& path, const nlohmann
   return send("DELETE", path, &body);
 }
 
+void MatrixClient::absorb(const ClientStats& other) {
+  std::lock_guard<std::mutex> lock(m_stats_mutex);
+  m_stats.reads += other.reads;
+  m_stats.writes += other.writes;
+  m_stats.bytes_sent += other.bytes_sent;
+  m_stats.bytes_received += other.bytes_received;
+  m_stats.retries += other.retries;
+  m_stats.waiting += other.waiting;
+}
+
 ClientStats MatrixClient::stats() const {
   std::lock_guard<std::mutex> lock(m_stats_mutex);
   return m_stats;

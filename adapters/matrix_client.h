@@ -69,6 +69,9 @@ class MatrixClient {
   Response del(const std::string& path, const nlohmann::json& body);
 
   ClientStats stats() const;
+  /// Adds another client's counts to this one's (a short-lived client used
+  /// on a user's behalf still counts towards the pass).
+  void absorb(const ClientStats& other);
   const std::string& base_url() const { return m_base_url; }
 
  private:

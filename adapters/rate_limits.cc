@@ -68,8 +68,10 @@ WriteLoad write_load(const model::Plan& plan) {
       case Kind::set_state:
       case Kind::send_message:
       case Kind::kick: ++load.other_writes; break;
+      // Account changes and account data are not under rc_message.
       case Kind::create_account:
-      case Kind::update_account: break;
+      case Kind::update_account:
+      case Kind::set_direct: break;
     }
   }
   return load;

@@ -115,6 +115,16 @@ CREATE TABLE room_snapshots (
   updated_at   TEXT NOT NULL
 );
 )sql"},
+    // Version 3: which DM participants' m.direct lists their DM, so it is
+    // written once, not read for every participant on every pass.
+    {3, R"sql(
+CREATE TABLE directs_set (
+  room_key     TEXT NOT NULL,
+  user_id      TEXT NOT NULL,
+  set_at       TEXT NOT NULL,
+  PRIMARY KEY (room_key, user_id)
+);
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

@@ -203,7 +203,8 @@ model::Result<void> SqliteStateStore::forget_room(const std::string& key) {
   if (!txn) {
     return fail_with(txn.error());
   }
-  for (const char* sql : {"DELETE FROM rooms WHERE key = ?1", "DELETE FROM messages_sent WHERE key = ?1"}) {
+  for (const char* sql : {"DELETE FROM rooms WHERE key = ?1", "DELETE FROM messages_sent WHERE key = ?1",
+                          "DELETE FROM directs_set WHERE room_key = ?1"}) {
     auto stmt = m_db->prepare(sql, doing);
     if (!stmt) {
       return fail_with(stmt.error());
@@ -266,6 +267,36 @@ model::Result<void> SqliteStateStore::set_sync_token(const std::string& token) {
     return fail_with(stmt.error());
   }
   stmt->bind_text(1, token);
+  return run_only(*stmt, doing);
+}
+
+model::Result<std::set<std::pair<std::string, std::string>>> SqliteStateStore::directs_set() {
+  const char* doing = "read direct chats set";
+  auto stmt = m_db->prepare("SELECT room_key, user_id FROM directs_set", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (;;) {
+    auto row = stmt->step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (!*row) {
+      return pairs;
+    }
+    pairs.emplace(stmt->text(0), stmt->text(1));
+  }
+}
+
+model::Result<void> SqliteStateStore::mark_direct_set(const std::string& room_key, const std::string& user_id) {
+  const std::string doing = "record m.direct set for " + user_id + " in " + room_key;
+  auto stmt = m_db->prepare(
+      "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", doing);
+  if (!stmt) {
+    return fail_with(stmt.error());
+  }
+  stmt->bind_text(1, room_key).bind_text(2, user_id).bind_text(3, now_text());
   return run_only(*stmt, doing);
 }
 

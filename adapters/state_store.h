@@ -65,6 +65,10 @@ class StateStore {
   virtual model::Result<std::set<std::string>> messages_sent() = 0;
   virtual model::Result<void> mark_message_sent(const std::string& key) = 0;
 
+  /// (room key, user id) pairs whose m.direct entry mxctl has set.
+  virtual model::Result<std::set<std::pair<std::string, std::string>>> directs_set() = 0;
+  virtual model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) = 0;
+
   /// The sync token of the last observation; empty when none.
   virtual model::Result<std::string> sync_token() = 0;
   virtual model::Result<void> set_sync_token(const std::string& token) = 0;

@@ -254,6 +254,12 @@ class Execution {
         m_warnings.push_back("could not record the message sent to " + operation.room_key + ": " +
                              saved.error().message);
       }
+    } else if (operation.kind == Kind::set_direct) {
+      std::lock_guard<std::mutex> lock(m_store_mutex);
+      if (auto saved = m_store.mark_direct_set(operation.room_key, operation.user_id); !saved) {
+        m_warnings.push_back("could not record m.direct of " + operation.user_id + " for " + operation.room_key +
+                             ": " + saved.error().message);
+      }
     }
   }
 

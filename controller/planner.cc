@@ -15,6 +15,11 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
     return tl::unexpected(sent.error());
   }
   hints.messages_sent = *sent;
+  auto directs = store.directs_set();
+  if (!directs) {
+    return tl::unexpected(directs.error());
+  }
+  hints.directs_set = *directs;
   auto token = store.sync_token();
   auto snapshots = store.room_snapshots();
   if (!token || !snapshots) {
@@ -50,6 +55,14 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
     }
   }
   observed->state.messages_sent.insert(hints.messages_sent.begin(), hints.messages_sent.end());
+  for (const auto& [key, user] : observed->state.directs_set) {
+    if (!hints.directs_set.count({key, user})) {
+      if (auto saved = store.mark_direct_set(key, user); !saved) {
+        return tl::unexpected(saved.error());
+      }
+    }
+  }
+  observed->state.directs_set.insert(hints.directs_set.begin(), hints.directs_set.end());
   PlannedPass pass;
   pass.plan = model::diff(desired, observed->state, options);
   pass.observation = std::move(*observed);

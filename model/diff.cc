@@ -87,6 +87,7 @@ class Differ {
       : m_desired(desired), m_observed(observed), m_options(options) {
     m_managed_users.insert(options.bot_user_id);
     for (const auto& [key, account] : desired.accounts) {
+      m_local_users.insert(account.user_id);
       m_managed_users.insert(account.user_id);
       m_managed_users.insert(account.linked_accounts.begin(), account.linked_accounts.end());
     }
@@ -218,6 +219,7 @@ class Differ {
     diff_links(want, have.room, change);
     diff_members(want, have, change);
     diff_once_message(want, change);
+    diff_direct(want, change);
     add_change(std::move(change));
   }
 
@@ -251,6 +253,7 @@ class Differ {
     ObservedRoom nobody;
     diff_members(want, nobody, change);
     diff_once_message(want, change);
+    diff_direct(want, change);
     add_change(std::move(change));
   }
 
@@ -425,6 +428,27 @@ class Differ {
     }
   }
 
+  // Clients show a room as a DM only if the user's m.direct lists it; only
+  // accounts on our server can have theirs written.
+  void diff_direct(const Room& want, ResourceChange& change) {
+    if (!want.is_direct) {
+      return;
+    }
+    for (const std::string& user : want.members) {
+      if (!m_local_users.count(user) || m_observed.directs_set.count({want.key, user})) {
+        continue;
+      }
+      change.fields.push_back({"direct[" + quote(user) + "]", std::nullopt, "listed"});
+      Operation op = make_operation(Operation::Kind::set_direct, want.key, "", user);
+      op.depends_on = room_dependency(want.key);
+      for (std::size_t dep : account_dependency(user)) {
+        op.depends_on.push_back(dep);
+      }
+      op.reason = "clients show the room as a direct chat only if " + user + "'s m.direct lists it";
+      change.operations.push_back(add_operation(op));
+    }
+  }
+
   void diff_once_message(const Room& want, ResourceChange& change) {
     if (!want.once_message || m_observed.messages_sent.count(want.key)) {
       return;
@@ -440,6 +464,7 @@ class Differ {
   const ObservedState& m_observed;
   const DiffOptions& m_options;
   std::set<std::string> m_managed_users;
+  std::set<std::string> m_local_users;  // our accounts (not linked accounts elsewhere)
   std::map<std::string, std::size_t> m_account_creations;  // user id → operation
   std::map<std::string, std::size_t> m_room_creations;     // room key → operation
   Plan m_plan;

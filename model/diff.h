@@ -29,7 +29,8 @@ struct DiffOptions {
 ///   into the one createRoom call), differing state fields are set, power
 ///   levels are merged (thresholds and managed users replaced, other users'
 ///   levels kept), missing space links are added, desired members invited,
-///   undesired members kicked from council rooms and DMs, once-messages sent;
+///   undesired members kicked from council rooms and DMs, once-messages sent,
+///   and each DM listed once in its local participants' m.direct;
 /// - impossible changes (a space that is a room on the server, encryption on
 ///   the server but not desired, a banned member, an alias held by an
 ///   unmanaged room, a marker naming another key) become `error` changes and

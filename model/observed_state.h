@@ -51,6 +51,8 @@ struct ObservedState {
   std::map<std::string, std::string> alias_clashes;
   /// Keys of rooms whose once-message was already sent (from the store).
   std::set<std::string> messages_sent;
+  /// (room key, user id) pairs whose m.direct entry was set (from the store).
+  std::set<std::pair<std::string, std::string>> directs_set;
 };
 
 }  // namespace model

@@ -34,6 +34,7 @@ std::string describe(const Operation& operation) {
     case Operation::Kind::invite: return "invite " + operation.user_id + " to " + operation.room_key;
     case Operation::Kind::kick: return "kick " + operation.user_id + " from " + operation.room_key;
     case Operation::Kind::send_message: return "send the context message to " + operation.room_key;
+    case Operation::Kind::set_direct: return "mark " + operation.room_key + " as a direct chat for " + operation.user_id;
   }
   return "unknown operation";
 }

@@ -41,6 +41,7 @@ struct Operation {
     invite,          ///< invite `user_id` into `room_key`
     kick,            ///< remove `user_id` from `room_key`
     send_message,    ///< send `room_key`'s once-message (txn id from the key)
+    set_direct,      ///< list DM `room_key` in `user_id`'s m.direct account data
   };
 
   Kind kind = Kind::set_state;

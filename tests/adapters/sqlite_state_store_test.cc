@@ -466,7 +466,7 @@ TEST_CASE("sqlite store: an observation saves its token and changed snapshots to
   CHECK(*snapshots == std::map<std::string, std::string>{{"!a:x", "[3]"}});
 }
 
-TEST_CASE("sqlite store: a version 1 store gains the snapshot table and keeps its data", "[store]") {
+TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its data", "[store]") {
   testing_support::TempDir dir;
   const std::string path = (dir.path() / "v1.db").string();
   {
@@ -474,9 +474,27 @@ TEST_CASE("sqlite store: a version 1 store gains the snapshot table and keeps it
     REQUIRE(store->set_room_id("community/a", "!a:x"));
   }
   // Pretend the file was written by a version 1 build.
-  REQUIRE(raw(path)->exec("DROP TABLE room_snapshots; PRAGMA user_version = 1", "downgrade").has_value());
+  REQUIRE(raw(path)
+              ->exec("DROP TABLE room_snapshots; DROP TABLE directs_set; PRAGMA user_version = 1", "downgrade")
+              .has_value());
   auto store = open_store(path);
-  CHECK(query_text(*raw(path), "PRAGMA user_version") == "2");
+  CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
+  CHECK(store->directs_set() == std::set<std::pair<std::string, std::string>>{});
   CHECK(store->room_ids() == std::map<std::string, std::string>{{"community/a", "!a:x"}});
   CHECK(store->room_snapshots() == std::map<std::string, std::string>{});
+}
+
+TEST_CASE("sqlite store: m.direct records survive reopening and go with a forgotten room", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  {
+    auto store = open_store(path);
+    REQUIRE(store->mark_direct_set("dm/a", "@u:x"));
+    REQUIRE(store->mark_direct_set("dm/a", "@u:x"));  // a repeat is harmless
+    REQUIRE(store->mark_direct_set("dm/b", "@v:x"));
+  }
+  auto store = open_store(path);
+  CHECK(store->directs_set() == std::set<std::pair<std::string, std::string>>{{"dm/a", "@u:x"}, {"dm/b", "@v:x"}});
+  REQUIRE(store->forget_room("dm/a"));
+  CHECK(store->directs_set() == std::set<std::pair<std::string, std::string>>{{"dm/b", "@v:x"}});
 }

@@ -90,6 +90,7 @@ model::Plan replan(const model::MatrixState& desired, fakes::FakeHomeserver& ser
   auto observation = server.observe(desired, {});
   REQUIRE(observation);
   observation->state.messages_sent = *store.messages_sent();
+  observation->state.directs_set = *store.directs_set();
   return model::diff(desired, observation->state, diff_options());
 }
 

@@ -124,7 +124,11 @@ Retries injected_errors(mxsim::Homeserver& homeserver, std::uint64_t after_seq) 
   for (const mxsim::JournalEntry& entry : homeserver.journal().entries(after_seq)) {
     bool failed = entry.status == 0 || entry.status == 429 || entry.status == 500 || entry.status == 503;
     if (entry.fault && failed) {
-      (entry.write ? errors.writes : errors.reads) += 1;
+      // Reads are retried inside mxctl's HTTP client (its "retried" count),
+      // and so is the logout that ends an m.direct write on a user's
+      // behalf; other writes are retried by the executor ("N attempts").
+      bool client_retried = !entry.write || entry.path == "/_matrix/client/v3/logout";
+      (client_retried ? errors.reads : errors.writes) += 1;
     }
   }
   return errors;

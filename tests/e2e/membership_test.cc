@@ -84,3 +84,28 @@ TEST_CASE("e2e: a member who declines a community room is left alone unless the 
   CHECK(plan.exit_code == 2);
   CHECK(plan.out.find("+ members[\"@bob:mxsim.test\"] = invited") != std::string::npos);
 }
+
+TEST_CASE("e2e: coordination DMs are listed in both participants' m.direct, once", "[e2e][membership]") {
+  e2e::Fixture fx;
+  REQUIRE(fx.mxctl({"apply", fx.manifests(), "--yes"}).exit_code == 0);
+  mxsim::ApiResponse resolved =
+      fx.as_bot("GET", "/_matrix/client/v3/directory/room/%23mxctl.dm.request-8841%3Amxsim.test", nullptr);
+  REQUIRE(resolved.status == 200);
+  const std::string room_id = resolved.body["room_id"];
+  // request-8841 is between bob and carol (manifests/coordination.yaml).
+  for (const auto& [user, other] : std::vector<std::pair<std::string, std::string>>{
+           {"@bob:mxsim.test", "@carol:mxsim.test"}, {"@carol:mxsim.test", "@bob:mxsim.test"}}) {
+    std::string token = fx.homeserver().issue_token(user);
+    mxsim::ApiResponse direct = fx.homeserver().handle(mxsim::make_request(
+        "GET", "/_matrix/client/v3/user/" + user + "/account_data/m.direct", {{"authorization", "Bearer " + token}}));
+    INFO(user << ": " << direct.body.dump());
+    REQUIRE(direct.status == 200);
+    CHECK(direct.body[other] == nlohmann::json::array({room_id}));
+  }
+  SECTION("a lost store finds them listed and plans nothing") {
+    std::filesystem::remove(fx.state());
+    auto plan = fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"});
+    INFO(plan.out << plan.err);
+    CHECK(plan.exit_code == 0);
+  }
+}

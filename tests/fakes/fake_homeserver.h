@@ -188,6 +188,17 @@ class FakeHomeserver final : public adapters::HomeserverPort {
         sent.push_back(want->once_message->txn_id);
         return adapters::OperationOutcome{};
       }
+      case Kind::set_direct: {
+        if (room_by_context(context, op.room_key) == nullptr) {
+          return error(model::Error::Kind::not_found, "M_NOT_FOUND", "unknown room " + op.room_key);
+        }
+        // The real server keeps m.direct per user; the fake only needs to
+        // know it was set, and answers a repeat as already done.
+        if (!m_directs.insert({op.room_key, op.user_id}).second) {
+          return adapters::OperationOutcome{std::nullopt, true};
+        }
+        return adapters::OperationOutcome{};
+      }
     }
     return error(model::Error::Kind::invalid, "M_UNRECOGNIZED", "unknown operation");
   }
@@ -307,6 +318,7 @@ class FakeHomeserver final : public adapters::HomeserverPort {
   std::vector<std::string> m_timeline;
   std::map<std::string, std::map<std::string, std::string>> m_contexts;
   std::map<std::string, std::vector<std::string>> m_messages;
+  std::set<std::pair<std::string, std::string>> m_directs;
   std::vector<Failure> m_failures;
   int m_next_room = 0;
   std::atomic<long long> m_latency_ms{0};

@@ -86,6 +86,20 @@ class FakeStateStore final : public adapters::StateStore {
     return {};
   }
 
+  model::Result<std::set<std::pair<std::string, std::string>>> directs_set() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_directs_set;
+  }
+
+  model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_directs_set.emplace(room_key, user_id);
+    return {};
+  }
+
   model::Result<std::map<std::string, std::string>> room_snapshots() override {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_room_snapshots;
@@ -198,6 +212,7 @@ class FakeStateStore final : public adapters::StateStore {
   std::set<std::string> m_messages_sent;
   std::string m_sync_token;
   std::map<std::string, std::string> m_room_snapshots;
+  std::set<std::pair<std::string, std::string>> m_directs_set;
   std::int64_t m_serial = 0;
   std::vector<adapters::RunRecord> m_runs;
   std::vector<adapters::JournalEntry> m_journal;

@@ -68,6 +68,11 @@ model::ObservedState converged(const model::MatrixState& desired) {
     if (room.once_message) {
       observed.messages_sent.insert(key);
     }
+    if (room.is_direct) {
+      for (const std::string& user : room.members) {
+        observed.directs_set.insert({key, user});
+      }
+    }
   }
   return observed;
 }
@@ -130,6 +135,8 @@ TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") 
                                   "invite @alice:example.org to dm/req-1",
                                   "invite @bob:example.org to dm/req-1",
                                   "send the context message to dm/req-1",
+                                  "mark dm/req-1 as a direct chat for @alice:example.org",
+                                  "mark dm/req-1 as a direct chat for @bob:example.org",
                               });
   CHECK(plan.count(model::ResourceChange::Action::create) == 6);
   SECTION("dependencies: child room after its space, invite after room and account") {
@@ -279,4 +286,22 @@ TEST_CASE("diff: profile changes update the account", "[diff]") {
   CHECK(descriptions(plan) == std::vector<std::string>{"update account alice"});
   REQUIRE(plan.changes.size() == 1);
   CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"display_name", std::nullopt, "\"Alice\""}});
+}
+
+TEST_CASE("diff: a DM is listed once in each local participant's m.direct", "[diff]") {
+  model::MatrixState desired = desired_state();
+  desired.rooms["dm/req-1"].members.insert("@alice:elsewhere.org");  // a linked account on another server
+  model::ObservedState observed = converged(desired);
+  observed.directs_set.erase({"dm/req-1", "@bob:example.org"});
+  observed.directs_set.erase({"dm/req-1", "@alice:elsewhere.org"});
+  model::Plan plan = model::diff(desired, observed, options());
+  // Only our own accounts' account data can be written.
+  CHECK(descriptions(plan) == std::vector<std::string>{"mark dm/req-1 as a direct chat for @bob:example.org"});
+  SECTION("after a room creation, it waits for the room and the account") {
+    model::Plan fresh = model::diff(desired_state(), model::ObservedState{}, options());
+    std::size_t room = index_of(fresh, "create room dm/req-1");
+    std::size_t bob = index_of(fresh, "create account bob");
+    CHECK(find_op(fresh, "mark dm/req-1 as a direct chat for @bob:example.org").depends_on ==
+          std::vector<std::size_t>{room, bob});
+  }
 }
