@@ -188,10 +188,13 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     }
   }
   // The same for m.direct: only entries the store does not know, and only
-  // for our own accounts (their account data is the only one we can read).
+  // for our own accounts that exist already (their account data is the only
+  // one we can read; after a crash a DM can exist before its participants).
   std::set<std::string> local_users;
-  for (const auto& [key, account] : desired.accounts) {
-    local_users.insert(account.user_id);
+  for (const auto& [key, account] : out.state.accounts) {
+    if (account.status == model::AccountStatus::active) {
+      local_users.insert(account.user_id);
+    }
   }
   for (const auto& [key, want] : desired.rooms) {
     auto found = out.state.rooms.find(key);
