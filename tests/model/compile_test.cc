@@ -8,40 +8,12 @@
 
 #include "model/settings.h"
 #include "model/topology.h"
+#include "tests/model/topology_builders.h"
 
 namespace model {
 namespace {
 
-const std::string k_bot = "@mxctl:example.org";
-
-Settings example_settings() {
-  Settings settings;
-  settings.server_name = "example.org";
-  settings.bot_user_id = k_bot;
-  return settings;
-}
-
-User make_user(const std::string& name) {
-  User user;
-  user.name = name;
-  user.localpart = name;
-  return user;
-}
-
-CommunityMember member(const std::string& user, int trust, CommunityRole role = CommunityRole::member) {
-  CommunityMember m;
-  m.user = user;
-  m.trust = trust;
-  m.role = role;
-  return m;
-}
-
-CouncilMember seat(const std::string& user, CouncilRole role = CouncilRole::member) {
-  CouncilMember m;
-  m.user = user;
-  m.role = role;
-  return m;
-}
+using namespace test_builders;
 
 /// Riverside: alice (trust 30), bob (trust 5), carol (admin), one council
 /// "disputes" chaired by bob with alice as member.

@@ -6,6 +6,7 @@
 #include "model/compile.h"
 #include "model/settings.h"
 #include "model/topology.h"
+#include "tests/model/topology_builders.h"
 
 namespace model {
 namespace {
@@ -100,31 +101,8 @@ TEST_CASE("power policy: a default-constructed policy has FT-17's table", "[powe
 
 // --- compiled power levels -------------------------------------------------
 
-const std::string k_bot = "@mxctl:example.org";
+using namespace test_builders;
 
-Settings example_settings() {
-  Settings settings;
-  settings.server_name = "example.org";
-  settings.bot_user_id = k_bot;
-  return settings;
-}
-
-User make_user(const std::string& name) {
-  User user;
-  user.name = name;
-  user.localpart = name;
-  return user;
-}
-
-CommunityMember member(const std::string& user, int trust, CommunityRole role = CommunityRole::member) {
-  CommunityMember m;
-  m.user = user;
-  m.trust = trust;
-  m.role = role;
-  return m;
-}
-
-/// One community "c" whose members are `members` (users created for each).
 Topology one_community(const std::vector<CommunityMember>& members) {
   Topology topology;
   Community community;
