@@ -1,5 +1,7 @@
 #include "controller/commands.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -123,6 +125,16 @@ void print_stats(const Pass& pass, std::ostream& err) {
       << " writes, " << stats.retries << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
       << " bytes received, " << stats.waiting.count() / 1000
       << " ms in requests (summed over concurrent requests)\n";
+  // Own CPU against wall tells an operator whether a slow pass is mxctl's
+  // work or waiting on the server (the rest of the wall time).
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  auto cpu_ms = [](const timeval& tv) { return tv.tv_sec * 1000 + tv.tv_usec / 1000; };
+  long user_ms = cpu_ms(self.ru_utime);
+  long system_ms = cpu_ms(self.ru_stime);
+  long share = wall.count() > 0 ? (user_ms + system_ms) * 100 / wall.count() : 0;
+  err << "mxctl CPU: " << user_ms + system_ms << " ms (" << user_ms << " user, " << system_ms << " system), "
+      << share << "% of " << wall.count() << " ms wall; the rest is waiting on the server\n";
 }
 
 std::string render(const model::Plan& plan, const std::string& format, bool explain) {
