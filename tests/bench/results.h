@@ -1,0 +1,94 @@
+#pragma once
+// What the benchmark measured, as plain data, and how it is printed: one
+// markdown table (the issue's four measurements per size), the throughput
+// comparison, the targets checked, and the same as JSON.
+
+#include <string>
+#include <vector>
+
+namespace bench {
+
+/// One mxctl run, measured from outside (wait4) plus its --stats line.
+struct PassResult {
+  bool ran = false;
+  int exit_code = -1;
+  double wall_ms = 0;
+  double cpu_ms = 0;       ///< mxctl's user + system CPU
+  long max_rss_kb = 0;     ///< mxctl's peak resident set
+  long requests = 0;       ///< as mxctl counted them (--stats)
+  long reads = 0;
+  long writes = 0;
+  long retried = 0;
+  long server_requests = 0;  ///< as mxsim's journal counted them
+
+  /// Requests per second of wall time.
+  double requests_per_second() const { return wall_ms > 0 ? requests * 1000.0 / wall_ms : 0; }
+  /// Share of wall time mxctl spent on CPU, in percent.
+  double cpu_percent() const { return wall_ms > 0 ? cpu_ms * 100.0 / wall_ms : 0; }
+};
+
+/// Everything measured for one instance size.
+struct SizeResult {
+  std::string size;
+  std::size_t users = 0;
+  std::size_t rooms = 0;
+  std::size_t memberships = 0;
+  PassResult cold_apply;
+  PassResult catch_up;  ///< the first pass after the apply (reads what the apply wrote)
+  PassResult noop_without_token;
+  PassResult noop_with_token;
+  PassResult change_trust;
+  PassResult change_member;
+  PassResult change_rename;
+  PassResult after_changes;  ///< a no-op after the three changes (must not write)
+  double compile_cpu_ms = 0;  ///< Topology → desired MatrixState, once
+  double diff_cpu_ms = 0;     ///< desired × observed → Plan, once
+  bool plan_only_empty = false;  ///< the in-memory diff of the converged instance was empty
+
+  /// (compile + diff) CPU per 100,000 memberships.
+  double plan_cpu_per_100k() const;
+};
+
+/// Cold apply against a server with a fixed per-request delay, 1 vs N in flight.
+struct ThroughputResult {
+  bool ran = false;
+  std::string size;
+  int delay_ms = 0;
+  int parallel = 0;
+  PassResult serial;
+  PassResult concurrent;
+
+  /// Requests/s with `parallel` in flight over requests/s with 1.
+  double speedup() const;
+};
+
+/// The machine and build the numbers come from.
+struct Machine {
+  std::string date;
+  std::string cpu_model;
+  int cores = 0;
+  long memory_mb = 0;
+  std::string build_type;
+  std::string commit;
+};
+
+/// One target of issue #7, checked.
+struct TargetCheck {
+  std::string target;
+  std::string measured;
+  bool met = false;
+};
+
+/// Targets of issue #7 checked against the L result (or the largest size
+/// measured) and the throughput comparison.
+std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, const ThroughputResult& throughput);
+
+/// The results as markdown: machine, the main table, throughput, targets.
+std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& sizes,
+                        const ThroughputResult& throughput, double total_seconds);
+
+/// The same as a JSON document (pretty-printed).
+std::string to_json(const Machine& machine, const std::vector<SizeResult>& sizes, const ThroughputResult& throughput,
+                    double total_seconds);
+
+}  // namespace bench
