@@ -381,7 +381,7 @@ void parse_into(LoadedManifests& loaded, std::string_view text, const std::strin
 }
 
 // Semantic checks over everything read, the empty-set rule, and ordering.
-void finish(LoadedManifests& loaded, const std::string& where) {
+void finish(LoadedManifests& loaded, const std::string& where, ManifestChecks checks = ManifestChecks::all) {
   // A value that failed its structural check was left empty or at its
   // default; a semantic complaint at the very same node would only be a
   // consequence of that, so the structural message stands alone.
@@ -389,7 +389,11 @@ void finish(LoadedManifests& loaded, const std::string& where) {
   for (const model::Diagnostic& diagnostic : loaded.diagnostics) {
     reported.emplace(diagnostic.where.file, diagnostic.where.line, diagnostic.where.column);
   }
-  for (model::Diagnostic& diagnostic : model::validate_topology(loaded.topology)) {
+  model::Diagnostics semantic;
+  if (checks == ManifestChecks::all) {
+    semantic = model::validate_topology(loaded.topology);
+  }
+  for (model::Diagnostic& diagnostic : semantic) {
     if (!reported.contains({diagnostic.where.file, diagnostic.where.line, diagnostic.where.column})) {
       loaded.diagnostics.push_back(std::move(diagnostic));
     }
@@ -454,6 +458,10 @@ std::optional<std::string> read_file(const std::string& path) {
 }  // namespace
 
 LoadedManifests load_manifests(const std::vector<std::string>& paths) {
+  return load_manifests(paths, ManifestChecks::all);
+}
+
+LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks) {
   namespace fs = std::filesystem;
   LoadedManifests loaded;
   std::vector<std::string> files;
@@ -487,7 +495,7 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {
     where += (where.empty() ? "" : " ") + path;
   }
-  finish(loaded, where.empty() ? "." : where);
+  finish(loaded, where.empty() ? "." : where, checks);
   return loaded;
 }
 

@@ -40,6 +40,14 @@ struct LoadedManifests {
 /// Never throws.
 LoadedManifests load_manifests(const std::vector<std::string>& paths);
 
+/// Whether a load runs model::validate_topology on what it read.
+enum class ManifestChecks { all, structural_only };
+
+/// load_manifests, but with `structural_only` semantic validation is left to
+/// the caller: for combining manifests with another source (the app
+/// database) and validating the merged Topology once.
+LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks);
+
 /// Same for in-memory text (tests, stdin); `file_name` is used in
 /// diagnostics. Runs validate_topology too, and reports text with no
 /// document as an empty manifest set. Never throws.

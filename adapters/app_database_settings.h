@@ -1,0 +1,24 @@
+#pragma once
+// The `appDatabase` section of the config file: how the app database's rows
+// become a Topology. Kept apart from model::Settings because it is about one
+// adapter's input, not about the Matrix state.
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace adapters {
+
+/// The object kinds an operator can map with their own SQL, as written in the
+/// config file (`appDatabase.queries.<kind>`).
+inline const std::vector<std::string> k_app_query_kinds = {
+    "users", "userLinkedAccounts", "communities", "communityMembers", "councils", "councilMembers", "requests",
+};
+
+struct AppDatabaseSettings {
+  /// kind → SQL replacing the default query for FT-17's schema. Kinds not
+  /// listed keep the default.
+  std::map<std::string, std::string> queries;
+};
+
+}  // namespace adapters
