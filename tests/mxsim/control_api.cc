@@ -95,6 +95,18 @@ ApiResponse handle_control_request(Homeserver& hs, const ApiRequest& request) {
       return ApiResponse::json(200, hs.rate_limiter().to_json());
     }
   }
+  if (what == "delay") {
+    if (method == "POST" || method == "PUT") {
+      nlohmann::json body = request.json_object();
+      if (!body.contains("ms") || !body["ms"].is_number_integer() || body["ms"].get<int64_t>() < 0) {
+        throw invalid_param("ms must be a non-negative integer");
+      }
+      hs.set_request_delay(std::chrono::milliseconds(body["ms"].get<int64_t>()));
+    }
+    if (method == "GET" || method == "POST" || method == "PUT") {
+      return ApiResponse::json(200, {{"ms", hs.request_delay().count()}});
+    }
+  }
   if (what == "sync-cache" && method == "DELETE") {
     hs.sync_cache().clear();
     return ApiResponse::json(200, nlohmann::json::object());

@@ -209,6 +209,12 @@ ApiResponse Homeserver::handle(const ApiRequest& request) {
   RouteMatch match = m_router.match(request);
   entry.route = match.route;
   ApiResponse response;
+  // The fixed delay models latency, not a fault: it is not journaled as one
+  // and, like a fault's delay, is slept before the lock is taken, so
+  // concurrent requests overlap their waits as they would on a network.
+  if (int64_t delay_ms = m_request_delay_ms.load(); delay_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  }
   std::optional<FaultDecision> fault = m_faults.take(request.method, request.path, entry.path);
   if (fault && fault->delay_ms > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));

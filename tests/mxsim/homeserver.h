@@ -107,6 +107,12 @@ class Homeserver {
   void check_rate(const std::string& action, const Requester& requester);
   /// Cached /sync answers.
   SyncCache& sync_cache() { return m_sync_cache; }
+  /// Makes every client-server and admin request (not /_mxsim) wait `delay`
+  /// before it is handled, without holding the state lock, like a server
+  /// across a network; 0 (the default) turns it off. Any time, any thread.
+  void set_request_delay(std::chrono::milliseconds delay) { m_request_delay_ms = delay.count(); }
+  /// The delay set by set_request_delay().
+  std::chrono::milliseconds request_delay() const { return std::chrono::milliseconds(m_request_delay_ms.load()); }
 
  private:
   void route_event_to_appservices(const Event& event);
@@ -116,6 +122,7 @@ class Homeserver {
   std::shared_mutex m_mutex;
   std::condition_variable_any m_changed;
   std::atomic<bool> m_stopping{false};
+  std::atomic<int64_t> m_request_delay_ms{0};
   ServerState m_state;
   Router m_router;
   FaultInjector m_faults;

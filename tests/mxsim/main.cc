@@ -47,6 +47,8 @@ options:
   --no-suspend-api          answer the suspend admin API like Synapse 1.67 (400 M_UNRECOGNIZED)
   --sync-cache-ms MS        reuse identical /sync answers for MS ms (default 120000 like
                             Synapse; 0 disables)
+  --delay-ms MS             answer every request (but /_mxsim) MS ms late, like a server
+                            across a network; concurrent requests wait in parallel
   --help                    show this help
 
 Once listening, mxsim prints its base URL (http://HOST:PORT) on one line of
@@ -60,6 +62,7 @@ stdout. Control endpoint (bearer: admin token or --control-token):
                                  "delay_ms","drop"}
   GET|POST /_mxsim/ratelimit     {"enabled": bool, "actions": {"message": {"per_second", "burst"}}}
   DELETE /_mxsim/sync-cache      forget cached /sync answers
+  GET|POST /_mxsim/delay         {"ms": N}: the fixed delay of every request (0 = none)
 )";
 
 struct Options {
@@ -76,6 +79,7 @@ struct Options {
   std::string room_version = "10";
   bool suspend_api = true;
   int64_t sync_cache_ms = 120000;
+  int64_t delay_ms = 0;
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -135,6 +139,15 @@ Options parse_arguments(int argc, char** argv) {
       } catch (const std::exception&) {
         fail("--sync-cache-ms wants a number");
       }
+    } else if (arg == "--delay-ms") {
+      try {
+        options.delay_ms = std::stoll(value());
+      } catch (const std::exception&) {
+        fail("--delay-ms wants a number");
+      }
+      if (options.delay_ms < 0) {
+        fail("--delay-ms wants a number of 0 or more");
+      }
     } else {
       fail("unknown option '" + arg + "' (see --help)");
     }
@@ -191,6 +204,7 @@ int main(int argc, char** argv) {
     settings.suspend_api = options.suspend_api;
     settings.sync_cache_ms = options.sync_cache_ms;
     homeserver.rate_limiter().set_enabled(options.rate_limit);
+    homeserver.set_request_delay(std::chrono::milliseconds(options.delay_ms));
 
     if (!options.state_file.empty()) {
       mxsim::read_state_file(homeserver, options.state_file);
