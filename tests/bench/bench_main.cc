@@ -1,6 +1,6 @@
 // mxctl-bench: the cost of a pass at instance scale (issue #7). Generates
-// the S, M and L instances, drives the real mxctl binary against an
-// in-process mxsim over loopback, and prints one markdown table and JSON.
+// the S, M and L instances, drives the real mxctl binary against mxsim
+// over loopback, and prints one markdown table and JSON.
 // Not a test: it takes minutes and its numbers describe the machine.
 
 #include <sys/utsname.h>
@@ -15,20 +15,23 @@
 #include <string>
 #include <vector>
 
+#include "tests/bench/plan_only.h"
 #include "tests/bench/results.h"
 #include "tests/bench/scenario.h"
+#include "tests/bench/sim_process.h"
 
 namespace {
 
 const char* k_usage = R"(usage: mxctl-bench [S] [M] [L] [options]
 
-Measures mxctl against an in-process mxsim for each size given (default: S M L):
+Measures mxctl against mxsim on loopback for each size given (default: S M L):
 cold apply, the first pass after it, no-op passes without and with a sync
 token, three small changes and plan only (compile + diff in memory); then a
 cold apply of the throughput size with a fixed delay per request, 1 vs N in flight.
 
 options:
   --mxctl PATH            the mxctl binary (default: the one built alongside)
+  --mxsim PATH            the mxsim binary (default: the one built alongside)
   --work DIR              scratch directory (default: a new one under /tmp, removed after)
   --seed N                instance seed (default 7)
   --parallel N            operations in flight for applies (default 8)
@@ -86,19 +89,42 @@ bench::Machine describe_machine() {
   machine.build_type = MXCTL_BUILD_TYPE;
   std::string source = MXCTL_SOURCE_DIR;
   machine.commit = first_line_of_command("git -C '" + source + "' rev-parse --short HEAD 2>/dev/null");
-  if (!first_line_of_command("git -C '" + source + "' status --porcelain --untracked-files=no 2>/dev/null").empty()) {
+  if (machine.commit.empty()) {
+    machine.commit = "unknown (not a git checkout)";
+  } else if (!first_line_of_command("git -C '" + source + "' status --porcelain --untracked-files=no 2>/dev/null").empty()) {
     machine.commit += " (with uncommitted changes)";
   }
   return machine;
+}
+
+// The plan-only child: prints "empty|changes COMPILE_MS DIFF_MS".
+int plan_only_child(const std::vector<std::string>& args) {
+  if (args.size() != 5) {
+    usage_error("--plan-only MANIFESTS URL TOKEN STORE");
+  }
+  bench::PlanOnlyResult result = bench::measure_plan_only(
+      {args[1], args[2], bench::SimProcess::k_server_name, bench::SimProcess::k_bot, args[3], args[4]});
+  if (!result.error.empty()) {
+    std::cerr << "mxctl-bench: plan only: " << result.error << "\n";
+    return 1;
+  }
+  std::cout << (result.plan_empty ? "empty" : "changes") << " " << result.compile_cpu_ms << " " << result.diff_cpu_ms
+            << "\n";
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "--plan-only") {
+    return plan_only_child(args);
+  }
   std::vector<bench::InstanceSize> sizes;
   bench::BenchConfig config;
   config.mxctl = MXCTL_BINARY;
+  config.mxsim = MXSIM_BINARY;
+  config.self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::string work_dir;
   std::string throughput_size = "S";
   int delay_ms = 20;
@@ -117,6 +143,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (arg == "--mxctl") {
       config.mxctl = value();
+    } else if (arg == "--mxsim") {
+      config.mxsim = value();
     } else if (arg == "--work") {
       work_dir = value();
     } else if (arg == "--seed") {

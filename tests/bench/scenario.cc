@@ -5,56 +5,32 @@
 #include <filesystem>
 #include <iostream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
 
 #include "tests/bench/manifest_writer.h"
 #include "tests/bench/measured_process.h"
-#include "tests/bench/plan_only.h"
-#include "tests/mxsim/homeserver.h"
-#include "tests/mxsim/server.h"
+#include "tests/bench/sim_process.h"
 
 namespace bench {
 
 namespace {
 
-const std::string k_server_name = "bench.test";
-const std::string k_bot = "@mxctl:bench.test";
-
-// A simulator as a benchmark wants it: no rate limits (the default), and no
-// /sync answer cache, so a repeated pass pays for its reads as the first did.
-class Sim {
- public:
-  explicit Sim(int delay_ms) : m_server(mxsim::ServerOptions{k_server_name, "127.0.0.1", 0}) {
-    m_server.homeserver().mutable_settings().sync_cache_ms = 0;
-    m_server.start();
-    m_server.homeserver().add_user("mxctl", "bot-password", true);
-    m_token = m_server.homeserver().issue_token(k_bot);
-    m_server.homeserver().set_request_delay(std::chrono::milliseconds(delay_ms));
-  }
-  std::string url() const { return m_server.base_url(); }
-  const std::string& token() const { return m_token; }
-  mxsim::Homeserver& homeserver() { return m_server.homeserver(); }
-
- private:
-  mxsim::Server m_server;
-  std::string m_token;
-};
-
-std::map<std::string, std::string> mxctl_env(Sim& sim, const std::string& state) {
+std::map<std::string, std::string> mxctl_env(const SimProcess& sim, const std::string& state) {
   return {{"MATRIX_HOMESERVER_URL", sim.url()},
-          {"MATRIX_SERVER_NAME", k_server_name},
-          {"MATRIX_BOT_USER_ID", k_bot},
+          {"MATRIX_SERVER_NAME", SimProcess::k_server_name},
+          {"MATRIX_BOT_USER_ID", SimProcess::k_bot},
           {"MATRIX_BOT_ACCESS_TOKEN", sim.token()},
           {"MXCTL_STATE", state}};
 }
 
 // Runs one mxctl pass and reads its --stats line; throws when it fails.
-PassResult run_pass(Sim& sim, const BenchConfig& config, const std::string& label,
+PassResult run_pass(const SimProcess& sim, const BenchConfig& config, const std::string& label,
                     std::vector<std::string> args, const std::string& state) {
   std::vector<std::string> argv = {config.mxctl};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--stats");
-  std::uint64_t before = sim.homeserver().journal().stats().requests;
+  std::uint64_t before = sim.requests_answered();
   Measured measured = run_measured(argv, mxctl_env(sim, state), config.work_dir);
   PassResult pass;
   pass.ran = true;
@@ -62,7 +38,7 @@ PassResult run_pass(Sim& sim, const BenchConfig& config, const std::string& labe
   pass.wall_ms = measured.wall_ms;
   pass.cpu_ms = measured.cpu_ms();
   pass.max_rss_kb = measured.max_rss_kb;
-  pass.server_requests = static_cast<long>(sim.homeserver().journal().stats().requests - before);
+  pass.server_requests = static_cast<long>(sim.requests_answered() - before);
   std::smatch match;
   static const std::regex k_stats(R"(Requests: (\d+) \((\d+) reads, (\d+) writes, (\d+) retried\))");
   if (!std::regex_search(measured.err, match, k_stats)) {
@@ -127,7 +103,7 @@ SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
     throw std::runtime_error(problem);
   }
   std::string state = dir + "/mxctl.db";
-  Sim sim(0);
+  SimProcess sim(config.mxsim, dir, 0);
   std::string parallel = std::to_string(config.parallel);
 
   result.cold_apply = run_pass(sim, config, "cold apply", {"apply", manifests, "--yes", "--parallel", parallel}, state);
@@ -140,19 +116,22 @@ SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
   result.noop_with_token = run_pass(sim, config, "no-op with sync token", {"reconcile", manifests}, state);
   expect_no_writes(result.noop_with_token, "no-op with sync token");
 
-  // Plan only, on a copy so the passes below start from the same store.
+  // Plan only, on a copy so the passes below start from the same store, and
+  // in a child so its memory does not raise later children's ru_maxrss.
   std::string plan_store = dir + "/mxctl-plan-only.db";
   std::filesystem::copy_file(state, plan_store, std::filesystem::copy_options::overwrite_existing);
-  PlanOnlyResult plan_only = measure_plan_only({manifests, sim.url(), k_server_name, k_bot, sim.token(), plan_store});
-  if (!plan_only.error.empty()) {
-    throw std::runtime_error("plan only: " + plan_only.error);
+  Measured plan_only = run_measured({config.self, "--plan-only", manifests, sim.url(), sim.token(), plan_store}, {},
+                                    config.work_dir);
+  std::istringstream plan_out(plan_only.out);
+  std::string verdict;
+  plan_out >> verdict >> result.compile_cpu_ms >> result.diff_cpu_ms;
+  if (plan_only.exit_code != 0 || (verdict != "empty" && verdict != "changes")) {
+    throw std::runtime_error("plan only: " + plan_only.err + plan_only.out);
   }
-  result.compile_cpu_ms = plan_only.compile_cpu_ms;
-  result.diff_cpu_ms = plan_only.diff_cpu_ms;
-  result.plan_only_empty = plan_only.plan_empty;
+  result.plan_only_empty = verdict == "empty";
   if (config.verbose) {
-    std::cerr << "  plan only: compile " << plan_only.compile_cpu_ms << " ms, diff " << plan_only.diff_cpu_ms
-              << " ms CPU\n";
+    std::cerr << "  plan only: compile " << result.compile_cpu_ms << " ms, diff " << result.diff_cpu_ms
+              << " ms CPU, plan " << verdict << "\n";
   }
 
   // Three small changes, one pass each, as an operator's edit would come.
@@ -198,12 +177,12 @@ ThroughputResult run_throughput(const InstanceSize& size, int delay_ms, const Be
     throw std::runtime_error(problem);
   }
   {
-    Sim sim(delay_ms);
+    SimProcess sim(config.mxsim, dir, delay_ms);
     result.serial = run_pass(sim, config, "cold apply, 1 in flight", {"apply", manifests, "--yes", "--parallel", "1"},
                              dir + "/serial.db");
   }
   {
-    Sim sim(delay_ms);
+    SimProcess sim(config.mxsim, dir, delay_ms);
     result.concurrent = run_pass(sim, config, "cold apply, " + std::to_string(config.parallel) + " in flight",
                                  {"apply", manifests, "--yes", "--parallel", std::to_string(config.parallel)},
                                  dir + "/concurrent.db");

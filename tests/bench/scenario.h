@@ -1,7 +1,7 @@
 #pragma once
-// One benchmark scenario: a fresh in-process mxsim on loopback, the real
-// mxctl binary run against it as a child process, and the instance taken
-// from empty to converged, through no-op passes and three small changes.
+// One benchmark scenario: a fresh mxsim on loopback, the real mxctl binary
+// run against it as a child process, and the instance taken from empty to
+// converged, through no-op passes and three small changes.
 
 #include <cstdint>
 #include <string>
@@ -14,6 +14,8 @@ namespace bench {
 /// What every scenario shares.
 struct BenchConfig {
   std::string mxctl;        ///< path of the mxctl binary
+  std::string mxsim;        ///< path of the mxsim binary
+  std::string self;         ///< path of mxctl-bench itself (plan only runs as a child)
   std::string work_dir;     ///< scratch space (manifests, stores, output)
   std::uint64_t seed = 7;
   int parallel = 8;         ///< mxctl --parallel for applies
