@@ -28,26 +28,29 @@ void raise_level(std::map<std::string, int>& levels, const std::string& who, int
   }
 }
 
-/// Users that may appear as members: declared and not deactivated.
-const User* active_user(const Topology& topology, std::string_view name) {
-  const User* user = topology.find_user(name);
-  return user != nullptr && !user->deactivated ? user : nullptr;
+/// Accounts that may appear as members: declared and not deactivated. Looked
+/// up among the compiled accounts (a map) because Topology::find_user is a
+/// linear scan, which made compile quadratic in users at instance scale.
+const Account* active_account(const std::map<std::string, Account>& accounts, const std::string& name) {
+  auto it = accounts.find(name);
+  return it != accounts.end() && it->second.status == AccountStatus::active ? &it->second : nullptr;
 }
 
 /// Adds each person in `people` (and their linked accounts, seed 004) as a
 /// member at their level. Levels equal to users_default are not listed (see
 /// the header); the bot keeps k_bot_level whatever else happens.
-void add_people(Room& room, const LevelByUser& people, const Topology& topology, const Settings& settings) {
+void add_people(Room& room, const LevelByUser& people, const std::map<std::string, Account>& accounts,
+                const Settings& settings) {
   std::map<std::string, int> levels;
   for (const auto& [name, level] : people) {
-    const User* user = active_user(topology, name);
-    if (user == nullptr) {
+    const Account* account = active_account(accounts, name);
+    if (account == nullptr) {
       continue;
     }
-    const std::string user_id = user_id_for(*user, settings);
+    const std::string& user_id = account->user_id;
     room.members.insert(user_id);
     raise_level(levels, user_id, level);
-    for (const std::string& linked : user->linked_accounts) {
+    for (const std::string& linked : account->linked_accounts) {
       room.members.insert(linked);
       raise_level(levels, linked, level);
     }
@@ -113,8 +116,7 @@ Account compile_account(const User& user, const Settings& settings) {
 }
 
 void compile_council(MatrixState& state, const Council& council, const Community& community,
-                     const PowerPolicy& policy, const LevelByUser& in_community, const Topology& topology,
-                     const Settings& settings) {
+                     const PowerPolicy& policy, const LevelByUser& in_community, const Settings& settings) {
   const std::string space_key = council_space_key(council.name);
   const std::string discussion_key = council_discussion_key(council.name);
   const std::string display = or_default(council.display_name, council.name);
@@ -138,7 +140,7 @@ void compile_council(MatrixState& state, const Council& council, const Community
   space.encrypted = true;
   space.children = {link_to(discussion_key, settings)};
   space.parent = link_to(community_space_key(community.name), settings);
-  add_people(space, people, topology, settings);
+  add_people(space, people, state.accounts, settings);
 
   Room discussion = new_room(discussion_key, RoomKind::room, JoinRule::restricted, policy, settings);
   discussion.name = display + " Discussion";
@@ -147,7 +149,7 @@ void compile_council(MatrixState& state, const Council& council, const Community
   discussion.history_visibility = HistoryVisibility::invited;
   discussion.encrypted = true;
   discussion.parent = link_to(space_key, settings);
-  add_people(discussion, people, topology, settings);
+  add_people(discussion, people, state.accounts, settings);
 
   emit(state, std::move(space), archived);
   emit(state, std::move(discussion), archived);
@@ -167,7 +169,7 @@ void compile_community(MatrixState& state, const Community& community, const Top
   space.avatar_url = community.avatar_url;
   space.history_visibility = HistoryVisibility::shared;
   space.children.push_back(link_to(general_key, settings));
-  add_people(space, levels, topology, settings);
+  add_people(space, levels, state.accounts, settings);
 
   Room general = new_room(general_key, RoomKind::room, JoinRule::restricted, policy, settings);
   general.name = or_default(community.general_room.name, display + " General");
@@ -176,7 +178,7 @@ void compile_community(MatrixState& state, const Community& community, const Top
   general.history_visibility = HistoryVisibility::shared;
   general.encrypted = community.general_room.encrypted;
   general.parent = link_to(space_key, settings);
-  add_people(general, levels, topology, settings);
+  add_people(general, levels, state.accounts, settings);
   emit(state, std::move(general), community.archived);
 
   for (const Council& council : topology.councils) {
@@ -185,7 +187,7 @@ void compile_community(MatrixState& state, const Community& community, const Top
     if (council.community != community.name || topology.find_community(council.community) != &community) {
       continue;
     }
-    compile_council(state, council, community, policy, levels, topology, settings);
+    compile_council(state, council, community, policy, levels, settings);
     // Link only a council space that really is ours: with a duplicate council
     // name the first declared one holds the key, possibly under another parent.
     const Room& council_space = state.rooms.at(council_space_key(council.name));
@@ -219,7 +221,7 @@ void compile_coordination_room(MatrixState& state, const CoordinationRoom& dm, c
     // Participants sit at users_default: they talk, they do not administer.
     raise_level(people, user, room.power_levels.users_default);
   }
-  add_people(room, people, topology, settings);
+  add_people(room, people, state.accounts, settings);
   emit(state, std::move(room), dm.archived);
 }
 
