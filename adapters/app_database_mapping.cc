@@ -319,11 +319,16 @@ std::optional<QueryRun> run(AppDatabase& db, const AppDatabaseSettings& settings
   bool is_custom = custom != settings.queries.end();
   QueryRun result;
   result.label = is_custom ? "query " + kind : "table " + spec.table;
+  // A failed statement aborts a PostgreSQL transaction; the savepoint keeps
+  // the snapshot usable so the other queries still report their problems.
+  (void)db.query("SAVEPOINT mxctl_query");
   auto rows = db.query(is_custom ? custom->second : spec.sql);
   if (!rows) {
+    (void)db.query("ROLLBACK TO SAVEPOINT mxctl_query");
     out.push_back({{"query " + kind}, rows.error().message});
     return std::nullopt;
   }
+  (void)db.query("RELEASE SAVEPOINT mxctl_query");
   result.rows = std::move(*rows);
   RowReader reader(result.label, result.rows, spec.columns, out);
   if (!reader.check_columns()) {
@@ -557,22 +562,24 @@ AppDatabaseRead read_app_database(AppDatabase& db, const AppDatabaseSettings& se
   db.rollback();
   TopologyBuilder builder(read);
   // Parents before children, so members find their community or council.
+  // Children of a parent whose query failed are left out: every one of them
+  // would only repeat that failure as "unknown community".
   if (runs["users"]) {
     builder.users(*runs["users"]);
   }
-  if (runs["userLinkedAccounts"]) {
+  if (runs["users"] && runs["userLinkedAccounts"]) {
     builder.linked_accounts(*runs["userLinkedAccounts"]);
   }
   if (runs["communities"]) {
     builder.communities(*runs["communities"]);
   }
-  if (runs["communityMembers"]) {
+  if (runs["communities"] && runs["communityMembers"]) {
     builder.community_members(*runs["communityMembers"]);
   }
-  if (runs["councils"]) {
+  if (runs["communities"] && runs["councils"]) {
     builder.councils(*runs["councils"]);
   }
-  if (runs["councilMembers"]) {
+  if (runs["communities"] && runs["councils"] && runs["councilMembers"]) {
     builder.council_members(*runs["councilMembers"]);
   }
   if (runs["requests"]) {
