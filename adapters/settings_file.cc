@@ -18,6 +18,7 @@ const std::vector<std::string> k_keys = {
     "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
     "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion", "appserviceRegistration",
     "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin",
+    "appDatabase",
 };
 
 // A YAML 1.2 boolean (true/false only), or a diagnostic naming the key.
@@ -95,6 +96,39 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
   }
 }
 
+// appDatabase: {queries: {users: "SELECT ...", ...}}; see README.md.
+void read_app_database(const std::string& file, const YAML::Node& value, LoadedSettings& out) {
+  if (!value.IsMap()) {
+    out.diagnostics.push_back({location(file, value.Mark()), "config: appDatabase must be a mapping"});
+    return;
+  }
+  for (const auto& entry : value) {
+    const std::string key = entry.first.Scalar();
+    if (key != "queries") {
+      out.diagnostics.push_back({location(file, entry.first.Mark()), "config: unknown setting \"appDatabase." + key +
+                                                                         "\"" + model::did_you_mean(key, {"queries"})});
+      continue;
+    }
+    if (!entry.second.IsMap()) {
+      out.diagnostics.push_back(
+          {location(file, entry.second.Mark()), "config: appDatabase.queries must map object kinds to SQL"});
+      continue;
+    }
+    for (const auto& query : entry.second) {
+      const std::string kind = query.first.Scalar();
+      auto where = location(file, query.first.Mark());
+      if (std::find(k_app_query_kinds.begin(), k_app_query_kinds.end(), kind) == k_app_query_kinds.end()) {
+        out.diagnostics.push_back({where, "config: unknown query kind \"" + kind + "\"" +
+                                              model::did_you_mean(kind, k_app_query_kinds)});
+      } else if (!query.second.IsScalar() || query.second.Scalar().empty()) {
+        out.diagnostics.push_back({where, "config: appDatabase.queries." + kind + " must be a SQL string"});
+      } else {
+        out.app_database.queries[kind] = query.second.Scalar();
+      }
+    }
+  }
+}
+
 void read_config_file(const std::string& path, LoadedSettings& out) {
   YAML::Node root;
   try {
@@ -123,6 +157,8 @@ void read_config_file(const std::string& path, LoadedSettings& out) {
                                         "MATRIX_BOT_ACCESS_TOKEN or accessTokenFile"});
     } else if (std::find(k_keys.begin(), k_keys.end(), key) == k_keys.end()) {
       out.diagnostics.push_back({where, "config: unknown setting \"" + key + "\"" + model::did_you_mean(key, k_keys)});
+    } else if (key == "appDatabase") {
+      read_app_database(path, entry.second, out);
     } else {
       read_key(path, key, entry.second, out);
     }

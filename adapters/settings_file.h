@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/app_database_settings.h"
 #include "model/diagnostic.h"
 #include "model/result.h"
 #include "model/settings.h"
@@ -28,6 +29,8 @@ struct LoadedSettings {
   /// The appservice registration file (appserviceRegistration); its as_token
   /// is the access token and its sender the bot.
   std::optional<std::string> appservice_registration_file;
+  /// The `appDatabase` section: the operator's own SQL per object kind.
+  AppDatabaseSettings app_database;
   /// Empty when the settings are usable.
   model::Diagnostics diagnostics;
 };
@@ -35,7 +38,7 @@ struct LoadedSettings {
 /// Reads `config_path` (YAML mapping with camelCase keys: homeserverUrl,
 /// serverName, botUserId, accessTokenFile, aliasPrefix, markerEventType,
 /// instance, gracePeriodDays, provisioning, roomVersion,
-/// appserviceRegistration) when it is not empty, then applies
+/// appserviceRegistration, appDatabase) when it is not empty, then applies
 /// MATRIX_HOMESERVER_URL, MATRIX_SERVER_NAME, MATRIX_BOT_USER_ID and
 /// MATRIX_BOT_ACCESS_TOKEN_FILE from `env`. The bot defaults to
 /// "@mxctl:<serverName>". A token written in the config file is refused.
@@ -45,6 +48,9 @@ struct LoadedSettings {
 /// (a different botUserId/MATRIX_BOT_USER_ID is a problem, since the
 /// homeserver will say the token is the sender's), and
 /// settings.appservice_rate_limited takes the registration's rate_limited.
+///
+/// `appDatabase` is a mapping with one key, `queries`: a mapping from object
+/// kind (k_app_query_kinds) to a SQL string; an unknown kind is a problem.
 LoadedSettings load_settings(const std::string& config_path, const Environment& env);
 
 /// The settings the homeserver commands cannot do without (URL, server name,
