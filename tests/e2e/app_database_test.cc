@@ -53,6 +53,10 @@ TEST_CASE("e2e app database: the sample database plans exactly what the manifest
     INFO(from_db.err);
     REQUIRE(from_db.exit_code == 0);
     CHECK(nlohmann::json::parse(from_db.out) == nlohmann::json::parse(from_manifests.out));
+    auto desired_db = fx.mxctl({"desired", "--from-db", db.uri, fx.manifests() + "/policies.yaml", "-o", "json"});
+    auto desired_manifests = fx.mxctl({"desired", fx.manifests(), "-o", "json"});
+    REQUIRE(desired_db.exit_code == 0);
+    CHECK(desired_db.out == desired_manifests.out);
     auto validate = fx.mxctl({"validate", "--from-db", db.uri, fx.manifests() + "/policies.yaml"});
     CHECK(validate.out == "The desired state is valid: 20 users, 3 communities, 3 councils, 2 coordination rooms, "
                           "1 power policy (1 document in 1 file and 64 rows from " + db.uri + ").\n");
@@ -136,6 +140,28 @@ TEST_CASE("e2e app database: a deleted community row archives the community's ro
                                                         {"room.community/riverside/general", "archive"},
                                                         {"room.council/disputes", "archive"},
                                                         {"room.council/disputes/discussion", "archive"}});
+  }
+}
+
+TEST_CASE("e2e app database: a database that lost every community archives nothing (mass-change guard)",
+          "[e2e][app_database]") {
+  testing_support::TempDir dir;
+  for (const TestDatabase& db : app_databases(dir)) {
+    INFO(db.engine);
+    e2e::Fixture fx;
+    const std::string policies = fx.manifests() + "/policies.yaml";
+    REQUIRE(fx.mxctl({"apply", "--from-db", db.uri, policies, "--yes"}).exit_code == 0);
+    // A replica that lost its communities (the people are still there).
+    execute_sql(db.uri, std::string(db.engine == "sqlite" ? "PRAGMA foreign_keys = ON;" : "") +
+                            "DELETE FROM communities");
+    uint64_t before = fx.homeserver().journal().last_seq();
+    auto reconcile = fx.mxctl({"reconcile", "--from-db", db.uri, policies, "--write-back"});
+    INFO(reconcile.out + reconcile.err);
+    CHECK(reconcile.exit_code == 1);
+    CHECK(reconcile.err.find("mass-change guard") != std::string::npos);
+    CHECK(writes_since(fx, before).empty());
+    // Nor was anything written back.
+    CHECK(query_sql(db.uri, "SELECT COUNT(*) FROM matrix_user_mappings") == std::vector<std::vector<std::string>>{{"0"}});
   }
 }
 
