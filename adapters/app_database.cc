@@ -62,6 +62,26 @@ std::string redact_database_uri(const std::string& uri) {
   return std::regex_replace(out, keyword, "$1<redacted>");
 }
 
+std::string strip_database_password(const std::string& uri) {
+  static const std::regex userinfo(R"(^([a-z]+://[^:/@?#]*):[^@/?#]*@)");
+  std::string out = std::regex_replace(uri, userinfo, "$1@", std::regex_constants::format_first_only);
+  // URI query parameter: drop it with one of its separators.
+  static const std::regex first_param(R"(\?password=[^&]*(&|$))", std::regex::icase);
+  out = std::regex_replace(out, first_param, "?");
+  static const std::regex later_param(R"(&password=[^&]*)", std::regex::icase);
+  out = std::regex_replace(out, later_param, "");
+  if (!out.empty() && out.back() == '?') {
+    out.pop_back();
+  }
+  // conninfo keyword, quoted or not, with the space after it.
+  static const std::regex keyword(R"(password\s*=\s*('(\\.|[^'])*'|[^\s']\S*)\s*)", std::regex::icase);
+  out = std::regex_replace(out, keyword, "");
+  while (!out.empty() && out.back() == ' ') {
+    out.pop_back();
+  }
+  return out;
+}
+
 namespace {
 
 bool starts_with(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }

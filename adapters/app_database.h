@@ -75,6 +75,11 @@ class AppDatabase {
 /// store in a saved plan.
 std::string redact_database_uri(const std::string& uri);
 
+/// The URI with any password removed (not masked), so that what remains
+/// still connects with the password from PGPASSWORD or ~/.pgpass: what a
+/// saved plan records.
+std::string strip_database_password(const std::string& uri);
+
 /// Opens the database `uri` names. `sqlite:///abs/path`, `sqlite://rel/path`
 /// and `sqlite:path` open a SQLite file that must exist (read-only unless
 /// `writable`); `postgresql://`, `postgres://` or anything containing '='
