@@ -27,11 +27,14 @@ struct DbValue {
   /// The text for `text`; for other types the engine's own rendering.
   std::string text;
 
+  /// Constructors of each type; `text` is filled with the value's rendering
+  /// (`rendered` as the engine printed a real) so messages can quote it.
   static DbValue null_value();
   static DbValue of_integer(long long value);
   static DbValue of_real(double value, std::string rendered);
   static DbValue of_text(std::string value);
   static DbValue of_boolean(bool value);
+  /// SQL NULL.
   bool is_null() const { return type == Type::null; }
 };
 
@@ -57,6 +60,7 @@ class AppDatabase {
   virtual model::Result<void> begin_snapshot() = 0;
   /// Starts a read-write transaction (write-back).
   virtual model::Result<void> begin_write() = 0;
+  /// Commits the open transaction.
   virtual model::Result<void> commit() = 0;
   /// Rolls back whatever transaction is open; harmless when none is.
   virtual void rollback() = 0;
@@ -68,6 +72,7 @@ class AppDatabase {
   /// Runs a script of several statements without parameters (the shipped
   /// schema and sample data; tests).
   virtual model::Result<void> execute_script(const std::string& sql) = 0;
+  /// Which engine this is (for the few places SQL must differ).
   virtual DbEngine engine() const = 0;
 };
 
@@ -87,7 +92,8 @@ std::string strip_database_password(const std::string& uri);
 /// `transient` with the redacted URI and the engine's reason. Never throws.
 model::Result<std::unique_ptr<AppDatabase>> open_app_database(const std::string& uri, bool writable);
 
-/// Engine-specific constructors behind open_app_database.
+/// Engine-specific constructors behind open_app_database: a SQLite file
+/// path (must exist), or a libpq URI or conninfo string.
 model::Result<std::unique_ptr<AppDatabase>> open_sqlite_app_database(const std::string& path, bool writable);
 model::Result<std::unique_ptr<AppDatabase>> open_postgres_app_database(const std::string& conninfo);
 
