@@ -129,9 +129,8 @@ class TopologyBuilder {
     for (std::size_t i = 0; i < r.size(); ++i) {
       std::string key = row_key(r, i, {"user", "matrix_user_id"});
       std::string name = r.text(i, "user", key).value_or("");
-      auto user = std::find_if(m_read.topology.users.begin(), m_read.topology.users.end(),
-                               [&](const model::User& u) { return u.name == name; });
-      if (user == m_read.topology.users.end()) {
+      model::User* user = find(m_read.topology.users, name);
+      if (user == nullptr) {
         r.report(r.at(key, "user"), "unknown user \"" + name + "\"");
         continue;
       }
@@ -280,10 +279,20 @@ class TopologyBuilder {
   }
 
  private:
+  // By key, through an index built once per vector: member rows are many
+  // (150,000 in the large benchmark) and a linear search each is quadratic.
+  // The first of duplicate keys wins, as validation reports the others.
   template <typename T>
-  static T* find(std::vector<T>& objects, const std::string& name) {
-    auto it = std::find_if(objects.begin(), objects.end(), [&](const T& o) { return o.name == name; });
-    return it == objects.end() ? nullptr : &*it;
+  T* find(std::vector<T>& objects, const std::string& name) {
+    auto& index = m_indexes[static_cast<const void*>(&objects)];
+    if (index.size() != objects.size()) {
+      index.clear();
+      for (std::size_t i = 0; i < objects.size(); ++i) {
+        index.emplace(objects[i].name, i);
+      }
+    }
+    auto it = index.find(name);
+    return it == index.end() ? nullptr : &objects[it->second];
   }
 
   static void remember_id(RowReader& r, std::size_t row, const std::string& key,
@@ -295,6 +304,7 @@ class TopologyBuilder {
 
   AppDatabaseRead& m_read;
   std::map<std::string, std::pair<bool, SourceLocation>> m_council_encrypted;
+  std::map<const void*, std::map<std::string, std::size_t>> m_indexes;
 };
 
 }  // namespace
