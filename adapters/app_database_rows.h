@@ -84,8 +84,8 @@ class RowReader {
     return std::nullopt;
   }
 
-  /// The row's integer value of `column`; nothing when null or not
-  /// returned; a value of another type is reported.
+  /// The row's integer value of `column` (a real only when it is a whole
+  /// number); nothing when null or not returned; anything else is reported.
   std::optional<long long> integer(std::size_t row, const std::string& column, const std::string& key) {
     const DbValue* value = cell(row, column);
     if (value == nullptr || value->is_null()) {
@@ -93,6 +93,10 @@ class RowReader {
     }
     if (value->type == DbValue::Type::integer) {
       return value->integer;
+    }
+    // PostgreSQL's SUM() and numeric columns give whole numbers as numeric.
+    if (value->type == DbValue::Type::real && value->real == static_cast<double>(static_cast<long long>(value->real))) {
+      return static_cast<long long>(value->real);
     }
     wrong_type(*value, column, key, ColumnType::integer);
     return std::nullopt;

@@ -303,7 +303,8 @@ TEST_CASE("app database: an operator's own queries are checked for columns and t
                   "CREATE TABLE people (handle TEXT, full_name TEXT);"
                   "INSERT INTO people VALUES ('zoe', 'Zoe Example');");
       mapping.queries["users"] = "SELECT handle AS key, full_name AS display_name FROM people";
-      mapping.queries["communityMembers"] = "SELECT 'harbor' AS community, 'zoe' AS user, 12 AS trust";
+      // A whole number computed as numeric (PostgreSQL's SUM) is an integer.
+      mapping.queries["communityMembers"] = "SELECT 'harbor' AS community, 'zoe' AS user, CAST(12 AS NUMERIC) AS trust";
       mapping.queries["councils"] = "SELECT 'x' AS key, 'harbor' AS community, 'X' AS name WHERE 1 = 0";
       mapping.queries["councilMembers"] = "SELECT 'x' AS council, 'zoe' AS user WHERE 1 = 0";
       mapping.queries["requests"] = "SELECT 'r' AS key, 'zoe' AS requester, 'zoe' AS owner WHERE 1 = 0";
@@ -347,6 +348,13 @@ TEST_CASE("app database: an operator's own queries are checked for columns and t
       CHECK(loaded.diagnostics[0].to_string() ==
             "query communityMembers row harbor/bob column trust: expected an "
             "integer, got text \"9\"");
+      mapping.queries["communityMembers"] =
+          "SELECT c.slug AS community, u.username AS user, m.trust_score + 0.5 AS trust FROM memberships m "
+          "JOIN communities c ON c.id = m.community_id JOIN app_users u ON u.id = m.user_id";
+      loaded = load(db, mapping);
+      REQUIRE(loaded.diagnostics.size() == 25);
+      CHECK(loaded.diagnostics[0].to_string() ==
+            "query communityMembers row harbor/bob column trust: expected an integer, got real \"9.5\"");
     }
   }
   SECTION("an SQL error") {
