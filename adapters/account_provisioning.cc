@@ -1,5 +1,7 @@
 #include "adapters/account_provisioning.h"
 
+#include <set>
+
 namespace adapters {
 
 namespace {
@@ -70,6 +72,28 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
       break;
     }
     from = next->is_string() ? next->get<std::string>() : std::to_string(next->get<std::int64_t>());
+  }
+  return {};
+}
+
+// Synapse's user list shows `locked` and `deactivated` but not `suspended`:
+// the accounts that should be suspended, or that mxctl suspended, are read
+// one by one (requests grow with suspended accounts, not with all of them).
+model::Result<void> observe_suspensions(MatrixClient& client, const model::MatrixState& desired,
+                                        const std::set<std::string>& suspended_by_us, model::ObservedState& out) {
+  for (auto& [key, have] : out.accounts) {
+    auto want = desired.accounts.find(key);
+    bool wanted = want != desired.accounts.end() && want->second.status == model::AccountStatus::suspended;
+    if (have.status == model::AccountStatus::suspended || (!wanted && !suspended_by_us.count(key))) {
+      continue;
+    }
+    auto user = client.get(k_admin_v2 + "/users/" + encode_path_segment(have.user_id));
+    if (!user) {
+      return failed(user.error(), "cannot read the account of " + have.user_id);
+    }
+    if (truthy(user->value("suspended", nlohmann::json(false)))) {
+      have.status = model::AccountStatus::suspended;
+    }
   }
   return {};
 }
@@ -176,14 +200,18 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
 }  // namespace
 
 model::Result<void> observe_accounts(MatrixClient& client, const model::Settings& settings,
-                                     const model::MatrixState& desired, model::ObservedState& out) {
+                                     const model::MatrixState& desired, const std::set<std::string>& suspended_by_us,
+                                     model::ObservedState& out) {
   if (desired.accounts.empty()) {
     return {};
   }
   if (settings.provisioning == model::ProvisioningMode::appservice) {
     return observe_as_appservice(client, desired, out);
   }
-  return observe_with_admin_api(client, desired, out);
+  if (auto listed = observe_with_admin_api(client, desired, out); !listed) {
+    return listed;
+  }
+  return observe_suspensions(client, desired, suspended_by_us, out);
 }
 
 model::Result<void> provision_account(MatrixClient& client, const model::Settings& settings,

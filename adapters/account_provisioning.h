@@ -8,6 +8,8 @@
 //   are written by masquerading (`?user_id=`). There is no way to list
 //   accounts or to read or set the server-admin flag in this mode.
 
+#include <set>
+
 #include "adapters/matrix_client.h"
 #include "model/matrix_state.h"
 #include "model/observed_state.h"
@@ -20,9 +22,13 @@ namespace adapters {
 /// `desired`, with its profile and (synapse-admin) admin flag and status.
 /// Absent accounts are left out. In appservice mode `admin` is copied from
 /// the desired account (it cannot be observed) and the status is active.
+/// With the admin API, suspension (which the user list does not show) is
+/// read per account for those `desired` wants suspended and the keys in
+/// `suspended_by_us`.
 /// Errors name the action and the homeserver's errcode.
 model::Result<void> observe_accounts(MatrixClient& client, const model::Settings& settings,
-                                     const model::MatrixState& desired, model::ObservedState& out);
+                                     const model::MatrixState& desired, const std::set<std::string>& suspended_by_us,
+                                     model::ObservedState& out);
 
 /// Creates (`creating`) or updates `account` so that its profile (and, with
 /// synapse-admin, its admin flag) is as desired. Safe to repeat: an existing

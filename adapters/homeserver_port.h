@@ -29,6 +29,10 @@ struct ObserveHints {
   /// The room state behind `sync_token`, by room id (JSON array of state
   /// events); with both, observation asks the server for changes only.
   std::map<std::string, std::string> room_snapshots;
+  /// Keys of accounts mxctl suspended: their status is read one by one
+  /// (with the accounts the desired state wants suspended), because
+  /// Synapse's user list does not show suspension.
+  std::set<std::string> suspended_accounts;
 };
 
 /// An observation plus what must be remembered for the next pass.

@@ -51,7 +51,7 @@ HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_toke
 
 model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
   Observation out;
-  if (auto accounts = observe_accounts(m_client, m_settings, desired, out.state); !accounts) {
+  if (auto accounts = observe_accounts(m_client, m_settings, desired, hints.suspended_accounts, out.state); !accounts) {
     return tl::unexpected(accounts.error());
   }
   if (auto rooms = observe_rooms(desired, hints, out); !rooms) {
@@ -412,6 +412,12 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
       return tl::unexpected(done.error());
     }
     return OperationOutcome{};
+  }
+  if (operation.kind == Kind::delete_room) {
+    return delete_room(operation, context);  // No longer in the desired state, by definition.
+  }
+  if (operation.kind == Kind::suspend_account || operation.kind == Kind::reactivate_account) {
+    return set_suspended(operation, operation.kind == Kind::suspend_account);
   }
   auto room = context.desired->rooms.find(operation.room_key);
   if (room == context.desired->rooms.end()) {

@@ -75,6 +75,13 @@ class HttpHomeserver : public HomeserverPort {
   /// Whether `user_id`'s m.direct already lists the DM (for a lost store).
   model::Result<bool> direct_is_set(const model::Room& room, const std::string& room_id, const std::string& user_id,
                                     const model::MatrixState& desired);
+  /// Hard-deletes a room (http_homeserver_lifecycle.cc): Synapse's admin
+  /// delete with purge, or the portable unlink/unalias/kick/leave.
+  model::Result<OperationOutcome> delete_room(const model::Operation& operation, const ExecutionContext& context);
+  /// Synapse's v2 delete with purge, polled until complete.
+  model::Result<OperationOutcome> purge_room(const model::Operation& operation, const std::string& room_id);
+  /// Suspends (or reactivates) the operation's account.
+  model::Result<OperationOutcome> set_suspended(const model::Operation& operation, bool suspend);
   model::Result<std::set<std::string>> creators_of(const std::string& room_id, const model::Room& room);
 
   model::Settings m_settings;

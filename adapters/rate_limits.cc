@@ -67,11 +67,14 @@ WriteLoad write_load(const model::Plan& plan) {
         break;
       case Kind::set_state:
       case Kind::send_message:
-      case Kind::kick: ++load.other_writes; break;
+      case Kind::kick:
+      case Kind::delete_room: ++load.other_writes; break;
       // Account changes and account data are not under rc_message.
       case Kind::create_account:
       case Kind::update_account:
-      case Kind::set_direct: break;
+      case Kind::set_direct:
+      case Kind::suspend_account:
+      case Kind::reactivate_account: break;
     }
   }
   return load;

@@ -102,6 +102,8 @@ nlohmann::json marker_content(const std::string& key, const model::Settings& set
   return {{"key", key}, {"instance", settings.instance}};
 }
 
+std::string archive_event_type(const model::Settings& settings) { return settings.marker_event_type + ".archive"; }
+
 nlohmann::json join_rules_content(const model::Room& room, const RoomIds& room_ids) {
   nlohmann::json content = {{"join_rule", model::to_string(room.join_rule)}};
   if (room.join_rule == model::JoinRule::restricted) {
@@ -158,6 +160,13 @@ model::Result<StateWrite> state_write(const model::Room& room, model::StateField
       write.content = {{"via", via(link, settings)}, {"canonical", link.canonical}};
       break;
     }
+    case model::StateField::archive_record:
+      write.type = archive_event_type(settings);
+      // Empty content is how a state event is withdrawn (state cannot be deleted).
+      if (room.archived_at) {
+        write.content = {{"archived_at", *room.archived_at}};
+      }
+      break;
   }
   return write;
 }
@@ -264,6 +273,10 @@ model::ObservedRoom parse_room_state(const std::string& room_id, const nlohmann:
     if (type == settings.marker_event_type && state_key.empty()) {
       if (string_field(content, "instance") == settings.instance) {
         observed.marker_key = string_field(content, "key");
+      }
+    } else if (type == archive_event_type(settings) && state_key.empty()) {
+      if (content.contains("archived_at") && content["archived_at"].is_number_integer()) {
+        room.archived_at = content["archived_at"].get<std::int64_t>();
       }
     } else if (type == "m.room.create") {
       room.kind = string_field(content, "type") == "m.space" ? model::RoomKind::space : model::RoomKind::room;

@@ -23,6 +23,10 @@ using RoomIds = std::map<std::string, std::string>;
 /// The ownership marker's content: {"key": key, "instance": instance}.
 nlohmann::json marker_content(const std::string& key, const model::Settings& settings);
 
+/// The archive record's state event type: the marker's type + ".archive"
+/// (namespaced like the marker, so two controllers never share one).
+std::string archive_event_type(const model::Settings& settings);
+
 /// `m.room.join_rules` content; `allow` names the allowed spaces by room id
 /// (spaces whose id is not yet known are left out).
 nlohmann::json join_rules_content(const model::Room& room, const RoomIds& room_ids);

@@ -17,7 +17,7 @@ namespace {
 const std::vector<std::string> k_keys = {
     "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
     "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion", "appserviceRegistration",
-    "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin",
+    "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin", "massChangeMaxPercent", "massChangeMaxCount",
     "appDatabase",
 };
 
@@ -83,6 +83,20 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
       out.diagnostics.push_back({where, "config: gracePeriodDays must be a whole number of days, at least 1"});
     } else {
       s.grace_period_days = days;
+    }
+  } else if (key == "massChangeMaxPercent") {
+    int percent = -1;
+    if (!YAML::convert<int>::decode(value, percent) || percent < 0 || percent > 100) {
+      out.diagnostics.push_back({where, "config: massChangeMaxPercent must be a whole number from 0 to 100"});
+    } else {
+      s.mass_change_max_percent = percent;
+    }
+  } else if (key == "massChangeMaxCount") {
+    int count = -1;
+    if (!YAML::convert<int>::decode(value, count) || count < 0) {
+      out.diagnostics.push_back({where, "config: massChangeMaxCount must be a whole number, at least 0"});
+    } else {
+      s.mass_change_max_count = count;
     }
   } else if (key == "provisioning") {
     if (text == "synapse-admin") {

@@ -37,7 +37,8 @@ struct LoadedSettings {
 
 /// Reads `config_path` (YAML mapping with camelCase keys: homeserverUrl,
 /// serverName, botUserId, accessTokenFile, aliasPrefix, markerEventType,
-/// instance, gracePeriodDays, provisioning, roomVersion,
+/// instance, gracePeriodDays, massChangeMaxPercent, massChangeMaxCount,
+/// provisioning, roomVersion,
 /// appserviceRegistration, appDatabase) when it is not empty, then applies
 /// MATRIX_HOMESERVER_URL, MATRIX_SERVER_NAME, MATRIX_BOT_USER_ID and
 /// MATRIX_BOT_ACCESS_TOKEN_FILE from `env`. The bot defaults to

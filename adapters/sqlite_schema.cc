@@ -12,7 +12,7 @@ namespace {
 
 // Migration N takes a file from user_version N-1 to N. Never edit a released
 // migration: files in the field were built by it. Change the schema by
-// appending one (archive dates and tombstones are expected next) and raising
+// appending one and raising
 // SqliteStateStore::k_schema_version.
 //
 // The serial is kept by triggers so that every write to tracked contents
@@ -44,7 +44,7 @@ CREATE TABLE messages_sent (
   sent_at  TEXT NOT NULL
 );
 
--- Provisioned accounts; nothing reads or writes it yet.
+-- Managed accounts (used from schema version 4 on).
 CREATE TABLE accounts (
   key             TEXT PRIMARY KEY,
   user_id         TEXT NOT NULL UNIQUE,
@@ -124,6 +124,55 @@ CREATE TABLE directs_set (
   set_at       TEXT NOT NULL,
   PRIMARY KEY (room_key, user_id)
 );
+)sql"},
+    // Version 4: the lifecycle (archive times, tombstones of hard-deleted
+    // rooms, protection that outlives removal) and the audit log. Times of
+    // the lifecycle are ms since the epoch, as in Matrix events, because
+    // they are compared with the archive event's; audit times are text.
+    {4, R"sql(
+CREATE TABLE archives (
+  key          TEXT PRIMARY KEY,
+  room_id      TEXT NOT NULL,
+  archived_at  INTEGER NOT NULL
+);
+
+CREATE TABLE tombstones (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  key          TEXT NOT NULL,
+  room_id      TEXT NOT NULL,
+  archived_at  INTEGER NOT NULL,
+  deleted_at   INTEGER NOT NULL
+);
+
+CREATE TABLE protected (
+  address      TEXT PRIMARY KEY,
+  since        TEXT NOT NULL
+);
+
+CREATE TABLE audit (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id   INTEGER NOT NULL,
+  at       TEXT    NOT NULL,
+  action   TEXT    NOT NULL,
+  key      TEXT    NOT NULL,
+  target   TEXT    NOT NULL DEFAULT '',
+  before   TEXT    NOT NULL DEFAULT '',
+  after    TEXT    NOT NULL DEFAULT '',
+  result   TEXT    NOT NULL,
+  message  TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_by_key ON audit (key, id);
+
+-- Synapse's user list does not show suspension, so the accounts mxctl
+-- suspended are remembered and checked one by one.
+ALTER TABLE accounts ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER archives_insert_serial AFTER INSERT ON archives
+  BEGIN UPDATE meta SET serial = serial + 1; END;
+CREATE TRIGGER archives_delete_serial AFTER DELETE ON archives
+  BEGIN UPDATE meta SET serial = serial + 1; END;
+CREATE TRIGGER tombstones_insert_serial AFTER INSERT ON tombstones
+  BEGIN UPDATE meta SET serial = serial + 1; END;
 )sql"},
 };
 

@@ -26,7 +26,7 @@ class Database;
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 3;
+  static constexpr int k_schema_version = 4;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -94,6 +94,22 @@ class SqliteStateStore final : public StateStore {
   /// when the returned object is destroyed; a crashed holder leaves it behind
   /// for the next pass to take over.
   model::Result<std::unique_ptr<StoreLock>> lock(const std::string& command) override;
+
+  // Lifecycle and audit records (sqlite_lifecycle_store.cc).
+  model::Result<std::map<std::string, std::int64_t>> archive_records() override;
+  model::Result<void> record_archive(const std::string& key, const std::string& room_id,
+                                     std::int64_t archived_at) override;
+  model::Result<void> clear_archive(const std::string& key) override;
+  model::Result<void> record_tombstone(const Tombstone& tombstone) override;
+  model::Result<std::vector<Tombstone>> tombstones() override;
+  model::Result<std::map<std::string, std::string>> managed_accounts() override;
+  model::Result<void> remember_account(const std::string& key, const std::string& user_id) override;
+  model::Result<std::set<std::string>> suspended_accounts() override;
+  model::Result<void> set_account_suspended(const std::string& key, bool suspended) override;
+  model::Result<std::set<std::string>> protected_addresses() override;
+  model::Result<void> set_protected(const std::string& address, bool is_protected) override;
+  model::Result<void> append_audit(const AuditEntry& entry) override;
+  model::Result<std::vector<AuditEntry>> audit(const AuditQuery& query) override;
 
   /// The path the store was opened with.
   const std::string& path() const { return m_path; }

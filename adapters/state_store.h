@@ -43,6 +43,45 @@ struct RunRecord {
   int failures = 0;
 };
 
+/// A hard-deleted room, kept so that deletion is audited, never silent.
+struct Tombstone {
+  std::string key;
+  std::string room_id;
+  /// ms since the epoch.
+  std::int64_t archived_at = 0;
+  std::int64_t deleted_at = 0;
+};
+
+/// One applied (or failed) action in the audit log (FT-17's audit trail).
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::int64_t run_id = 0;
+  std::chrono::system_clock::time_point at;
+  /// What was done: "create_room", "set_state m.room.power_levels",
+  /// "invite", "delete_room", "suspend_account", ...
+  std::string action;
+  /// The room or account key ("community/riverside", "alice").
+  std::string key;
+  /// The room id or user id acted on (empty when not known yet).
+  std::string target;
+  /// The value before and after, as the plan displayed it (empty when not a
+  /// state change).
+  std::string before;
+  std::string after;
+  /// "ok", "already_done", "failed", "skipped".
+  std::string result;
+  /// The error, for failures.
+  std::string message;
+};
+
+/// Which audit entries to list.
+struct AuditQuery {
+  /// Only entries at or after this time.
+  std::optional<std::chrono::system_clock::time_point> since;
+  /// Only entries for this key (exact match) when not empty.
+  std::string key;
+};
+
 /// Held while a pass runs; released (lock row deleted) when destroyed.
 class StoreLock {
  public:
@@ -94,6 +133,39 @@ class StateStore {
 
   virtual model::Result<void> record(const JournalEntry& entry) = 0;
   virtual model::Result<std::vector<JournalEntry>> journal(std::int64_t run_id) = 0;
+
+  /// Archive times (ms since the epoch) by room key.
+  virtual model::Result<std::map<std::string, std::int64_t>> archive_records() = 0;
+  /// Records that `key` (room `room_id`) was archived at `archived_at`;
+  /// an existing record is kept (the first archive time counts).
+  virtual model::Result<void> record_archive(const std::string& key, const std::string& room_id,
+                                             std::int64_t archived_at) = 0;
+  /// Forgets the archive record of `key` (it was restored).
+  virtual model::Result<void> clear_archive(const std::string& key) = 0;
+  /// Records a hard deletion and, in the same transaction, forgets the
+  /// room's id, archive record, sent message and m.direct records.
+  virtual model::Result<void> record_tombstone(const Tombstone& tombstone) = 0;
+  virtual model::Result<std::vector<Tombstone>> tombstones() = 0;
+
+  /// Accounts mxctl manages: key → MXID.
+  virtual model::Result<std::map<std::string, std::string>> managed_accounts() = 0;
+  /// Records (or updates) a managed account; unchanged records write nothing.
+  virtual model::Result<void> remember_account(const std::string& key, const std::string& user_id) = 0;
+
+  /// Keys of managed accounts mxctl suspended (and has not reactivated).
+  virtual model::Result<std::set<std::string>> suspended_accounts() = 0;
+  /// Records that mxctl suspended (or reactivated) the managed account `key`.
+  virtual model::Result<void> set_account_suspended(const std::string& key, bool suspended) = 0;
+
+  /// Addresses ("room.<key>", "account.<key>") last declared `protect: true`.
+  virtual model::Result<std::set<std::string>> protected_addresses() = 0;
+  /// Records or clears the protection of `address`; unchanged writes nothing.
+  virtual model::Result<void> set_protected(const std::string& address, bool is_protected) = 0;
+
+  /// Appends to the audit log.
+  virtual model::Result<void> append_audit(const AuditEntry& entry) = 0;
+  /// The audit log in the order written, filtered by `query`.
+  virtual model::Result<std::vector<AuditEntry>> audit(const AuditQuery& query) = 0;
 
   /// Takes the pass lock for `holder` (e.g. "pid 1234 on host"). Fails with
   /// `conflict` naming the holder and when it was taken if another live

@@ -35,14 +35,14 @@ const std::vector<std::string> k_kinds = {"User", "Community", "Council", "Coord
 const std::vector<std::string> k_document_fields = {"apiVersion", "kind", "metadata", "spec"};
 const std::vector<std::string> k_metadata_fields = {"name"};
 const std::vector<std::string> k_user_fields = {"localpart", "displayName",    "avatarUrl",
-                                                "admin",     "linkedAccounts", "deactivated"};
+                                                "admin",     "linkedAccounts", "deactivated", "protect"};
 const std::vector<std::string> k_community_fields = {"name",    "topic",         "avatarUrl",   "generalRoom",
-                                                     "members", "matrixEnabled", "powerPolicy", "archived"};
+                                                     "members", "matrixEnabled", "powerPolicy", "archived", "protect"};
 const std::vector<std::string> k_general_room_fields = {"name", "topic", "encrypted"};
 const std::vector<std::string> k_community_member_fields = {"user", "trust", "role"};
-const std::vector<std::string> k_council_fields = {"community", "name", "topic", "members", "encrypted", "archived"};
+const std::vector<std::string> k_council_fields = {"community", "name", "topic", "members", "encrypted", "archived", "protect"};
 const std::vector<std::string> k_council_member_fields = {"user", "role"};
-const std::vector<std::string> k_coordination_fields = {"between", "request", "message", "encrypted", "archived"};
+const std::vector<std::string> k_coordination_fields = {"between", "request", "message", "encrypted", "archived", "protect"};
 const std::vector<std::string> k_policy_fields = {"bands", "adminLevel", "chairLevel", "thresholds"};
 const std::vector<std::string> k_band_fields = {"minTrust", "level"};
 const std::vector<std::string> k_threshold_fields = {"invite", "kick",          "ban",
@@ -101,6 +101,7 @@ void read_user(DocumentReader& reader, const YAML::Node& spec, model::User& user
   reader.read(spec, "spec", "admin", user.admin);
   reader.read(spec, "spec", "linkedAccounts", user.linked_accounts);
   reader.read(spec, "spec", "deactivated", user.deactivated);
+  reader.read(spec, "spec", "protect", user.protect);
 }
 
 void read_community(DocumentReader& reader, const YAML::Node& spec, model::Community& community) {
@@ -131,6 +132,7 @@ void read_community(DocumentReader& reader, const YAML::Node& spec, model::Commu
   reader.read(spec, "spec", "matrixEnabled", community.matrix_enabled);
   reader.read(spec, "spec", "powerPolicy", community.power_policy);
   reader.read(spec, "spec", "archived", community.archived);
+  reader.read(spec, "spec", "protect", community.protect);
 }
 
 void read_council(DocumentReader& reader, const YAML::Node& spec, model::Council& council) {
@@ -152,6 +154,7 @@ void read_council(DocumentReader& reader, const YAML::Node& spec, model::Council
   });
   reader.read(spec, "spec", "encrypted", council.encrypted);
   reader.read(spec, "spec", "archived", council.archived);
+  reader.read(spec, "spec", "protect", council.protect);
 }
 
 void read_coordination_room(DocumentReader& reader, const YAML::Node& spec, model::CoordinationRoom& room) {
@@ -162,6 +165,7 @@ void read_coordination_room(DocumentReader& reader, const YAML::Node& spec, mode
   reader.read(spec, "spec", "message", room.message);
   reader.read(spec, "spec", "encrypted", room.encrypted);
   reader.read(spec, "spec", "archived", room.archived);
+  reader.read(spec, "spec", "protect", room.protect);
 }
 
 void read_power_policy(DocumentReader& reader, const YAML::Node& spec, model::PowerPolicy& policy) {

@@ -6,12 +6,15 @@
 #include <iostream>
 #include <memory>
 
+#include "adapters/app_write_back.h"
+#include "adapters/desired_source.h"
 #include "adapters/http_homeserver.h"
 #include "adapters/matrix_state_json.h"
 #include "adapters/rate_limits.h"
 #include "adapters/settings_file.h"
 #include "adapters/state_store.h"
 #include "adapters/yaml_manifests.h"
+#include "controller/clock.h"
 #include "controller/executor.h"
 #include "controller/planner.h"
 #include "controller/render_plan.h"
@@ -49,7 +52,13 @@ std::string summarize_topology(const model::Topology& topology) {
 struct Pass {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   adapters::LoadedSettings settings;
+  /// What the desired state was compiled from (kept for write-back).
+  adapters::LoadedDesired source;
   model::MatrixState desired;
+  /// What the plan is carried out against: `desired` as the lifecycle
+  /// widened it (archived forms of rooms gone, suspended accounts).
+  model::MatrixState execution_desired;
+  model::LifecycleOptions lifecycle;
   std::unique_ptr<adapters::StateStore> store;
   std::unique_ptr<adapters::StoreLock> lock;
   std::unique_ptr<adapters::HttpHomeserver> homeserver;
@@ -59,6 +68,8 @@ struct Pass {
     options.bot_user_id = settings.settings.bot_user_id;
     options.reinvite_to_community_rooms = settings.settings.reinvite_to_community_rooms;
     options.reinvite_to_council_rooms = settings.settings.reinvite_to_council_rooms;
+    // Suspension needs the Synapse admin API; an appservice cannot do it.
+    options.manage_account_status = settings.settings.provisioning == model::ProvisioningMode::synapse_admin;
     return options;
   }
 };
@@ -70,8 +81,11 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   model::Diagnostics problems = pass->settings.diagnostics;
   model::Diagnostics missing = adapters::require_connection_settings(pass->settings);
   problems.insert(problems.end(), missing.begin(), missing.end());
-  adapters::LoadedManifests manifests = adapters::load_manifests(options.paths);
-  problems.insert(problems.end(), manifests.diagnostics.begin(), manifests.diagnostics.end());
+  if (options.write_back && options.from_db.empty()) {
+    problems.push_back({{"settings"}, "--write-back needs --from-db URI"});
+  }
+  pass->source = adapters::load_desired(options.paths, options.from_db, pass->settings.app_database);
+  problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
     return nullptr;
@@ -81,7 +95,7 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
     print_error(token.error(), console.err);
     return nullptr;
   }
-  pass->desired = model::compile(manifests.topology, pass->settings.settings);
+  pass->desired = model::compile(pass->source.topology, pass->settings.settings);
   auto store = adapters::open_sqlite_store(options.state_path);
   if (!store) {
     print_error(store.error(), console.err);
@@ -94,6 +108,9 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
     return nullptr;
   }
   pass->lock = std::move(*lock);
+  // --now stands in for the clock in tests and drills.
+  pass->lifecycle.now = options.now ? FixedClock(*options.now).now_ms() : SystemClock().now_ms();
+  pass->lifecycle.grace_period_days = pass->settings.settings.grace_period_days;
   pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token);
   if (auto caps = pass->homeserver->probe(); !caps) {
     print_error(caps.error(), console.err);
@@ -104,11 +121,12 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
 
 // Observes and diffs; prints the error and returns nothing when that fails.
 std::optional<PlannedPass> plan_now(Pass& pass, Console& console) {
-  auto planned = make_plan(pass.desired, *pass.homeserver, *pass.store, pass.diff_options());
+  auto planned = make_plan(pass.desired, *pass.homeserver, *pass.store, pass.diff_options(), pass.lifecycle);
   if (!planned) {
     print_error(planned.error(), console.err);
     return std::nullopt;
   }
+  pass.execution_desired = planned->desired;
   // Synapse's default limits make a large first apply take minutes to hours;
   // say so before anyone waits for it.
   if (std::string note = adapters::rate_limit_note(pass.homeserver->capabilities().rate_limits, planned->plan);
@@ -116,6 +134,22 @@ std::optional<PlannedPass> plan_now(Pass& pass, Console& console) {
     console.err << note << "\n";
   }
   return std::move(*planned);
+}
+
+// The mass-change guard: false (with the explanation printed) when the pass
+// must stop before doing anything.
+bool mass_change_allowed(const Pass& pass, const PlannedPass& planned, const PassOptions& options,
+                         Console& console) {
+  auto refusal = model::mass_change_refusal(planned.plan, planned.mass_change, pass.settings.settings);
+  if (!refusal) {
+    return true;
+  }
+  if (options.allow_mass_change) {
+    console.err << "Warning: " << *refusal << " (allowed by --allow-mass-change)\n";
+    return true;
+  }
+  console.err << "Error: mass-change guard: " << *refusal << "; nothing was changed\n";
+  return false;
 }
 
 void print_stats(const Pass& pass, std::ostream& err) {
@@ -189,7 +223,8 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     }
     console.err << "\n";
   };
-  ApplyReport report = execute_plan(plan, pass.desired, *pass.homeserver, *pass.store, *run_id, executor, room_ids,
+  executor.now = pass.lifecycle.now;
+  ApplyReport report = execute_plan(plan, pass.execution_desired, *pass.homeserver, *pass.store, *run_id, executor, room_ids,
                                     progress);
   if (console.progress_line && settled > 0) {
     console.err << "\r\033[K" << std::flush;
@@ -203,28 +238,56 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   return report.ok();
 }
 
+// After a successful apply: the app database learns the Matrix ids (FT-17).
+// False (with the error printed) when that fails.
+bool write_back(Pass& pass, const PassOptions& options, Console& console) {
+  auto room_ids = pass.store->room_ids();
+  if (!room_ids) {
+    print_error(room_ids.error(), console.err);
+    return false;
+  }
+  auto report = adapters::write_back(options.from_db, pass.source.topology, pass.source.ids,
+                                     pass.settings.settings, *room_ids);
+  if (!report) {
+    print_error(report.error(), console.err);
+    return false;
+  }
+  for (const std::string& line : report->written) {
+    console.err << "Wrote back " << line << "\n";
+  }
+  console.out << "Write-back: " << plural(report->written.size(), "value", "values") << " written to "
+              << pass.source.database << ".\n";
+  return true;
+}
+
 }  // namespace
 
-int run_validate(const std::vector<std::string>& paths, Console& console) {
-  adapters::LoadedManifests loaded = adapters::load_manifests(paths);
-  if (!loaded.diagnostics.empty()) {
-    print_diagnostics(loaded.diagnostics, console.err);
+int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db,
+                 const std::string& config_path) {
+  adapters::LoadedSettings settings;
+  if (!from_db.empty()) {
+    settings = adapters::load_settings(config_path, adapters::process_environment());
+  }
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
+  model::Diagnostics problems = settings.diagnostics;
+  problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
+  if (!problems.empty()) {
+    print_diagnostics(problems, console.err);
     return k_exit_error;
   }
-  console.out << "The manifests are valid: " << summarize_topology(loaded.topology) << " ("
-              << plural(loaded.documents, "document", "documents") << " in "
-              << plural(loaded.files.size(), "file", "files") << ").\n";
+  console.out << (from_db.empty() ? "The manifests are valid: " : "The desired state is valid: ")
+              << summarize_topology(loaded.topology) << " (" << loaded.describe_sources() << ").\n";
   return k_exit_ok;
 }
 
 int run_desired(const std::string& config_path, const std::vector<std::string>& paths, const std::string& output,
-                Console& console) {
+                Console& console, const std::string& from_db) {
   adapters::LoadedSettings settings = adapters::load_settings(config_path, adapters::process_environment());
   model::Diagnostics problems = settings.diagnostics;
   if (settings.settings.server_name.empty()) {
     problems.push_back({{"settings"}, "no server name: set MATRIX_SERVER_NAME or serverName in the config"});
   }
-  adapters::LoadedManifests loaded = adapters::load_manifests(paths);
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -251,7 +314,7 @@ int run_plan(const PlanOptions& options, Console& console) {
   const model::Plan& plan = planned->plan;
   console.out << render(plan, options.format, options.pass.explain);
   if (!options.out_path.empty()) {
-    SavedPlan saved{options.pass.paths, digest(pass->desired), render_plan_json(plan)};
+    SavedPlan saved{options.pass.paths, digest(pass->desired), render_plan_json(plan), pass->source.database};
     if (auto written = write_saved_plan(options.out_path, saved); !written) {
       print_error(written.error(), console.err);
       return k_exit_error;
@@ -265,6 +328,10 @@ int run_plan(const PlanOptions& options, Console& console) {
   if (plan.error_count() > 0) {
     console.err << "Error: " << plural(plan.error_count(), "change", "changes")
                 << " cannot be made as desired (see the plan)\n";
+    return k_exit_error;
+  }
+  // The reviewer must see now that apply would refuse this plan.
+  if (!mass_change_allowed(*pass, *planned, options.pass, console)) {
     return k_exit_error;
   }
   if (options.detailed_exitcode && !plan.empty()) {
@@ -288,8 +355,14 @@ int run_apply(const ApplyOptions& options, Console& console) {
     }
     saved = *read;
     pass_options.paths = saved->paths;
-  } else if (pass_options.paths.empty()) {
-    console.err << "Error: give manifest paths or --plan FILE\n";
+    if (auto from_db = database_of(*saved, pass_options.from_db); !from_db) {
+      print_error(from_db.error(), console.err);
+      return k_exit_error;
+    } else {
+      pass_options.from_db = *from_db;
+    }
+  } else if (pass_options.paths.empty() && pass_options.from_db.empty()) {
+    console.err << "Error: give manifest paths, --from-db URI or --plan FILE\n";
     return k_exit_error;
   }
   auto pass = prepare(pass_options, "apply", console);
@@ -313,6 +386,9 @@ int run_apply(const ApplyOptions& options, Console& console) {
                 << " cannot be made as desired; nothing was applied\n";
     return k_exit_error;
   }
+  if (!mass_change_allowed(*pass, *planned, pass_options, console)) {
+    return k_exit_error;
+  }
   // A saved plan was reviewed already; an empty plan has nothing to confirm.
   if (!plan.empty() && !saved && !options.yes && !options.dry_run) {
     if (!console.interactive) {
@@ -325,6 +401,9 @@ int run_apply(const ApplyOptions& options, Console& console) {
     }
   }
   bool ok = execute(*pass, plan, pass_options, "apply", options.dry_run, planned->observation.room_ids, console);
+  if (ok && pass_options.write_back && !options.dry_run) {
+    ok = write_back(*pass, pass_options, console);
+  }
   if (options.pass.stats) {
     print_stats(*pass, console.err);
   }
@@ -342,8 +421,15 @@ int run_reconcile(const PassOptions& options, Console& console) {
   }
   const model::Plan& plan = planned->plan;
   console.out << render_plan_text(plan, {options.explain});
+  if (!mass_change_allowed(*pass, *planned, options, console)) {
+    return k_exit_error;
+  }
   // Cron cannot ask anyone: carry out what can be done, report the rest.
   bool ok = execute(*pass, plan, options, "reconcile", false, planned->observation.room_ids, console);
+  // Only a pass that fully succeeded may tell the app its rooms exist.
+  if (ok && plan.error_count() == 0 && options.write_back) {
+    ok = write_back(*pass, options, console);
+  }
   if (plan.error_count() > 0) {
     console.err << "Error: " << plural(plan.error_count(), "change", "changes") << " cannot be made as desired\n";
     ok = false;

@@ -4,6 +4,7 @@
 // code, so main.cc only parses arguments and tests can call these directly.
 
 #include <iosfwd>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,12 +21,22 @@ inline constexpr int k_exit_changes = 2;
 struct PassOptions {
   std::string config_path;
   std::vector<std::string> paths;
+  /// The app database (`--from-db URI`), alone or combined with `paths`.
+  std::string from_db;
+  /// After a successful apply, write the Matrix ids back to the app
+  /// database (`--write-back`, needs `from_db`).
+  bool write_back = false;
   /// The state store (SQLite file).
   std::string state_path = "mxctl.db";
   bool explain = false;
   /// Print request counts and timings on stderr at the end.
   bool stats = false;
   int max_in_flight = 8;
+  /// The pass's clock (`--now`, ms since the epoch) for archive times and
+  /// the grace period; empty: the system clock.
+  std::optional<std::int64_t> now;
+  /// Let through a pass the mass-change guard would stop.
+  bool allow_mass_change = false;
 };
 
 struct PlanOptions {
@@ -54,9 +65,25 @@ struct Console {
   bool progress_line = false;
 };
 
-int run_validate(const std::vector<std::string>& paths, Console& console);
+/// `mxctl audit`: the audit log of the state store.
+struct AuditOptions {
+  std::string state_path = "mxctl.db";
+  /// Only entries at or after this time (ms since the epoch).
+  std::optional<std::int64_t> since;
+  /// Only entries of this room or account key.
+  std::string key;
+  std::string format = "text";  ///< text, json
+};
+
+/// Prints the audit log, oldest first; exit 1 when the store cannot be read.
+int run_audit(const AuditOptions& options, Console& console);
+
+/// `from_db` (may be empty) adds the app database; `config_path` is read
+/// only for its appDatabase queries.
+int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db = "",
+                 const std::string& config_path = "");
 int run_desired(const std::string& config_path, const std::vector<std::string>& paths, const std::string& output,
-                Console& console);
+                Console& console, const std::string& from_db = "");
 int run_plan(const PlanOptions& options, Console& console);
 int run_apply(const ApplyOptions& options, Console& console);
 /// One non-interactive pass (what cron runs): plan, then apply what can be

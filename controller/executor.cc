@@ -58,6 +58,25 @@ std::string errcode_of(const std::string& message) {
   return {};
 }
 
+// "create_room", "set_state m.room.power_levels", "delete_room", ...
+std::string action_name(const model::Operation& operation) {
+  using Kind = model::Operation::Kind;
+  switch (operation.kind) {
+    case Kind::create_account: return "create_account";
+    case Kind::update_account: return "update_account";
+    case Kind::create_room: return "create_room";
+    case Kind::set_state: return std::string("set_state ") + model::event_type(operation.field);
+    case Kind::invite: return "invite";
+    case Kind::kick: return "kick";
+    case Kind::send_message: return "send_message";
+    case Kind::set_direct: return "set_direct";
+    case Kind::delete_room: return "delete_room";
+    case Kind::suspend_account: return "suspend_account";
+    case Kind::reactivate_account: return "reactivate_account";
+  }
+  return "unknown";
+}
+
 const char* journal_result(Status status) {
   switch (status) {
     case Status::succeeded: return "ok";
@@ -260,6 +279,87 @@ class Execution {
         m_warnings.push_back("could not record m.direct of " + operation.user_id + " for " + operation.room_key +
                              ": " + saved.error().message);
       }
+    } else {
+      remember_lifecycle(operation);
+    }
+  }
+
+  // The store's side of the lifecycle: archive times (kept with the room's
+  // own archive event), tombstones, and which accounts mxctl manages.
+  void remember_lifecycle(const model::Operation& operation) {
+    using Kind = model::Operation::Kind;
+    std::lock_guard<std::mutex> lock(m_store_mutex);
+    model::Result<void> saved;
+    if (operation.kind == Kind::create_account) {
+      auto account = m_desired.accounts.find(operation.account_key);
+      if (account != m_desired.accounts.end()) {
+        saved = m_store.remember_account(account->first, account->second.user_id);
+      }
+    } else if (operation.kind == Kind::set_state && operation.field == model::StateField::archive_record) {
+      auto room = m_desired.rooms.find(operation.room_key);
+      if (room != m_desired.rooms.end() && room->second.archived_at) {
+        saved = m_store.record_archive(operation.room_key, room_id_of(operation.room_key), *room->second.archived_at);
+      } else {
+        saved = m_store.clear_archive(operation.room_key);
+      }
+    } else if (operation.kind == Kind::suspend_account || operation.kind == Kind::reactivate_account) {
+      saved = m_store.set_account_suspended(operation.account_key, operation.kind == Kind::suspend_account);
+    } else if (operation.kind == Kind::delete_room) {
+      adapters::Tombstone tombstone;
+      tombstone.key = operation.room_key;
+      tombstone.room_id = room_id_of(operation.room_key);
+      tombstone.archived_at = operation.archived_at.value_or(0);
+      tombstone.deleted_at = now_ms();
+      saved = m_store.record_tombstone(tombstone);
+    }
+    if (!saved) {
+      m_warnings.push_back("could not record \"" + model::describe(operation) + "\" in the state store: " +
+                           saved.error().message);
+    }
+  }
+
+  std::string room_id_of(const std::string& key) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_room_ids.find(key);
+    return it == m_room_ids.end() ? std::string() : it->second;
+  }
+
+  std::int64_t now_ms() const {
+    if (m_options.now) {
+      return *m_options.now;
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // One audit entry per operation, once it is settled (FT-17's audit trail):
+  // what, on which key and id, before and after, and how it ended.
+  void audit(const model::Operation& operation, Status status, const std::string& message) {
+    using Kind = model::Operation::Kind;
+    if (m_options.dry_run) {
+      return;
+    }
+    adapters::AuditEntry entry;
+    entry.run_id = m_run_id;
+    entry.at = std::chrono::system_clock::now();
+    entry.action = action_name(operation);
+    const bool on_account = operation.kind == Kind::create_account || operation.kind == Kind::update_account ||
+                            operation.kind == Kind::suspend_account || operation.kind == Kind::reactivate_account;
+    entry.key = on_account ? operation.account_key : operation.room_key;
+    entry.target = on_account ? operation.user_id : room_id_of(operation.room_key);
+    if (operation.kind == Kind::invite || operation.kind == Kind::kick || operation.kind == Kind::set_direct) {
+      entry.after = operation.user_id;
+    } else {
+      entry.before = operation.before;
+      entry.after = operation.after;
+    }
+    entry.result = journal_result(status);
+    entry.message = message;
+    std::lock_guard<std::mutex> lock(m_store_mutex);
+    if (auto recorded = m_store.append_audit(entry); !recorded) {
+      m_warnings.push_back("could not write \"" + model::describe(operation) + "\" to the audit log: " +
+                           recorded.error().message);
     }
   }
 
@@ -295,6 +395,7 @@ class Execution {
       return;
     }
     m_settled[index] = true;
+    audit(m_plan.operations[index], settled.status, settled.error);
     OperationReport& report = m_report.operations[index];
     report.status = settled.status;
     report.attempts = settled.attempts;
@@ -359,6 +460,8 @@ class Execution {
         ++m_report.incomplete;
       } else if (change.action == model::ResourceChange::Action::create) {
         ++m_report.added;
+      } else if (change.action == model::ResourceChange::Action::destroy) {
+        ++m_report.destroyed;
       } else {
         ++m_report.changed;
       }

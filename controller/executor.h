@@ -47,6 +47,9 @@ struct ExecutorOptions {
   /// Seed of the jitter; operation i draws from JitterEngine(seed + i), so
   /// delays do not depend on thread scheduling. Empty: a random seed.
   std::optional<std::uint64_t> jitter_seed;
+  /// The pass's clock (ms since the epoch) for tombstones' deletion time;
+  /// empty: the system clock. Audit entries always carry the real time.
+  std::optional<std::int64_t> now;
 };
 
 /// What became of one operation.

@@ -10,13 +10,38 @@
 
 #include <CLI/CLI.hpp>
 
+#include "controller/clock.h"
 #include "controller/commands.h"
 #include "controller/version.h"
 
 namespace {
 
+// --from-db, for every command that reads the desired state.
+void add_from_db(CLI::App* command, std::string& from_db) {
+  command->add_option("--from-db", from_db,
+                      "Read the desired state from the app database: sqlite:///path/app.db, postgresql://... or "
+                      "\"host=... dbname=...\" (with manifest paths too: both combined)")
+      ->envname("MXCTL_FROM_DB");
+}
+
+// A time option parsed by controller::parse_time_ms; a bad value is a usage error.
+void add_time_option(CLI::App* command, const std::string& name, std::optional<std::int64_t>& out,
+                     const std::string& help) {
+  command->add_option_function<std::string>(
+      name,
+      [name, &out](const std::string& text) {
+        auto ms = controller::parse_time_ms(text);
+        if (!ms) {
+          throw CLI::ValidationError(name, "\"" + text + "\" is not a UTC time like 2026-11-23 or 2026-11-23T10:00:00Z");
+        }
+        out = *ms;
+      },
+      help);
+}
+
 // Options shared by plan, apply and reconcile.
 void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
+  add_from_db(command, pass.from_db);
   command->add_option("--state", pass.state_path, "State store (SQLite file)")
       ->envname("MXCTL_STATE")
       ->capture_default_str();
@@ -25,6 +50,12 @@ void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
   command->add_option("--parallel", pass.max_in_flight, "Operations in flight at once while applying")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  add_time_option(command, "--now", pass.now,
+                  "Act as if it were this time (UTC: 2026-11-23 or 2026-11-23T10:00:00Z), for drills and tests "
+                  "of archive dates and the grace period");
+  command->add_flag("--allow-mass-change", pass.allow_mass_change,
+                    "Let through a pass that would archive, delete or suspend more than the configured share "
+                    "(massChangeMaxPercent, default 20%) or number (massChangeMaxCount) of managed objects");
 }
 
 }  // namespace
@@ -48,21 +79,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> validate_paths;
   CLI::App* validate = app.add_subcommand(
       "validate", "Check manifests and report every problem as path:line:col: message; contacts no server");
-  validate->add_option("paths", validate_paths, "Manifest files or directories (searched for *.yaml, *.yml)")
-      ->required();
+  std::string validate_from_db;
+  validate->add_option("paths", validate_paths, "Manifest files or directories (searched for *.yaml, *.yml)");
+  add_from_db(validate, validate_from_db);
 
   std::vector<std::string> desired_paths;
   std::string desired_output = "text";
   CLI::App* desired = app.add_subcommand(
       "desired", "Compile manifests into the desired Matrix state and print it; contacts no server");
-  desired->add_option("paths", desired_paths, "Manifest files or directories")->required();
+  std::string desired_from_db;
+  desired->add_option("paths", desired_paths, "Manifest files or directories");
+  add_from_db(desired, desired_from_db);
   desired->add_option("-o,--output", desired_output, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
   controller::PlanOptions plan_options;
   CLI::App* plan = app.add_subcommand("plan", "Show what apply would change on the homeserver; changes nothing");
-  plan->add_option("paths", plan_options.pass.paths, "Manifest files or directories")->required();
+  plan->add_option("paths", plan_options.pass.paths, "Manifest files or directories");
   add_pass_options(plan, plan_options.pass);
   plan->add_option("--format", plan_options.format, "Output format")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
@@ -79,15 +113,39 @@ int main(int argc, char** argv) {
                     "Apply exactly this saved plan; refused if the manifests or the homeserver changed since");
   apply->add_flag("-y,--yes", apply_options.yes, "Do not ask for confirmation (required without a terminal)");
   apply->add_flag("--dry-run", apply_options.dry_run, "Walk the plan without changing anything");
+  apply->add_flag("--write-back", apply_options.pass.write_back,
+                  "After a successful apply, write the Matrix ids back to the --from-db database");
 
   controller::PassOptions reconcile_options;
   CLI::App* reconcile =
       app.add_subcommand("reconcile", "One non-interactive pass (for cron): plan and apply what can be applied");
-  reconcile->add_option("paths", reconcile_options.paths, "Manifest files or directories")->required();
+  reconcile->add_option("paths", reconcile_options.paths, "Manifest files or directories");
   add_pass_options(reconcile, reconcile_options);
+  reconcile->add_flag("--write-back", reconcile_options.write_back,
+                      "After a successful pass, write the Matrix ids back to the --from-db database");
+
+  controller::AuditOptions audit_options;
+  CLI::App* audit = app.add_subcommand(
+      "audit", "Print the audit log of applied actions (time, action, key, id, before/after, result)");
+  audit->add_option("--state", audit_options.state_path, "State store (SQLite file)")
+      ->envname("MXCTL_STATE")
+      ->capture_default_str();
+  add_time_option(audit, "--since", audit_options.since, "Only entries at or after this UTC time");
+  audit->add_option("--key", audit_options.key, "Only entries of this room or account key (e.g. community/riverside)");
+  audit->add_option("--format", audit_options.format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
+    // Manifest paths are required unless the app database is the source.
+    bool no_source = (*validate && validate_paths.empty() && validate_from_db.empty()) ||
+                     (*desired && desired_paths.empty() && desired_from_db.empty()) ||
+                     (*plan && plan_options.pass.paths.empty() && plan_options.pass.from_db.empty()) ||
+                     (*reconcile && reconcile_options.paths.empty() && reconcile_options.from_db.empty());
+    if (no_source) {
+      throw CLI::RequiredError("paths");
+    }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
@@ -96,10 +154,10 @@ int main(int argc, char** argv) {
                               isatty(STDERR_FILENO) != 0};
   try {
     if (*validate) {
-      return controller::run_validate(validate_paths, console);
+      return controller::run_validate(validate_paths, console, validate_from_db, config_path);
     }
     if (*desired) {
-      return controller::run_desired(config_path, desired_paths, desired_output, console);
+      return controller::run_desired(config_path, desired_paths, desired_output, console, desired_from_db);
     }
     plan_options.pass.config_path = config_path;
     apply_options.pass.config_path = config_path;
@@ -112,6 +170,9 @@ int main(int argc, char** argv) {
     }
     if (*reconcile) {
       return controller::run_reconcile(reconcile_options, console);
+    }
+    if (*audit) {
+      return controller::run_audit(audit_options, console);
     }
   } catch (const std::exception& e) {
     // Adapters return errors as values; anything reaching here is a bug, but

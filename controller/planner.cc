@@ -1,9 +1,65 @@
 #include "controller/planner.h"
 
+#include <set>
+
 namespace controller {
 
+namespace {
+
+// Protection is remembered as declared, so it still holds once the object
+// is gone from the desired state; objects not declared keep their record.
+model::Result<void> record_protection(const model::MatrixState& desired, adapters::StateStore& store,
+                                      std::set<std::string>& known) {
+  auto set = [&](const std::string& address, bool is_protected) -> model::Result<void> {
+    if (known.count(address) == static_cast<std::size_t>(is_protected)) {
+      return {};
+    }
+    if (is_protected) {
+      known.insert(address);
+    } else {
+      known.erase(address);
+    }
+    return store.set_protected(address, is_protected);
+  };
+  for (const auto& [key, room] : desired.rooms) {
+    if (auto saved = set("room." + key, room.protect); !saved) {
+      return saved;
+    }
+  }
+  for (const auto& [key, account] : desired.accounts) {
+    if (auto saved = set("account." + key, account.protect); !saved) {
+      return saved;
+    }
+  }
+  return {};
+}
+
+model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::StateStore& store) {
+  model::LifecycleRecords records;
+  auto archives = store.archive_records();
+  auto protection = store.protected_addresses();
+  auto accounts = store.managed_accounts();
+  if (!archives || !protection || !accounts) {
+    return tl::unexpected(!archives ? archives.error() : !protection ? protection.error() : accounts.error());
+  }
+  records.archived_at = std::move(*archives);
+  records.protected_addresses = std::move(*protection);
+  records.managed_accounts = std::move(*accounts);
+  return records;
+}
+
+}  // namespace
+
 model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
-                                     adapters::StateStore& store, const model::DiffOptions& options) {
+                                     adapters::StateStore& store, const model::DiffOptions& options,
+                                     const model::LifecycleOptions& lifecycle) {
+  auto records = read_lifecycle_records(store);
+  if (!records) {
+    return tl::unexpected(records.error());
+  }
+  if (auto saved = record_protection(desired, store, records->protected_addresses); !saved) {
+    return tl::unexpected(saved.error());
+  }
   adapters::ObserveHints hints;
   auto room_ids = store.room_ids();
   if (!room_ids) {
@@ -26,8 +82,13 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
     return tl::unexpected(!token ? token.error() : snapshots.error());
   }
   hints.sync_token = *token;
+  auto suspended = store.suspended_accounts();
+  if (!suspended) {
+    return tl::unexpected(suspended.error());
+  }
+  hints.suspended_accounts = std::move(*suspended);
   hints.room_snapshots = std::move(*snapshots);
-  auto observed = port.observe(desired, hints);
+  auto observed = port.observe(model::observation_scope(desired, *records), hints);
   if (!observed) {
     return tl::unexpected(observed.error());
   }
@@ -63,8 +124,25 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
     }
   }
   observed->state.directs_set.insert(hints.directs_set.begin(), hints.directs_set.end());
+  // Accounts that are declared and exist are ours from now on: if they
+  // disappear from the desired state they are suspended, not forgotten.
+  for (const auto& [key, account] : observed->state.accounts) {
+    auto want = desired.accounts.find(key);
+    auto known = records->managed_accounts.find(key);
+    if (want != desired.accounts.end() &&
+        (known == records->managed_accounts.end() || known->second != account.user_id)) {
+      if (auto saved = store.remember_account(key, account.user_id); !saved) {
+        return tl::unexpected(saved.error());
+      }
+      records->managed_accounts[key] = account.user_id;
+    }
+  }
+  model::PassPlan planned = model::plan_pass(desired, observed->state, *records, lifecycle, options);
   PlannedPass pass;
-  pass.plan = model::diff(desired, observed->state, options);
+  pass.plan = std::move(planned.plan);
+  pass.desired = std::move(planned.desired);
+  pass.mass_change.managed = observed->state.rooms.size() + observed->state.accounts.size();
+  pass.mass_change.desired_empty = desired.rooms.empty() && desired.accounts.empty();
   pass.observation = std::move(*observed);
   return pass;
 }

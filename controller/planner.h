@@ -6,6 +6,7 @@
 #include "adapters/homeserver_port.h"
 #include "adapters/state_store.h"
 #include "model/diff.h"
+#include "model/lifecycle.h"
 #include "model/matrix_state.h"
 #include "model/plan.h"
 #include "model/result.h"
@@ -16,14 +17,23 @@ namespace controller {
 struct PlannedPass {
   adapters::Observation observation;
   model::Plan plan;
+  /// The desired state to execute `plan` against (the lifecycle's: with the
+  /// archived forms of rooms no longer declared and suspended accounts).
+  model::MatrixState desired;
+  /// For the mass-change guard.
+  model::MassChangeFacts mass_change;
 };
 
 /// Observes `port` (with the store's room ids, sync token and room
 /// snapshots as hints, so only changes are read), adds the store's record of
 /// sent messages, saves the new token and snapshots, and diffs. Rooms found are remembered in the
 /// store (a lost store is rebuilt here), but nothing on the homeserver
-/// changes. Fails if observation or the store fails.
+/// changes. The lifecycle (model/lifecycle.h) decides archives, restores,
+/// deletions and suspensions with the store's archive times, protection and
+/// managed accounts, which this also keeps up to date (protection as
+/// declared, accounts found). Fails if observation or the store fails.
 model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
-                                     adapters::StateStore& store, const model::DiffOptions& options);
+                                     adapters::StateStore& store, const model::DiffOptions& options,
+                                     const model::LifecycleOptions& lifecycle);
 
 }  // namespace controller

@@ -15,7 +15,11 @@ const char* k_no_changes = "No changes. The homeserver matches the desired state
 const char* symbol(Action action) {
   switch (action) {
     case Action::create: return "+";
-    case Action::update: return "~";
+    case Action::update:
+    case Action::archive:
+    case Action::restore:
+    case Action::suspend: return "~";
+    case Action::destroy: return "-";
     case Action::error: return "!";
   }
   return "?";
@@ -25,6 +29,10 @@ std::string headline(const model::ResourceChange& change) {
   switch (change.action) {
     case Action::create: return "# " + change.address + " will be created";
     case Action::update: return "# " + change.address + " will be updated in-place";
+    case Action::archive: return "# " + change.address + " will be archived";
+    case Action::restore: return "# " + change.address + " will be restored";
+    case Action::suspend: return "# " + change.address + " will be suspended";
+    case Action::destroy: return "# " + change.address + " will be destroyed";
     case Action::error: return "# " + change.address + " cannot be changed as desired";
   }
   return "";
@@ -44,7 +52,10 @@ std::string field_line(const model::FieldChange& field, std::size_t width) {
 void write_change(std::ostream& out, const model::Plan& plan, const model::ResourceChange& change,
                   const RenderOptions& options) {
   out << "  " << headline(change) << "\n";
-  if (change.action == Action::error || options.explain) {
+  // Lifecycle changes always say why: that is what a reviewer checks.
+  if (change.action != Action::create && change.action != Action::update) {
+    out << "  # (because " << change.reason << ")\n";
+  } else if (options.explain) {
     out << "  # (because " << change.reason << ")\n";
   }
   out << "  " << symbol(change.action) << " " << change.address;
@@ -73,6 +84,10 @@ const char* action_name(Action action) {
   switch (action) {
     case Action::create: return "create";
     case Action::update: return "update";
+    case Action::archive: return "archive";
+    case Action::restore: return "restore";
+    case Action::suspend: return "suspend";
+    case Action::destroy: return "delete";
     case Action::error: return "error";
   }
   return "unknown";
@@ -92,7 +107,21 @@ nlohmann::json value_json(const std::string& text) {
 
 std::string plan_summary(const model::Plan& plan) {
   std::ostringstream out;
-  out << "Plan: " << plan.count(Action::create) << " to add, " << plan.count(Action::update) << " to change, 0 to destroy";
+  const std::size_t lifecycle[] = {plan.count(Action::archive), plan.count(Action::restore),
+                                   plan.count(Action::suspend)};
+  const char* lifecycle_names[] = {" to archive", " to restore", " to suspend"};
+  out << "Plan: " << plan.count(Action::create) << " to add, "
+      << plan.count(Action::update) + lifecycle[0] + lifecycle[1] + lifecycle[2] << " to change, "
+      << plan.count(Action::destroy) << " to destroy";
+  std::string including;
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (lifecycle[i] > 0) {
+      including += (including.empty() ? "" : ", ") + std::to_string(lifecycle[i]) + lifecycle_names[i];
+    }
+  }
+  if (!including.empty()) {
+    out << " (" << including << ")";
+  }
   std::size_t errors = plan.error_count();
   if (errors > 0) {
     out << ", " << errors << (errors == 1 ? " error" : " errors");
@@ -146,8 +175,12 @@ std::string render_plan_json(const model::Plan& plan) {
       {"operations", operations},
       {"summary",
        {{"add", plan.count(Action::create)},
-        {"change", plan.count(Action::update)},
-        {"destroy", 0},
+        {"change", plan.count(Action::update) + plan.count(Action::archive) + plan.count(Action::restore) +
+                       plan.count(Action::suspend)},
+        {"archive", plan.count(Action::archive)},
+        {"restore", plan.count(Action::restore)},
+        {"suspend", plan.count(Action::suspend)},
+        {"destroy", plan.count(Action::destroy)},
         {"error", plan.error_count()}}},
   };
   return out.dump(2) + "\n";

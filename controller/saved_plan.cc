@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/app_database.h"
 #include "adapters/matrix_state_json.h"
 #include "controller/render_plan.h"
 
@@ -40,6 +41,12 @@ model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& s
       {"desired_digest", saved.desired_digest},
       {"plan", nlohmann::json::parse(saved.plan_json)},
   };
+  // Only when there is one, so plans from manifests stay as they were. Never
+  // the password (the file may be attached to a review); what is left still
+  // connects with PGPASSWORD or ~/.pgpass.
+  if (!saved.from_db.empty()) {
+    out["from_db"] = adapters::strip_database_password(saved.from_db);
+  }
   const std::string temp = path + ".tmp";
   {
     std::ofstream file(temp, std::ios::trunc);
@@ -74,10 +81,23 @@ model::Result<SavedPlan> read_saved_plan(const std::string& path) {
     saved.paths = in.at("paths").get<std::vector<std::string>>();
     saved.desired_digest = in.at("desired_digest").get<std::string>();
     saved.plan_json = in.at("plan").dump(2) + "\n";
+    saved.from_db = in.value("from_db", "");
   } catch (const nlohmann::json::exception& e) {
     return model::fail(model::Error::Kind::invalid, path + " is not a valid saved plan: " + e.what());
   }
   return saved;
+}
+
+model::Result<std::string> database_of(const SavedPlan& saved, const std::string& given) {
+  if (given.empty()) {
+    return saved.from_db;
+  }
+  if (adapters::strip_database_password(given) != adapters::strip_database_password(saved.from_db)) {
+    return model::fail(model::Error::Kind::invalid,
+                       "--from-db " + adapters::redact_database_uri(given) + " is not the database the saved plan was made from (" +
+                           (saved.from_db.empty() ? std::string("none") : saved.from_db) + ")");
+  }
+  return given;
 }
 
 model::Result<void> check_not_stale(const SavedPlan& saved, const model::MatrixState& desired,

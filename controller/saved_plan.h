@@ -1,7 +1,7 @@
 #pragma once
 // Saved plans (`plan --out FILE`, `apply --plan FILE`): a reviewer approves
-// exactly what will be done. A saved plan records the manifests it was made
-// from, a digest of the desired state and the plan itself; apply recompiles
+// exactly what will be done. A saved plan records the manifests and the app
+// database it was made from, a digest of the desired state and the plan itself; apply recompiles
 // and re-plans, and refuses when either differs ("saved plan is stale").
 
 #include <string>
@@ -20,6 +20,10 @@ struct SavedPlan {
   std::string desired_digest;
   /// The plan as render_plan_json renders it.
   std::string plan_json;
+  /// The app database (`--from-db`); written without its password
+  /// (adapters::strip_database_password). Empty when the plan was made from
+  /// manifests alone.
+  std::string from_db;
 };
 
 /// A stable digest (hex) of a desired state.
@@ -30,6 +34,13 @@ model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& s
 
 /// Reads a saved plan; `invalid` if the file is not one.
 model::Result<SavedPlan> read_saved_plan(const std::string& path);
+
+/// The database `apply --plan` must read: the saved one, or `given` (the
+/// `--from-db` of the apply) when that names the same database once
+/// passwords are stripped, which is one way to supply the password the saved
+/// plan left out. `invalid` when they differ, or when the saved
+/// plan had no database and one is given.
+model::Result<std::string> database_of(const SavedPlan& saved, const std::string& given);
 
 /// Nothing when `fresh` (made now from the same inputs) matches `saved`;
 /// otherwise a `conflict` error saying what changed.

@@ -93,8 +93,9 @@ LevelByUser community_levels(const Community& community, const PowerPolicy& poli
 
 /// Stores `room` under its key, in archived form when `archived`; the first
 /// room stored under a key wins.
-void emit(MatrixState& state, Room room, bool archived) {
+void emit(MatrixState& state, Room room, bool archived, bool protect) {
   std::string key = room.key;
+  room.protect = protect;
   state.rooms.emplace(std::move(key), archived ? archived_form(std::move(room)) : std::move(room));
 }
 
@@ -112,6 +113,7 @@ Account compile_account(const User& user, const Settings& settings) {
   account.admin = user.admin;
   account.status = user.deactivated ? AccountStatus::suspended : AccountStatus::active;
   account.linked_accounts = user.linked_accounts;
+  account.protect = user.protect;
   return account;
 }
 
@@ -121,6 +123,7 @@ void compile_council(MatrixState& state, const Council& council, const Community
   const std::string discussion_key = council_discussion_key(council.name);
   const std::string display = or_default(council.display_name, council.name);
   const bool archived = council.archived || community.archived;
+  const bool protect = council.protect || community.protect;
 
   LevelByUser people;
   for (const CouncilMember& member : council.members) {
@@ -151,8 +154,8 @@ void compile_council(MatrixState& state, const Council& council, const Community
   discussion.parent = link_to(space_key, settings);
   add_people(discussion, people, state.accounts, settings);
 
-  emit(state, std::move(space), archived);
-  emit(state, std::move(discussion), archived);
+  emit(state, std::move(space), archived, protect);
+  emit(state, std::move(discussion), archived, protect);
 }
 
 void compile_community(MatrixState& state, const Community& community, const Topology& topology,
@@ -179,7 +182,7 @@ void compile_community(MatrixState& state, const Community& community, const Top
   general.encrypted = community.general_room.encrypted;
   general.parent = link_to(space_key, settings);
   add_people(general, levels, state.accounts, settings);
-  emit(state, std::move(general), community.archived);
+  emit(state, std::move(general), community.archived, community.protect);
 
   for (const Council& council : topology.councils) {
     // Only the community that find_community resolves owns the council, so a
@@ -198,7 +201,7 @@ void compile_community(MatrixState& state, const Community& community, const Top
   std::sort(space.children.begin(), space.children.end(),
             [](const SpaceLink& a, const SpaceLink& b) { return a.key < b.key; });
   space.children.erase(std::unique(space.children.begin(), space.children.end()), space.children.end());
-  emit(state, std::move(space), community.archived);
+  emit(state, std::move(space), community.archived, community.protect);
 }
 
 void compile_coordination_room(MatrixState& state, const CoordinationRoom& dm, const Topology& topology,
@@ -222,7 +225,7 @@ void compile_coordination_room(MatrixState& state, const CoordinationRoom& dm, c
     raise_level(people, user, room.power_levels.users_default);
   }
   add_people(room, people, state.accounts, settings);
-  emit(state, std::move(room), dm.archived);
+  emit(state, std::move(room), dm.archived, dm.protect);
 }
 
 bool is_numeric(std::string_view text) {

@@ -1,6 +1,8 @@
 #include "model/diff.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -26,6 +28,20 @@ std::optional<std::string> quoted(const std::optional<std::string>& text) {
   }
   return quote(*text);
 }
+
+}  // namespace
+
+std::string date_text(std::int64_t ms_since_epoch) {
+  using namespace std::chrono;
+  const sys_days day = floor<days>(sys_time<milliseconds>(milliseconds(ms_since_epoch)));
+  const year_month_day ymd(day);
+  char text[16];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return text;
+}
+
+namespace {
 
 std::string bool_text(bool value) { return value ? "true" : "false"; }
 
@@ -106,6 +122,9 @@ class Differ {
     for (const std::string& key : order) {
       diff_room(m_desired.rooms.at(key));
     }
+    for (const std::string& key : m_status_changes) {
+      plan_status_change(m_desired.accounts.at(key));
+    }
     return std::move(m_plan);
   }
 
@@ -134,6 +153,9 @@ class Differ {
   void diff_account(const Account& want) {
     ResourceChange change{"account." + want.key, ResourceChange::Action::update, {}, "", {}};
     auto found = m_observed.accounts.find(want.key);
+    if (found == m_observed.accounts.end() && want.status == AccountStatus::suspended) {
+      return;  // A deactivated person who never had an account needs none.
+    }
     if (found == m_observed.accounts.end()) {
       change.action = ResourceChange::Action::create;
       change.reason = want.user_id + " does not exist on the homeserver";
@@ -168,8 +190,47 @@ class Differ {
       Operation op = make_operation(Operation::Kind::update_account, "", want.key, want.user_id);
       op.reason = change.reason;
       change.operations.push_back(add_operation(op));
-      add_change(std::move(change));
     }
+    if (want.status != have.status && m_options.manage_account_status) {
+      // Planned after the rooms (see run()): the suspension waits for the
+      // demotions and kicks, so a recreated account regains nothing.
+      m_status_changes.push_back(want.key);
+    }
+    add_change(std::move(change));
+  }
+
+  void plan_status_change(const Account& want) {
+    const bool suspend = want.status == AccountStatus::suspended;
+    const std::string address = "account." + want.key;
+    auto existing = std::find_if(m_plan.changes.begin(), m_plan.changes.end(),
+                                 [&](const ResourceChange& c) { return c.address == address; });
+    if (existing == m_plan.changes.end()) {
+      m_plan.changes.push_back({address, ResourceChange::Action::update, {}, "", {}});
+      existing = m_plan.changes.end() - 1;
+    }
+    ResourceChange& change = *existing;
+    change.fields.push_back({"status", quote(suspend ? "active" : "suspended"), quote(suspend ? "suspended" : "active")});
+    Operation op = make_operation(suspend ? Operation::Kind::suspend_account : Operation::Kind::reactivate_account, "",
+                                  want.key, want.user_id);
+    op.before = suspend ? "active" : "suspended";
+    op.after = suspend ? "suspended" : "active";
+    if (suspend) {
+      change.action = ResourceChange::Action::suspend;
+      change.reason = want.user_id + " is deactivated or no longer in the desired state: demoted, removed from "
+                                     "councils and coordination rooms, then suspended (never erased)";
+      for (std::size_t i = 0; i < m_plan.operations.size(); ++i) {
+        const Operation& other = m_plan.operations[i];
+        bool demotion = other.kind == Operation::Kind::set_state && other.field == StateField::power_levels;
+        bool kick = other.kind == Operation::Kind::kick && other.user_id == want.user_id;
+        if (demotion || kick) {
+          op.depends_on.push_back(i);
+        }
+      }
+    } else {
+      change.reason = want.user_id + " is active again in the desired state";
+    }
+    op.reason = change.reason;
+    change.operations.push_back(add_operation(op));
   }
 
   void plan_creation(const Room& want) {
@@ -269,6 +330,10 @@ class Differ {
       }
     }
     op.reason = std::move(reason);
+    if (!change.fields.empty()) {
+      op.before = change.fields.back().before.value_or("");
+      op.after = change.fields.back().after.value_or("");
+    }
     change.operations.push_back(add_operation(op));
   }
 
@@ -301,6 +366,12 @@ class Differ {
     } else if (!want.encrypted && now.encrypted) {
       add_change({change.address, ResourceChange::Action::error, {{"encrypted", "true", "false"}},
                   "room " + have.room_id + " is encrypted; encryption cannot be turned off once on", {}});
+    }
+    if (want.archived_at != now.archived_at) {
+      change.fields.push_back({"archived_at", now.archived_at ? std::optional(date_text(*now.archived_at)) : std::nullopt,
+                               want.archived_at ? std::optional(date_text(*want.archived_at)) : std::nullopt});
+      set_state(want, StateField::archive_record, change,
+                want.archived_at ? "the archive time is recorded in the room" : "the room is no longer archived");
     }
   }
 
@@ -359,6 +430,13 @@ class Differ {
       op.field = StateField::power_levels;
       op.power_levels = merged;
       op.reason = "power levels differ from the policy";
+      // The audit log keeps every level that changed, as the plan showed it.
+      for (const FieldChange& field : change.fields) {
+        if (field.name.rfind("power_levels.", 0) == 0) {
+          op.before += (op.before.empty() ? "" : ", ") + field.name + "=" + field.before.value_or("none");
+          op.after += (op.after.empty() ? "" : ", ") + field.name + "=" + field.after.value_or("none");
+        }
+      }
       change.operations.push_back(add_operation(op));
     }
   }
@@ -467,6 +545,7 @@ class Differ {
   std::set<std::string> m_local_users;  // our accounts (not linked accounts elsewhere)
   std::map<std::string, std::size_t> m_account_creations;  // user id → operation
   std::map<std::string, std::size_t> m_room_creations;     // room key → operation
+  std::vector<std::string> m_status_changes;               // account keys to suspend or reactivate
   Plan m_plan;
 };
 

@@ -2,6 +2,7 @@
 // The diff: desired × observed → Plan. Pure; the only function the planner
 // and every plan test go through.
 
+#include <cstdint>
 #include <string>
 
 #include "model/matrix_state.h"
@@ -20,7 +21,13 @@ struct DiffOptions {
   /// Re-invite a user who left a council room or coordination DM. Default yes:
   /// council membership is an office, not a preference.
   bool reinvite_to_council_rooms = true;
+  /// Suspend and reactivate accounts as their status says. Off where the
+  /// homeserver offers no way to (appservice provisioning).
+  bool manage_account_status = true;
 };
+
+/// "2026-11-23": the UTC date of a Matrix timestamp (ms since the epoch).
+std::string date_text(std::int64_t ms_since_epoch);
 
 /// Everything needed to take `observed` to `desired`, for the fields mxctl
 /// owns only:

@@ -4,6 +4,7 @@
 // Topology) and the observed state (read from the homeserver), so the diff
 // compares like with like. Defaults are the Matrix spec's defaults.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,6 +30,8 @@ struct Account {
   AccountStatus status = AccountStatus::active;
   /// Full MXIDs of the same person elsewhere (seed 004).
   std::vector<std::string> linked_accounts;
+  /// `protect: true`: removing it from the desired state is refused.
+  bool protect = false;
   bool operator==(const Account&) const = default;
 };
 
@@ -114,6 +117,12 @@ struct Room {
   std::optional<OnceMessage> once_message;
   /// The room is in its archived form (posting closed, name marked, invite-only).
   bool archived = false;
+  /// When it was archived (ms since the Unix epoch, like Matrix timestamps),
+  /// as recorded in the room's archive state event; absent when not archived.
+  std::optional<std::int64_t> archived_at;
+  /// `protect: true`: never hard-deleted, and removing it from the desired
+  /// state is refused.
+  bool protect = false;
   bool operator==(const Room&) const = default;
 };
 

@@ -15,6 +15,8 @@ const char* event_type(StateField field) {
     case StateField::power_levels: return "m.room.power_levels";
     case StateField::space_child: return "m.space.child";
     case StateField::space_parent: return "m.space.parent";
+    // The real type is `<marker type>.archive` (settings); this is the default's.
+    case StateField::archive_record: return "org.mxctl.managed.archive";
   }
   return "unknown";
 }
@@ -35,6 +37,9 @@ std::string describe(const Operation& operation) {
     case Operation::Kind::kick: return "kick " + operation.user_id + " from " + operation.room_key;
     case Operation::Kind::send_message: return "send the context message to " + operation.room_key;
     case Operation::Kind::set_direct: return "mark " + operation.room_key + " as a direct chat for " + operation.user_id;
+    case Operation::Kind::delete_room: return "delete room " + operation.room_key;
+    case Operation::Kind::suspend_account: return "suspend account " + operation.account_key;
+    case Operation::Kind::reactivate_account: return "reactivate account " + operation.account_key;
   }
   return "unknown operation";
 }

@@ -7,6 +7,7 @@
 // invite, account before membership) wait.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ enum class StateField {
   power_levels,        ///< m.room.power_levels (read-modify-write, see Operation::power_levels)
   space_child,         ///< m.space.child, state_key = the child's room id
   space_parent,        ///< m.space.parent, state_key = the parent's room id
+  /// The archive record: a state event of type `<marker type>.archive`
+  /// holding `archived_at` (empty content once restored), so a lost state
+  /// store does not reset the grace period.
+  archive_record,
 };
 
 /// The spec event type written for a field ("m.room.name", ...).
@@ -42,6 +47,9 @@ struct Operation {
     kick,            ///< remove `user_id` from `room_key`
     send_message,    ///< send `room_key`'s once-message (txn id from the key)
     set_direct,      ///< list DM `room_key` in `user_id`'s m.direct account data
+    delete_room,     ///< hard-delete `room_key` (its grace period is over)
+    suspend_account,     ///< suspend `account_key` (`user_id`); it keeps its history
+    reactivate_account,  ///< undo the suspension of `account_key`
   };
 
   Kind kind = Kind::set_state;
@@ -58,6 +66,12 @@ struct Operation {
   std::vector<std::size_t> depends_on;
   /// Why: shown by `--explain` and recorded in the journal.
   std::string reason;
+  /// For delete_room: when the room was archived (ms since the epoch), kept
+  /// in the tombstone.
+  std::optional<std::int64_t> archived_at;
+  /// The value before and after, as displayed in the plan, for the audit log.
+  std::string before;
+  std::string after;
 
   bool operator==(const Operation&) const = default;
 };
@@ -76,7 +90,10 @@ struct FieldChange {
 
 /// What happens to one resource.
 struct ResourceChange {
-  enum class Action { create, update, error };
+  /// create `+`, update `~`, archive and restore (updates with a lifecycle
+  /// meaning, `~`), suspend (an account, `~`), destroy `-` (hard delete after
+  /// the grace period), error (cannot be carried out).
+  enum class Action { create, update, archive, restore, suspend, destroy, error };
 
   /// "account.alice", "room.community/riverside".
   std::string address;

@@ -34,6 +34,12 @@ struct Settings {
   std::string instance = "default";
   /// How long an archived room is kept before it is hard-deleted.
   int grace_period_days = 60;
+  /// Mass-change guard: a pass that would archive, delete or suspend more
+  /// than this percentage of the managed objects stops before doing anything
+  /// (unless --allow-mass-change).
+  int mass_change_max_percent = 20;
+  /// Mass-change guard: ... or more than this many objects.
+  int mass_change_max_count = 100;
   ProvisioningMode provisioning = ProvisioningMode::synapse_admin;
   /// Room version for new rooms. Must support restricted joins (9 or later)
   /// where restricted rules are used; the compiler raises it when needed.

@@ -28,6 +28,9 @@ struct User {
   std::vector<std::string> linked_accounts;
   /// A deactivated person's account is suspended, never erased.
   bool deactivated = false;
+  /// `protect: true`: removing the user from the desired state is refused
+  /// (its account would be suspended).
+  bool protect = false;
   Origin origin;
 };
 
@@ -68,6 +71,9 @@ struct Community {
   /// Key of a `PowerPolicy`; empty means the built-in FT-17 policy.
   std::string power_policy;
   bool archived = false;
+  /// `protect: true`: its rooms are never hard-deleted, and removing it from
+  /// the desired state is refused (terraform's prevent_destroy).
+  bool protect = false;
   Origin origin;
 };
 
@@ -88,6 +94,9 @@ struct Council {
   /// As declared; FT-17 forbids `false` (validation rejects it).
   bool encrypted = true;
   bool archived = false;
+  /// `protect: true`: its rooms are never hard-deleted, and removing it from
+  /// the desired state is refused (terraform's prevent_destroy).
+  bool protect = false;
   Origin origin;
 };
 
@@ -104,6 +113,9 @@ struct CoordinationRoom {
   /// As declared; FT-17 forbids `false` (validation rejects it).
   bool encrypted = true;
   bool archived = false;
+  /// `protect: true`: its rooms are never hard-deleted, and removing it from
+  /// the desired state is refused (terraform's prevent_destroy).
+  bool protect = false;
   Origin origin;
 };
 

@@ -12,6 +12,7 @@
 #include "adapters/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+using adapters::AuditEntry;
 using adapters::JournalEntry;
 using adapters::SqliteStateStore;
 using Kind = model::Error::Kind;
@@ -475,13 +476,100 @@ TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its 
   }
   // Pretend the file was written by a version 1 build.
   REQUIRE(raw(path)
-              ->exec("DROP TABLE room_snapshots; DROP TABLE directs_set; PRAGMA user_version = 1", "downgrade")
+              ->exec("DROP TABLE room_snapshots; DROP TABLE directs_set; DROP TABLE archives; DROP TABLE tombstones; "
+                     "DROP TABLE protected; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN suspended; "
+                     "PRAGMA user_version = 1",
+                     "downgrade")
               .has_value());
   auto store = open_store(path);
   CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
   CHECK(store->directs_set() == std::set<std::pair<std::string, std::string>>{});
   CHECK(store->room_ids() == std::map<std::string, std::string>{{"community/a", "!a:x"}});
   CHECK(store->room_snapshots() == std::map<std::string, std::string>{});
+  CHECK(store->archive_records() == std::map<std::string, std::int64_t>{});
+  CHECK(store->suspended_accounts() == std::set<std::string>{});
+}
+
+TEST_CASE("sqlite store: lifecycle records: archives, tombstones, accounts, protection", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  {
+    auto store = open_store(path);
+    REQUIRE(store->set_room_id("community/a", "!a:x"));
+    REQUIRE(store->mark_message_sent("community/a"));
+    REQUIRE(store->save_observation("s1", {{"!a:x", std::string("[1]")}, {"!b:x", std::string("[2]")}}));
+    REQUIRE(store->record_archive("community/a", "!a:x", 1000));
+    REQUIRE(store->record_archive("community/a", "!a:x", 2000));  // the first archive time counts
+    REQUIRE(store->record_archive("community/b", "!b:x", 3000));
+    REQUIRE(store->remember_account("alice", "@alice:x"));
+    REQUIRE(store->remember_account("bob", "@bob:x"));
+    REQUIRE(store->set_account_suspended("bob", true));
+    REQUIRE(store->set_protected("room.community/a", true));
+    REQUIRE(store->set_protected("account.bob", true));
+    REQUIRE(store->set_protected("account.bob", false));
+  }
+  auto store = open_store(path);
+  CHECK(store->archive_records() == std::map<std::string, std::int64_t>{{"community/a", 1000}, {"community/b", 3000}});
+  CHECK(store->managed_accounts() == std::map<std::string, std::string>{{"alice", "@alice:x"}, {"bob", "@bob:x"}});
+  CHECK(store->suspended_accounts() == std::set<std::string>{"bob"});
+  CHECK(store->protected_addresses() == std::set<std::string>{"room.community/a"});
+  REQUIRE(store->clear_archive("community/b"));
+  CHECK(store->archive_records()->count("community/b") == 0);
+
+  // A tombstone forgets everything else about the room, in one go.
+  REQUIRE(store->record_tombstone({"community/a", "!a:x", 1000, 9000}));
+  auto tombstones = store->tombstones();
+  REQUIRE(tombstones);
+  REQUIRE(tombstones->size() == 1);
+  CHECK(tombstones->at(0).key == "community/a");
+  CHECK(tombstones->at(0).room_id == "!a:x");
+  CHECK(tombstones->at(0).archived_at == 1000);
+  CHECK(tombstones->at(0).deleted_at == 9000);
+  CHECK(store->room_ids()->count("community/a") == 0);
+  CHECK(store->archive_records()->empty());
+  CHECK(store->messages_sent()->count("community/a") == 0);
+  CHECK(store->room_snapshots() == std::map<std::string, std::string>{{"!b:x", "[2]"}});
+
+  // A renamed user keeps the MXID under the new key.
+  REQUIRE(store->remember_account("alicia", "@alice:x"));
+  CHECK(store->managed_accounts() == std::map<std::string, std::string>{{"alicia", "@alice:x"}, {"bob", "@bob:x"}});
+}
+
+TEST_CASE("sqlite store: the audit log keeps entries in order and filters by time and key", "[store]") {
+  auto store = open_store(":memory:");
+  using std::chrono::system_clock;
+  const system_clock::time_point t1 = system_clock::time_point(std::chrono::milliseconds(1'700'000'000'000));
+  const system_clock::time_point t2 = t1 + std::chrono::hours(1);
+  AuditEntry first;
+  first.run_id = 1;
+  first.at = t1;
+  first.action = "create_room";
+  first.key = "community/a";
+  first.target = "!a:x";
+  first.result = "ok";
+  AuditEntry second = first;
+  second.at = t2;
+  second.action = "set_state m.room.power_levels";
+  second.before = "power_levels.users[\"@u:x\"]=10";
+  second.after = "power_levels.users[\"@u:x\"]=50";
+  AuditEntry third = second;
+  third.key = "community/b";
+  third.result = "failed";
+  third.message = "forbidden: M_FORBIDDEN";
+  for (const AuditEntry& entry : {first, second, third}) {
+    REQUIRE(store->append_audit(entry));
+  }
+  auto all = store->audit({});
+  REQUIRE(all);
+  REQUIRE(all->size() == 3);
+  CHECK(all->at(0).action == "create_room");
+  CHECK(all->at(0).at == t1);
+  CHECK(all->at(1).before == second.before);
+  CHECK(all->at(1).after == second.after);
+  CHECK(all->at(2).message == "forbidden: M_FORBIDDEN");
+  CHECK(store->audit({t2, ""})->size() == 2);
+  CHECK(store->audit({std::nullopt, "community/a"})->size() == 2);
+  CHECK(store->audit({t2, "community/a"})->size() == 1);
 }
 
 TEST_CASE("sqlite store: m.direct records survive reopening and go with a forgotten room", "[store]") {

@@ -7,6 +7,7 @@
 #include "adapters/http_homeserver.h"
 #include "adapters/state_store.h"
 #include "adapters/yaml_manifests.h"
+#include "controller/clock.h"
 #include "controller/planner.h"
 #include "model/compile.h"
 #include "model/diff.h"
@@ -67,7 +68,10 @@ PlanOnlyResult measure_plan_only(const PlanOnlyTarget& target) {
   options.reinvite_to_community_rooms = settings.reinvite_to_community_rooms;
   options.reinvite_to_council_rooms = settings.reinvite_to_council_rooms;
   // The observed state exactly as a pass diffs it (store hints merged in).
-  auto planned = controller::make_plan(desired, homeserver, **store, options);
+  model::LifecycleOptions lifecycle;
+  lifecycle.now = controller::SystemClock().now_ms();
+  lifecycle.grace_period_days = settings.grace_period_days;
+  auto planned = controller::make_plan(desired, homeserver, **store, options, lifecycle);
   if (!planned) {
     result.error = planned.error().message;
     return result;
@@ -75,7 +79,9 @@ PlanOnlyResult measure_plan_only(const PlanOnlyTarget& target) {
   result.plan_empty = planned->plan.empty();
   const model::ObservedState& observed = planned->observation.state;
   model::Plan plan;
-  result.diff_cpu_ms = average_cpu_ms([&] { plan = model::diff(desired, observed, options); });
+  // The whole decision of a pass: lifecycle and diff (what plan_pass runs).
+  result.diff_cpu_ms = average_cpu_ms(
+      [&] { plan = model::plan_pass(desired, observed, model::LifecycleRecords{}, lifecycle, options).plan; });
   return result;
 }
 

@@ -501,8 +501,18 @@ TEST_CASE("executor: store failures become warnings, not failed operations", "[e
       controller::execute_plan(setup.plan, setup.desired, server, store, k_run, controller::ExecutorOptions{}, {});
   CHECK(report.ok());
   CHECK(report.succeeded == 2);
-  REQUIRE(report.warnings.size() == 2);
-  CHECK(report.warnings[0].find("fake store: disk full") != std::string::npos);
+  // Per operation: its journal entry, the managed-account record, its audit entry.
+  REQUIRE(report.warnings.size() == 6);
+  for (const std::string& warning : report.warnings) {
+    CHECK(warning.find("fake store: disk full") != std::string::npos);
+  }
+  auto mentions = [&](const std::string& text) {
+    return std::count_if(report.warnings.begin(), report.warnings.end(),
+                         [&](const std::string& w) { return w.find(text) != std::string::npos; });
+  };
+  CHECK(mentions("could not journal") == 2);
+  CHECK(mentions("in the state store") == 2);
+  CHECK(mentions("audit log") == 2);
 }
 
 TEST_CASE("executor: an exception from the port fails only that operation", "[executor]") {

@@ -97,7 +97,13 @@ TEST_CASE("render plan: json is versioned with typed values", "[render]") {
   CHECK(plan["changes"][1]["after"]["name"] == "River Commons");
   CHECK(plan["changes"][1]["after"]["members[\"@alice:example.org\"]"] == "invited");
   CHECK(plan["operations"][2]["depends_on"] == nlohmann::json::array({0}));
-  CHECK(plan["summary"] == nlohmann::json({{"add", 1}, {"change", 1}, {"destroy", 0}, {"error", 1}}));
+  CHECK(plan["summary"] == nlohmann::json({{"add", 1},
+                                                  {"change", 1},
+                                                  {"archive", 0},
+                                                  {"restore", 0},
+                                                  {"suspend", 0},
+                                                  {"destroy", 0},
+                                                  {"error", 1}}));
 }
 
 TEST_CASE("render plan: markdown has the summary and a table", "[render]") {

@@ -15,8 +15,8 @@ TEST_CASE("e2e: apply converges the example instance and a second pass changes n
   auto first = fx.mxctl({"apply", fx.manifests(), "--yes"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
-  CHECK(first.out.find("Plan: 34 to add, 0 to change, 0 to destroy.") != std::string::npos);
-  CHECK(first.out.find("Apply complete! Resources: 34 added, 0 changed, 0 destroyed.") != std::string::npos);
+  CHECK(first.out.find("Plan: 33 to add, 0 to change, 0 to destroy.") != std::string::npos);
+  CHECK(first.out.find("Apply complete! Resources: 33 added, 0 changed, 0 destroyed.") != std::string::npos);
 
   auto second = fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode", "--stats"});
   INFO(second.out << second.err);

@@ -31,7 +31,7 @@ TEST_CASE("e2e: apply on a terminal applies only after \"yes\"", "[e2e][confirm]
     auto applied = apply_on_terminal(fx, "yes\\n");
     INFO(applied.out << applied.err);
     CHECK(applied.exit_code == 0);
-    CHECK(applied.out.find("Apply complete! Resources: 34 added, 0 changed, 0 destroyed.") != std::string::npos);
+    CHECK(applied.out.find("Apply complete! Resources: 33 added, 0 changed, 0 destroyed.") != std::string::npos);
     CHECK(fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
   }
 }

@@ -199,6 +199,23 @@ class FakeHomeserver final : public adapters::HomeserverPort {
         }
         return adapters::OperationOutcome{};
       }
+      case Kind::delete_room: {
+        // Already gone counts as done, as a repeat after a crash would find it.
+        if (m_state.rooms.erase(op.room_key) == 0) {
+          return adapters::OperationOutcome{std::nullopt, true};
+        }
+        return adapters::OperationOutcome{};
+      }
+      case Kind::suspend_account:
+      case Kind::reactivate_account: {
+        auto it = m_state.accounts.find(op.account_key);
+        if (it == m_state.accounts.end()) {
+          return error(model::Error::Kind::not_found, "M_NOT_FOUND", "unknown user " + op.user_id);
+        }
+        it->second.status = op.kind == Kind::suspend_account ? model::AccountStatus::suspended
+                                                               : model::AccountStatus::active;
+        return adapters::OperationOutcome{};
+      }
     }
     return error(model::Error::Kind::invalid, "M_UNRECOGNIZED", "unknown operation");
   }
@@ -284,6 +301,7 @@ class FakeHomeserver final : public adapters::HomeserverPort {
         }
         break;
       case Field::space_parent: room.parent = want->parent; break;
+      case Field::archive_record: room.archived_at = want->archived_at; break;
     }
     return adapters::OperationOutcome{};
   }

@@ -191,7 +191,125 @@ class FakeStateStore final : public adapters::StateStore {
     return std::unique_ptr<adapters::StoreLock>(std::make_unique<Lock>(m_locked));
   }
 
+  model::Result<std::map<std::string, std::int64_t>> archive_records() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_archives;
+  }
+
+  model::Result<void> record_archive(const std::string& key, const std::string&, std::int64_t archived_at) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_archives.emplace(key, archived_at);
+    return {};
+  }
+
+  model::Result<void> clear_archive(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_archives.erase(key);
+    return {};
+  }
+
+  model::Result<void> record_tombstone(const adapters::Tombstone& tombstone) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_tombstones.push_back(tombstone);
+    m_room_ids.erase(tombstone.key);
+    m_archives.erase(tombstone.key);
+    m_messages_sent.erase(tombstone.key);
+    ++m_serial;
+    return {};
+  }
+
+  model::Result<std::vector<adapters::Tombstone>> tombstones() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_tombstones;
+  }
+
+  model::Result<std::map<std::string, std::string>> managed_accounts() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_accounts;
+  }
+
+  model::Result<void> remember_account(const std::string& key, const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_accounts[key] = user_id;
+    return {};
+  }
+
+  model::Result<std::set<std::string>> suspended_accounts() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_suspended;
+  }
+
+  model::Result<void> set_account_suspended(const std::string& key, bool suspended) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    if (suspended) {
+      m_suspended.insert(key);
+    } else {
+      m_suspended.erase(key);
+    }
+    return {};
+  }
+
+  model::Result<std::set<std::string>> protected_addresses() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_protected;
+  }
+
+  model::Result<void> set_protected(const std::string& address, bool is_protected) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    if (is_protected) {
+      m_protected.insert(address);
+    } else {
+      m_protected.erase(address);
+    }
+    return {};
+  }
+
+  model::Result<void> append_audit(const adapters::AuditEntry& entry) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_audit.push_back(entry);
+    m_audit.back().id = static_cast<std::int64_t>(m_audit.size());
+    return {};
+  }
+
+  model::Result<std::vector<adapters::AuditEntry>> audit(const adapters::AuditQuery& query) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    std::vector<adapters::AuditEntry> out;
+    for (const adapters::AuditEntry& entry : m_audit) {
+      if ((!query.since || entry.at >= *query.since) && (query.key.empty() || entry.key == query.key)) {
+        out.push_back(entry);
+      }
+    }
+    return out;
+  }
+
  private:
+  std::map<std::string, std::int64_t> m_archives;
+  std::vector<adapters::Tombstone> m_tombstones;
+  std::map<std::string, std::string> m_accounts;
+  std::set<std::string> m_protected;
+  std::set<std::string> m_suspended;
+  std::vector<adapters::AuditEntry> m_audit;
   // Releases on destruction; shares the flag so it may outlive the store.
   class Lock final : public adapters::StoreLock {
    public:
