@@ -96,10 +96,13 @@ class Writer {
 };
 
 model::Result<void> write_all(Writer& writer, const model::Topology& topology, const AppRowIds& ids,
-                              const model::Settings& settings, const std::map<std::string, std::string>& room_ids) {
+                              const MatrixIds& matrix) {
+  const std::map<std::string, std::string>& room_ids = matrix.rooms;
   for (const model::User& user : topology.users) {
-    if (auto id = ids.users.find(user.name); id != ids.users.end()) {
-      if (auto done = writer.user(user.name, id->second, model::user_id_for(user, settings)); !done) {
+    auto id = ids.users.find(user.name);
+    auto account = matrix.accounts.find(user.name);
+    if (id != ids.users.end() && account != matrix.accounts.end()) {
+      if (auto done = writer.user(user.name, id->second, account->second); !done) {
         return done;
       }
     }
@@ -140,15 +143,14 @@ model::Result<void> write_all(Writer& writer, const model::Topology& topology, c
 
 }  // namespace
 
-model::Result<WriteBackReport> write_back(AppDatabase& db, const model::Topology& topology, const AppRowIds& ids,
-                                          const model::Settings& settings,
-                                          const std::map<std::string, std::string>& room_ids) {
+model::Result<WriteBackReport> write_back(AppDatabase& db, const model::Topology& topology, const AppRowIds& rows,
+                                          const MatrixIds& ids) {
   WriteBackReport report;
   if (auto begun = db.begin_write(); !begun) {
     return tl::unexpected(begun.error());
   }
   Writer writer(db, report);
-  if (auto done = write_all(writer, topology, ids, settings, room_ids); !done) {
+  if (auto done = write_all(writer, topology, rows, ids); !done) {
     db.rollback();
     return model::fail(done.error().kind, "write-back: " + done.error().message + " (nothing was written)");
   }
@@ -160,13 +162,12 @@ model::Result<WriteBackReport> write_back(AppDatabase& db, const model::Topology
 }
 
 model::Result<WriteBackReport> write_back(const std::string& db_uri, const model::Topology& topology,
-                                          const AppRowIds& ids, const model::Settings& settings,
-                                          const std::map<std::string, std::string>& room_ids) {
+                                          const AppRowIds& rows, const MatrixIds& ids) {
   auto db = open_app_database(db_uri, true);
   if (!db) {
     return tl::unexpected(db.error());
   }
-  return write_back(**db, topology, ids, settings, room_ids);
+  return write_back(**db, topology, rows, ids);
 }
 
 }  // namespace adapters

@@ -13,7 +13,6 @@
 #include "adapters/app_database.h"
 #include "adapters/app_database_mapping.h"
 #include "model/result.h"
-#include "model/settings.h"
 #include "model/topology.h"
 
 namespace adapters {
@@ -24,18 +23,25 @@ struct WriteBackReport {
   std::vector<std::string> written;
 };
 
+/// What exists on the homeserver after the apply, from the state store.
+struct MatrixIds {
+  /// Room key → room id (StateStore::room_ids).
+  std::map<std::string, std::string> rooms;
+  /// User key → MXID of the accounts mxctl manages (StateStore::
+  /// managed_accounts): a person whose account was never created (e.g.
+  /// deactivated before it was) gets no mapping.
+  std::map<std::string, std::string> accounts;
+};
+
 /// Writes the ids into `db` in one transaction: reads the current values
 /// first and writes only those that differ, so a second run writes nothing.
-/// Room ids come from `room_ids` (the state store's key → room id map after
-/// the apply); an object whose room is not there yet is left alone. Any
+/// An object whose room or account is not in `ids` yet is left alone. Any
 /// failure rolls everything back and is returned. Never throws.
-model::Result<WriteBackReport> write_back(AppDatabase& db, const model::Topology& topology, const AppRowIds& ids,
-                                          const model::Settings& settings,
-                                          const std::map<std::string, std::string>& room_ids);
+model::Result<WriteBackReport> write_back(AppDatabase& db, const model::Topology& topology, const AppRowIds& rows,
+                                          const MatrixIds& ids);
 
 /// Opens `db_uri` writable and runs write_back on it.
 model::Result<WriteBackReport> write_back(const std::string& db_uri, const model::Topology& topology,
-                                          const AppRowIds& ids, const model::Settings& settings,
-                                          const std::map<std::string, std::string>& room_ids);
+                                          const AppRowIds& rows, const MatrixIds& ids);
 
 }  // namespace adapters

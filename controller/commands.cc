@@ -242,12 +242,13 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
 // False (with the error printed) when that fails.
 bool write_back(Pass& pass, const PassOptions& options, Console& console) {
   auto room_ids = pass.store->room_ids();
-  if (!room_ids) {
-    print_error(room_ids.error(), console.err);
+  auto accounts = pass.store->managed_accounts();
+  if (!room_ids || !accounts) {
+    print_error(room_ids ? accounts.error() : room_ids.error(), console.err);
     return false;
   }
   auto report = adapters::write_back(options.from_db, pass.source.topology, pass.source.ids,
-                                     pass.settings.settings, *room_ids);
+                                     adapters::MatrixIds{*room_ids, *accounts});
   if (!report) {
     print_error(report.error(), console.err);
     return false;

@@ -204,10 +204,7 @@ class Execution {
     const model::Operation& operation = m_plan.operations[index];
     adapters::ExecutionContext context;
     context.desired = &m_desired;
-    {
-      std::lock_guard<std::mutex> lock(m_mutex);
-      context.room_ids = m_room_ids;
-    }
+    context.room_ids = ids_for(operation);
     JitterEngine rng(m_seed + index);
     for (int attempt = 1;; ++attempt) {
       model::Result<adapters::OperationOutcome> result = call_port(operation, context);
@@ -232,6 +229,33 @@ class Execution {
         sleep_for_real(*delay);
       }
     }
+  }
+
+  // The room ids an operation can refer to: its room, the room at the other
+  // end of a link, and its room's parent, children and allowed spaces.
+  // Copying only these (not every id of the instance) keeps the cost of an
+  // operation independent of the instance's size, and the lock short.
+  std::map<std::string, std::string> ids_for(const model::Operation& operation) {
+    std::vector<const std::string*> keys = {&operation.room_key, &operation.link_key};
+    if (auto room = m_desired.rooms.find(operation.room_key); room != m_desired.rooms.end()) {
+      if (room->second.parent) {
+        keys.push_back(&room->second.parent->key);
+      }
+      for (const model::SpaceLink& child : room->second.children) {
+        keys.push_back(&child.key);
+      }
+      for (const std::string& space : room->second.allow_spaces) {
+        keys.push_back(&space);
+      }
+    }
+    std::map<std::string, std::string> ids;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    for (const std::string* key : keys) {
+      if (auto it = m_room_ids.find(*key); it != m_room_ids.end()) {
+        ids.insert(*it);
+      }
+    }
+    return ids;
   }
 
   model::Result<adapters::OperationOutcome> call_port(const model::Operation& operation,
