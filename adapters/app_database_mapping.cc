@@ -115,6 +115,7 @@ class TopologyBuilder {
       user.avatar_url = r.text(i, "avatar_url", key);
       user.admin = r.boolean(i, "admin", key).value_or(false);
       user.deactivated = r.boolean(i, "deactivated", key).value_or(false);
+      user.protect = r.boolean(i, "protect", key).value_or(false);
       user.origin.object = r.row_at(key);
       user.origin.fields = {{"metadata.name", r.at(key, "key")},
                             {"spec.localpart", r.at(key, "localpart")},
@@ -150,6 +151,7 @@ class TopologyBuilder {
       community.topic = r.text(i, "topic", key).value_or("");
       community.avatar_url = r.text(i, "avatar_url", key);
       community.archived = r.boolean(i, "archived", key).value_or(false);
+      community.protect = r.boolean(i, "protect", key).value_or(false);
       community.origin.object = r.row_at(key);
       community.origin.fields = {{"metadata.name", r.at(key, "key")},
                                  {"spec.name", r.at(key, "name")},
@@ -216,6 +218,7 @@ class TopologyBuilder {
       council.display_name = r.text(i, "name", key).value_or("");
       council.topic = r.text(i, "topic", key).value_or("");
       council.archived = r.boolean(i, "archived", key).value_or(false);
+      council.protect = r.boolean(i, "protect", key).value_or(false);
       council.origin.object = r.row_at(key);
       council.origin.fields = {{"metadata.name", r.at(key, "key")},
                                {"spec.name", r.at(key, "name")},
@@ -267,6 +270,7 @@ class TopologyBuilder {
       // Empty: the compiler's FT-17 default message, as for manifests.
       room.message = r.text(i, "message", key).value_or("");
       room.archived = r.boolean(i, "archived", key).value_or(false);
+      room.protect = r.boolean(i, "protect", key).value_or(false);
       room.origin.object = r.row_at(key);
       room.origin.fields = {{"metadata.name", r.at(key, "key")},
                             {"spec.between", r.row_at(key)},

@@ -26,7 +26,8 @@ const std::map<std::string, QuerySpec>& query_specs() {
          {"display_name", k_text, false},
          {"avatar_url", k_text, false},
          {"admin", k_bool, false},
-         {"deactivated", k_bool, false}}}},
+         {"deactivated", k_bool, false},
+         {"protect", k_bool, false}}}},
       {"userLinkedAccounts",
        {"app_user_linked_accounts",
         "SELECT u.username AS user, l.matrix_user_id AS matrix_user_id FROM app_user_linked_accounts l "
@@ -44,6 +45,7 @@ const std::map<std::string, QuerySpec>& query_specs() {
          {"avatar_url", k_text, false},
          {"config", k_text, false},
          {"archived", k_bool, false},
+         {"protect", k_bool, false},
          {"matrix_enabled", k_bool, false},
          {"general_room_name", k_text, false},
          {"general_room_topic", k_text, false},
@@ -65,7 +67,8 @@ const std::map<std::string, QuerySpec>& query_specs() {
          {"community", k_text, true},
          {"name", k_text, true},
          {"topic", k_text, false},
-         {"archived", k_bool, false}}}},
+         {"archived", k_bool, false},
+         {"protect", k_bool, false}}}},
       {"councilMembers",
        {"council_members",
         "SELECT k.slug AS council, u.username AS user, m.role AS role FROM council_members m "
@@ -84,7 +87,8 @@ const std::map<std::string, QuerySpec>& query_specs() {
          {"owner", k_text, true},
          {"request", k_text, false},
          {"message", k_text, false},
-         {"archived", k_bool, false}}}},
+         {"archived", k_bool, false},
+         {"protect", k_bool, false}}}},
   };
   return k_specs;
 }

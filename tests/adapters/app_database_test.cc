@@ -314,7 +314,7 @@ TEST_CASE("app database: an operator's own queries are checked for columns and t
       execute_sql(db.uri,
                   "CREATE TABLE people (handle TEXT, full_name TEXT);"
                   "INSERT INTO people VALUES ('zoe', 'Zoe Example');");
-      mapping.queries["users"] = "SELECT handle AS key, full_name AS display_name FROM people";
+      mapping.queries["users"] = "SELECT handle AS key, full_name AS display_name, TRUE AS protect FROM people";
       // A whole number computed as numeric (PostgreSQL's SUM) is an integer.
       mapping.queries["communityMembers"] = "SELECT 'harbor' AS community, 'zoe' AS user, CAST(12 AS NUMERIC) AS trust";
       mapping.queries["councils"] = "SELECT 'x' AS key, 'harbor' AS community, 'X' AS name WHERE 1 = 0";
@@ -326,6 +326,7 @@ TEST_CASE("app database: an operator's own queries are checked for columns and t
       REQUIRE(loaded.diagnostics.empty());
       REQUIRE(loaded.topology.users.size() == 1);
       CHECK(loaded.topology.users[0].display_name == "Zoe Example");
+      CHECK(loaded.topology.users[0].protect);
       CHECK(loaded.topology.find_community("harbor")->members.size() == 1);
       CHECK(loaded.topology.find_community("harbor")->members[0].trust == 12);
     }

@@ -241,3 +241,31 @@ TEST_CASE("settings: membership policy keys", "[settings]") {
     CHECK(refused.diagnostics.back().message == "forceJoin needs the Synapse admin API (provisioning: synapse-admin)");
   }
 }
+
+TEST_CASE("settings: the mass-change guard's limits are read and checked", "[settings]") {
+  testing_support::TempDir dir;
+  SECTION("defaults: 20% or 100 objects") {
+    auto loaded = adapters::load_settings("", env_of({}));
+    CHECK(loaded.settings.mass_change_max_percent == 20);
+    CHECK(loaded.settings.mass_change_max_count == 100);
+  }
+  SECTION("set") {
+    std::string config = dir.write("ok.yaml", "massChangeMaxPercent: 35\nmassChangeMaxCount: 7\n");
+    auto loaded = adapters::load_settings(config, env_of({}));
+    CHECK(loaded.diagnostics.empty());
+    CHECK(loaded.settings.mass_change_max_percent == 35);
+    CHECK(loaded.settings.mass_change_max_count == 7);
+  }
+  SECTION("out of range") {
+    std::string config = dir.write("bad.yaml", "massChangeMaxPercent: 120\nmassChangeMaxCount: many\n");
+    auto loaded = adapters::load_settings(config, env_of({}));
+    std::vector<std::string> messages;
+    for (const auto& d : loaded.diagnostics) {
+      messages.push_back(d.to_string());
+    }
+    CHECK(messages == std::vector<std::string>{
+                          config + ":1:23: config: massChangeMaxPercent must be a whole number from 0 to 100",
+                          config + ":2:21: config: massChangeMaxCount must be a whole number, at least 0",
+                      });
+  }
+}

@@ -112,3 +112,66 @@ TEST_CASE("render plan: markdown has the summary and a table", "[render]") {
   CHECK(md.find("| `~` | `room.community/river` | differs from the desired state |") != std::string::npos);
   CHECK(md.find("```diff\n") != std::string::npos);
 }
+
+TEST_CASE("render plan: lifecycle changes say what happens and why", "[render]") {
+  model::Plan plan;
+  model::Operation archive;
+  archive.kind = model::Operation::Kind::set_state;
+  archive.room_key = "community/old";
+  archive.field = model::StateField::name;
+  model::Operation drop;
+  drop.kind = model::Operation::Kind::delete_room;
+  drop.room_key = "community/gone";
+  model::Operation suspend;
+  suspend.kind = model::Operation::Kind::suspend_account;
+  suspend.account_key = "oscar";
+  plan.operations = {archive, drop, suspend};
+  plan.changes = {
+      {"room.community/old",
+       model::ResourceChange::Action::archive,
+       {{"name", "\"Old\"", "\"Old (archived)\""}, {"deleted_on", std::nullopt, "\"2026-03-02\""}},
+       "it is no longer in the desired state; it will be deleted on 2026-03-02 unless it comes back before",
+       {0}},
+      {"room.community/gone",
+       model::ResourceChange::Action::destroy,
+       {{"room_id", "\"!gone:example.org\"", std::nullopt}},
+       "archived on 2026-01-01, grace period of 60 days ended on 2026-03-02",
+       {1}},
+      {"account.oscar",
+       model::ResourceChange::Action::suspend,
+       {{"status", "\"active\"", "\"suspended\""}},
+       "@oscar:example.org is deactivated",
+       {2}},
+  };
+  const std::string expected = R"plan(mxctl will perform the following actions:
+
+  # room.community/old will be archived
+  # (because it is no longer in the desired state; it will be deleted on 2026-03-02 unless it comes back before)
+  ~ room.community/old {
+      ~ name       = "Old" -> "Old (archived)"
+      + deleted_on = "2026-03-02"
+    }
+
+  # room.community/gone will be destroyed
+  # (because archived on 2026-01-01, grace period of 60 days ended on 2026-03-02)
+  - room.community/gone {
+      - room_id = "!gone:example.org"
+    }
+
+  # account.oscar will be suspended
+  # (because @oscar:example.org is deactivated)
+  ~ account.oscar {
+      ~ status = "active" -> "suspended"
+    }
+
+Plan: 0 to add, 2 to change, 1 to destroy (1 to archive, 1 to suspend).
+)plan";
+  CHECK(controller::render_plan_text(plan, {}) == expected);
+  nlohmann::json json = nlohmann::json::parse(controller::render_plan_json(plan));
+  CHECK(json["changes"][0]["actions"] == nlohmann::json::array({"archive"}));
+  CHECK(json["changes"][1]["actions"] == nlohmann::json::array({"delete"}));
+  CHECK(json["changes"][2]["actions"] == nlohmann::json::array({"suspend"}));
+  CHECK(json["summary"]["destroy"] == 1);
+  CHECK(json["summary"]["archive"] == 1);
+  CHECK(json["summary"]["suspend"] == 1);
+}
