@@ -404,23 +404,37 @@ class Differ {
     }
     // Users: only those mxctl manages (its accounts, their linked accounts,
     // the bot, and anyone the desired state names). Others keep their level.
-    std::set<std::string> users = m_managed_users;
-    for (const auto& [user, level] : target.users) {
-      users.insert(user);
-    }
-    auto level_text = [](const std::map<std::string, int>& levels, const std::string& user) {
-      auto it = levels.find(user);
-      return it == levels.end() ? std::nullopt : std::optional<std::string>(std::to_string(it->second));
-    };
-    for (const std::string& user : users) {
-      std::optional<std::string> before = level_text(now.users, user);
-      std::optional<std::string> after = level_text(target.users, user);
-      if (before == after) {
+    // A user named by neither side has no change, so walking the two sorted
+    // maps together visits, in the same order, every user the union of
+    // managed and desired users could change, without touching every
+    // managed user for every room.
+    auto now_it = now.users.begin();
+    auto target_it = target.users.begin();
+    while (now_it != now.users.end() || target_it != target.users.end()) {
+      const bool take_now = target_it == target.users.end() ||
+                            (now_it != now.users.end() && now_it->first <= target_it->first);
+      const bool take_target = now_it == now.users.end() ||
+                               (target_it != target.users.end() && target_it->first <= now_it->first);
+      const std::string& user = take_now ? now_it->first : target_it->first;
+      const int* before = take_now ? &now_it->second : nullptr;
+      const int* after = take_target ? &target_it->second : nullptr;
+      if (take_now) {
+        ++now_it;
+      }
+      if (take_target) {
+        ++target_it;
+      }
+      if (!after && !m_managed_users.count(user)) {
+        continue;  // Someone else's level, not ours to change.
+      }
+      if (before && after && *before == *after) {
         continue;
       }
-      change.fields.push_back({"power_levels.users[" + quote(user) + "]", before, after});
-      if (auto it = target.users.find(user); it != target.users.end()) {
-        merged.users[user] = it->second;
+      change.fields.push_back({"power_levels.users[" + quote(user) + "]",
+                               before ? std::optional(std::to_string(*before)) : std::nullopt,
+                               after ? std::optional(std::to_string(*after)) : std::nullopt});
+      if (after) {
+        merged.users[user] = *after;
       } else {
         merged.users.erase(user);
       }

@@ -1,6 +1,8 @@
 #include "model/validate.h"
 
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "model/matrix_ids.h"
 #include "model/suggest.h"
@@ -16,6 +18,18 @@ constexpr int k_max_level = 100;
 constexpr std::string_view k_default_policy = "default";
 
 std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+// The first item of each name, as Topology::find_* would find it by a linear
+// scan; validation looks up every member, so the scans made it quadratic.
+template <typename T>
+std::unordered_map<std::string_view, const T*> index_by_name(const std::vector<T>& items) {
+  std::unordered_map<std::string_view, const T*> index;
+  index.reserve(items.size());
+  for (const T& item : items) {
+    index.emplace(item.name, &item);
+  }
+  return index;
+}
 
 template <typename T>
 std::vector<std::string> names_of(const std::vector<T>& items) {
@@ -33,7 +47,9 @@ class Validator {
       : m_topology(topology),
         m_user_names(names_of(topology.users)),
         m_community_names(names_of(topology.communities)),
-        m_policy_names(names_of(topology.power_policies)) {
+        m_policy_names(names_of(topology.power_policies)),
+        m_users(index_by_name(topology.users)),
+        m_communities(index_by_name(topology.communities)) {
     if (!topology.find_power_policy(k_default_policy)) {
       m_policy_names.emplace_back(k_default_policy);
     }
@@ -63,6 +79,23 @@ class Validator {
   }
 
  private:
+  bool is_user(std::string_view name) const { return m_users.count(name) > 0; }
+
+  const Community* find_community(std::string_view name) const {
+    auto it = m_communities.find(name);
+    return it == m_communities.end() ? nullptr : it->second;
+  }
+
+  const std::unordered_set<std::string_view>& members_of(const Community& community) {
+    auto [it, inserted] = m_community_members.try_emplace(&community);
+    if (inserted) {
+      for (const CommunityMember& member : community.members) {
+        it->second.insert(member.user);
+      }
+    }
+    return it->second;
+  }
+
   void report(const SourceLocation& where, std::string message) {
     m_diagnostics.push_back(Diagnostic{where, std::move(message)});
   }
@@ -165,7 +198,7 @@ class Validator {
         continue;
       }
       const SourceLocation& where = member.origin.of("user");
-      if (!m_topology.find_user(member.user)) {
+      if (!is_user(member.user)) {
         report(where, subject + ": unknown user " + in_quotes(member.user) + did_you_mean(member.user, m_user_names));
       }
       if (auto [it, inserted] = seen.emplace(member.user, &member); !inserted) {
@@ -209,7 +242,7 @@ class Validator {
     require(subject, council.display_name, "name", council.origin);
     const Community* community = nullptr;
     if (!council.community.empty()) {
-      community = m_topology.find_community(council.community);
+      community = find_community(council.community);
       if (!community) {
         report(council.origin.of("spec.community"), subject + ": unknown community " + in_quotes(council.community) +
                                                         did_you_mean(council.community, m_community_names));
@@ -222,15 +255,12 @@ class Validator {
     }
     // The council space is nested in the community space and joined through
     // it, so a council member from outside the community could never get in.
+    const std::unordered_set<std::string_view>& community_members = members_of(*community);
     for (const CouncilMember& member : council.members) {
-      if (member.user.empty() || !m_topology.find_user(member.user)) {
+      if (member.user.empty() || !is_user(member.user)) {
         continue;
       }
-      bool in_community = false;
-      for (const CommunityMember& candidate : community->members) {
-        in_community = in_community || candidate.user == member.user;
-      }
-      if (!in_community) {
+      if (!community_members.count(member.user)) {
         report(member.origin.of("user"), subject + ": user " + in_quotes(member.user) +
                                              " is not a member of community " + in_quotes(community->name));
       }
@@ -246,7 +276,7 @@ class Validator {
     }
     for (std::size_t i = 0; i < room.between.size(); ++i) {
       const std::string& user = room.between[i];
-      if (!m_topology.find_user(user)) {
+      if (!is_user(user)) {
         report(room.origin.of("spec.between[" + std::to_string(i) + "]"),
                subject + ": unknown user " + in_quotes(user) + did_you_mean(user, m_user_names));
       }
@@ -308,6 +338,10 @@ class Validator {
   std::vector<std::string> m_user_names;
   std::vector<std::string> m_community_names;
   std::vector<std::string> m_policy_names;
+  std::unordered_map<std::string_view, const User*> m_users;
+  std::unordered_map<std::string_view, const Community*> m_communities;
+  // Member user names per community, built when a council first needs them.
+  std::unordered_map<const Community*, std::unordered_set<std::string_view>> m_community_members;
   Diagnostics m_diagnostics;
 };
 

@@ -478,3 +478,21 @@ TEST_CASE("e2e lifecycle: the audit log holds every action of a scenario, in ord
   auto since_start = run(fx, {"audit", "--state", fx.state(), "--since", "2000-01-01", "--format", "json"});
   CHECK(nlohmann::json::parse(since_start.out).at("entries").size() == entries.size());
 }
+
+TEST_CASE("e2e lifecycle: display names and avatars follow the desired state", "[e2e][lifecycle]") {
+  e2e::Fixture fx;
+  apply_at(fx, k_day0);
+  fx.edit("users.yaml", "displayName: Alice Moreau", "displayName: Alice Moreau-Diaz");
+  fx.edit("users.yaml", "avatarUrl: mxc://example.org/AliceMoreauAvatar", "avatarUrl: mxc://example.org/AliceNew");
+  auto plan = run(fx, {"plan", fx.manifests(), "--now", k_day0});
+  CHECK(plan.out.find("~ display_name = \"Alice Moreau\" -> \"Alice Moreau-Diaz\"") != std::string::npos);
+  apply_at(fx, k_day0, "Resources: 0 added, 1 changed, 0 destroyed.");
+  {
+    auto lock = fx.homeserver().read_lock();
+    mxsim::User* alice = fx.homeserver().state().find_user("@alice:mxsim.test");
+    REQUIRE(alice != nullptr);
+    CHECK(alice->displayname == std::optional<std::string>("Alice Moreau-Diaz"));
+    CHECK(alice->avatar_url == std::optional<std::string>("mxc://example.org/AliceNew"));
+  }
+  CHECK(plan_at(fx, k_day0).find("No changes.") != std::string::npos);
+}
