@@ -8,6 +8,7 @@ namespace {
 
 const std::string k_client = "/_matrix/client/v3";
 const std::string k_admin_v2 = "/_synapse/admin/v2";
+constexpr int k_user_page_size = 5000;
 
 // The action and the account's key and id, then the server's words (method,
 // path, status, errcode, message) and, where one helps, a hint.
@@ -39,10 +40,15 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
   for (const auto& [key, account] : desired.accounts) {
     key_of_user[account.user_id] = key;
   }
-  // Pages of the admin user list: requests grow with users/500, not users.
+  // Pages of the admin user list: requests grow with users/5,000, not users.
+  // Synapse sets no maximum on `limit` and counts every user on each page
+  // (`total`), so few large pages are cheaper for it than many small ones;
+  // 5,000 entries are about 2 MB of JSON, which bounds one response. Pages
+  // of 500 made a no-op pass at 10,000 users cost 21 requests for this list.
   std::string from = "0";
   while (true) {
-    auto page = client.get(k_admin_v2 + "/users?deactivated=true&locked=true&limit=500&from=" +
+    auto page = client.get(k_admin_v2 + "/users?deactivated=true&locked=true&limit=" +
+                           std::to_string(k_user_page_size) + "&from=" +
                            encode_path_segment(from));
     if (!page) {
       return failed(page.error(), "cannot list accounts");
@@ -102,7 +108,7 @@ std::string profile_path(const std::string& user_id) { return k_client + "/profi
 
 // An appservice cannot list accounts: one public profile read per desired
 // account tells whether it exists (404 = absent). Unlike the admin API's
-// pages of 500, the request count here grows with the number of users. On
+// pages of 5,000, the request count here grows with the number of users. On
 // Synapse with limit_profile_requests_to_users_who_share_rooms, users who
 // share no room with the bot answer 403, which is reported, not guessed at.
 model::Result<void> observe_as_appservice(MatrixClient& client, const model::MatrixState& desired,

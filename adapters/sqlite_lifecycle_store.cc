@@ -39,6 +39,20 @@ model::Result<void> run_statement(sqlite::Database& db, const char* sql, std::st
   return {};
 }
 
+// The first column of every row of `sql`, as a set.
+model::Result<std::set<std::string>> read_text_set(sqlite::Database& db, const char* sql, const char* doing) {
+  auto stmt = db.prepare(sql, doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::set<std::string> out;
+  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out.insert(row.text(0)); });
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  return out;
+}
+
 }  // namespace
 
 model::Result<std::map<std::string, std::int64_t>> SqliteStateStore::archive_records() {
@@ -162,17 +176,7 @@ model::Result<void> SqliteStateStore::remember_account(const std::string& key, c
 }
 
 model::Result<std::set<std::string>> SqliteStateStore::suspended_accounts() {
-  const char* doing = "read suspended accounts";
-  auto stmt = m_db->prepare("SELECT key FROM accounts WHERE suspended = 1", doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  std::set<std::string> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out.insert(row.text(0)); });
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  return out;
+  return read_text_set(*m_db, "SELECT key FROM accounts WHERE suspended = 1", "read suspended accounts");
 }
 
 model::Result<void> SqliteStateStore::set_account_suspended(const std::string& key, bool suspended) {
@@ -182,17 +186,7 @@ model::Result<void> SqliteStateStore::set_account_suspended(const std::string& k
 }
 
 model::Result<std::set<std::string>> SqliteStateStore::protected_addresses() {
-  const char* doing = "read protected objects";
-  auto stmt = m_db->prepare("SELECT address FROM protected", doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  std::set<std::string> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out.insert(row.text(0)); });
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  return out;
+  return read_text_set(*m_db, "SELECT address FROM protected", "read protected objects");
 }
 
 model::Result<void> SqliteStateStore::set_protected(const std::string& address, bool is_protected) {
