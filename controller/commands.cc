@@ -315,7 +315,8 @@ int run_plan(const PlanOptions& options, Console& console) {
   const model::Plan& plan = planned->plan;
   console.out << render(plan, options.format, options.pass.explain);
   if (!options.out_path.empty()) {
-    SavedPlan saved{options.pass.paths, digest(pass->desired), render_plan_json(plan), pass->source.database};
+    SavedPlan saved{options.pass.paths, digest(pass->desired), render_plan_json(plan), pass->source.database,
+                    options.pass.now};
     if (auto written = write_saved_plan(options.out_path, saved); !written) {
       print_error(written.error(), console.err);
       return k_exit_error;
@@ -356,6 +357,10 @@ int run_apply(const ApplyOptions& options, Console& console) {
     }
     saved = *read;
     pass_options.paths = saved->paths;
+    // The reviewed plan's instant, unless the apply names its own.
+    if (!pass_options.now) {
+      pass_options.now = saved->now;
+    }
     if (auto from_db = database_of(*saved, pass_options.from_db); !from_db) {
       print_error(from_db.error(), console.err);
       return k_exit_error;

@@ -62,7 +62,7 @@ void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
 
 int main(int argc, char** argv) {
   CLI::App app{"mxctl keeps a Matrix homeserver's accounts, spaces, rooms, memberships and power levels\n"
-               "in line with a declared topology (YAML manifests)."};
+               "in line with a declared topology (YAML manifests and/or the application's database)."};
   app.name("mxctl");
   app.set_version_flag("--version", std::string("mxctl ") + controller::version());
   app.require_subcommand(1);

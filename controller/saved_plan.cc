@@ -47,6 +47,9 @@ model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& s
   if (!saved.from_db.empty()) {
     out["from_db"] = adapters::strip_database_password(saved.from_db);
   }
+  if (saved.now) {
+    out["now"] = *saved.now;
+  }
   const std::string temp = path + ".tmp";
   {
     std::ofstream file(temp, std::ios::trunc);
@@ -82,6 +85,9 @@ model::Result<SavedPlan> read_saved_plan(const std::string& path) {
     saved.desired_digest = in.at("desired_digest").get<std::string>();
     saved.plan_json = in.at("plan").dump(2) + "\n";
     saved.from_db = in.value("from_db", "");
+    if (in.contains("now")) {
+      saved.now = in.at("now").get<std::int64_t>();
+    }
   } catch (const nlohmann::json::exception& e) {
     return model::fail(model::Error::Kind::invalid, path + " is not a valid saved plan: " + e.what());
   }

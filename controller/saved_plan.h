@@ -4,6 +4,8 @@
 // database it was made from, a digest of the desired state and the plan itself; apply recompiles
 // and re-plans, and refuses when either differs ("saved plan is stale").
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,10 @@ struct SavedPlan {
   /// (adapters::strip_database_password). Empty when the plan was made from
   /// manifests alone.
   std::string from_db;
+  /// The `--now` the plan was made with (ms since the epoch), so that
+  /// `apply --plan` decides archive dates and deletions at the same instant
+  /// the reviewer saw; empty when the plan used the real clock.
+  std::optional<std::int64_t> now;
 };
 
 /// A stable digest (hex) of a desired state.

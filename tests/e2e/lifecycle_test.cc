@@ -496,3 +496,18 @@ TEST_CASE("e2e lifecycle: display names and avatars follow the desired state", "
   }
   CHECK(plan_at(fx, k_day0).find("No changes.") != std::string::npos);
 }
+
+TEST_CASE("e2e lifecycle: apply --plan decides at the instant the saved plan was made", "[e2e][lifecycle]") {
+  e2e::Fixture fx;
+  apply_at(fx, k_day0);
+  remove_harbor(fx);
+  const std::string saved = fx.scratch("archive.plan.json");
+  auto plan = run(fx, {"plan", fx.manifests(), "--now", k_day0, "--out", saved});
+  REQUIRE(plan.exit_code == 0);
+  // No --now here: the real clock is months later, which would date the
+  // archive differently and make the reviewed plan stale.
+  auto applied = run(fx, {"apply", "--plan", saved});
+  REQUIRE(applied.exit_code == 0);
+  auto ids = room_ids(fx.state());
+  CHECK(room_state(fx.homeserver(), ids.at("community/harbor")).at(k_archive_type + "|")["archived_at"] == ms(k_day0));
+}
