@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace model {
@@ -378,12 +379,20 @@ class Differ {
   void diff_power_levels(const Room& want, const ObservedRoom& have, ResourceChange& change) {
     const PowerLevels& now = have.room.power_levels;
     const PowerLevels& target = want.power_levels;
-    PowerLevels merged = now;
+    // Copied only on the first difference: a converged room (nearly every
+    // room of a pass) must not copy its user and event maps to compare them.
+    std::optional<PowerLevels> merged;
+    auto edit = [&]() -> PowerLevels& {
+      if (!merged) {
+        merged = now;
+      }
+      return *merged;
+    };
     auto threshold = [&](const char* name, int PowerLevels::*field) {
       if (now.*field != target.*field) {
         change.fields.push_back(
             {std::string("power_levels.") + name, std::to_string(now.*field), std::to_string(target.*field)});
-        merged.*field = target.*field;
+        edit().*field = target.*field;
       }
     };
     threshold("ban", &PowerLevels::ban);
@@ -399,7 +408,7 @@ class Differ {
         change.fields.push_back({"power_levels.events[" + quote(type) + "]",
                                  it == now.events.end() ? std::nullopt : std::optional(std::to_string(it->second)),
                                  std::to_string(level)});
-        merged.events[type] = level;
+        edit().events[type] = level;
       }
     }
     // Users: only those mxctl manages (its accounts, their linked accounts,
@@ -434,15 +443,16 @@ class Differ {
                                before ? std::optional(std::to_string(*before)) : std::nullopt,
                                after ? std::optional(std::to_string(*after)) : std::nullopt});
       if (after) {
-        merged.users[user] = *after;
+        edit().users[user] = *after;
       } else {
-        merged.users.erase(user);
+        edit().users.erase(user);
       }
     }
-    if (merged != now) {
+    // No copy means no difference: nothing to write.
+    if (merged && *merged != now) {
       Operation op = make_operation(Operation::Kind::set_state, want.key);
       op.field = StateField::power_levels;
-      op.power_levels = merged;
+      op.power_levels = std::move(*merged);
       op.reason = "power levels differ from the policy";
       // The audit log keeps every level that changed, as the plan showed it.
       for (const FieldChange& field : change.fields) {
