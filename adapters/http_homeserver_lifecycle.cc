@@ -153,6 +153,30 @@ model::Result<OperationOutcome> HttpHomeserver::purge_room(const model::Operatio
 model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Operation& operation, bool suspend) {
   const std::string what = model::describe(operation);
   const std::string user = encode_path_segment(operation.user_id);
+  if (suspend && m_settings.deactivate_accounts) {
+    // The operator asked for Synapse's deactivation; erasing is never asked
+    // for: the audit trail keeps the person's messages.
+    auto deactivated = m_client.post(k_admin_v1 + "/deactivate/" + user, {{"erase", false}});
+    if (!deactivated) {
+      return fail_as(deactivated.error(), what + " (deactivate)");
+    }
+    return OperationOutcome{};
+  }
+  if (!suspend) {
+    // A deactivated account cannot be brought back by mxctl: Synapse wants a
+    // new password for it, which only a person should choose.
+    auto account = m_client.get(k_admin_v2 + "/users/" + user);
+    if (!account) {
+      return fail_as(account.error(), what);
+    }
+    const nlohmann::json flag = account->value("deactivated", nlohmann::json(false));
+    if ((flag.is_boolean() && flag.get<bool>()) || (flag.is_number_integer() && flag.get<int>() != 0)) {
+      return model::fail(model::Error::Kind::forbidden,
+                         what + ": " + operation.user_id +
+                             " was deactivated (deactivatedAccounts: deactivate) and Synapse reactivates an account "
+                             "only with a new password; an admin must do it");
+    }
+  }
   auto suspended = m_client.put(k_admin_v1 + "/suspend/" + user, {{"suspend", suspend}});
   bool unsupported = !suspended && (suspended.error().errcode == "M_UNRECOGNIZED" ||
                                     suspended.error().status == 404);

@@ -18,6 +18,7 @@ const std::vector<std::string> k_keys = {
     "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
     "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion", "appserviceRegistration",
     "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin", "massChangeMaxPercent", "massChangeMaxCount",
+    "deactivatedAccounts",
     "appDatabase",
 };
 
@@ -83,6 +84,13 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
       out.diagnostics.push_back({where, "config: gracePeriodDays must be a whole number of days, at least 1"});
     } else {
       s.grace_period_days = days;
+    }
+  } else if (key == "deactivatedAccounts") {
+    if (text == "suspend" || text == "deactivate") {
+      s.deactivate_accounts = text == "deactivate";
+    } else {
+      out.diagnostics.push_back({where, "config: deactivatedAccounts must be \"suspend\" or \"deactivate\", not \"" +
+                                            text + "\"" + model::did_you_mean(text, {"suspend", "deactivate"})});
     }
   } else if (key == "massChangeMaxPercent") {
     int percent = -1;

@@ -40,6 +40,12 @@ struct Settings {
   int mass_change_max_percent = 20;
   /// Mass-change guard: ... or more than this many objects.
   int mass_change_max_count = 100;
+  /// How a deactivated person's account is closed: false (default) suspends
+  /// it (Synapse suspend API, else `locked`), which keeps it whole; true uses
+  /// Synapse's deactivate API, which is not a soft delete (it leaves every
+  /// room, deletes keys and account data) and cannot be undone without a new
+  /// password. Only on the operator's explicit request; never with erase.
+  bool deactivate_accounts = false;
   ProvisioningMode provisioning = ProvisioningMode::synapse_admin;
   /// Room version for new rooms. Must support restricted joins (9 or later)
   /// where restricted rules are used; the compiler raises it when needed.

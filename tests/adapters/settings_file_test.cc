@@ -269,3 +269,16 @@ TEST_CASE("settings: the mass-change guard's limits are read and checked", "[set
                       });
   }
 }
+
+TEST_CASE("settings: deactivatedAccounts chooses suspension (default) or Synapse's deactivation", "[settings]") {
+  testing_support::TempDir dir;
+  CHECK_FALSE(adapters::load_settings("", env_of({})).settings.deactivate_accounts);
+  std::string good = dir.write("good.yaml", "deactivatedAccounts: deactivate\n");
+  CHECK(adapters::load_settings(good, env_of({})).settings.deactivate_accounts);
+  std::string bad = dir.write("bad.yaml", "deactivatedAccounts: erase\n");
+  auto loaded = adapters::load_settings(bad, env_of({}));
+  REQUIRE(loaded.diagnostics.size() == 1);
+  CHECK(loaded.diagnostics[0].to_string() ==
+        bad + ":1:22: config: deactivatedAccounts must be \"suspend\" or \"deactivate\", not \"erase\"");
+  CHECK_FALSE(loaded.settings.deactivate_accounts);
+}

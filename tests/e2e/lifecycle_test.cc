@@ -511,3 +511,34 @@ TEST_CASE("e2e lifecycle: apply --plan decides at the instant the saved plan was
   auto ids = room_ids(fx.state());
   CHECK(room_state(fx.homeserver(), ids.at("community/harbor")).at(k_archive_type + "|")["archived_at"] == ms(k_day0));
 }
+
+TEST_CASE("e2e lifecycle: deactivation with Synapse's deactivate API only when the config asks, never erasing",
+          "[e2e][lifecycle]") {
+  e2e::Fixture fx;
+  const std::string config = fx.scratch("mxctl.yaml");
+  std::ofstream(config) << "deactivatedAccounts: deactivate\n";
+  auto apply = [&](const std::string& now) {
+    auto result = fx.mxctl({"--config", config, "apply", fx.manifests(), "--yes", "--now", now});
+    INFO(result.out << result.err);
+    return result;
+  };
+  REQUIRE(apply(k_day0).exit_code == 0);
+  fx.edit("users.yaml", "  name: grace\nspec:\n", "  name: grace\nspec:\n  deactivated: true\n");
+  REQUIRE(apply(k_day0).exit_code == 0);
+  {
+    auto lock = fx.homeserver().read_lock();
+    mxsim::User* user = fx.homeserver().state().find_user("@grace:mxsim.test");
+    REQUIRE(user != nullptr);
+    CHECK(user->deactivated);
+    CHECK_FALSE(user->erased);
+    CHECK_FALSE(user->suspended);
+  }
+  auto again = fx.mxctl({"--config", config, "plan", fx.manifests(), "--now", k_day0});
+  CHECK(again.out.find("No changes.") != std::string::npos);
+  // Reactivating needs a new password: mxctl says so instead of pretending.
+  restore_manifests(fx);
+  auto refused = apply(k_day0);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("Synapse reactivates an account only with a new password; an admin must do it") !=
+        std::string::npos);
+}
