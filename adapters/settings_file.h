@@ -38,6 +38,7 @@ struct LoadedSettings {
 /// Reads `config_path` (YAML mapping with camelCase keys: homeserverUrl,
 /// serverName, botUserId, accessTokenFile, aliasPrefix, markerEventType,
 /// instance, gracePeriodDays, massChangeMaxPercent, massChangeMaxCount,
+/// deactivatedAccounts,
 /// provisioning, roomVersion,
 /// appserviceRegistration, appDatabase) when it is not empty, then applies
 /// MATRIX_HOMESERVER_URL, MATRIX_SERVER_NAME, MATRIX_BOT_USER_ID and
