@@ -47,10 +47,21 @@ std::string summarize_topology(const model::Topology& topology) {
          plural(topology.power_policies.size(), "power policy", "power policies");
 }
 
+// User and system CPU time of this process so far, in ms.
+std::pair<long, long> process_cpu_ms() {
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  auto ms = [](const timeval& tv) { return static_cast<long>(tv.tv_sec * 1000 + tv.tv_usec / 1000); };
+  return {ms(self.ru_utime), ms(self.ru_stime)};
+}
+
 // Everything one pass needs, prepared in the order that fails cheapest
 // first: input problems before any connection, the lock before the server.
 struct Pass {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  /// The process's CPU time (user, system; ms) when the pass started, so
+  /// --stats reports the pass's own CPU against the pass's own wall time.
+  std::pair<long, long> cpu_at_start = process_cpu_ms();
   adapters::LoadedSettings settings;
   /// What the desired state was compiled from (kept for write-back).
   adapters::LoadedDesired source;
@@ -161,11 +172,9 @@ void print_stats(const Pass& pass, std::ostream& err) {
       << " ms in requests (summed over concurrent requests)\n";
   // Own CPU against wall tells an operator whether a slow pass is mxctl's
   // work or waiting on the server (the rest of the wall time).
-  rusage self{};
-  getrusage(RUSAGE_SELF, &self);
-  auto cpu_ms = [](const timeval& tv) { return tv.tv_sec * 1000 + tv.tv_usec / 1000; };
-  long user_ms = cpu_ms(self.ru_utime);
-  long system_ms = cpu_ms(self.ru_stime);
+  const auto [user_now, system_now] = process_cpu_ms();
+  long user_ms = user_now - pass.cpu_at_start.first;
+  long system_ms = system_now - pass.cpu_at_start.second;
   long share = wall.count() > 0 ? (user_ms + system_ms) * 100 / wall.count() : 0;
   err << "mxctl CPU: " << user_ms + system_ms << " ms (" << user_ms << " user, " << system_ms << " system), "
       << share << "% of " << wall.count() << " ms wall; the rest is waiting on the server\n";
