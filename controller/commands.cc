@@ -137,7 +137,9 @@ std::optional<PlannedPass> plan_now(Pass& pass, Console& console) {
     print_error(planned.error(), console.err);
     return std::nullopt;
   }
-  pass.execution_desired = planned->desired;
+  // Moved, not copied: at instance scale the desired state is large, and
+  // PlannedPass::desired is not used after this.
+  pass.execution_desired = std::move(planned->desired);
   // Synapse's default limits make a large first apply take minutes to hours;
   // say so before anyone waits for it.
   if (std::string note = adapters::rate_limit_note(pass.homeserver->capabilities().rate_limits, planned->plan);
