@@ -1,5 +1,7 @@
 #include "tests/bench/measured_process.h"
 
+#include "tests/support/exec_args.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -12,8 +14,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace bench {
 
@@ -32,31 +32,7 @@ double ms_of(const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.
 
 Measured run_measured(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                       const std::string& scratch_dir) {
-  std::map<std::string, std::string> vars;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string text(*entry);
-    if (auto eq = text.find('='); eq != std::string::npos) {
-      vars[text.substr(0, eq)] = text.substr(eq + 1);
-    }
-  }
-  for (const auto& [name, value] : env) {
-    vars[name] = value;
-  }
-  std::vector<std::string> env_strings;
-  for (const auto& [name, value] : vars) {
-    env_strings.push_back(name + "=" + value);
-  }
-  std::vector<std::string> args = argv;
-  std::vector<char*> env_ptrs;
-  std::vector<char*> arg_ptrs;
-  for (std::string& entry : env_strings) {
-    env_ptrs.push_back(entry.data());
-  }
-  env_ptrs.push_back(nullptr);
-  for (std::string& arg : args) {
-    arg_ptrs.push_back(arg.data());
-  }
-  arg_ptrs.push_back(nullptr);
+  const testing_support::ExecArgs exec(argv, env);
 
   std::string out_path = scratch_dir + "/run.out";
   std::string err_path = scratch_dir + "/run.err";
@@ -67,7 +43,7 @@ Measured run_measured(const std::vector<std::string>& argv, const std::map<std::
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   auto started = std::chrono::steady_clock::now();
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, arg_ptrs[0], &actions, nullptr, arg_ptrs.data(), env_ptrs.data());
+  int spawned = posix_spawn(&pid, exec.program(), &actions, nullptr, exec.argv(), exec.envp());
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(spawned));

@@ -27,10 +27,9 @@
 
 #include "tests/mxsim/homeserver.h"
 #include "tests/mxsim/server.h"
+#include "tests/support/exec_args.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace e2e {
 
@@ -146,31 +145,7 @@ class Child {
   Child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
         std::string out_path, std::string err_path)
       : m_out_path(std::move(out_path)), m_err_path(std::move(err_path)) {
-    std::map<std::string, std::string> vars;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      std::string text(*entry);
-      if (auto eq = text.find('='); eq != std::string::npos) {
-        vars[text.substr(0, eq)] = text.substr(eq + 1);
-      }
-    }
-    for (const auto& [name, value] : env) {
-      vars[name] = value;
-    }
-    std::vector<std::string> env_strings;
-    for (const auto& [name, value] : vars) {
-      env_strings.push_back(name + "=" + value);
-    }
-    std::vector<std::string> args = argv;
-    std::vector<char*> env_ptrs;
-    std::vector<char*> arg_ptrs;
-    for (std::string& entry : env_strings) {
-      env_ptrs.push_back(entry.data());
-    }
-    env_ptrs.push_back(nullptr);
-    for (std::string& arg : args) {
-      arg_ptrs.push_back(arg.data());
-    }
-    arg_ptrs.push_back(nullptr);
+    const testing_support::ExecArgs exec(argv, env);
     // Everything is opened before fork: only async-signal-safe calls between fork and exec.
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int out = open(m_out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -186,7 +161,7 @@ class Child {
       dup2(in, STDIN_FILENO);
       dup2(out, STDOUT_FILENO);
       dup2(err, STDERR_FILENO);
-      execve(arg_ptrs[0], arg_ptrs.data(), env_ptrs.data());
+      execve(exec.program(), exec.argv(), exec.envp());
       _exit(127);
     }
     close(in);

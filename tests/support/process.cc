@@ -1,5 +1,7 @@
 #include "tests/support/process.h"
 
+#include "tests/support/exec_args.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -9,36 +11,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
-extern char** environ;
-
 namespace testing_support {
 
-namespace {
-
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& overrides) {
-  std::map<std::string, std::string> vars;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string text(*entry);
-    auto eq = text.find('=');
-    if (eq != std::string::npos) {
-      vars[text.substr(0, eq)] = text.substr(eq + 1);
-    }
-  }
-  for (const auto& [name, value] : overrides) {
-    if (value.empty()) {
-      vars.erase(name);
-    } else {
-      vars[name] = value;
-    }
-  }
-  std::vector<std::string> out;
-  for (const auto& [name, value] : vars) {
-    out.push_back(name + "=" + value);
-  }
-  return out;
-}
-
-}  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                           const std::string& cwd) {
@@ -49,18 +23,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::map<s
   }
   // Prepare everything the child needs before fork: only async-signal-safe
   // calls are allowed between fork and exec.
-  std::vector<std::string> env_strings = merged_environment(env);
-  std::vector<char*> env_ptrs;
-  for (std::string& entry : env_strings) {
-    env_ptrs.push_back(entry.data());
-  }
-  env_ptrs.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> arg_ptrs;
-  for (std::string& arg : args) {
-    arg_ptrs.push_back(arg.data());
-  }
-  arg_ptrs.push_back(nullptr);
+  const ExecArgs exec(argv, env, /*empty_unsets=*/true);
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -76,7 +39,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::map<s
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
       _exit(126);
     }
-    execve(arg_ptrs[0], arg_ptrs.data(), env_ptrs.data());
+    execve(exec.program(), exec.argv(), exec.envp());
     _exit(127);
   }
   close(out_pipe[1]);
