@@ -5,6 +5,7 @@
 #include "adapters/account_provisioning.h"
 #include "adapters/room_creators.h"
 #include "adapters/room_events.h"
+#include "adapters/room_state_reader.h"
 #include "adapters/sync_state.h"
 #include "model/naming.h"
 
@@ -60,86 +61,32 @@ model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& des
   return out;
 }
 
-model::Result<void> HttpHomeserver::read_room_states(const ObserveHints& hints, RoomStates& states,
-                                                     Observation& out) {
-  const std::string sync_path = k_client + "/sync?timeout=0&filter=" + query_escape(sync_filter());
-  // With a token and the snapshot behind it, ask only for what changed.
-  if (!hints.sync_token.empty()) {
-    bool snapshots_ok = true;
-    for (const auto& [room_id, text] : hints.room_snapshots) {
-      auto state = parse_snapshot(text);
-      if (!state) {
-        snapshots_ok = false;
-        break;
-      }
-      states[room_id] = std::move(*state);
-    }
-    if (snapshots_ok) {
-      auto sync = m_client.get(sync_path + "&since=" + query_escape(hints.sync_token));
-      if (sync) {
-        SyncChanges changes = apply_sync(*sync, states);
-        for (const std::string& room_id : changes.updated) {
-          out.changed_snapshots[room_id] = snapshot_text(states[room_id]);
-        }
-        for (const std::string& room_id : changes.removed) {
-          out.changed_snapshots[room_id] = std::nullopt;
-        }
-        out.sync_token = sync->value("next_batch", "");
-        out.incremental = true;
-        return {};
-      }
-      // A token the server no longer knows (or another server's) is not an
-      // error: read everything, as a pass without a token would.
-      if (sync.error().error.kind != model::Error::Kind::invalid &&
-          sync.error().error.kind != model::Error::Kind::not_found) {
-        return failed(sync.error(), "cannot read changes to the bot's rooms (/sync)");
-      }
-    }
-    states.clear();
-  }
-  // One filtered /sync returns the state of every room the bot is in.
-  auto sync = m_client.get(sync_path);
-  if (!sync) {
-    return failed(sync.error(), "cannot read the bot's rooms (/sync)");
-  }
-  apply_sync(*sync, states);
-  for (const auto& [room_id, state] : states) {
-    out.changed_snapshots[room_id] = snapshot_text(state);
-  }
-  for (const auto& [room_id, text] : hints.room_snapshots) {
-    if (!states.count(room_id)) {
-      out.changed_snapshots[room_id] = std::nullopt;
-    }
-  }
-  out.sync_token = sync->value("next_batch", "");
-  return {};
-}
-
 model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desired, const ObserveHints& hints,
                                                   Observation& out) {
-  RoomStates states;
-  auto read = read_room_states(hints, states, out);
+  const std::string sync_path = k_client + "/sync?timeout=0&filter=" + query_escape(sync_filter());
+  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, hints.room_snapshots, m_settings);
   if (!read) {
-    return read;
+    return tl::unexpected(read.error());
   }
-  // First pass: markers tell which room is which key.
+  out.sync_token = std::move(read->sync_token);
+  out.changed_snapshots = std::move(read->changed_snapshots);
+  out.incremental = read->incremental;
+  // Markers tell which room is which key; the store's map covers rooms
+  // whose marker we cannot read.
   std::map<std::string, std::string> key_of;  // room id → key
   for (const auto& [key, id] : hints.room_ids) {
     key_of[id] = key;
   }
-  std::map<std::string, nlohmann::json> state_of;
-  for (const auto& [room_id, state] : states) {
-    auto marker = state.find({m_settings.marker_event_type, ""});
-    if (marker != state.end() && marker->second.contains("content") &&
-        marker->second["content"].value("instance", "") == m_settings.instance) {
-      key_of[room_id] = marker->second["content"].value("key", "");
+  for (const auto& [room_id, read_room] : read->rooms) {
+    if (!read_room.observed.marker_key.empty()) {
+      key_of[room_id] = read_room.observed.marker_key;
     }
-    state_of[room_id] = state_array(state);
   }
-  // Second pass: parse the rooms that carry our marker.
+  // Then the rooms that carry our marker, in room id order.
   std::map<std::string, std::string> alias_holder;  // alias → room id of joined unmarked rooms
-  for (const auto& [room_id, events] : state_of) {
-    model::ObservedRoom room = parse_room_state(room_id, events, key_of, m_settings);
+  for (auto& [room_id, read_room] : read->rooms) {
+    model::ObservedRoom& room = read_room.observed;
+    resolve_room_links(room.room, key_of);
     if (room.marker_key.empty()) {
       if (!room.room.alias.empty()) {
         alias_holder[room.room.alias] = room_id;
@@ -147,7 +94,7 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       continue;
     }
     if (creators_have_unlimited_power(room.room.room_version)) {
-      std::set<std::string> creators = room_creators(events);
+      std::set<std::string> creators = std::move(read_room.creators);
       if (auto want = desired.rooms.find(room.marker_key); want != desired.rooms.end()) {
         credit_creators(room.room.power_levels, want->second.power_levels, creators);
       }

@@ -11,7 +11,6 @@
 
 #include "adapters/homeserver_port.h"
 #include "adapters/matrix_client.h"
-#include "adapters/sync_state.h"
 #include "adapters/rate_limits.h"
 #include "model/settings.h"
 
@@ -58,9 +57,6 @@ class HttpHomeserver : public HomeserverPort {
 
  private:
   RateLimits probe_rate_limits(const Capabilities& caps);
-  /// The state of every room the bot is in: the hinted snapshot plus the
-  /// changes since the hinted token, or one full read.
-  model::Result<void> read_room_states(const ObserveHints& hints, RoomStates& states, Observation& out);
   model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
   model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
                                        const model::OnceMessage& message);

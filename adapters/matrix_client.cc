@@ -128,7 +128,7 @@ void MatrixClient::release(std::unique_ptr<httplib::Client> client) {
 }
 
 MatrixClient::Response MatrixClient::send(const std::string& method, const std::string& path,
-                                          const nlohmann::json* body) {
+                                          const nlohmann::json* body, const nlohmann::json::parser_callback_t* filter) {
   const std::string payload = body ? body->dump() : std::string();
   auto client = acquire();
   auto started = std::chrono::steady_clock::now();
@@ -164,7 +164,7 @@ MatrixClient::Response MatrixClient::send(const std::string& method, const std::
     if (response.body.empty()) {
       return nlohmann::json::object();
     }
-    nlohmann::json parsed = nlohmann::json::parse(response.body, nullptr, false);
+    nlohmann::json parsed = nlohmann::json::parse(response.body, filter ? *filter : nullptr, false);
     if (parsed.is_discarded()) {
       MatrixFailure failure;
       failure.status = response.status;
@@ -178,10 +178,12 @@ MatrixClient::Response MatrixClient::send(const std::string& method, const std::
                                          response.get_header_value("Retry-After")));
 }
 
-MatrixClient::Response MatrixClient::get(const std::string& path) {
+MatrixClient::Response MatrixClient::get(const std::string& path) { return get(path, nullptr); }
+
+MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann::json::parser_callback_t& filter) {
   std::mt19937 random(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
-    Response response = send("GET", path, nullptr);
+    Response response = send("GET", path, nullptr, filter ? &filter : nullptr);
     if (response || !response.error().error.retryable() || attempt >= m_options.read_attempts) {
       return response;
     }

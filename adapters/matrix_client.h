@@ -63,6 +63,12 @@ class MatrixClient {
   /// GET `path` (already percent-encoded, may carry a query). Retries
   /// transient failures and 429s (honouring retry_after_ms / Retry-After).
   Response get(const std::string& path);
+  /// GET like get(path), parsing the answer through `filter` (nlohmann's
+  /// parser callback: it sees each value as it is parsed and may drop it),
+  /// so a large answer is consumed piece by piece instead of held whole. A
+  /// retried request runs `filter` over the new answer from the start: it
+  /// must tolerate seeing the same values again.
+  Response get(const std::string& path, const nlohmann::json::parser_callback_t& filter);
   /// PUT/POST/DELETE with a JSON body; not retried here.
   Response put(const std::string& path, const nlohmann::json& body);
   Response post(const std::string& path, const nlohmann::json& body);
@@ -75,7 +81,8 @@ class MatrixClient {
   const std::string& base_url() const { return m_base_url; }
 
  private:
-  Response send(const std::string& method, const std::string& path, const nlohmann::json* body);
+  Response send(const std::string& method, const std::string& path, const nlohmann::json* body,
+                const nlohmann::json::parser_callback_t* filter = nullptr);
   std::unique_ptr<httplib::Client> acquire();
   void release(std::unique_ptr<httplib::Client> client);
 

@@ -1,7 +1,5 @@
 #include "adapters/room_events.h"
 
-#include <algorithm>
-
 #include "adapters/matrix_state_json.h"
 #include "model/naming.h"
 
@@ -10,9 +8,6 @@ namespace adapters {
 namespace {
 
 const char* k_megolm = "m.megolm.v1.aes-sha2";
-// The spec's room version when m.room.create names none. A std::string
-// constant also sidesteps GCC 12's false -Wrestrict on literal assignment.
-const std::string k_default_room_version = "1";
 
 std::optional<std::string> id_of(const RoomIds& room_ids, const std::string& key) {
   auto it = room_ids.find(key);
@@ -31,69 +26,6 @@ model::Result<std::string> require_id(const RoomIds& room_ids, const std::string
 
 nlohmann::json via(const model::SpaceLink& link, const model::Settings& settings) {
   return link.via.empty() ? nlohmann::json::array({settings.server_name}) : nlohmann::json(link.via);
-}
-
-int level_value(const nlohmann::json& value, int fallback) {
-  if (value.is_number_integer()) {
-    return value.get<int>();
-  }
-  if (value.is_string()) {
-    try {
-      return std::stoi(value.get<std::string>());
-    } catch (const std::exception&) {
-      return fallback;
-    }
-  }
-  return fallback;
-}
-
-model::JoinRule parse_join_rule(const std::string& text) {
-  if (text == "restricted" || text == "knock_restricted") {
-    return model::JoinRule::restricted;
-  }
-  if (text == "public") {
-    return model::JoinRule::public_;
-  }
-  return model::JoinRule::invite;
-}
-
-model::HistoryVisibility parse_history(const std::string& text) {
-  if (text == "invited") {
-    return model::HistoryVisibility::invited;
-  }
-  if (text == "joined") {
-    return model::HistoryVisibility::joined;
-  }
-  if (text == "world_readable") {
-    return model::HistoryVisibility::world_readable;
-  }
-  return model::HistoryVisibility::shared;
-}
-
-model::Membership parse_membership(const std::string& text) {
-  if (text == "join") {
-    return model::Membership::join;
-  }
-  if (text == "invite") {
-    return model::Membership::invite;
-  }
-  if (text == "ban") {
-    return model::Membership::ban;
-  }
-  if (text == "knock") {
-    return model::Membership::knock;
-  }
-  return model::Membership::leave;
-}
-
-std::string key_or_id(const std::map<std::string, std::string>& key_of, const std::string& room_id) {
-  auto it = key_of.find(room_id);
-  return it == key_of.end() ? room_id : it->second;
-}
-
-std::string string_field(const nlohmann::json& content, const char* name) {
-  auto it = content.find(name);
-  return it != content.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -216,123 +148,6 @@ model::Result<nlohmann::json> create_room_body(const model::Room& room, const Ro
     body["is_direct"] = true;
   }
   return body;
-}
-
-model::PowerLevels parse_power_levels(const nlohmann::json& content) {
-  model::PowerLevels levels;
-  if (!content.is_object()) {
-    return levels;
-  }
-  auto get = [&](const char* name, int fallback) {
-    auto it = content.find(name);
-    return it == content.end() ? fallback : level_value(*it, fallback);
-  };
-  levels.ban = get("ban", 50);
-  levels.invite = get("invite", 0);
-  levels.kick = get("kick", 50);
-  levels.redact = get("redact", 50);
-  levels.events_default = get("events_default", 0);
-  levels.state_default = get("state_default", 50);
-  levels.users_default = get("users_default", 0);
-  if (auto it = content.find("events"); it != content.end() && it->is_object()) {
-    for (const auto& [type, level] : it->items()) {
-      levels.events[type] = level_value(level, levels.state_default);
-    }
-  }
-  if (auto it = content.find("users"); it != content.end() && it->is_object()) {
-    for (const auto& [user, level] : it->items()) {
-      levels.users[user] = level_value(level, levels.users_default);
-    }
-  }
-  if (auto it = content.find("notifications"); it != content.end() && it->is_object()) {
-    levels.notifications_room = level_value(it->value("room", nlohmann::json(50)), 50);
-  }
-  return levels;
-}
-
-model::ObservedRoom parse_room_state(const std::string& room_id, const nlohmann::json& state_events,
-                                     const std::map<std::string, std::string>& key_of,
-                                     const model::Settings& settings) {
-  model::ObservedRoom observed;
-  observed.room_id = room_id;
-  model::Room& room = observed.room;
-  room.room_version = k_default_room_version;
-  // Without a power levels event the spec's defaults differ from those of an
-  // event with missing keys; a managed room always has one, so this only
-  // matters for rooms we then refuse to touch anyway.
-  if (!state_events.is_array()) {
-    return observed;
-  }
-  for (const nlohmann::json& event : state_events) {
-    if (!event.is_object() || !event.contains("content") || !event["content"].is_object()) {
-      continue;
-    }
-    const std::string type = event.value("type", "");
-    const std::string state_key = event.value("state_key", "");
-    const nlohmann::json& content = event["content"];
-    if (type == settings.marker_event_type && state_key.empty()) {
-      if (string_field(content, "instance") == settings.instance) {
-        observed.marker_key = string_field(content, "key");
-      }
-    } else if (type == archive_event_type(settings) && state_key.empty()) {
-      if (content.contains("archived_at") && content["archived_at"].is_number_integer()) {
-        room.archived_at = content["archived_at"].get<std::int64_t>();
-      }
-    } else if (type == "m.room.create") {
-      room.kind = string_field(content, "type") == "m.space" ? model::RoomKind::space : model::RoomKind::room;
-      std::string version = string_field(content, "room_version");
-      room.room_version = version.empty() ? k_default_room_version : version;
-    } else if (type == "m.room.name") {
-      room.name = string_field(content, "name");
-    } else if (type == "m.room.topic") {
-      room.topic = string_field(content, "topic");
-    } else if (type == "m.room.avatar") {
-      std::string url = string_field(content, "url");
-      room.avatar_url = url.empty() ? std::nullopt : std::optional<std::string>(url);
-    } else if (type == "m.room.canonical_alias") {
-      room.alias = string_field(content, "alias");
-    } else if (type == "m.room.join_rules") {
-      room.join_rule = parse_join_rule(string_field(content, "join_rule"));
-      room.allow_spaces.clear();
-      if (auto allow = content.find("allow"); allow != content.end() && allow->is_array()) {
-        for (const nlohmann::json& entry : *allow) {
-          if (entry.is_object() && entry.value("type", "") == "m.room_membership") {
-            room.allow_spaces.push_back(key_or_id(key_of, entry.value("room_id", "")));
-          }
-        }
-      }
-    } else if (type == "m.room.history_visibility") {
-      room.history_visibility = parse_history(string_field(content, "history_visibility"));
-    } else if (type == "m.room.encryption") {
-      // Synapse accepts an empty content here; clients ignore it, so only an
-      // algorithm counts as "encrypted".
-      room.encrypted = !string_field(content, "algorithm").empty();
-    } else if (type == "m.room.power_levels") {
-      room.power_levels = parse_power_levels(content);
-    } else if (type == "m.space.child") {
-      // An m.space.child without `via` is the spec's way of removing a child.
-      if (auto v = content.find("via"); v != content.end() && v->is_array() && !v->empty()) {
-        room.children.push_back({key_or_id(key_of, state_key), v->get<std::vector<std::string>>(), true});
-      }
-    } else if (type == "m.space.parent") {
-      if (auto v = content.find("via"); v != content.end() && v->is_array() && !v->empty()) {
-        room.parent = model::SpaceLink{key_or_id(key_of, state_key), v->get<std::vector<std::string>>(),
-                                       content.value("canonical", false)};
-      }
-    } else if (type == "m.room.member") {
-      model::MemberState member;
-      member.membership = parse_membership(string_field(content, "membership"));
-      member.by_self = event.value("sender", "") == state_key;
-      observed.members[state_key] = member;
-      if (member.membership == model::Membership::join || member.membership == model::Membership::invite) {
-        room.members.insert(state_key);
-      }
-    }
-  }
-  std::sort(room.children.begin(), room.children.end(),
-            [](const model::SpaceLink& a, const model::SpaceLink& b) { return a.key < b.key; });
-  room.key = observed.marker_key;
-  return observed;
 }
 
 }  // namespace adapters

@@ -1,8 +1,8 @@
 #pragma once
-// Matrix event contents to and from the model: what mxctl writes into a room
-// (createRoom body, state event contents) and how it reads a room's state
-// back. Field names and shapes follow the spec's event schemas
-// (../shared/reference/matrix-spec-v1.16/data/event-schemas/).
+// Matrix event contents from the model: what mxctl writes into a room
+// (createRoom body, state event contents). Reading a room's state back is
+// room_state_reader.h. Field names and shapes follow the spec's event
+// schemas (../shared/reference/matrix-spec-v1.16/data/event-schemas/).
 
 #include <map>
 #include <string>
@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "model/matrix_state.h"
-#include "model/observed_state.h"
 #include "model/plan.h"
 #include "model/result.h"
 #include "model/settings.h"
@@ -51,18 +50,5 @@ model::Result<StateWrite> state_write(const model::Room& room, model::StateField
 /// is complete the moment it exists. Invites are sent separately.
 model::Result<nlohmann::json> create_room_body(const model::Room& room, const RoomIds& room_ids,
                                                const model::Settings& settings);
-
-/// `m.room.power_levels` content → PowerLevels, with the spec's defaults for
-/// absent keys and string levels ("50", legal in old rooms) parsed.
-model::PowerLevels parse_power_levels(const nlohmann::json& content);
-
-/// A room's current state events (array of events with type, state_key,
-/// content, sender) → ObservedRoom. `key_of` maps room ids to keys for
-/// allow lists and space links; unknown ids are kept as the raw id so they
-/// show up as differences. `marker_key` is empty when there is no marker or it
-/// belongs to another controller instance.
-model::ObservedRoom parse_room_state(const std::string& room_id, const nlohmann::json& state_events,
-                                     const std::map<std::string, std::string>& key_of,
-                                     const model::Settings& settings);
 
 }  // namespace adapters

@@ -1,21 +1,34 @@
 #include "adapters/sync_state.h"
 
+#include "adapters/room_creators.h"
+#include "adapters/room_state_reader.h"
+
 namespace adapters {
 
 namespace {
 
-void absorb(const nlohmann::json& events, RoomStates::mapped_type& state, bool& touched) {
+bool is_string_field(const nlohmann::json& event, const char* name) {
+  auto it = event.find(name);
+  return it != event.end() && it->is_string();
+}
+
+bool is_state_event(const nlohmann::json& event) {
+  return event.is_object() && is_string_field(event, "state_key") && is_string_field(event, "type");
+}
+
+bool absorb(const nlohmann::json& events, RoomState& state) {
+  bool touched = false;
   if (!events.is_array()) {
-    return;
+    return touched;
   }
   for (const nlohmann::json& event : events) {
-    if (!event.is_object() || !event.contains("state_key") || !event["state_key"].is_string() ||
-        !event.contains("type")) {
+    if (!is_state_event(event)) {
       continue;  // not a state event (messages in the timeline)
     }
-    state[{event.value("type", ""), event["state_key"].get<std::string>()}] = event;
+    state[{event["type"].get<std::string>(), event["state_key"].get<std::string>()}] = compact_event(event);
     touched = true;
   }
+  return touched;
 }
 
 const nlohmann::json& section(const nlohmann::json& room, const char* name) {
@@ -28,55 +41,222 @@ const nlohmann::json& section(const nlohmann::json& room, const char* name) {
   return events == it->end() ? k_empty : *events;
 }
 
+// Reads one room into the model; `events` is a RoomState or a JSON array.
+template <typename Events, typename EventOf>
+BotRoom read_room(const std::string& room_id, const Events& events, EventOf event_of,
+                  const model::Settings& settings) {
+  static const std::map<std::string, std::string> k_no_keys;
+  RoomStateReader reader(room_id, k_no_keys, settings);
+  const nlohmann::json* create = nullptr;
+  for (const auto& item : events) {
+    const nlohmann::json& event = event_of(item);
+    reader.add(event);
+    if (is_state_event(event) && event["type"] == "m.room.create" && event["state_key"] == "") {
+      create = &event;
+    }
+  }
+  BotRoom room{std::move(reader).finish(), {}};
+  if (create && creators_have_unlimited_power(room.observed.room.room_version)) {
+    room.creators = room_creators(nlohmann::json::array({*create}));
+  }
+  return room;
+}
+
+BotRoom read_room(const std::string& room_id, const RoomState& state, const model::Settings& settings) {
+  return read_room(room_id, state, [](const RoomState::value_type& item) -> const nlohmann::json& { return item.second; },
+                   settings);
+}
+
+BotRoom read_room(const std::string& room_id, const nlohmann::json& array, const model::Settings& settings) {
+  return read_room(room_id, array, [](const nlohmann::json& event) -> const nlohmann::json& { return event; },
+                   settings);
+}
+
+// One pass over a /sync answer, with or without the previous snapshots.
+class SyncFold {
+ public:
+  SyncFold(const std::map<std::string, std::string>* snapshots, const model::Settings& settings)
+      : m_snapshots(snapshots), m_settings(settings) {}
+
+  // A joined room's entry, as the parser hands it over.
+  void joined(const std::string& room_id, const nlohmann::json& entry) {
+    RoomState state;
+    bool touched = true;  // a room new to us counts even if empty
+    if (m_snapshots) {
+      if (auto stored = m_snapshots->find(room_id); stored != m_snapshots->end()) {
+        auto parsed = parse_snapshot(stored->second);
+        if (!parsed) {
+          m_snapshot_unreadable = true;
+          return;
+        }
+        state = std::move(*parsed);
+        touched = false;
+      }
+    }
+    touched = absorb(section(entry, "state"), state) || touched;
+    touched = absorb(section(entry, "timeline"), state) || touched;
+    if (touched) {
+      m_out.changed_snapshots[room_id] = snapshot_text(state);
+    }
+    m_out.rooms[room_id] = read_room(room_id, state, m_settings);
+  }
+
+  // After the answer: the stored rooms it did not mention are as they were;
+  // the rooms it lists as left are gone.
+  void finish(const nlohmann::json& rest) {
+    if (m_snapshots) {
+      for (const auto& [room_id, text] : *m_snapshots) {
+        if (m_out.rooms.count(room_id)) {
+          continue;
+        }
+        nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
+        if (!events.is_array()) {
+          m_snapshot_unreadable = true;
+          return;
+        }
+        m_out.rooms[room_id] = read_room(room_id, events, m_settings);
+      }
+    }
+    auto rooms = rest.find("rooms");
+    if (rooms != rest.end() && rooms->is_object()) {
+      if (auto leave = rooms->find("leave"); leave != rooms->end() && leave->is_object()) {
+        for (const auto& [room_id, room] : leave->items()) {
+          if (m_out.rooms.erase(room_id) > 0) {
+            m_out.changed_snapshots[room_id] = std::nullopt;
+          }
+        }
+      }
+    }
+    m_out.sync_token = rest.value("next_batch", "");
+    m_out.incremental = m_snapshots != nullptr;
+  }
+
+  bool snapshot_unreadable() const { return m_snapshot_unreadable; }
+  BotRooms take() && { return std::move(m_out); }
+
+ private:
+  const std::map<std::string, std::string>* m_snapshots;
+  const model::Settings& m_settings;
+  BotRooms m_out;
+  bool m_snapshot_unreadable = false;
+};
+
 }  // namespace
 
-SyncChanges apply_sync(const nlohmann::json& sync, RoomStates& states) {
-  SyncChanges changes;
-  auto rooms = sync.find("rooms");
-  if (rooms == sync.end() || !rooms->is_object()) {
-    return changes;
-  }
-  if (auto join = rooms->find("join"); join != rooms->end() && join->is_object()) {
-    for (const auto& [room_id, room] : join->items()) {
-      bool touched = !states.count(room_id);  // a room new to us counts even if empty
-      RoomStates::mapped_type& state = states[room_id];
-      absorb(section(room, "state"), state, touched);
-      absorb(section(room, "timeline"), state, touched);
-      if (touched) {
-        changes.updated.insert(room_id);
-      }
+nlohmann::json compact_event(const nlohmann::json& event) {
+  nlohmann::json compact = nlohmann::json::object();
+  for (const char* field : {"type", "state_key", "sender", "content"}) {
+    if (auto it = event.find(field); it != event.end()) {
+      compact[field] = *it;
     }
   }
-  if (auto leave = rooms->find("leave"); leave != rooms->end() && leave->is_object()) {
-    for (const auto& [room_id, room] : leave->items()) {
-      if (states.erase(room_id) > 0) {
-        changes.removed.insert(room_id);
-        changes.updated.erase(room_id);
-      }
-    }
-  }
-  return changes;
+  return compact;
 }
 
-nlohmann::json state_array(const RoomStates::mapped_type& state) {
-  nlohmann::json events = nlohmann::json::array();
+bool absorb_sync_room(const nlohmann::json& room, RoomState& state) {
+  bool touched = absorb(section(room, "state"), state);
+  return absorb(section(room, "timeline"), state) || touched;
+}
+
+std::string snapshot_text(const RoomState& state) {
+  std::string text = "[";
   for (const auto& [key, event] : state) {
-    events.push_back(event);
+    if (text.size() > 1) {
+      text += ',';
+    }
+    text += event.dump();
   }
-  return events;
+  return text + "]";
 }
 
-std::string snapshot_text(const RoomStates::mapped_type& state) { return state_array(state).dump(); }
-
-std::optional<RoomStates::mapped_type> parse_snapshot(const std::string& text) {
+std::optional<RoomState> parse_snapshot(const std::string& text) {
   nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
   if (!events.is_array()) {
     return std::nullopt;
   }
-  RoomStates::mapped_type state;
-  bool touched = false;
-  absorb(events, state, touched);
+  RoomState state;
+  absorb(events, state);
   return state;
+}
+
+nlohmann::json::parser_callback_t stream_joined_rooms(
+    std::function<void()> on_document,
+    std::function<void(const std::string& room_id, const nlohmann::json& room)> on_room) {
+  // The keys on the path to the value being parsed, by depth: a joined
+  // room's entry is the object ending at depth 3 under "rooms" → "join".
+  auto path = std::make_shared<std::vector<std::string>>();
+  return [path, on_document = std::move(on_document), on_room = std::move(on_room)](
+             int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start && depth == 0) {
+      path->clear();
+      on_document();
+      return true;
+    }
+    if (event == Event::key) {
+      path->resize(static_cast<std::size_t>(depth) + 1);
+      (*path)[static_cast<std::size_t>(depth)] = parsed.is_string() ? parsed.get<std::string>() : std::string();
+      return true;
+    }
+    if (event == Event::object_end && depth == 3 && path->size() > 3 && (*path)[1] == "rooms" &&
+        (*path)[2] == "join") {
+      on_room((*path)[3], parsed);
+      return false;  // handled: drop it from the document
+    }
+    return true;
+  };
+}
+
+model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
+                                       const std::map<std::string, std::string>& snapshots,
+                                       const model::Settings& settings) {
+  auto failed = [](const MatrixFailure& failure, const std::string& action) {
+    model::Error error = failure.error;
+    error.message = action + ": " + error.message;
+    return tl::unexpected(error);
+  };
+  // One fold per answer: a retried request starts a new document, and the
+  // fold starts again with it.
+  std::optional<SyncFold> fold;
+  auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
+    fold.reset();
+    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, settings); },
+                                                       [&](const std::string& room_id, const nlohmann::json& room) {
+                                                         fold->joined(room_id, room);
+                                                       }));
+    if (answer && !fold) {
+      fold.emplace(base, settings);  // an empty body: no document was parsed
+    }
+    return answer;
+  };
+  // With a token and the snapshot behind it, ask only for what changed.
+  if (!since.empty()) {
+    auto sync = read(sync_path + "&since=" + encode_path_segment(since), &snapshots);
+    if (sync) {
+      fold->finish(*sync);
+      if (!fold->snapshot_unreadable()) {
+        return std::move(*fold).take();
+      }
+      // A snapshot we cannot read: read everything instead.
+    } else if (sync.error().error.kind != model::Error::Kind::invalid &&
+               sync.error().error.kind != model::Error::Kind::not_found) {
+      // A token the server no longer knows (or another server's) is not an
+      // error: read everything, as a pass without a token would.
+      return failed(sync.error(), "cannot read changes to the bot's rooms (/sync)");
+    }
+  }
+  auto sync = read(sync_path, nullptr);
+  if (!sync) {
+    return failed(sync.error(), "cannot read the bot's rooms (/sync)");
+  }
+  fold->finish(*sync);
+  BotRooms out = std::move(*fold).take();
+  for (const auto& [room_id, text] : snapshots) {
+    if (!out.rooms.count(room_id)) {
+      out.changed_snapshots[room_id] = std::nullopt;
+    }
+  }
+  return out;
 }
 
 }  // namespace adapters

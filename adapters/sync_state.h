@@ -1,10 +1,18 @@
 #pragma once
-// The state of the bot's rooms as /sync reports it, kept up to date from one
-// sync answer to the next. An initial sync gives every room's full state; an
-// incremental one gives only what changed (in the state block, and for
-// Synapse sometimes in the timeline), newly joined rooms in full, and the
-// rooms left. Applying answers in order reproduces the current state.
+// The state of the bot's rooms as /sync reports it, read room by room. An
+// initial sync gives every room's full state; an incremental one gives only
+// what changed (in the state block, and for Synapse sometimes in the
+// timeline), newly joined rooms in full, and the rooms left. Folding an
+// incremental answer into the snapshot of the previous pass reproduces the
+// current state.
+//
+// At instance scale the answer is large (60 MB for 6,000 rooms), and held
+// whole as a JSON document it takes ten times that. So each joined room is
+// taken out of the answer as soon as the parser has it, turned into the
+// model's ObservedRoom and a compact snapshot, and dropped (issue #7's
+// memory bound).
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,29 +20,66 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/matrix_client.h"
+#include "model/observed_state.h"
+#include "model/result.h"
+#include "model/settings.h"
+
 namespace adapters {
 
-/// Current state events of each room, by room id, then by (type, state_key).
-using RoomStates = std::map<std::string, std::map<std::pair<std::string, std::string>, nlohmann::json>>;
+/// One room's current state events by (type, state_key).
+using RoomState = std::map<std::pair<std::string, std::string>, nlohmann::json>;
 
-/// What one sync answer changed.
-struct SyncChanges {
-  std::set<std::string> updated;  ///< rooms whose state was added or replaced
-  std::set<std::string> removed;  ///< rooms the bot is no longer joined to
-};
+/// A state event reduced to what mxctl reads: type, state_key, sender and
+/// content. Event ids, timestamps and `unsigned` (Synapse's prev_content)
+/// would only make snapshots larger.
+nlohmann::json compact_event(const nlohmann::json& event);
 
-/// Folds a /sync answer into `states`: for each joined room, state-block
-/// events then timeline events that carry a state_key replace the event with
-/// the same (type, state_key); each left room is dropped.
-SyncChanges apply_sync(const nlohmann::json& sync, RoomStates& states);
+/// Folds one joined room's /sync entry into `state`: state-block events,
+/// then timeline events that carry a state_key, each replacing the event
+/// with the same (type, state_key). True when any event was folded in.
+bool absorb_sync_room(const nlohmann::json& room, RoomState& state);
 
-/// A room's state as a JSON array (the stored snapshot form).
-std::string snapshot_text(const RoomStates::mapped_type& state);
+/// A room's state as a JSON array of compact events (the stored snapshot).
+std::string snapshot_text(const RoomState& state);
 
 /// Parses a stored snapshot; nothing when it is not an array of events.
-std::optional<RoomStates::mapped_type> parse_snapshot(const std::string& text);
+std::optional<RoomState> parse_snapshot(const std::string& text);
 
-/// A room's state as the array of events parse_room_state reads.
-nlohmann::json state_array(const RoomStates::mapped_type& state);
+/// A parser callback for MatrixClient::get that calls `on_document` when an
+/// answer's top-level object starts (again, when a request is retried) and
+/// hands each entry of `rooms.join` of a /sync answer to `on_room` (room id,
+/// entry) as soon as it is parsed, then drops it from the document; the rest
+/// (next_batch, rooms.leave, ...) is parsed as usual.
+nlohmann::json::parser_callback_t stream_joined_rooms(
+    std::function<void()> on_document,
+    std::function<void(const std::string& room_id, const nlohmann::json& room)> on_room);
+
+/// One room the bot is in, as read.
+struct BotRoom {
+  /// Links (allow lists, space links) still name other rooms by raw id;
+  /// resolve_room_links maps them once every room's key is known.
+  model::ObservedRoom observed;
+  /// The creators (room version 12 and later), else empty.
+  std::set<std::string> creators;
+};
+
+/// What read_bot_rooms found.
+struct BotRooms {
+  std::map<std::string, BotRoom> rooms;  ///< by room id
+  std::string sync_token;                ///< next_batch
+  /// Snapshots that changed (nullopt: the bot left the room), to be saved
+  /// with `sync_token`.
+  std::map<std::string, std::optional<std::string>> changed_snapshots;
+  bool incremental = false;  ///< only changes since the given token were read
+};
+
+/// Reads every room the bot is in with one filtered /sync (`sync_path`,
+/// without `since`): with `since` and `snapshots` (the state behind that
+/// token, by room id), only the changes; else, or when the server no longer
+/// knows the token or a snapshot is unreadable, everything.
+model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
+                                       const std::map<std::string, std::string>& snapshots,
+                                       const model::Settings& settings);
 
 }  // namespace adapters
