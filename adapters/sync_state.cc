@@ -166,7 +166,11 @@ std::string snapshot_text(const RoomState& state) {
     }
     text += event.dump();
   }
-  return text + "]";
+  text += ']';
+  // Appending doubles the capacity; 6,000 snapshots held until they are
+  // saved would otherwise take up to twice their size.
+  text.shrink_to_fit();
+  return text;
 }
 
 std::optional<RoomState> parse_snapshot(const std::string& text) {
