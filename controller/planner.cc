@@ -1,6 +1,8 @@
 #include "controller/planner.h"
 
 #include <set>
+#include <string>
+#include <vector>
 
 namespace controller {
 
@@ -50,7 +52,7 @@ model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::StateSto
 
 }  // namespace
 
-model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
+model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::HomeserverPort& port,
                                      adapters::StateStore& store, const model::DiffOptions& options,
                                      const model::LifecycleOptions& lifecycle) {
   auto records = read_lifecycle_records(store);
@@ -65,17 +67,17 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
   if (!room_ids) {
     return tl::unexpected(room_ids.error());
   }
-  hints.room_ids = *room_ids;
+  hints.room_ids = std::move(*room_ids);
   auto sent = store.messages_sent();
   if (!sent) {
     return tl::unexpected(sent.error());
   }
-  hints.messages_sent = *sent;
+  hints.messages_sent = std::move(*sent);
   auto directs = store.directs_set();
   if (!directs) {
     return tl::unexpected(directs.error());
   }
-  hints.directs_set = *directs;
+  hints.directs_set = std::move(*directs);
   auto token = store.sync_token();
   auto snapshots = store.room_snapshots();
   if (!token || !snapshots) {
@@ -88,7 +90,14 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
   }
   hints.suspended_accounts = std::move(*suspended);
   hints.room_snapshots = std::move(*snapshots);
-  auto observed = port.observe(model::observation_scope(desired, *records), hints);
+  // Observation also looks at the managed accounts no longer desired. They
+  // are added to the desired state for it and taken out again: at instance
+  // scale a widened copy cost as much as the diff.
+  const std::vector<std::string> widened = model::widen_to_observation_scope(desired, *records);
+  auto observed = port.observe(desired, hints);
+  for (const std::string& key : widened) {
+    desired.accounts.erase(key);
+  }
   if (!observed) {
     return tl::unexpected(observed.error());
   }
@@ -137,14 +146,20 @@ model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters
       records->managed_accounts[key] = account.user_id;
     }
   }
-  model::PassPlan planned = model::plan_pass(desired, observed->state, *records, lifecycle, options);
   PlannedPass pass;
+  pass.mass_change.desired_empty = desired.rooms.empty() && desired.accounts.empty();
+  model::PassPlan planned = model::plan_pass(std::move(desired), observed->state, *records, lifecycle, options);
   pass.plan = std::move(planned.plan);
   pass.desired = std::move(planned.desired);
   pass.mass_change.managed = observed->state.rooms.size() + observed->state.accounts.size();
-  pass.mass_change.desired_empty = desired.rooms.empty() && desired.accounts.empty();
   pass.observation = std::move(*observed);
   return pass;
+}
+
+model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
+                                     adapters::StateStore& store, const model::DiffOptions& options,
+                                     const model::LifecycleOptions& lifecycle) {
+  return make_plan(model::MatrixState(desired), port, store, options, lifecycle);
 }
 
 }  // namespace controller

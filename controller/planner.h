@@ -32,6 +32,14 @@ struct PlannedPass {
 /// deletions and suspensions with the store's archive times, protection and
 /// managed accounts, which this also keeps up to date (protection as
 /// declared, accounts found). Fails if observation or the store fails.
+/// Takes `desired` over (PlannedPass::desired is it, amended), so a caller
+/// that does not need it afterwards pays for no copy of it.
+model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::HomeserverPort& port,
+                                     adapters::StateStore& store, const model::DiffOptions& options,
+                                     const model::LifecycleOptions& lifecycle);
+
+/// make_plan on a copy of `desired`, for callers that keep theirs (for the
+/// saved plan's digest, say); the same result as the overload above.
 model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
                                      adapters::StateStore& store, const model::DiffOptions& options,
                                      const model::LifecycleOptions& lifecycle);

@@ -17,9 +17,11 @@ std::string room_address(const std::string& key) { return "room." + key; }
 // work out the field changes of what stays.
 class LifecycleDecider {
  public:
-  LifecycleDecider(const MatrixState& desired, const ObservedState& observed, const LifecycleRecords& records,
+  // Takes the desired state over and amends it in place: at instance scale a
+  // copy of it cost as much as the whole diff.
+  LifecycleDecider(MatrixState&& desired, const ObservedState& observed, const LifecycleRecords& records,
                    const LifecycleOptions& lifecycle)
-      : m_desired(desired), m_observed(observed), m_records(records), m_lifecycle(lifecycle), m_amended(desired) {}
+      : m_observed(observed), m_records(records), m_lifecycle(lifecycle), m_amended(std::move(desired)) {}
 
   PassPlan run(const DiffOptions& options) {
     decide_accounts();
@@ -45,8 +47,10 @@ class LifecycleDecider {
   // their levels everywhere (the diff drops managed users the desired power
   // levels do not name) and their seats in councils and coordination rooms.
   void decide_accounts() {
+    // m_amended.accounts still holds exactly the desired accounts here: each
+    // key below is added once, and only when it is not desired.
     for (const auto& [key, user_id] : m_records.managed_accounts) {
-      if (m_desired.accounts.count(key)) {
+      if (m_amended.accounts.count(key)) {
         continue;
       }
       auto have = m_observed.accounts.find(key);
@@ -103,7 +107,7 @@ class LifecycleDecider {
       }
       m_fates[key] = Fate::destroy;
       m_deletions[key] = {archived_at, delete_at};
-      m_amended.rooms.erase(key);
+      drop(key);
       return;
     }
     if (!have.room.archived_at) {
@@ -112,18 +116,33 @@ class LifecycleDecider {
     }
   }
 
+  // Removes a declared room from the amended state, remembering that it was
+  // declared (decide_removed_rooms must not take it for one gone).
+  void drop(std::string key) {
+    m_amended.rooms.erase(key);
+    m_dropped.insert(std::move(key));
+  }
+
+  // Whether the desired state as given declared the room `key`.
+  bool declared(const std::string& key) const { return m_amended.rooms.count(key) || m_dropped.count(key); }
+
   void decide_declared_archives() {
-    for (const auto& [key, want] : m_desired.rooms) {
-      if (!want.archived) {
+    // The walk may drop the room it stands on, so it steps past it first; the
+    // key is copied because it lives in the node that may go.
+    for (auto it = m_amended.rooms.begin(); it != m_amended.rooms.end();) {
+      auto current = it++;
+      if (!current->second.archived) {
         continue;
       }
+      const std::string key = current->first;
+      Room& want = current->second;
       auto have = m_observed.rooms.find(key);
       if (have == m_observed.rooms.end()) {
         // Never create a room only to archive it.
-        m_amended.rooms.erase(key);
+        drop(key);
         continue;
       }
-      decide_archived(key, m_amended.rooms.at(key), have->second, "it is marked archived");
+      decide_archived(key, want, have->second, "it is marked archived");
     }
   }
 
@@ -148,7 +167,7 @@ class LifecycleDecider {
 
   void decide_removed_rooms() {
     for (const auto& [key, have] : m_observed.rooms) {
-      if (m_desired.rooms.count(key) || have.marker_key != key) {
+      if (declared(key) || have.marker_key != key) {
         continue;
       }
       if (is_protected(room_address(key), false)) {
@@ -231,11 +250,11 @@ class LifecycleDecider {
     }
   }
 
-  const MatrixState& m_desired;
   const ObservedState& m_observed;
   const LifecycleRecords& m_records;
   const LifecycleOptions& m_lifecycle;
   MatrixState m_amended;
+  std::set<std::string> m_dropped;  // declared rooms taken out of m_amended
   std::set<std::string> m_suspended;
   std::map<std::string, Fate> m_fates;
   std::map<std::string, std::string> m_archive_reasons;
@@ -254,22 +273,34 @@ std::string archive_topic(std::int64_t archived_at, int grace_period_days) {
 
 MatrixState observation_scope(const MatrixState& desired, const LifecycleRecords& records) {
   MatrixState scope = desired;
+  widen_to_observation_scope(scope, records);
+  return scope;
+}
+
+std::vector<std::string> widen_to_observation_scope(MatrixState& state, const LifecycleRecords& records) {
+  std::vector<std::string> added;
   for (const auto& [key, user_id] : records.managed_accounts) {
-    if (!scope.accounts.count(key)) {
+    if (!state.accounts.count(key)) {
       Account gone;
       gone.key = key;
       gone.user_id = user_id;
       gone.localpart = user_id.substr(1, user_id.find(':') - 1);
       gone.status = AccountStatus::suspended;
-      scope.accounts[key] = gone;
+      state.accounts[key] = gone;
+      added.push_back(key);
     }
   }
-  return scope;
+  return added;
+}
+
+PassPlan plan_pass(MatrixState&& desired, const ObservedState& observed, const LifecycleRecords& records,
+                   const LifecycleOptions& lifecycle, const DiffOptions& options) {
+  return LifecycleDecider(std::move(desired), observed, records, lifecycle).run(options);
 }
 
 PassPlan plan_pass(const MatrixState& desired, const ObservedState& observed, const LifecycleRecords& records,
                    const LifecycleOptions& lifecycle, const DiffOptions& options) {
-  return LifecycleDecider(desired, observed, records, lifecycle).run(options);
+  return plan_pass(MatrixState(desired), observed, records, lifecycle, options);
 }
 
 std::optional<std::string> mass_change_refusal(const Plan& plan, const MassChangeFacts& facts,

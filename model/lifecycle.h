@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "model/diff.h"
 #include "model/matrix_state.h"
@@ -50,6 +51,11 @@ std::int64_t days_ms(int days);
 /// desired (profile-less, suspended), so that observation looks at them too.
 MatrixState observation_scope(const MatrixState& desired, const LifecycleRecords& records);
 
+/// observation_scope in place: adds to `state` the accounts it would and
+/// returns their keys, so that a caller done observing can erase them and
+/// have its desired state back without having copied it.
+std::vector<std::string> widen_to_observation_scope(MatrixState& state, const LifecycleRecords& records);
+
 /// A pass's plan and the desired state the executor must carry it out
 /// against: `desired` plus the archived forms of rooms no longer desired and
 /// the suspended accounts of people gone.
@@ -69,6 +75,13 @@ struct PassPlan {
 /// event is there) and `now` >= archived_at + grace period; a clock that went
 /// backwards therefore never deletes. A protected object that would be
 /// deleted, or is removed from the desired state, becomes an `error` change.
+/// Takes `desired` over: PassPlan::desired is it, amended in place, so a
+/// caller that no longer needs it pays for no copy.
+PassPlan plan_pass(MatrixState&& desired, const ObservedState& observed, const LifecycleRecords& records,
+                   const LifecycleOptions& lifecycle, const DiffOptions& options);
+
+/// plan_pass on a copy of `desired`, for callers that keep theirs; the same
+/// plan and PassPlan::desired as the overload above.
 PassPlan plan_pass(const MatrixState& desired, const ObservedState& observed, const LifecycleRecords& records,
                    const LifecycleOptions& lifecycle, const DiffOptions& options);
 

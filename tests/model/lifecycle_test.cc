@@ -326,6 +326,95 @@ TEST_CASE("lifecycle: people gone or deactivated are demoted, kicked from counci
   }
 }
 
+TEST_CASE("lifecycle: plan_pass on a moved desired state decides as on a kept one", "[lifecycle]") {
+  // One of each decision: archive (declared and removed), keep archived,
+  // delete (declared archived and removed, past the grace period), restore,
+  // drop (declared archived, never created), suspend, and an update.
+  const std::int64_t now = k_day0 + model::days_ms(61);
+  model::MatrixState desired;
+  model::ObservedState have;
+  model::Room declared_new = room("community/declared-new", "Declared new");
+  desired.rooms[declared_new.key] = model::archived_form(declared_new);
+  have.rooms[declared_new.key] = observed(declared_new, "!dn:example.org");
+  model::Room declared_old = room("community/declared-old", "Declared old");
+  desired.rooms[declared_old.key] = model::archived_form(declared_old);
+  have.rooms[declared_old.key] = archived_on_server(declared_old, "!do:example.org", k_day0);
+  model::Room declared_recent = room("community/declared-recent", "Declared recent");
+  desired.rooms[declared_recent.key] = model::archived_form(declared_recent);
+  have.rooms[declared_recent.key] =
+      archived_on_server(declared_recent, "!dr:example.org", now - model::days_ms(3));
+  model::Room never = room("community/never", "Never");
+  desired.rooms[never.key] = model::archived_form(never);
+  model::Room removed = room("community/removed", "Removed");
+  have.rooms[removed.key] = observed(removed, "!r:example.org");
+  model::Room removed_old = room("community/removed-old", "Removed old");
+  have.rooms[removed_old.key] = archived_on_server(removed_old, "!ro:example.org", k_day0);
+  model::Room back = room("community/back", "Back");
+  desired.rooms[back.key] = back;
+  have.rooms[back.key] = archived_on_server(back, "!b:example.org", now - model::days_ms(5));
+  model::Room renamed = room("community/renamed", "Renamed");
+  desired.rooms[renamed.key] = renamed;
+  have.rooms[renamed.key] = observed(room("community/renamed", "Old name"), "!n:example.org");
+  model::Account erin{"erin", "@erin:example.org", "erin", "Erin", std::nullopt, false,
+                      model::AccountStatus::active, {}, false};
+  have.accounts["erin"] = erin;
+  model::LifecycleRecords records;
+  records.managed_accounts["erin"] = "@erin:example.org";
+
+  const model::MatrixState kept = desired;
+  model::PassPlan from_copy = plan_at(desired, have, now, records);
+  model::LifecycleOptions lifecycle;
+  lifecycle.now = now;
+  lifecycle.grace_period_days = k_grace;
+  model::PassPlan from_move = model::plan_pass(std::move(desired), have, records, lifecycle, diff_options());
+
+  CHECK(from_move.plan.changes == from_copy.plan.changes);
+  CHECK(from_move.plan.operations == from_copy.plan.operations);
+  CHECK(from_move.desired == from_copy.desired);
+  CHECK(from_copy.desired != kept);
+  // Each room deleted once, declared or removed.
+  std::vector<std::string> deleted;
+  for (const model::Operation& op : from_move.plan.operations) {
+    if (op.kind == model::Operation::Kind::delete_room) {
+      deleted.push_back(op.room_key);
+    }
+  }
+  CHECK(deleted == std::vector<std::string>{"community/declared-old", "community/removed-old"});
+  CHECK(change_of(from_move.plan, "room.community/declared-new")->action == Action::archive);
+  CHECK(change_of(from_move.plan, "room.community/removed")->action == Action::archive);
+  CHECK(change_of(from_move.plan, "room.community/declared-recent") == nullptr);
+  CHECK(change_of(from_move.plan, "room.community/never") == nullptr);
+  CHECK(change_of(from_move.plan, "room.community/back")->action == Action::restore);
+  CHECK(change_of(from_move.plan, "room.community/renamed")->action == Action::update);
+  CHECK(change_of(from_move.plan, "account.erin")->action == Action::suspend);
+  CHECK_FALSE(from_move.desired.rooms.count("community/never"));
+  CHECK_FALSE(from_move.desired.rooms.count("community/declared-old"));
+  CHECK(from_move.desired.rooms.count("community/removed"));
+}
+
+TEST_CASE("lifecycle: the observation scope, widened in place, comes back out exactly", "[lifecycle]") {
+  model::MatrixState desired;
+  desired.accounts["alice"] = {"alice", "@alice:example.org", "alice", "Alice", std::nullopt, false,
+                               model::AccountStatus::active, {}, false};
+  desired.rooms["community/ops"] = room("community/ops", "Ops");
+  model::LifecycleRecords records;
+  records.managed_accounts["alice"] = "@alice:example.org";
+  records.managed_accounts["dave"] = "@dave:example.org";
+
+  const model::MatrixState kept = desired;
+  std::vector<std::string> added = model::widen_to_observation_scope(desired, records);
+  CHECK(added == std::vector<std::string>{"dave"});
+  CHECK(desired == model::observation_scope(kept, records));
+  const model::Account& dave = desired.accounts.at("dave");
+  CHECK(dave.user_id == "@dave:example.org");
+  CHECK(dave.localpart == "dave");
+  CHECK(dave.status == model::AccountStatus::suspended);
+  for (const std::string& key : added) {
+    desired.accounts.erase(key);
+  }
+  CHECK(desired == kept);
+}
+
 TEST_CASE("lifecycle: the mass-change guard", "[lifecycle]") {
   model::Settings settings;  // 20 %, 100 objects
   model::Plan plan;
