@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
+#include <iterator>
 
 #include "model/suggest.h"
 
@@ -16,18 +16,42 @@ namespace {
 // Plain scalars are untagged ("?"); quoted ones are tagged "!" and are strings
 // even when they look like numbers or booleans.
 bool is_plain(const YAML::Node& node, std::string_view core_tag) {
-  return node.IsScalar() && (node.Tag() == "?" || node.Tag() == "tag:yaml.org,2002:" + std::string(core_tag));
+  if (!node.IsScalar()) {
+    return false;
+  }
+  constexpr std::string_view k_core_prefix = "tag:yaml.org,2002:";
+  const std::string& tag = node.Tag();
+  return tag == "?" || (tag.size() == k_core_prefix.size() + core_tag.size() && tag.starts_with(k_core_prefix) &&
+                        tag.ends_with(core_tag));
 }
+
+// What a lookup of a field that was not given returns: a null node, so that
+// present() is false, and with no memory of its own to allocate.
+const YAML::Node k_absent;
 
 }  // namespace
 
 std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
+// Built in one allocation: a path is made for every field read.
 std::string child(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
+  if (path.empty()) {
+    return std::string(key);
+  }
+  std::string out;
+  out.reserve(path.size() + 1 + key.size());
+  out.append(path).append(1, '.').append(key);
+  return out;
 }
 
-std::string item(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
+std::string item(const std::string& path, std::size_t index) {
+  char digits[24];
+  const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), index);
+  std::string out;
+  out.reserve(path.size() + static_cast<std::size_t>(end - digits) + 2);
+  out.append(path).append(1, '[').append(digits, end).append(1, ']');
+  return out;
+}
 
 // Messages name spec fields as the user thinks of them ("members[1].trust"),
 // while Origin keys keep the full path ("spec.members[1].trust").
@@ -49,6 +73,29 @@ std::string got(const YAML::Node& node) {
   return "nothing";
 }
 
+Fields::Fields(const YAML::Node& map) {
+  m_entries.reserve(map.size());
+  for (const auto& pair : map) {
+    // Constructed, not assigned: assigning to a yaml-cpp node that is bound
+    // writes through to the node it refers to.
+    Entry& entry = m_entries.emplace_back(Entry{pair.first, pair.second, {}, pair.first.IsScalar()});
+    if (entry.scalar) {
+      // Points into the key node, which `entry.key` keeps alive.
+      entry.name = entry.key.Scalar();
+    }
+  }
+}
+
+const YAML::Node& Fields::operator[](std::string_view key) const {
+  // The first entry wins, as with yaml-cpp's lookup; check_fields reports the others.
+  for (const Entry& entry : m_entries) {
+    if (entry.scalar && entry.name == key) {
+      return entry.value;
+    }
+  }
+  return k_absent;
+}
+
 DocumentReader::DocumentReader(const std::string& file, int line_offset, model::Diagnostics& diagnostics)
     : m_file(file), m_line_offset(line_offset), m_diagnostics(diagnostics) {}
 
@@ -68,31 +115,42 @@ void DocumentReader::report(const SourceLocation& where, const std::string& mess
   m_diagnostics.push_back(model::Diagnostic{where, m_subject + ": " + message});
 }
 
-void DocumentReader::check_fields(const YAML::Node& map, const std::string& path,
+void DocumentReader::check_fields(const Fields& fields, const std::string& path,
                                   const std::vector<std::string>& known) {
-  std::map<std::string, YAML::Mark> seen;
-  for (const auto& entry : map) {
-    const YAML::Node& key = entry.first;
-    if (!key.IsScalar()) {
-      report(key, "field names must be plain text, got " + got(key));
+  constexpr std::size_t k_unseen = static_cast<std::size_t>(-1);
+  // Per known field, the entry that first gave it.
+  std::vector<std::size_t> first(known.size(), k_unseen);
+  for (std::size_t i = 0; i < fields.m_entries.size(); ++i) {
+    const Fields::Entry& entry = fields.m_entries[i];
+    if (!entry.scalar) {
+      report(entry.key, "field names must be plain text, got " + got(entry.key));
       continue;
     }
-    const std::string name = key.Scalar();
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      report(key, "unknown field " + in_quotes(shown(child(path, name))) + model::did_you_mean(name, known));
-    } else if (auto [it, inserted] = seen.emplace(name, key.Mark()); !inserted) {
+    const auto known_at = std::find(known.begin(), known.end(), entry.name);
+    if (known_at == known.end()) {
+      report(entry.key, "unknown field " + in_quotes(shown(child(path, entry.name))) +
+                            model::did_you_mean(entry.name, known));
+    } else if (std::size_t& seen = first[static_cast<std::size_t>(known_at - known.begin())]; seen == k_unseen) {
+      seen = i;
+    } else {
       // yaml-cpp keeps both entries and lookups see only the first, so a
       // repeated key would otherwise be silently ignored.
-      report(key, "field " + in_quotes(shown(child(path, name))) + " is given more than once (first at " +
-                      at(it->second).to_string() + ")");
+      report(entry.key, "field " + in_quotes(shown(child(path, entry.name))) + " is given more than once (first at " +
+                            at(fields.m_entries[seen].key).to_string() + ")");
     }
   }
 }
 
-YAML::Node DocumentReader::field(const YAML::Node& map, const std::string& path, const std::string& key) {
-  YAML::Node value = map[key];
+const std::string& DocumentReader::record(const std::string& path, std::string_view key, const YAML::Node& value) {
+  // Keyed by a moved path, and the map's own key returned, so that a field
+  // read costs one path string; map keys stay put while the Origin lives.
+  return m_origin->fields.insert_or_assign(child(path, key), at(value)).first->first;
+}
+
+YAML::Node DocumentReader::field(const Fields& fields, const std::string& path, std::string_view key) {
+  const YAML::Node& value = fields[key];
   if (present(value)) {
-    m_origin->fields[child(path, key)] = at(value);
+    record(path, key, value);
   }
   return value;
 }
@@ -171,43 +229,49 @@ std::optional<std::size_t> DocumentReader::as_choice(const YAML::Node& node, con
   return std::nullopt;
 }
 
-void DocumentReader::read(const YAML::Node& map, const std::string& path, const std::string& key, std::string& out) {
-  if (const YAML::Node value = field(map, path, key); present(value)) {
-    out = as_string(value, child(path, key)).value_or(out);
+void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key, std::string& out) {
+  if (const YAML::Node& value = fields[key]; present(value)) {
+    out = as_string(value, record(path, key, value)).value_or(out);
   }
 }
 
-void DocumentReader::read(const YAML::Node& map, const std::string& path, const std::string& key,
+void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key,
                           std::optional<std::string>& out) {
-  if (const YAML::Node value = field(map, path, key); present(value)) {
-    out = as_string(value, child(path, key));
+  if (const YAML::Node& value = fields[key]; present(value)) {
+    out = as_string(value, record(path, key, value));
   }
 }
 
-void DocumentReader::read(const YAML::Node& map, const std::string& path, const std::string& key, bool& out) {
-  if (const YAML::Node value = field(map, path, key); present(value)) {
-    out = as_bool(value, child(path, key)).value_or(out);
+void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key, bool& out) {
+  if (const YAML::Node& value = fields[key]; present(value)) {
+    out = as_bool(value, record(path, key, value)).value_or(out);
   }
 }
 
-void DocumentReader::read(const YAML::Node& map, const std::string& path, const std::string& key, int& out) {
-  if (const YAML::Node value = field(map, path, key); present(value)) {
-    out = as_int(value, child(path, key)).value_or(out);
+void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key, int& out) {
+  if (const YAML::Node& value = fields[key]; present(value)) {
+    out = as_int(value, record(path, key, value)).value_or(out);
   }
 }
 
-void DocumentReader::read(const YAML::Node& map, const std::string& path, const std::string& key,
+void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key,
                           std::vector<std::string>& out) {
-  const YAML::Node list = field(map, path, key);
-  if (!present(list) || !expect_list(list, child(path, key))) {
+  const YAML::Node& list = fields[key];
+  if (!present(list)) {
     return;
   }
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string entry_path = item(child(path, key), i);
-    m_origin->fields[entry_path] = at(list[i]);
+  const std::string& list_path = record(path, key, list);
+  if (!expect_list(list, list_path)) {
+    return;
+  }
+  const std::size_t size = list.size();
+  out.reserve(out.size() + size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const YAML::Node entry = list[i];
+    const std::string& entry_path = m_origin->fields.insert_or_assign(item(list_path, i), at(entry)).first->first;
     // A malformed entry is kept as "" so that counts and indexes still
     // match the text; later checks on it land on the reported position.
-    out.push_back(as_string(list[i], entry_path).value_or(""));
+    out.push_back(as_string(entry, entry_path).value_or(""));
   }
 }
 

@@ -27,6 +27,33 @@ bool present(const YAML::Node& node);
 /// What a node is, for "must be X, got Y" messages.
 std::string got(const YAML::Node& node);
 
+/// A mapping's entries, gathered in one pass so that each field is then found
+/// without going back to yaml-cpp: `map["key"]` scans the whole mapping,
+/// copying every key it passes into a std::string and building a node even
+/// for a miss, and a spec is looked up once per field it may have.
+class Fields {
+ public:
+  /// No fields: every lookup is absent (a missing or malformed mapping).
+  Fields() = default;
+  /// The entries of `map`, which must be a mapping.
+  explicit Fields(const YAML::Node& map);
+
+  /// The value of the first entry whose key is the plain text `key`, as
+  /// yaml-cpp's own lookup would find it; absent (not present()) when none.
+  const YAML::Node& operator[](std::string_view key) const;
+
+ private:
+  friend class DocumentReader;
+  struct Entry {
+    YAML::Node key;
+    YAML::Node value;
+    /// The key's text; only meaningful when `scalar`.
+    std::string_view name;
+    bool scalar = false;
+  };
+  std::vector<Entry> m_entries;
+};
+
 /// Reads one YAML document, reporting problems against one subject
 /// ("community \"riverside\"") and recording field positions in one Origin.
 class DocumentReader {
@@ -49,10 +76,11 @@ class DocumentReader {
   void report(const YAML::Node& node, const std::string& message) { report(at(node), message); }
 
   /// Reports unknown keys (with a suggestion), repeated keys and non-scalar keys.
-  void check_fields(const YAML::Node& map, const std::string& path, const std::vector<std::string>& known);
+  void check_fields(const Fields& fields, const std::string& path, const std::vector<std::string>& known);
 
-  /// The value of `key` in `map`, its position recorded; undefined when absent.
-  YAML::Node field(const YAML::Node& map, const std::string& path, const std::string& key);
+  /// The value of `key` in `fields`, its position recorded; absent (not
+  /// present()) when not given.
+  YAML::Node field(const Fields& fields, const std::string& path, std::string_view key);
 
   /// True when `node` is a mapping (a list); reports it otherwise.
   bool expect_map(const YAML::Node& node, const std::string& path);
@@ -71,13 +99,17 @@ class DocumentReader {
                                        const std::vector<std::string>& values);
 
   /// Convenience readers: leave `out` alone when the field is absent or wrong.
-  void read(const YAML::Node& map, const std::string& path, const std::string& key, std::string& out);
-  void read(const YAML::Node& map, const std::string& path, const std::string& key, std::optional<std::string>& out);
-  void read(const YAML::Node& map, const std::string& path, const std::string& key, bool& out);
-  void read(const YAML::Node& map, const std::string& path, const std::string& key, int& out);
-  void read(const YAML::Node& map, const std::string& path, const std::string& key, std::vector<std::string>& out);
+  void read(const Fields& fields, const std::string& path, std::string_view key, std::string& out);
+  void read(const Fields& fields, const std::string& path, std::string_view key, std::optional<std::string>& out);
+  void read(const Fields& fields, const std::string& path, std::string_view key, bool& out);
+  void read(const Fields& fields, const std::string& path, std::string_view key, int& out);
+  void read(const Fields& fields, const std::string& path, std::string_view key, std::vector<std::string>& out);
 
  private:
+  // Records where `path.key` was given (at `value`) and returns that path as
+  // the Origin holds it.
+  const std::string& record(const std::string& path, std::string_view key, const YAML::Node& value);
+
   const std::string& m_file;
   int m_line_offset;
   model::Diagnostics& m_diagnostics;

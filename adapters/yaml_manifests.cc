@@ -24,6 +24,7 @@ namespace {
 using model::Origin;
 using model::SourceLocation;
 using manifest_yaml::DocumentReader;
+using manifest_yaml::Fields;
 using manifest_yaml::child;
 using manifest_yaml::got;
 using manifest_yaml::in_quotes;
@@ -40,8 +41,10 @@ const std::vector<std::string> k_community_fields = {"name",    "topic",        
                                                      "members", "matrixEnabled", "powerPolicy", "archived", "protect"};
 const std::vector<std::string> k_general_room_fields = {"name", "topic", "encrypted"};
 const std::vector<std::string> k_community_member_fields = {"user", "trust", "role"};
+const std::vector<std::string> k_community_roles = {"member", "admin"};
 const std::vector<std::string> k_council_fields = {"community", "name", "topic", "members", "encrypted", "archived", "protect"};
 const std::vector<std::string> k_council_member_fields = {"user", "role"};
+const std::vector<std::string> k_council_roles = {"member", "chair"};
 const std::vector<std::string> k_coordination_fields = {"between", "request", "message", "encrypted", "archived", "protect"};
 const std::vector<std::string> k_policy_fields = {"bands", "adminLevel", "chairLevel", "thresholds"};
 const std::vector<std::string> k_band_fields = {"minTrust", "level"};
@@ -69,30 +72,35 @@ std::string kind_label(std::string_view kind) {
 Origin member_origin(const Origin& parent, const std::string& prefix, SourceLocation object) {
   Origin origin;
   origin.object = std::move(object);
-  for (const auto& [path, where] : parent.fields) {
-    if (path.starts_with(prefix)) {
-      origin.fields[path.substr(prefix.size())] = where;
-    }
+  // Paths that start with `prefix` sort together, from where `prefix` itself
+  // would go; scanning every field instead made a community with n members
+  // cost n^2.
+  for (auto it = parent.fields.lower_bound(prefix); it != parent.fields.end() && it->first.starts_with(prefix);
+       ++it) {
+    origin.fields.emplace_hint(origin.fields.end(), it->first.substr(prefix.size()), it->second);
   }
   return origin;
 }
 
-// Walks a list of member mappings, calling `read_member(entry, path)` for each.
+// Walks a list of member mappings, calling `read_member(entry, fields, path)`
+// for each.
 template <typename ReadMember>
-void read_members(DocumentReader& reader, const YAML::Node& spec, ReadMember read_member) {
+void read_members(DocumentReader& reader, const Fields& spec, ReadMember read_member) {
   const YAML::Node list = reader.field(spec, "spec", "members");
   if (!present(list) || !reader.expect_list(list, "spec.members")) {
     return;
   }
-  for (std::size_t i = 0; i < list.size(); ++i) {
+  const std::size_t size = list.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    const YAML::Node entry = list[i];
     const std::string path = item("spec.members", i);
-    if (reader.expect_map(list[i], path)) {
-      read_member(list[i], path);
+    if (reader.expect_map(entry, path)) {
+      read_member(entry, Fields(entry), path);
     }
   }
 }
 
-void read_user(DocumentReader& reader, const YAML::Node& spec, model::User& user) {
+void read_user(DocumentReader& reader, const Fields& spec, model::User& user) {
   reader.check_fields(spec, "spec", k_user_fields);
   user.localpart = user.name;
   reader.read(spec, "spec", "localpart", user.localpart);
@@ -104,25 +112,26 @@ void read_user(DocumentReader& reader, const YAML::Node& spec, model::User& user
   reader.read(spec, "spec", "protect", user.protect);
 }
 
-void read_community(DocumentReader& reader, const YAML::Node& spec, model::Community& community) {
+void read_community(DocumentReader& reader, const Fields& spec, model::Community& community) {
   reader.check_fields(spec, "spec", k_community_fields);
   reader.read(spec, "spec", "name", community.display_name);
   reader.read(spec, "spec", "topic", community.topic);
   reader.read(spec, "spec", "avatarUrl", community.avatar_url);
   if (const YAML::Node room = reader.field(spec, "spec", "generalRoom");
       present(room) && reader.expect_map(room, "spec.generalRoom")) {
-    reader.check_fields(room, "spec.generalRoom", k_general_room_fields);
-    reader.read(room, "spec.generalRoom", "name", community.general_room.name);
-    reader.read(room, "spec.generalRoom", "topic", community.general_room.topic);
-    reader.read(room, "spec.generalRoom", "encrypted", community.general_room.encrypted);
+    const Fields fields(room);
+    reader.check_fields(fields, "spec.generalRoom", k_general_room_fields);
+    reader.read(fields, "spec.generalRoom", "name", community.general_room.name);
+    reader.read(fields, "spec.generalRoom", "topic", community.general_room.topic);
+    reader.read(fields, "spec.generalRoom", "encrypted", community.general_room.encrypted);
   }
-  read_members(reader, spec, [&](const YAML::Node& entry, const std::string& path) {
-    reader.check_fields(entry, path, k_community_member_fields);
+  read_members(reader, spec, [&](const YAML::Node& entry, const Fields& fields, const std::string& path) {
+    reader.check_fields(fields, path, k_community_member_fields);
     model::CommunityMember member;
-    reader.read(entry, path, "user", member.user);
-    reader.read(entry, path, "trust", member.trust);
-    if (const YAML::Node role = reader.field(entry, path, "role"); present(role)) {
-      if (auto index = reader.as_choice(role, child(path, "role"), {"member", "admin"})) {
+    reader.read(fields, path, "user", member.user);
+    reader.read(fields, path, "trust", member.trust);
+    if (const YAML::Node role = reader.field(fields, path, "role"); present(role)) {
+      if (auto index = reader.as_choice(role, child(path, "role"), k_community_roles)) {
         member.role = *index == 0 ? model::CommunityRole::member : model::CommunityRole::admin;
       }
     }
@@ -135,17 +144,17 @@ void read_community(DocumentReader& reader, const YAML::Node& spec, model::Commu
   reader.read(spec, "spec", "protect", community.protect);
 }
 
-void read_council(DocumentReader& reader, const YAML::Node& spec, model::Council& council) {
+void read_council(DocumentReader& reader, const Fields& spec, model::Council& council) {
   reader.check_fields(spec, "spec", k_council_fields);
   reader.read(spec, "spec", "community", council.community);
   reader.read(spec, "spec", "name", council.display_name);
   reader.read(spec, "spec", "topic", council.topic);
-  read_members(reader, spec, [&](const YAML::Node& entry, const std::string& path) {
-    reader.check_fields(entry, path, k_council_member_fields);
+  read_members(reader, spec, [&](const YAML::Node& entry, const Fields& fields, const std::string& path) {
+    reader.check_fields(fields, path, k_council_member_fields);
     model::CouncilMember member;
-    reader.read(entry, path, "user", member.user);
-    if (const YAML::Node role = reader.field(entry, path, "role"); present(role)) {
-      if (auto index = reader.as_choice(role, child(path, "role"), {"member", "chair"})) {
+    reader.read(fields, path, "user", member.user);
+    if (const YAML::Node role = reader.field(fields, path, "role"); present(role)) {
+      if (auto index = reader.as_choice(role, child(path, "role"), k_council_roles)) {
         member.role = *index == 0 ? model::CouncilRole::member : model::CouncilRole::chair;
       }
     }
@@ -157,7 +166,7 @@ void read_council(DocumentReader& reader, const YAML::Node& spec, model::Council
   reader.read(spec, "spec", "protect", council.protect);
 }
 
-void read_coordination_room(DocumentReader& reader, const YAML::Node& spec, model::CoordinationRoom& room) {
+void read_coordination_room(DocumentReader& reader, const Fields& spec, model::CoordinationRoom& room) {
   reader.check_fields(spec, "spec", k_coordination_fields);
   reader.read(spec, "spec", "between", room.between);
   reader.read(spec, "spec", "request", room.request);
@@ -168,27 +177,30 @@ void read_coordination_room(DocumentReader& reader, const YAML::Node& spec, mode
   reader.read(spec, "spec", "protect", room.protect);
 }
 
-void read_power_policy(DocumentReader& reader, const YAML::Node& spec, model::PowerPolicy& policy) {
+void read_power_policy(DocumentReader& reader, const Fields& spec, model::PowerPolicy& policy) {
   reader.check_fields(spec, "spec", k_policy_fields);
   if (const YAML::Node bands = reader.field(spec, "spec", "bands");
       present(bands) && reader.expect_list(bands, "spec.bands")) {
     // Declared bands replace the default table entirely; merging would make
     // a policy's meaning depend on defaults the reader cannot see.
     policy.bands.clear();
-    for (std::size_t i = 0; i < bands.size(); ++i) {
+    const std::size_t size = bands.size();
+    for (std::size_t i = 0; i < size; ++i) {
+      const YAML::Node entry = bands[i];
       const std::string path = item("spec.bands", i);
-      if (!reader.expect_map(bands[i], path)) {
+      if (!reader.expect_map(entry, path)) {
         continue;
       }
-      reader.check_fields(bands[i], path, k_band_fields);
+      const Fields fields(entry);
+      reader.check_fields(fields, path, k_band_fields);
       model::TrustBand band;
       for (const std::string& key : k_band_fields) {
-        if (!present(bands[i][key])) {
-          reader.report(bands[i], "missing required field " + in_quotes(shown(child(path, key))));
+        if (!present(fields[key])) {
+          reader.report(entry, "missing required field " + in_quotes(shown(child(path, key))));
         }
       }
-      reader.read(bands[i], path, "minTrust", band.min_trust);
-      reader.read(bands[i], path, "level", band.level);
+      reader.read(fields, path, "minTrust", band.min_trust);
+      reader.read(fields, path, "level", band.level);
       policy.bands.push_back(band);
     }
   }
@@ -197,13 +209,14 @@ void read_power_policy(DocumentReader& reader, const YAML::Node& spec, model::Po
   if (const YAML::Node thresholds = reader.field(spec, "spec", "thresholds");
       present(thresholds) && reader.expect_map(thresholds, "spec.thresholds")) {
     const std::string path = "spec.thresholds";
-    reader.check_fields(thresholds, path, k_threshold_fields);
-    reader.read(thresholds, path, "invite", policy.invite);
-    reader.read(thresholds, path, "kick", policy.kick);
-    reader.read(thresholds, path, "ban", policy.ban);
-    reader.read(thresholds, path, "redact", policy.redact);
-    reader.read(thresholds, path, "eventsDefault", policy.events_default);
-    reader.read(thresholds, path, "stateDefault", policy.state_default);
+    const Fields fields(thresholds);
+    reader.check_fields(fields, path, k_threshold_fields);
+    reader.read(fields, path, "invite", policy.invite);
+    reader.read(fields, path, "kick", policy.kick);
+    reader.read(fields, path, "ban", policy.ban);
+    reader.read(fields, path, "redact", policy.redact);
+    reader.read(fields, path, "eventsDefault", policy.events_default);
+    reader.read(fields, path, "stateDefault", policy.state_default);
   }
 }
 
@@ -219,19 +232,22 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
     reader.report(document, "expected a mapping with apiVersion, kind, metadata and spec, got " + got(document));
     return;
   }
-  // An absent key yields an invalid node that throws on most calls, so
-  // every look at one is guarded by present().
-  const YAML::Node kind = document["kind"];
-  const YAML::Node metadata = document["metadata"];
-  const YAML::Node name = present(metadata) && metadata.IsMap() ? metadata["name"] : YAML::Node();
+  // A field that was not given is a null node, so every look at one is
+  // guarded by present().
+  const Fields fields(document);
+  const YAML::Node& kind = fields["kind"];
+  const YAML::Node& metadata = fields["metadata"];
+  const Fields metadata_fields = present(metadata) && metadata.IsMap() ? Fields(metadata) : Fields();
+  const YAML::Node& name = metadata_fields["name"];
   const bool known_kind =
       present(kind) && kind.IsScalar() && std::find(k_kinds.begin(), k_kinds.end(), kind.Scalar()) != k_kinds.end();
   const bool named = present(name) && name.IsScalar();
   const std::string label = known_kind ? kind_label(kind.Scalar()) : "document";
-  reader.set_subject(named ? model::describe_object(label, name.Scalar()) : label, &origin);
+  const std::string subject = named ? model::describe_object(label, name.Scalar()) : label;
+  reader.set_subject(subject, &origin);
 
-  reader.check_fields(document, "", k_document_fields);
-  const YAML::Node api_version = reader.field(document, "", "apiVersion");
+  reader.check_fields(fields, "", k_document_fields);
+  const YAML::Node api_version = reader.field(fields, "", "apiVersion");
   if (!present(api_version)) {
     reader.report(document, "missing required field \"apiVersion\"");
   } else if (!api_version.IsScalar() || api_version.Scalar() != k_manifest_api_version) {
@@ -239,7 +255,7 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
                                    (api_version.IsScalar() ? in_quotes(api_version.Scalar()) : got(api_version)) +
                                    " (expected " + in_quotes(k_manifest_api_version) + ")");
   }
-  if (!present(reader.field(document, "", "kind"))) {
+  if (!present(reader.field(fields, "", "kind"))) {
     reader.report(document, "missing required field \"kind\"");
     return;
   }
@@ -256,7 +272,7 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
   if (!reader.expect_map(metadata, "metadata")) {
     return;
   }
-  reader.check_fields(metadata, "metadata", k_metadata_fields);
+  reader.check_fields(metadata_fields, "metadata", k_metadata_fields);
   if (!present(name)) {
     reader.report(metadata, "missing required field \"metadata.name\"");
     return;
@@ -270,17 +286,15 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
   origin.fields["kind"] = reader.at(kind);
 
   // An absent spec means "all defaults"; a malformed one is reported and
-  // read as empty. (A new node, not an assignment: assigning to a yaml-cpp
-  // node writes through to the document.)
-  const YAML::Node declared_spec = reader.field(document, "", "spec");
+  // read as empty.
+  const YAML::Node declared_spec = reader.field(fields, "", "spec");
   const bool usable_spec = present(declared_spec) && reader.expect_map(declared_spec, "spec");
-  const YAML::Node spec = usable_spec ? declared_spec : YAML::Node(YAML::NodeType::Map);
+  const Fields spec = usable_spec ? Fields(declared_spec) : Fields();
   // Each object is read in place so the reader can record into its Origin.
   const std::string& kind_name = kind.Scalar();
-  const std::string subject = model::describe_object(label, name.Scalar());
   auto start = [&](auto& object) {
     object.name = name.Scalar();
-    object.origin = origin;
+    object.origin = std::move(origin);
     reader.set_subject(subject, &object.origin);
   };
   if (kind_name == "User") {

@@ -190,6 +190,61 @@ spec:
   CHECK(community.members[0].origin.of("trust").to_string() == "c.yaml:10:14");
 }
 
+TEST_CASE("manifests: each member's positions are its own, past the tenth too", "[manifests]") {
+  // "spec.members[1]." is a prefix of no path under "spec.members[10]".
+  std::string text = "apiVersion: mxctl/v1\nkind: Council\nmetadata: {name: c}\nspec:\n  members:\n";
+  for (int i = 0; i < 12; ++i) {
+    text += "    - {user: u" + std::to_string(i) + (i == 10 ? ", role: chair" : "") + "}\n";
+  }
+  LoadedManifests loaded = parse_manifests(text, "c.yaml");
+  REQUIRE(loaded.topology.councils.size() == 1);
+  const model::Council& council = loaded.topology.councils[0];
+  REQUIRE(council.members.size() == 12);
+  CHECK(council.members[1].origin.fields.size() == 1);
+  CHECK(council.members[1].origin.of("user").to_string() == "c.yaml:7:14");
+  CHECK(council.members[10].origin.fields.size() == 2);
+  CHECK(council.members[10].origin.of("role").to_string() == "c.yaml:16:25");
+  CHECK(council.members[10].role == model::CouncilRole::chair);
+  CHECK(council.origin.of("spec.members[10].user").to_string() == "c.yaml:16:14");
+}
+
+TEST_CASE("manifests: documents after comments and end markers keep their lines", "[manifests]") {
+  CHECK(check(k_people + R"(# a comment that belongs to the next document
+---
+apiVersion: mxctl/v1
+kind: User
+metadata: {name: dave}
+spec: {admn: true}
+...
+# after the end marker
+apiVersion: mxctl/v1
+kind: User
+metadata: {name: erin}
+spec: {displayName: Erin, topic: x, displayName: Erin R}
+)") == Lines{
+           "test.yaml:18:8: user \"dave\": unknown field \"admn\" (did you mean \"admin\"?)",
+           "test.yaml:24:27: user \"erin\": unknown field \"topic\"",
+           "test.yaml:24:37: user \"erin\": field \"displayName\" is given more than once (first at test.yaml:24:8)",
+       });
+}
+
+TEST_CASE("manifests: anchors and aliases are followed", "[manifests]") {
+  LoadedManifests loaded = parse_manifests(k_people + R"(---
+apiVersion: mxctl/v1
+kind: CoordinationRoom
+metadata: {name: &name request-1}
+spec:
+  between: [alice, bob]
+  request: *name
+)",
+                                           "test.yaml");
+  CHECK(messages(loaded) == Lines{});
+  REQUIRE(loaded.topology.coordination_rooms.size() == 1);
+  CHECK(loaded.topology.coordination_rooms[0].request == "request-1");
+  // An alias is the anchored node itself, position (the anchor's) included.
+  CHECK(loaded.topology.coordination_rooms[0].origin.of("spec.request").to_string() == "test.yaml:16:18");
+}
+
 TEST_CASE("manifests: a yaml syntax error is reported and other documents are still checked", "[manifests]") {
   CHECK(check(R"(apiVersion: mxctl/v1
 kind: User
