@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <streambuf>
 #include <tuple>
 
 #include <yaml-cpp/yaml.h>
@@ -315,9 +316,10 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
   }
 }
 
-// One YAML document's text and the 0-based line it starts on in its file.
+// One YAML document's text (a view into its file's) and the 0-based line it
+// starts on in its file.
 struct DocumentText {
-  std::string text;
+  std::string_view text;
   int first_line = 0;
 };
 
@@ -334,18 +336,25 @@ bool is_marker(std::string_view line, std::string_view marker) {
 // one broken document must not hide the problems of the others. Markers are
 // only recognised at the start of a line, where YAML allows nothing else.
 std::vector<DocumentText> split_documents(std::string_view text) {
-  std::vector<DocumentText> documents(1);
+  std::vector<DocumentText> documents;
+  std::size_t begin = 0;  // of the current document
+  int first_line = 0;
   bool has_content = false;
   int line_number = 0;
-  while (!text.empty()) {
-    std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end == std::string_view::npos ? text.size() : end + 1);
-    text.remove_prefix(line.size());
+  std::size_t offset = 0;
+  auto end_document = [&](std::size_t at) {
+    documents.push_back(DocumentText{text.substr(begin, at - begin), first_line});
+    begin = at;
+    first_line = line_number;
+    has_content = false;
+  };
+  while (offset < text.size()) {
+    const std::size_t end = text.find('\n', offset);
+    const std::string_view line = text.substr(offset, end == std::string_view::npos ? text.npos : end + 1 - offset);
     if (is_marker(line, "---") && has_content) {
-      documents.push_back(DocumentText{"", line_number});
-      has_content = false;
+      end_document(offset);
     }
-    documents.back().text += line;
+    offset += line.size();
     // Comments and directives belong with the document that follows them.
     std::size_t first = line.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && line[first] != '#' && line[first] != '%') {
@@ -353,12 +362,23 @@ std::vector<DocumentText> split_documents(std::string_view text) {
     }
     ++line_number;
     if (is_marker(line, "...")) {
-      documents.push_back(DocumentText{"", line_number});
-      has_content = false;
+      end_document(offset);
     }
   }
+  end_document(text.size());
   return documents;
 }
+
+// Reads a document's text in place: YAML::LoadAll(std::string) would copy it
+// into a std::stringstream first. yaml-cpp only reads (and puts back what it
+// read), so the text is never written through the non-const pointers.
+class TextBuffer : public std::streambuf {
+ public:
+  explicit TextBuffer(std::string_view text) {
+    char* begin = const_cast<char*>(text.data());
+    setg(begin, begin, begin + text.size());
+  }
+};
 
 // yaml-cpp's messages for tab indentation ("illegal map value") do not say
 // what is wrong, and a tab is invisible in most editors.
@@ -384,7 +404,9 @@ void parse_into(LoadedManifests& loaded, std::string_view text, const std::strin
   for (const DocumentText& part : split_documents(text)) {
     DocumentReader reader(file, part.first_line, loaded.diagnostics);
     try {
-      for (const YAML::Node& document : YAML::LoadAll(part.text)) {
+      TextBuffer buffer(part.text);
+      std::istream stream(&buffer);
+      for (const YAML::Node& document : YAML::LoadAll(stream)) {
         if (!present(document)) {
           continue;
         }
