@@ -373,6 +373,53 @@ TEST_CASE("compile: members are full MXIDs of active users plus their linked acc
   }
 }
 
+TEST_CASE("compile: a user reached by more than one path keeps the highest level", "[compile]") {
+  Topology topology = riverside();
+  // carol (admin, 100) is also alice's (50) linked account; alice is bob's
+  // (10); the bot's own account is a member at 10.
+  topology.users[0].linked_accounts = {"@carol:example.org"};
+  topology.users[1].linked_accounts = {"@alice:example.org"};
+  topology.users.push_back(make_user("mxctl"));
+  topology.communities[0].members.push_back(member("mxctl", 5));
+
+  const MatrixState state = compile(topology, example_settings());
+  const std::map<std::string, int> want = {{k_bot, 100},
+                                           {"@alice:example.org", 50},
+                                           {"@bob:example.org", 10},
+                                           {"@carol:example.org", 100}};
+  CHECK(room_at(state, "community/riverside").power_levels.users == want);
+  CHECK(room_at(state, "community/riverside/general").power_levels.users == want);
+  CHECK(room_at(state, "community/riverside").members ==
+        std::set<std::string>{"@alice:example.org", "@bob:example.org", "@carol:example.org", k_bot});
+  // bob chairs the council (50); alice is his linked account and a member at 50.
+  CHECK(room_at(state, "council/disputes").power_levels.users ==
+        std::map<std::string, int>{{k_bot, 100}, {"@alice:example.org", 50}, {"@bob:example.org", 50},
+                                   {"@carol:example.org", 50}});
+}
+
+TEST_CASE("compile: councils belong to the first community declared under their community's name", "[compile]") {
+  Topology topology = riverside();
+  Community twin = topology.communities[0];
+  twin.display_name = "Twin";
+  topology.communities.insert(topology.communities.begin(), twin);
+  topology.communities[0].matrix_enabled = false;
+  Council second = topology.councils[0];
+  second.name = "appeals";
+  topology.councils.push_back(second);
+
+  SECTION("the first declaration has no Matrix presence: nor do the councils") {
+    const MatrixState state = compile(topology, example_settings());
+    CHECK(state.rooms.empty());
+  }
+  SECTION("the first declaration owns every council naming it, in key order") {
+    topology.communities[0].matrix_enabled = true;
+    const MatrixState state = compile(topology, example_settings());
+    CHECK(room_at(state, "community/riverside").name == "Twin");
+    CHECK(keys_of(room_at(state, "community/riverside").children) ==
+          std::vector<std::string>{"community/riverside/general", "council/appeals", "council/disputes"});
+  }
+}
+
 TEST_CASE("compile: the bot is at 100 in every room without being a member", "[compile]") {
   Topology topology = riverside();
   topology.communities[0].members.clear();
