@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 namespace model {
 
@@ -64,25 +66,27 @@ std::string join_rule_text(const Room& room) {
 
 bool is_council_or_dm(const std::string& key) { return key.rfind("council/", 0) == 0 || key.rfind("dm/", 0) == 0; }
 
-// Orders room keys so that every room comes after its parent space, which
-// must exist before the child's createRoom can name it in m.space.parent.
-std::vector<std::string> parents_first(const std::map<std::string, Room>& rooms) {
-  std::vector<std::string> order;
-  std::set<std::string> placed;
-  std::function<void(const std::string&, int)> place = [&](const std::string& key, int depth) {
-    auto it = rooms.find(key);
-    if (it == rooms.end() || placed.count(key) || depth > static_cast<int>(rooms.size())) {
+// Orders rooms so that every room comes after its parent space, which must
+// exist before the child's createRoom can name it in m.space.parent.
+std::vector<const Room*> parents_first(const std::map<std::string, Room>& rooms) {
+  std::vector<const Room*> order;
+  order.reserve(rooms.size());
+  std::unordered_set<const Room*> placed;
+  std::function<void(const Room&, int)> place = [&](const Room& room, int depth) {
+    if (placed.count(&room) || depth > static_cast<int>(rooms.size())) {
       return;
     }
-    if (it->second.parent) {
-      place(it->second.parent->key, depth + 1);
+    if (room.parent) {
+      if (auto parent = rooms.find(room.parent->key); parent != rooms.end()) {
+        place(parent->second, depth + 1);
+      }
     }
-    if (placed.insert(key).second) {
-      order.push_back(key);
+    if (placed.insert(&room).second) {
+      order.push_back(&room);
     }
   };
   for (const auto& [key, room] : rooms) {
-    place(key, 0);
+    place(room, 0);
   }
   return order;
 }
@@ -103,6 +107,8 @@ class Differ {
   Differ(const MatrixState& desired, const ObservedState& observed, const DiffOptions& options)
       : m_desired(desired), m_observed(observed), m_options(options) {
     m_managed_users.insert(options.bot_user_id);
+    m_local_users.reserve(desired.accounts.size());
+    m_managed_users.reserve(desired.accounts.size() + 1);
     for (const auto& [key, account] : desired.accounts) {
       m_local_users.insert(account.user_id);
       m_managed_users.insert(account.user_id);
@@ -114,14 +120,14 @@ class Differ {
     for (const auto& [key, account] : m_desired.accounts) {
       diff_account(account);
     }
-    std::vector<std::string> order = parents_first(m_desired.rooms);
+    const std::vector<const Room*> order = parents_first(m_desired.rooms);
     // Pass 1: decide which rooms are created, so that pass 2 can make later
     // operations depend on those creations whatever order rooms come in.
-    for (const std::string& key : order) {
-      plan_creation(m_desired.rooms.at(key));
+    for (const Room* room : order) {
+      plan_creation(*room);
     }
-    for (const std::string& key : order) {
-      diff_room(m_desired.rooms.at(key));
+    for (const Room* room : order) {
+      diff_room(*room);
     }
     for (const std::string& key : m_status_changes) {
       plan_status_change(m_desired.accounts.at(key));
@@ -420,10 +426,13 @@ class Differ {
     auto now_it = now.users.begin();
     auto target_it = target.users.begin();
     while (now_it != now.users.end() || target_it != target.users.end()) {
-      const bool take_now = target_it == target.users.end() ||
-                            (now_it != now.users.end() && now_it->first <= target_it->first);
-      const bool take_target = now_it == now.users.end() ||
-                               (target_it != target.users.end() && target_it->first <= now_it->first);
+      // One comparison per step: < 0 only the observed side names the user,
+      // > 0 only the desired side, 0 both.
+      const int order = now_it == now.users.end()         ? 1
+                        : target_it == target.users.end() ? -1
+                                                          : now_it->first.compare(target_it->first);
+      const bool take_now = order <= 0;
+      const bool take_target = order >= 0;
       const std::string& user = take_now ? now_it->first : target_it->first;
       const int* before = take_now ? &now_it->second : nullptr;
       const int* after = take_target ? &target_it->second : nullptr;
@@ -487,12 +496,18 @@ class Differ {
   void diff_members(const Room& want, const ObservedRoom& have, ResourceChange& change) {
     const bool council_or_dm = is_council_or_dm(want.key);
     const bool reinvite = council_or_dm ? m_options.reinvite_to_council_rooms : m_options.reinvite_to_community_rooms;
+    // Both sides are sorted by MXID: one walk along each finds every member
+    // without a search per member.
+    auto it = have.members.begin();
     for (const std::string& user : want.members) {
       if (user == m_options.bot_user_id) {
         continue;
       }
-      auto it = have.members.find(user);
-      if (it != have.members.end()) {
+      int order = 1;
+      while (it != have.members.end() && (order = it->first.compare(user)) < 0) {
+        ++it;
+      }
+      if (it != have.members.end() && order == 0) {
         const MemberState& state = it->second;
         if (state.membership == Membership::join || state.membership == Membership::invite) {
           continue;
@@ -518,9 +533,14 @@ class Differ {
     if (!council_or_dm) {
       return;  // Community rooms may hold people members invited; leave them be.
     }
+    auto wanted = want.members.begin();
     for (const auto& [user, state] : have.members) {
+      int order = 1;
+      while (wanted != want.members.end() && (order = wanted->compare(user)) < 0) {
+        ++wanted;
+      }
       bool present = state.membership == Membership::join || state.membership == Membership::invite;
-      if (!present || user == m_options.bot_user_id || want.members.count(user)) {
+      if (!present || user == m_options.bot_user_id || (wanted != want.members.end() && order == 0)) {
         continue;
       }
       change.fields.push_back({"members[" + quote(user) + "]", std::string(to_string(state.membership)), std::nullopt});
@@ -565,8 +585,10 @@ class Differ {
   const MatrixState& m_desired;
   const ObservedState& m_observed;
   const DiffOptions& m_options;
-  std::set<std::string> m_managed_users;
-  std::set<std::string> m_local_users;  // our accounts (not linked accounts elsewhere)
+  // Views into the desired state and the options, which outlive the Differ;
+  // hashed because they are only ever asked about one user, never walked.
+  std::unordered_set<std::string_view> m_managed_users;
+  std::unordered_set<std::string_view> m_local_users;  // our accounts (not linked accounts elsewhere)
   std::map<std::string, std::size_t> m_account_creations;  // user id → operation
   std::map<std::string, std::size_t> m_room_creations;     // room key → operation
   std::vector<std::string> m_status_changes;               // account keys to suspend or reactivate
