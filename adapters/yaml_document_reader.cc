@@ -15,19 +15,15 @@ namespace {
 
 // Plain scalars are untagged ("?"); quoted ones are tagged "!" and are strings
 // even when they look like numbers or booleans.
-bool is_plain(const YAML::Node& node, std::string_view core_tag) {
-  if (!node.IsScalar()) {
+bool is_plain(const Node& node, std::string_view core_tag) {
+  if (!node.is_scalar()) {
     return false;
   }
   constexpr std::string_view k_core_prefix = "tag:yaml.org,2002:";
-  const std::string& tag = node.Tag();
+  const std::string_view tag = node.tag();
   return tag == "?" || (tag.size() == k_core_prefix.size() + core_tag.size() && tag.starts_with(k_core_prefix) &&
                         tag.ends_with(core_tag));
 }
-
-// What a lookup of a field that was not given returns: a null node, so that
-// present() is false, and with no memory of its own to allocate.
-const YAML::Node k_absent;
 
 }  // namespace
 
@@ -58,42 +54,19 @@ std::string item(const std::string& path, std::size_t index) {
 std::string shown(const std::string& path) { return path.starts_with("spec.") ? path.substr(5) : path; }
 
 // YAML null (`key:` or `key: ~`) counts as absent, as in Kubernetes manifests.
-bool present(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
+bool present(const Node& node) { return !node.is_null(); }
 
-std::string got(const YAML::Node& node) {
-  if (node.IsMap()) {
+std::string got(const Node& node) {
+  if (node.is_map()) {
     return "a mapping";
   }
-  if (node.IsSequence()) {
+  if (node.is_list()) {
     return "a list";
   }
-  if (node.IsScalar()) {
-    return node.Tag() == "!" ? "the string " + in_quotes(node.Scalar()) : in_quotes(node.Scalar());
+  if (node.is_scalar()) {
+    return node.tag() == "!" ? "the string " + in_quotes(node.scalar()) : in_quotes(node.scalar());
   }
   return "nothing";
-}
-
-Fields::Fields(const YAML::Node& map) {
-  m_entries.reserve(map.size());
-  for (const auto& pair : map) {
-    // Constructed, not assigned: assigning to a yaml-cpp node that is bound
-    // writes through to the node it refers to.
-    Entry& entry = m_entries.emplace_back(Entry{pair.first, pair.second, {}, pair.first.IsScalar()});
-    if (entry.scalar) {
-      // Points into the key node, which `entry.key` keeps alive.
-      entry.name = entry.key.Scalar();
-    }
-  }
-}
-
-const YAML::Node& Fields::operator[](std::string_view key) const {
-  // The first entry wins, as with yaml-cpp's lookup; check_fields reports the others.
-  for (const Entry& entry : m_entries) {
-    if (entry.scalar && entry.name == key) {
-      return entry.value;
-    }
-  }
-  return k_absent;
 }
 
 DocumentReader::DocumentReader(const std::string& file, int line_offset, model::Diagnostics& diagnostics)
@@ -115,80 +88,80 @@ void DocumentReader::report(const SourceLocation& where, const std::string& mess
   m_diagnostics.push_back(model::Diagnostic{where, m_subject + ": " + message});
 }
 
-void DocumentReader::check_fields(const Fields& fields, const std::string& path,
-                                  const std::vector<std::string>& known) {
+void DocumentReader::check_fields(const Node& map, const std::string& path, const std::vector<std::string>& known) {
   constexpr std::size_t k_unseen = static_cast<std::size_t>(-1);
   // Per known field, the entry that first gave it.
   std::vector<std::size_t> first(known.size(), k_unseen);
-  for (std::size_t i = 0; i < fields.m_entries.size(); ++i) {
-    const Fields::Entry& entry = fields.m_entries[i];
-    if (!entry.scalar) {
-      report(entry.key, "field names must be plain text, got " + got(entry.key));
+  const std::size_t entries = map.size();
+  for (std::size_t i = 0; i < entries; ++i) {
+    const Node key = map.key(i);
+    if (!key.is_scalar()) {
+      report(key, "field names must be plain text, got " + got(key));
       continue;
     }
-    const auto known_at = std::find(known.begin(), known.end(), entry.name);
+    const std::string_view name = key.scalar();
+    const auto known_at = std::find(known.begin(), known.end(), name);
     if (known_at == known.end()) {
-      report(entry.key, "unknown field " + in_quotes(shown(child(path, entry.name))) +
-                            model::did_you_mean(entry.name, known));
+      report(key, "unknown field " + in_quotes(shown(child(path, name))) + model::did_you_mean(name, known));
     } else if (std::size_t& seen = first[static_cast<std::size_t>(known_at - known.begin())]; seen == k_unseen) {
       seen = i;
     } else {
-      // yaml-cpp keeps both entries and lookups see only the first, so a
-      // repeated key would otherwise be silently ignored.
-      report(entry.key, "field " + in_quotes(shown(child(path, entry.name))) + " is given more than once (first at " +
-                            at(fields.m_entries[seen].key).to_string() + ")");
+      // The document keeps both entries and lookups see only the first, so
+      // a repeated key would otherwise be silently ignored.
+      report(key, "field " + in_quotes(shown(child(path, name))) + " is given more than once (first at " +
+                      at(map.key(seen)).to_string() + ")");
     }
   }
 }
 
-const std::string& DocumentReader::record(const std::string& path, std::string_view key, const YAML::Node& value) {
+const std::string& DocumentReader::record(const std::string& path, std::string_view key, const Node& value) {
   // Keyed by a moved path, and the map's own key returned, so that a field
   // read costs one path string; map keys stay put while the Origin lives.
   return m_origin->fields.insert_or_assign(child(path, key), at(value)).first->first;
 }
 
-YAML::Node DocumentReader::field(const Fields& fields, const std::string& path, std::string_view key) {
-  const YAML::Node& value = fields[key];
+Node DocumentReader::field(const Node& map, const std::string& path, std::string_view key) {
+  const Node value = map.find(key);
   if (present(value)) {
     record(path, key, value);
   }
   return value;
 }
 
-bool DocumentReader::expect_map(const YAML::Node& node, const std::string& path) {
-  if (node.IsMap()) {
+bool DocumentReader::expect_map(const Node& node, const std::string& path) {
+  if (node.is_map()) {
     return true;
   }
   report(node, shown(path) + " must be a mapping, got " + got(node));
   return false;
 }
 
-bool DocumentReader::expect_list(const YAML::Node& node, const std::string& path) {
-  if (node.IsSequence()) {
+bool DocumentReader::expect_list(const Node& node, const std::string& path) {
+  if (node.is_list()) {
     return true;
   }
   report(node, shown(path) + " must be a list, got " + got(node));
   return false;
 }
 
-std::optional<std::string> DocumentReader::as_string(const YAML::Node& node, const std::string& path) {
-  if (node.IsScalar()) {
-    return node.Scalar();
+std::optional<std::string> DocumentReader::as_string(const Node& node, const std::string& path) {
+  if (node.is_scalar()) {
+    return std::string(node.scalar());
   }
   report(node, shown(path) + " must be a string, got " + got(node));
   return std::nullopt;
 }
 
-std::optional<int> DocumentReader::as_int(const YAML::Node& node, const std::string& path) {
+std::optional<int> DocumentReader::as_int(const Node& node, const std::string& path) {
   if (is_plain(node, "int")) {
-    std::string_view text = node.Scalar();
+    std::string_view text = node.scalar();
     if (text.starts_with('+')) {
       text.remove_prefix(1);
     }
     int value = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error == std::errc::result_out_of_range) {
-      report(node, shown(path) + " is out of range, got " + node.Scalar());
+      report(node, shown(path) + " is out of range, got " + std::string(node.scalar()));
       return std::nullopt;
     }
     if (error == std::errc() && end == text.data() + text.size() && !text.empty()) {
@@ -199,9 +172,9 @@ std::optional<int> DocumentReader::as_int(const YAML::Node& node, const std::str
   return std::nullopt;
 }
 
-std::optional<bool> DocumentReader::as_bool(const YAML::Node& node, const std::string& path) {
+std::optional<bool> DocumentReader::as_bool(const Node& node, const std::string& path) {
   if (is_plain(node, "bool")) {
-    const std::string& text = node.Scalar();
+    const std::string_view text = node.scalar();
     if (text == "true" || text == "True" || text == "TRUE") {
       return true;
     }
@@ -213,10 +186,10 @@ std::optional<bool> DocumentReader::as_bool(const YAML::Node& node, const std::s
   return std::nullopt;
 }
 
-std::optional<std::size_t> DocumentReader::as_choice(const YAML::Node& node, const std::string& path,
+std::optional<std::size_t> DocumentReader::as_choice(const Node& node, const std::string& path,
                                                      const std::vector<std::string>& values) {
-  if (node.IsScalar()) {
-    auto it = std::find(values.begin(), values.end(), node.Scalar());
+  if (node.is_scalar()) {
+    auto it = std::find(values.begin(), values.end(), node.scalar());
     if (it != values.end()) {
       return static_cast<std::size_t>(it - values.begin());
     }
@@ -229,34 +202,34 @@ std::optional<std::size_t> DocumentReader::as_choice(const YAML::Node& node, con
   return std::nullopt;
 }
 
-void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key, std::string& out) {
-  if (const YAML::Node& value = fields[key]; present(value)) {
+void DocumentReader::read(const Node& map, const std::string& path, std::string_view key, std::string& out) {
+  if (const Node value = map.find(key); present(value)) {
     out = as_string(value, record(path, key, value)).value_or(out);
   }
 }
 
-void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key,
+void DocumentReader::read(const Node& map, const std::string& path, std::string_view key,
                           std::optional<std::string>& out) {
-  if (const YAML::Node& value = fields[key]; present(value)) {
+  if (const Node value = map.find(key); present(value)) {
     out = as_string(value, record(path, key, value));
   }
 }
 
-void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key, bool& out) {
-  if (const YAML::Node& value = fields[key]; present(value)) {
+void DocumentReader::read(const Node& map, const std::string& path, std::string_view key, bool& out) {
+  if (const Node value = map.find(key); present(value)) {
     out = as_bool(value, record(path, key, value)).value_or(out);
   }
 }
 
-void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key, int& out) {
-  if (const YAML::Node& value = fields[key]; present(value)) {
+void DocumentReader::read(const Node& map, const std::string& path, std::string_view key, int& out) {
+  if (const Node value = map.find(key); present(value)) {
     out = as_int(value, record(path, key, value)).value_or(out);
   }
 }
 
-void DocumentReader::read(const Fields& fields, const std::string& path, std::string_view key,
+void DocumentReader::read(const Node& map, const std::string& path, std::string_view key,
                           std::vector<std::string>& out) {
-  const YAML::Node& list = fields[key];
+  const Node list = map.find(key);
   if (!present(list)) {
     return;
   }
@@ -267,7 +240,7 @@ void DocumentReader::read(const Fields& fields, const std::string& path, std::st
   const std::size_t size = list.size();
   out.reserve(out.size() + size);
   for (std::size_t i = 0; i < size; ++i) {
-    const YAML::Node entry = list[i];
+    const Node entry = list.item(i);
     const std::string& entry_path = m_origin->fields.insert_or_assign(item(list_path, i), at(entry)).first->first;
     // A malformed entry is kept as "" so that counts and indexes still
     // match the text; later checks on it land on the reported position.

@@ -8,8 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/mark.h>
 
+#include "adapters/yaml_tree.h"
 #include "model/diagnostic.h"
 
 namespace adapters::manifest_yaml {
@@ -23,36 +24,9 @@ std::string item(const std::string& path, std::size_t index);
 /// A field path as messages show it: without the leading "spec.".
 std::string shown(const std::string& path);
 /// YAML null (`key:` or `key: ~`) counts as absent, as in Kubernetes manifests.
-bool present(const YAML::Node& node);
+bool present(const Node& node);
 /// What a node is, for "must be X, got Y" messages.
-std::string got(const YAML::Node& node);
-
-/// A mapping's entries, gathered in one pass so that each field is then found
-/// without going back to yaml-cpp: `map["key"]` scans the whole mapping,
-/// copying every key it passes into a std::string and building a node even
-/// for a miss, and a spec is looked up once per field it may have.
-class Fields {
- public:
-  /// No fields: every lookup is absent (a missing or malformed mapping).
-  Fields() = default;
-  /// The entries of `map`, which must be a mapping.
-  explicit Fields(const YAML::Node& map);
-
-  /// The value of the first entry whose key is the plain text `key`, as
-  /// yaml-cpp's own lookup would find it; absent (not present()) when none.
-  const YAML::Node& operator[](std::string_view key) const;
-
- private:
-  friend class DocumentReader;
-  struct Entry {
-    YAML::Node key;
-    YAML::Node value;
-    /// The key's text; only meaningful when `scalar`.
-    std::string_view name;
-    bool scalar = false;
-  };
-  std::vector<Entry> m_entries;
-};
+std::string got(const Node& node);
 
 /// Reads one YAML document, reporting problems against one subject
 /// ("community \"riverside\"") and recording field positions in one Origin.
@@ -68,47 +42,47 @@ class DocumentReader {
   model::Origin* origin() const { return m_origin; }
 
   /// 1-based position of a node or mark in the file.
-  model::SourceLocation at(const YAML::Node& node) const { return at(node.Mark()); }
+  model::SourceLocation at(const Node& node) const { return at(node.mark()); }
   model::SourceLocation at(const YAML::Mark& mark) const;
 
   /// Adds "<subject>: <message>" at a position.
   void report(const model::SourceLocation& where, const std::string& message);
-  void report(const YAML::Node& node, const std::string& message) { report(at(node), message); }
+  void report(const Node& node, const std::string& message) { report(at(node), message); }
 
   /// Reports unknown keys (with a suggestion), repeated keys and non-scalar keys.
-  void check_fields(const Fields& fields, const std::string& path, const std::vector<std::string>& known);
+  void check_fields(const Node& map, const std::string& path, const std::vector<std::string>& known);
 
-  /// The value of `key` in `fields`, its position recorded; absent (not
+  /// The value of `key` in `map`, its position recorded; absent (not
   /// present()) when not given.
-  YAML::Node field(const Fields& fields, const std::string& path, std::string_view key);
+  Node field(const Node& map, const std::string& path, std::string_view key);
 
   /// True when `node` is a mapping (a list); reports it otherwise.
-  bool expect_map(const YAML::Node& node, const std::string& path);
-  bool expect_list(const YAML::Node& node, const std::string& path);
+  bool expect_map(const Node& node, const std::string& path);
+  bool expect_list(const Node& node, const std::string& path);
 
   /// The node as a string / integer; reported and nothing when it is not one.
-  std::optional<std::string> as_string(const YAML::Node& node, const std::string& path);
-  std::optional<int> as_int(const YAML::Node& node, const std::string& path);
+  std::optional<std::string> as_string(const Node& node, const std::string& path);
+  std::optional<int> as_int(const Node& node, const std::string& path);
 
   /// YAML 1.2 core booleans only: "yes", "on" and friends are YAML 1.1 and a
   /// classic source of surprises, so they are rejected rather than guessed.
-  std::optional<bool> as_bool(const YAML::Node& node, const std::string& path);
+  std::optional<bool> as_bool(const Node& node, const std::string& path);
 
   /// One of `values` (by index), reported with the full list otherwise.
-  std::optional<std::size_t> as_choice(const YAML::Node& node, const std::string& path,
+  std::optional<std::size_t> as_choice(const Node& node, const std::string& path,
                                        const std::vector<std::string>& values);
 
   /// Convenience readers: leave `out` alone when the field is absent or wrong.
-  void read(const Fields& fields, const std::string& path, std::string_view key, std::string& out);
-  void read(const Fields& fields, const std::string& path, std::string_view key, std::optional<std::string>& out);
-  void read(const Fields& fields, const std::string& path, std::string_view key, bool& out);
-  void read(const Fields& fields, const std::string& path, std::string_view key, int& out);
-  void read(const Fields& fields, const std::string& path, std::string_view key, std::vector<std::string>& out);
+  void read(const Node& map, const std::string& path, std::string_view key, std::string& out);
+  void read(const Node& map, const std::string& path, std::string_view key, std::optional<std::string>& out);
+  void read(const Node& map, const std::string& path, std::string_view key, bool& out);
+  void read(const Node& map, const std::string& path, std::string_view key, int& out);
+  void read(const Node& map, const std::string& path, std::string_view key, std::vector<std::string>& out);
 
  private:
   // Records where `path.key` was given (at `value`) and returns that path as
   // the Origin holds it.
-  const std::string& record(const std::string& path, std::string_view key, const YAML::Node& value);
+  const std::string& record(const std::string& path, std::string_view key, const Node& value);
 
   const std::string& m_file;
   int m_line_offset;

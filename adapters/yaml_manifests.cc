@@ -12,7 +12,8 @@
 #include <streambuf>
 #include <tuple>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
 
 #include "adapters/yaml_document_reader.h"
 #include "model/suggest.h"
@@ -25,7 +26,7 @@ namespace {
 using model::Origin;
 using model::SourceLocation;
 using manifest_yaml::DocumentReader;
-using manifest_yaml::Fields;
+using manifest_yaml::Node;
 using manifest_yaml::child;
 using manifest_yaml::got;
 using manifest_yaml::in_quotes;
@@ -83,25 +84,24 @@ Origin member_origin(const Origin& parent, const std::string& prefix, SourceLoca
   return origin;
 }
 
-// Walks a list of member mappings, calling `read_member(entry, fields, path)`
-// for each.
+// Walks a list of member mappings, calling `read_member(entry, path)` for each.
 template <typename ReadMember>
-void read_members(DocumentReader& reader, const Fields& spec, ReadMember read_member) {
-  const YAML::Node list = reader.field(spec, "spec", "members");
+void read_members(DocumentReader& reader, const Node& spec, ReadMember read_member) {
+  const Node list = reader.field(spec, "spec", "members");
   if (!present(list) || !reader.expect_list(list, "spec.members")) {
     return;
   }
   const std::size_t size = list.size();
   for (std::size_t i = 0; i < size; ++i) {
-    const YAML::Node entry = list[i];
+    const Node entry = list.item(i);
     const std::string path = item("spec.members", i);
     if (reader.expect_map(entry, path)) {
-      read_member(entry, Fields(entry), path);
+      read_member(entry, path);
     }
   }
 }
 
-void read_user(DocumentReader& reader, const Fields& spec, model::User& user) {
+void read_user(DocumentReader& reader, const Node& spec, model::User& user) {
   reader.check_fields(spec, "spec", k_user_fields);
   user.localpart = user.name;
   reader.read(spec, "spec", "localpart", user.localpart);
@@ -113,25 +113,24 @@ void read_user(DocumentReader& reader, const Fields& spec, model::User& user) {
   reader.read(spec, "spec", "protect", user.protect);
 }
 
-void read_community(DocumentReader& reader, const Fields& spec, model::Community& community) {
+void read_community(DocumentReader& reader, const Node& spec, model::Community& community) {
   reader.check_fields(spec, "spec", k_community_fields);
   reader.read(spec, "spec", "name", community.display_name);
   reader.read(spec, "spec", "topic", community.topic);
   reader.read(spec, "spec", "avatarUrl", community.avatar_url);
-  if (const YAML::Node room = reader.field(spec, "spec", "generalRoom");
+  if (const Node room = reader.field(spec, "spec", "generalRoom");
       present(room) && reader.expect_map(room, "spec.generalRoom")) {
-    const Fields fields(room);
-    reader.check_fields(fields, "spec.generalRoom", k_general_room_fields);
-    reader.read(fields, "spec.generalRoom", "name", community.general_room.name);
-    reader.read(fields, "spec.generalRoom", "topic", community.general_room.topic);
-    reader.read(fields, "spec.generalRoom", "encrypted", community.general_room.encrypted);
+    reader.check_fields(room, "spec.generalRoom", k_general_room_fields);
+    reader.read(room, "spec.generalRoom", "name", community.general_room.name);
+    reader.read(room, "spec.generalRoom", "topic", community.general_room.topic);
+    reader.read(room, "spec.generalRoom", "encrypted", community.general_room.encrypted);
   }
-  read_members(reader, spec, [&](const YAML::Node& entry, const Fields& fields, const std::string& path) {
-    reader.check_fields(fields, path, k_community_member_fields);
+  read_members(reader, spec, [&](const Node& entry, const std::string& path) {
+    reader.check_fields(entry, path, k_community_member_fields);
     model::CommunityMember member;
-    reader.read(fields, path, "user", member.user);
-    reader.read(fields, path, "trust", member.trust);
-    if (const YAML::Node role = reader.field(fields, path, "role"); present(role)) {
+    reader.read(entry, path, "user", member.user);
+    reader.read(entry, path, "trust", member.trust);
+    if (const Node role = reader.field(entry, path, "role"); present(role)) {
       if (auto index = reader.as_choice(role, child(path, "role"), k_community_roles)) {
         member.role = *index == 0 ? model::CommunityRole::member : model::CommunityRole::admin;
       }
@@ -145,16 +144,16 @@ void read_community(DocumentReader& reader, const Fields& spec, model::Community
   reader.read(spec, "spec", "protect", community.protect);
 }
 
-void read_council(DocumentReader& reader, const Fields& spec, model::Council& council) {
+void read_council(DocumentReader& reader, const Node& spec, model::Council& council) {
   reader.check_fields(spec, "spec", k_council_fields);
   reader.read(spec, "spec", "community", council.community);
   reader.read(spec, "spec", "name", council.display_name);
   reader.read(spec, "spec", "topic", council.topic);
-  read_members(reader, spec, [&](const YAML::Node& entry, const Fields& fields, const std::string& path) {
-    reader.check_fields(fields, path, k_council_member_fields);
+  read_members(reader, spec, [&](const Node& entry, const std::string& path) {
+    reader.check_fields(entry, path, k_council_member_fields);
     model::CouncilMember member;
-    reader.read(fields, path, "user", member.user);
-    if (const YAML::Node role = reader.field(fields, path, "role"); present(role)) {
+    reader.read(entry, path, "user", member.user);
+    if (const Node role = reader.field(entry, path, "role"); present(role)) {
       if (auto index = reader.as_choice(role, child(path, "role"), k_council_roles)) {
         member.role = *index == 0 ? model::CouncilRole::member : model::CouncilRole::chair;
       }
@@ -167,7 +166,7 @@ void read_council(DocumentReader& reader, const Fields& spec, model::Council& co
   reader.read(spec, "spec", "protect", council.protect);
 }
 
-void read_coordination_room(DocumentReader& reader, const Fields& spec, model::CoordinationRoom& room) {
+void read_coordination_room(DocumentReader& reader, const Node& spec, model::CoordinationRoom& room) {
   reader.check_fields(spec, "spec", k_coordination_fields);
   reader.read(spec, "spec", "between", room.between);
   reader.read(spec, "spec", "request", room.request);
@@ -178,46 +177,44 @@ void read_coordination_room(DocumentReader& reader, const Fields& spec, model::C
   reader.read(spec, "spec", "protect", room.protect);
 }
 
-void read_power_policy(DocumentReader& reader, const Fields& spec, model::PowerPolicy& policy) {
+void read_power_policy(DocumentReader& reader, const Node& spec, model::PowerPolicy& policy) {
   reader.check_fields(spec, "spec", k_policy_fields);
-  if (const YAML::Node bands = reader.field(spec, "spec", "bands");
+  if (const Node bands = reader.field(spec, "spec", "bands");
       present(bands) && reader.expect_list(bands, "spec.bands")) {
     // Declared bands replace the default table entirely; merging would make
     // a policy's meaning depend on defaults the reader cannot see.
     policy.bands.clear();
     const std::size_t size = bands.size();
     for (std::size_t i = 0; i < size; ++i) {
-      const YAML::Node entry = bands[i];
+      const Node entry = bands.item(i);
       const std::string path = item("spec.bands", i);
       if (!reader.expect_map(entry, path)) {
         continue;
       }
-      const Fields fields(entry);
-      reader.check_fields(fields, path, k_band_fields);
+      reader.check_fields(entry, path, k_band_fields);
       model::TrustBand band;
       for (const std::string& key : k_band_fields) {
-        if (!present(fields[key])) {
+        if (!present(entry.find(key))) {
           reader.report(entry, "missing required field " + in_quotes(shown(child(path, key))));
         }
       }
-      reader.read(fields, path, "minTrust", band.min_trust);
-      reader.read(fields, path, "level", band.level);
+      reader.read(entry, path, "minTrust", band.min_trust);
+      reader.read(entry, path, "level", band.level);
       policy.bands.push_back(band);
     }
   }
   reader.read(spec, "spec", "adminLevel", policy.admin_level);
   reader.read(spec, "spec", "chairLevel", policy.chair_level);
-  if (const YAML::Node thresholds = reader.field(spec, "spec", "thresholds");
+  if (const Node thresholds = reader.field(spec, "spec", "thresholds");
       present(thresholds) && reader.expect_map(thresholds, "spec.thresholds")) {
     const std::string path = "spec.thresholds";
-    const Fields fields(thresholds);
-    reader.check_fields(fields, path, k_threshold_fields);
-    reader.read(fields, path, "invite", policy.invite);
-    reader.read(fields, path, "kick", policy.kick);
-    reader.read(fields, path, "ban", policy.ban);
-    reader.read(fields, path, "redact", policy.redact);
-    reader.read(fields, path, "eventsDefault", policy.events_default);
-    reader.read(fields, path, "stateDefault", policy.state_default);
+    reader.check_fields(thresholds, path, k_threshold_fields);
+    reader.read(thresholds, path, "invite", policy.invite);
+    reader.read(thresholds, path, "kick", policy.kick);
+    reader.read(thresholds, path, "ban", policy.ban);
+    reader.read(thresholds, path, "redact", policy.redact);
+    reader.read(thresholds, path, "eventsDefault", policy.events_default);
+    reader.read(thresholds, path, "stateDefault", policy.state_default);
   }
 }
 
@@ -225,45 +222,42 @@ void read_power_policy(DocumentReader& reader, const Fields& spec, model::PowerP
 // Objects whose kind or name cannot be known are left out of the topology:
 // nothing could refer to them, and checking them further would only repeat
 // the first problem.
-void read_document(const YAML::Node& document, DocumentReader& reader, model::Topology& topology) {
+void read_document(const Node& document, DocumentReader& reader, model::Topology& topology) {
   Origin origin;
   origin.object = reader.at(document);
   reader.set_subject("document", &origin);
-  if (!document.IsMap()) {
+  if (!document.is_map()) {
     reader.report(document, "expected a mapping with apiVersion, kind, metadata and spec, got " + got(document));
     return;
   }
-  // A field that was not given is a null node, so every look at one is
-  // guarded by present().
-  const Fields fields(document);
-  const YAML::Node& kind = fields["kind"];
-  const YAML::Node& metadata = fields["metadata"];
-  const Fields metadata_fields = present(metadata) && metadata.IsMap() ? Fields(metadata) : Fields();
-  const YAML::Node& name = metadata_fields["name"];
+  // A field that was not given is an absent node, which present() rejects.
+  const Node kind = document.find("kind");
+  const Node metadata = document.find("metadata");
+  const Node name = metadata.find("name");
   const bool known_kind =
-      present(kind) && kind.IsScalar() && std::find(k_kinds.begin(), k_kinds.end(), kind.Scalar()) != k_kinds.end();
-  const bool named = present(name) && name.IsScalar();
-  const std::string label = known_kind ? kind_label(kind.Scalar()) : "document";
-  const std::string subject = named ? model::describe_object(label, name.Scalar()) : label;
+      present(kind) && kind.is_scalar() && std::find(k_kinds.begin(), k_kinds.end(), kind.scalar()) != k_kinds.end();
+  const bool named = present(name) && name.is_scalar();
+  const std::string label = known_kind ? kind_label(kind.scalar()) : "document";
+  const std::string subject = named ? model::describe_object(label, name.scalar()) : label;
   reader.set_subject(subject, &origin);
 
-  reader.check_fields(fields, "", k_document_fields);
-  const YAML::Node api_version = reader.field(fields, "", "apiVersion");
+  reader.check_fields(document, "", k_document_fields);
+  const Node api_version = reader.field(document, "", "apiVersion");
   if (!present(api_version)) {
     reader.report(document, "missing required field \"apiVersion\"");
-  } else if (!api_version.IsScalar() || api_version.Scalar() != k_manifest_api_version) {
+  } else if (!api_version.is_scalar() || api_version.scalar() != k_manifest_api_version) {
     reader.report(api_version, "unknown apiVersion " +
-                                   (api_version.IsScalar() ? in_quotes(api_version.Scalar()) : got(api_version)) +
+                                   (api_version.is_scalar() ? in_quotes(api_version.scalar()) : got(api_version)) +
                                    " (expected " + in_quotes(k_manifest_api_version) + ")");
   }
-  if (!present(reader.field(fields, "", "kind"))) {
+  if (!present(reader.field(document, "", "kind"))) {
     reader.report(document, "missing required field \"kind\"");
     return;
   }
   if (!known_kind) {
-    const std::string shown_kind = kind.IsScalar() ? in_quotes(kind.Scalar()) : got(kind);
+    const std::string shown_kind = kind.is_scalar() ? in_quotes(kind.scalar()) : got(kind);
     reader.report(kind, "unknown kind " + shown_kind +
-                            (kind.IsScalar() ? model::did_you_mean(kind.Scalar(), k_kinds) : std::string()));
+                            (kind.is_scalar() ? model::did_you_mean(kind.scalar(), k_kinds) : std::string()));
     return;
   }
   if (!present(metadata)) {
@@ -273,7 +267,7 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
   if (!reader.expect_map(metadata, "metadata")) {
     return;
   }
-  reader.check_fields(metadata_fields, "metadata", k_metadata_fields);
+  reader.check_fields(metadata, "metadata", k_metadata_fields);
   if (!present(name)) {
     reader.report(metadata, "missing required field \"metadata.name\"");
     return;
@@ -288,13 +282,13 @@ void read_document(const YAML::Node& document, DocumentReader& reader, model::To
 
   // An absent spec means "all defaults"; a malformed one is reported and
   // read as empty.
-  const YAML::Node declared_spec = reader.field(fields, "", "spec");
+  const Node declared_spec = reader.field(document, "", "spec");
   const bool usable_spec = present(declared_spec) && reader.expect_map(declared_spec, "spec");
-  const Fields spec = usable_spec ? Fields(declared_spec) : Fields();
+  const Node spec = usable_spec ? declared_spec : Node();
   // Each object is read in place so the reader can record into its Origin.
-  const std::string& kind_name = kind.Scalar();
+  const std::string_view kind_name = kind.scalar();
   auto start = [&](auto& object) {
-    object.name = name.Scalar();
+    object.name = name.scalar();
     object.origin = std::move(origin);
     reader.set_subject(subject, &object.origin);
   };
@@ -369,9 +363,10 @@ std::vector<DocumentText> split_documents(std::string_view text) {
   return documents;
 }
 
-// Reads a document's text in place: YAML::LoadAll(std::string) would copy it
-// into a std::stringstream first. yaml-cpp only reads (and puts back what it
-// read), so the text is never written through the non-const pointers.
+// Reads a document's text in place for yaml-cpp's parser, which takes a
+// std::istream: a std::istringstream would copy the text first. yaml-cpp only
+// reads (and puts back what it read), so the text is never written through
+// the non-const pointers.
 class TextBuffer : public std::streambuf {
  public:
   explicit TextBuffer(std::string_view text) {
@@ -401,12 +396,14 @@ std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
 // Parses `text` into `loaded`, structural checks only.
 void parse_into(LoadedManifests& loaded, std::string_view text, const std::string& file) {
   loaded.files.push_back(file);
+  // One tree for the whole file: each part reuses the memory of the last.
+  manifest_yaml::Tree tree;
   for (const DocumentText& part : split_documents(text)) {
     DocumentReader reader(file, part.first_line, loaded.diagnostics);
     try {
       TextBuffer buffer(part.text);
       std::istream stream(&buffer);
-      for (const YAML::Node& document : YAML::LoadAll(stream)) {
+      for (const Node& document : tree.parse(stream)) {
         if (!present(document)) {
           continue;
         }
