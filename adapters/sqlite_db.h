@@ -7,6 +7,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,14 +47,33 @@ inline model::Error make_error(int code, std::string_view doing, std::string_vie
 /// reported by the next step(), so binding reads as a plain sequence.
 class Statement {
  public:
-  /// Takes ownership of `stmt`, prepared on `db`.
+  /// Takes ownership of `stmt`, prepared on `db`; finalizes it when destroyed.
   Statement(sqlite3* db, sqlite3_stmt* stmt) : m_db(db), m_stmt(stmt) {}
+  /// Borrows `stmt`, which a statement cache keeps, and marks it `in_use`
+  /// until destroyed; then it is reset, its bindings cleared, and returned.
+  static Statement borrowed(sqlite3* db, sqlite3_stmt* stmt, bool* in_use) {
+    Statement statement(db, stmt);
+    statement.m_in_use = in_use;
+    *in_use = true;
+    return statement;
+  }
   Statement(Statement&& other) noexcept
-      : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)), m_bind_error(other.m_bind_error) {}
+      : m_db(other.m_db),
+        m_stmt(std::exchange(other.m_stmt, nullptr)),
+        m_bind_error(other.m_bind_error),
+        m_in_use(std::exchange(other.m_in_use, nullptr)) {}
   Statement& operator=(Statement&&) = delete;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  ~Statement() { sqlite3_finalize(m_stmt); }
+  ~Statement() {
+    if (m_in_use == nullptr) {
+      sqlite3_finalize(m_stmt);
+      return;
+    }
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+    *m_in_use = false;
+  }
 
   /// Binds text to the 1-based parameter `index` (copied by SQLite).
   Statement& bind_text(int index, std::string_view text) {
@@ -113,6 +134,8 @@ class Statement {
   sqlite3* m_db;
   sqlite3_stmt* m_stmt;
   int m_bind_error = SQLITE_OK;
+  // Set for a borrowed statement: its cache entry's in-use mark.
+  bool* m_in_use = nullptr;
 };
 
 /// One connection; closed when destroyed. Shared (std::shared_ptr) by
@@ -137,7 +160,12 @@ class Database {
 
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
-  ~Database() { sqlite3_close_v2(m_db); }
+  ~Database() {
+    for (auto& [sql, kept] : m_cache) {
+      sqlite3_finalize(kept.stmt);
+    }
+    sqlite3_close_v2(m_db);
+  }
 
   /// The raw handle, for the few calls the wrappers do not cover.
   sqlite3* handle() const { return m_db; }
@@ -151,6 +179,28 @@ class Database {
       return tl::unexpected(make_error(code, doing, sqlite3_errmsg(m_db)));
     }
     return Statement(m_db, stmt);
+  }
+
+  /// Like prepare, but the statement is compiled once per connection and
+  /// kept: a write made for every operation of an apply would otherwise
+  /// parse and plan the same SQL each time. While the kept statement is
+  /// borrowed (a nested use of the same SQL) a fresh one is prepared instead.
+  model::Result<Statement> cached(std::string_view sql, std::string_view doing) {
+    auto found = m_cache.find(sql);
+    if (found == m_cache.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      int code = sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                                    nullptr);
+      if (code != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return tl::unexpected(make_error(code, doing, sqlite3_errmsg(m_db)));
+      }
+      found = m_cache.emplace(std::string(sql), Kept{stmt, false}).first;
+    }
+    if (found->second.in_use) {
+      return prepare(std::string(sql).c_str(), doing);
+    }
+    return Statement::borrowed(m_db, found->second.stmt, &found->second.in_use);
   }
 
   /// Runs fixed SQL returning one integer (a count, a pragma); 0 when it
@@ -183,7 +233,16 @@ class Database {
  private:
   explicit Database(sqlite3* db) : m_db(db) {}
 
+  // A statement kept by cached(), and whether it is lent out now.
+  struct Kept {
+    sqlite3_stmt* stmt;
+    bool in_use;
+  };
+
   sqlite3* m_db;
+  // SQL text -> its kept statement; std::less<> so a lookup needs no copy.
+  // A std::map, so the in_use marks lent out stay where they are.
+  std::map<std::string, Kept, std::less<>> m_cache;
 };
 
 /// A write transaction (BEGIN IMMEDIATE, so the write lock is taken up front

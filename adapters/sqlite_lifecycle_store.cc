@@ -27,7 +27,7 @@ model::Result<void> for_each_row(sqlite::Statement& stmt, std::string_view doing
 // Prepares `sql`, lets `bind` fill its parameters and runs it once.
 template <typename Bind>
 model::Result<void> run_statement(sqlite::Database& db, const char* sql, std::string_view doing, Bind bind) {
-  auto stmt = db.prepare(sql, doing);
+  auto stmt = db.cached(sql, doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -41,7 +41,7 @@ model::Result<void> run_statement(sqlite::Database& db, const char* sql, std::st
 
 // The first column of every row of `sql`, as a set.
 model::Result<std::set<std::string>> read_text_set(sqlite::Database& db, const char* sql, const char* doing) {
-  auto stmt = db.prepare(sql, doing);
+  auto stmt = db.cached(sql, doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -57,7 +57,7 @@ model::Result<std::set<std::string>> read_text_set(sqlite::Database& db, const c
 
 model::Result<std::map<std::string, std::int64_t>> SqliteStateStore::archive_records() {
   const char* doing = "read archive records";
-  auto stmt = m_db->prepare("SELECT key, archived_at FROM archives", doing);
+  auto stmt = m_db->cached("SELECT key, archived_at FROM archives", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -120,7 +120,7 @@ model::Result<void> SqliteStateStore::record_tombstone(const Tombstone& tombston
 
 model::Result<std::vector<Tombstone>> SqliteStateStore::tombstones() {
   const char* doing = "read tombstones";
-  auto stmt = m_db->prepare("SELECT key, room_id, archived_at, deleted_at FROM tombstones ORDER BY id", doing);
+  auto stmt = m_db->cached("SELECT key, room_id, archived_at, deleted_at FROM tombstones ORDER BY id", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -136,7 +136,7 @@ model::Result<std::vector<Tombstone>> SqliteStateStore::tombstones() {
 
 model::Result<std::map<std::string, std::string>> SqliteStateStore::managed_accounts() {
   const char* doing = "read managed accounts";
-  auto stmt = m_db->prepare("SELECT key, user_id FROM accounts", doing);
+  auto stmt = m_db->cached("SELECT key, user_id FROM accounts", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -222,7 +222,7 @@ model::Result<void> SqliteStateStore::append_audit(const AuditEntry& entry) {
 model::Result<std::vector<AuditEntry>> SqliteStateStore::audit(const AuditQuery& query) {
   const char* doing = "read the audit log";
   // Times are fixed-width ISO-8601 UTC text, so text order is time order.
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "SELECT id, run_id, at, action, key, target, before, after, result, message FROM audit "
       "WHERE (?1 = '' OR at >= ?1) AND (?2 = '' OR key = ?2) ORDER BY id",
       doing);

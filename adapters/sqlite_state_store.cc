@@ -51,7 +51,7 @@ model::Result<void> run_only(sqlite::Statement& stmt, std::string_view doing) {
 // Runs inside the caller's transaction, so nobody can take it in between.
 model::Result<std::optional<std::string>> lock_refusal(sqlite::Database& db, const std::string& hostname) {
   const char* doing = "read the pass lock";
-  auto held = db.prepare("SELECT pid, hostname, command, acquired_at FROM lock WHERE id = 1", doing);
+  auto held = db.cached("SELECT pid, hostname, command, acquired_at FROM lock WHERE id = 1", doing);
   if (!held) {
     return tl::unexpected(held.error());
   }
@@ -84,7 +84,7 @@ class SqliteStoreLock final : public StoreLock {
   ~SqliteStoreLock() override {
     // Errors are ignored: a row left behind names a pid that will be dead by
     // the time anyone looks, so the next pass takes it over.
-    auto stmt = m_db->prepare("DELETE FROM lock WHERE id = 1 AND pid = ?1 AND hostname = ?2 AND acquired_at = ?3",
+    auto stmt = m_db->cached("DELETE FROM lock WHERE id = 1 AND pid = ?1 AND hostname = ?2 AND acquired_at = ?3",
                               "release the pass lock");
     if (stmt) {
       stmt->bind_int64(1, m_pid).bind_text(2, m_hostname).bind_text(3, m_acquired_at);
@@ -172,7 +172,7 @@ model::Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::string& 
 
 model::Result<std::map<std::string, std::string>> SqliteStateStore::room_ids() {
   const char* doing = "read room ids";
-  auto stmt = m_db->prepare("SELECT key, room_id FROM rooms", doing);
+  auto stmt = m_db->cached("SELECT key, room_id FROM rooms", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -193,7 +193,7 @@ model::Result<void> SqliteStateStore::set_room_id(const std::string& key, const 
   const std::string doing = "record room id for " + key;
   // The WHERE makes re-recording the same id a no-op, so a converged pass
   // neither writes nor moves the serial.
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "INSERT INTO rooms (key, room_id, updated_at) VALUES (?1, ?2, ?3) "
       "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
       "WHERE rooms.room_id IS NOT excluded.room_id",
@@ -213,7 +213,7 @@ model::Result<void> SqliteStateStore::forget_room(const std::string& key) {
   }
   for (const char* sql : {"DELETE FROM rooms WHERE key = ?1", "DELETE FROM messages_sent WHERE key = ?1",
                           "DELETE FROM directs_set WHERE room_key = ?1"}) {
-    auto stmt = m_db->prepare(sql, doing);
+    auto stmt = m_db->cached(sql, doing);
     if (!stmt) {
       return fail_with(stmt.error());
     }
@@ -227,7 +227,7 @@ model::Result<void> SqliteStateStore::forget_room(const std::string& key) {
 
 model::Result<std::set<std::string>> SqliteStateStore::messages_sent() {
   const char* doing = "read sent messages";
-  auto stmt = m_db->prepare("SELECT key FROM messages_sent", doing);
+  auto stmt = m_db->cached("SELECT key FROM messages_sent", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -246,7 +246,7 @@ model::Result<std::set<std::string>> SqliteStateStore::messages_sent() {
 
 model::Result<void> SqliteStateStore::mark_message_sent(const std::string& key) {
   const std::string doing = "record message sent to " + key;
-  auto stmt = m_db->prepare("INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+  auto stmt = m_db->cached("INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
                             doing);
   if (!stmt) {
     return fail_with(stmt.error());
@@ -257,7 +257,7 @@ model::Result<void> SqliteStateStore::mark_message_sent(const std::string& key) 
 
 model::Result<std::string> SqliteStateStore::sync_token() {
   const char* doing = "read sync token";
-  auto stmt = m_db->prepare("SELECT sync_token FROM meta WHERE id = 1", doing);
+  auto stmt = m_db->cached("SELECT sync_token FROM meta WHERE id = 1", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -270,7 +270,7 @@ model::Result<std::string> SqliteStateStore::sync_token() {
 
 model::Result<void> SqliteStateStore::set_sync_token(const std::string& token) {
   const char* doing = "record sync token";
-  auto stmt = m_db->prepare("UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1", doing);
+  auto stmt = m_db->cached("UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1", doing);
   if (!stmt) {
     return fail_with(stmt.error());
   }
@@ -280,7 +280,7 @@ model::Result<void> SqliteStateStore::set_sync_token(const std::string& token) {
 
 model::Result<std::set<std::pair<std::string, std::string>>> SqliteStateStore::directs_set() {
   const char* doing = "read direct chats set";
-  auto stmt = m_db->prepare("SELECT room_key, user_id FROM directs_set", doing);
+  auto stmt = m_db->cached("SELECT room_key, user_id FROM directs_set", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -299,7 +299,7 @@ model::Result<std::set<std::pair<std::string, std::string>>> SqliteStateStore::d
 
 model::Result<void> SqliteStateStore::mark_direct_set(const std::string& room_key, const std::string& user_id) {
   const std::string doing = "record m.direct set for " + user_id + " in " + room_key;
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", doing);
   if (!stmt) {
     return fail_with(stmt.error());
@@ -310,7 +310,7 @@ model::Result<void> SqliteStateStore::mark_direct_set(const std::string& room_ke
 
 model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapshots() {
   const char* doing = "read room snapshots";
-  auto stmt = m_db->prepare("SELECT room_id, state FROM room_snapshots", doing);
+  auto stmt = m_db->cached("SELECT room_id, state FROM room_snapshots", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -336,7 +336,7 @@ model::Result<void> SqliteStateStore::save_observation(
   }
   const std::string now = now_text();
   for (const auto& [room_id, state] : changed) {
-    auto stmt = m_db->prepare(state ? "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES (?1, ?2, ?3) "
+    auto stmt = m_db->cached(state ? "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES (?1, ?2, ?3) "
                                       "ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, "
                                       "updated_at = excluded.updated_at"
                                     : "DELETE FROM room_snapshots WHERE room_id = ?1",
@@ -352,7 +352,7 @@ model::Result<void> SqliteStateStore::save_observation(
       return ran;
     }
   }
-  auto token = m_db->prepare("UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1", doing);
+  auto token = m_db->cached("UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1", doing);
   if (!token) {
     return fail_with(token.error());
   }
@@ -369,7 +369,7 @@ model::Result<std::int64_t> SqliteStateStore::serial() {
 
 model::Result<std::int64_t> SqliteStateStore::begin_run(const std::string& command) {
   const std::string doing = "record start of " + command + " run";
-  auto stmt = m_db->prepare("INSERT INTO runs (command, started, outcome) VALUES (?1, ?2, 'running')", doing);
+  auto stmt = m_db->cached("INSERT INTO runs (command, started, outcome) VALUES (?1, ?2, 'running')", doing);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
@@ -383,7 +383,7 @@ model::Result<std::int64_t> SqliteStateStore::begin_run(const std::string& comma
 model::Result<void> SqliteStateStore::finish_run(std::int64_t run_id, const std::string& outcome,
                                                  int changes_applied, int failures) {
   const std::string doing = "record end of run " + std::to_string(run_id);
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "UPDATE runs SET finished = ?2, outcome = ?3, changes_applied = ?4, failures = ?5 WHERE id = ?1", doing);
   if (!stmt) {
     return fail_with(stmt.error());
@@ -402,7 +402,7 @@ model::Result<void> SqliteStateStore::finish_run(std::int64_t run_id, const std:
 
 model::Result<std::vector<RunRecord>> SqliteStateStore::runs(int limit) {
   const char* doing = "read run history";
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "SELECT id, command, started, finished, outcome, changes_applied, failures FROM runs "
       "ORDER BY id DESC LIMIT ?1",
       doing);
@@ -436,7 +436,7 @@ model::Result<std::vector<RunRecord>> SqliteStateStore::runs(int limit) {
 
 model::Result<void> SqliteStateStore::record(const JournalEntry& entry) {
   const std::string doing = "record journal entry for run " + std::to_string(entry.run_id) + " (" + entry.operation + ")";
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "INSERT INTO journal (run_id, operation, result, errcode, message, attempt, at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
       doing);
@@ -460,7 +460,7 @@ model::Result<void> SqliteStateStore::record(const JournalEntry& entry) {
 
 model::Result<std::vector<JournalEntry>> SqliteStateStore::journal(std::int64_t run_id) {
   const std::string doing = "read journal of run " + std::to_string(run_id);
-  auto stmt = m_db->prepare(
+  auto stmt = m_db->cached(
       "SELECT run_id, operation, result, errcode, message, attempt, at FROM journal WHERE run_id = ?1 ORDER BY id",
       doing);
   if (!stmt) {
@@ -504,7 +504,7 @@ model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::stri
     return model::fail(model::Error::Kind::conflict, std::move(**refusal));
   }
   const std::string acquired_at = now_text();
-  auto take = m_db->prepare(
+  auto take = m_db->cached(
       "INSERT OR REPLACE INTO lock (id, holder, pid, hostname, command, acquired_at) "
       "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
       doing);
