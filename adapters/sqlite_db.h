@@ -247,19 +247,23 @@ class Database {
 
 /// A write transaction (BEGIN IMMEDIATE, so the write lock is taken up front
 /// and a busy database fails at begin rather than half-way through); rolled
-/// back when destroyed without commit().
+/// back when destroyed without commit(). Inside a transaction that is already
+/// open (the state store's group commit) it is a savepoint instead: its
+/// statements still succeed or fail together, and become durable when the
+/// outer transaction commits.
 class Transaction {
  public:
   /// Begins; fails (transient when another connection is writing) naming `doing`.
   static model::Result<Transaction> begin(Database& db, std::string_view doing) {
-    auto begun = db.exec("BEGIN IMMEDIATE", doing);
+    const bool nested = sqlite3_get_autocommit(db.handle()) == 0;
+    auto begun = db.exec(nested ? "SAVEPOINT mxctl_nested" : "BEGIN IMMEDIATE", doing);
     if (!begun) {
       return tl::unexpected(begun.error());
     }
-    return Transaction(&db);
+    return Transaction(&db, nested);
   }
 
-  Transaction(Transaction&& other) noexcept : m_db(std::exchange(other.m_db, nullptr)) {}
+  Transaction(Transaction&& other) noexcept : m_db(std::exchange(other.m_db, nullptr)), m_nested(other.m_nested) {}
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -267,13 +271,16 @@ class Transaction {
     if (m_db != nullptr) {
       // Nothing useful can be done about a failed rollback here; the
       // connection's next BEGIN reports the state if it is still wrong.
-      sqlite3_exec(m_db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+      // A savepoint is rolled back and then released, which leaves the
+      // outer transaction open with what it held before.
+      sqlite3_exec(m_db->handle(), m_nested ? "ROLLBACK TO mxctl_nested; RELEASE mxctl_nested" : "ROLLBACK", nullptr,
+                   nullptr, nullptr);
     }
   }
 
-  /// Commits; after a failure the destructor rolls back.
+  /// Commits (releases a savepoint); after a failure the destructor rolls back.
   model::Result<void> commit(std::string_view doing) {
-    auto committed = m_db->exec("COMMIT", doing);
+    auto committed = m_db->exec(m_nested ? "RELEASE mxctl_nested" : "COMMIT", doing);
     if (committed) {
       m_db = nullptr;
     }
@@ -281,9 +288,10 @@ class Transaction {
   }
 
  private:
-  explicit Transaction(Database* db) : m_db(db) {}
+  Transaction(Database* db, bool nested) : m_db(db), m_nested(nested) {}
 
   Database* m_db;
+  bool m_nested;
 };
 
 }  // namespace adapters::sqlite

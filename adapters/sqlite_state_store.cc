@@ -37,6 +37,14 @@ bool process_alive(std::int64_t pid) {
 
 model::Result<void> fail_with(const model::Error& error) { return tl::unexpected(error); }
 
+// Between calls the only transaction a store's connection can have open is
+// its group (every other one is begun and ended within a call).
+bool group_open(sqlite::Database& db) { return sqlite3_get_autocommit(db.handle()) == 0; }
+
+std::string lost(int writes) {
+  return " (" + std::to_string(writes) + (writes == 1 ? " grouped write" : " grouped writes") + " lost)";
+}
+
 // Runs a statement whose row count does not matter.
 model::Result<void> run_only(sqlite::Statement& stmt, std::string_view doing) {
   auto ran = stmt.run(doing);
@@ -82,6 +90,13 @@ class SqliteStoreLock final : public StoreLock {
       : m_db(std::move(db)), m_pid(pid), m_hostname(std::move(hostname)), m_acquired_at(std::move(acquired_at)) {}
 
   ~SqliteStoreLock() override {
+    // The pass's grouped writes are made durable before the lock goes, so
+    // the next pass never starts from less than this one wrote. The only
+    // transaction open between calls is the store's group.
+    if (sqlite3_get_autocommit(m_db->handle()) == 0 &&
+        sqlite3_exec(m_db->handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      sqlite3_exec(m_db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
     // Errors are ignored: a row left behind names a pid that will be dead by
     // the time anyone looks, so the next pass takes it over.
     auto stmt = m_db->cached("DELETE FROM lock WHERE id = 1 AND pid = ?1 AND hostname = ?2 AND acquired_at = ?3",
@@ -170,6 +185,75 @@ model::Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::string& 
   return std::unique_ptr<StateStore>(std::move(*store));
 }
 
+SqliteStateStore::~SqliteStateStore() { (void)flush(); }
+
+model::Result<void> SqliteStateStore::set_group_commit(std::optional<GroupCommit> policy) {
+  auto flushed = flush();
+  m_group = policy;
+  return flushed;
+}
+
+model::Result<void> SqliteStateStore::flush() {
+  const int writes = std::exchange(m_group_writes, 0);
+  if (!group_open(*m_db)) {
+    return {};
+  }
+  auto committed = m_db->exec("COMMIT", "commit grouped writes");
+  if (!committed) {
+    // A failed COMMIT may leave the transaction open; ending it here keeps
+    // the next call from writing into a group that can never commit.
+    sqlite3_exec(m_db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    committed.error().message += lost(writes);
+  }
+  return committed;
+}
+
+model::Result<void> SqliteStateStore::flush_if_due() {
+  if (!group_open(*m_db)) {
+    return {};
+  }
+  if (m_group && m_group_writes < m_group->max_writes &&
+      std::chrono::steady_clock::now() - m_group_started < m_group->max_age) {
+    return {};
+  }
+  return flush();
+}
+
+model::Result<void> SqliteStateStore::grouped(std::string_view doing,
+                                              const std::function<model::Result<void>()>& write) {
+  if (!m_group) {
+    return write();
+  }
+  if (!group_open(*m_db)) {
+    if (auto begun = m_db->exec("BEGIN IMMEDIATE", doing); !begun) {
+      return begun;
+    }
+    m_group_writes = 0;
+    m_group_started = std::chrono::steady_clock::now();
+  }
+  auto written = write();
+  if (!written && !group_open(*m_db)) {
+    // Some errors (I/O, a full disk) make SQLite roll back the whole
+    // transaction, taking the group's earlier writes with it.
+    written.error().message += lost(std::exchange(m_group_writes, 0));
+    return written;
+  }
+  if (written) {
+    ++m_group_writes;
+  }
+  if (auto due = flush_if_due(); !due) {
+    return due;
+  }
+  return written;
+}
+
+model::Result<void> SqliteStateStore::durable(std::string_view doing,
+                                              const std::function<model::Result<void>()>& write) {
+  auto written = grouped(doing, write);
+  auto flushed = flush();
+  return written ? flushed : written;
+}
+
 model::Result<std::map<std::string, std::string>> SqliteStateStore::room_ids() {
   const char* doing = "read room ids";
   auto stmt = m_db->cached("SELECT key, room_id FROM rooms", doing);
@@ -191,21 +275,26 @@ model::Result<std::map<std::string, std::string>> SqliteStateStore::room_ids() {
 
 model::Result<void> SqliteStateStore::set_room_id(const std::string& key, const std::string& room_id) {
   const std::string doing = "record room id for " + key;
-  // The WHERE makes re-recording the same id a no-op, so a converged pass
-  // neither writes nor moves the serial.
-  auto stmt = m_db->cached(
-      "INSERT INTO rooms (key, room_id, updated_at) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
-      "WHERE rooms.room_id IS NOT excluded.room_id",
-      doing);
-  if (!stmt) {
-    return fail_with(stmt.error());
-  }
-  stmt->bind_text(1, key).bind_text(2, room_id).bind_text(3, now_text());
-  return run_only(*stmt, doing);
+  return grouped(doing, [&]() -> model::Result<void> {
+    // The WHERE makes re-recording the same id a no-op, so a converged pass
+    // neither writes nor moves the serial.
+    auto stmt = m_db->cached(
+        "INSERT INTO rooms (key, room_id, updated_at) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
+        "WHERE rooms.room_id IS NOT excluded.room_id",
+        doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    stmt->bind_text(1, key).bind_text(2, room_id).bind_text(3, now_text());
+    return run_only(*stmt, doing);
+  });
 }
 
 model::Result<void> SqliteStateStore::forget_room(const std::string& key) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
   const std::string doing = "forget room " + key;
   auto txn = sqlite::Transaction::begin(*m_db, doing);
   if (!txn) {
@@ -246,13 +335,15 @@ model::Result<std::set<std::string>> SqliteStateStore::messages_sent() {
 
 model::Result<void> SqliteStateStore::mark_message_sent(const std::string& key) {
   const std::string doing = "record message sent to " + key;
-  auto stmt = m_db->cached("INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-                            doing);
-  if (!stmt) {
-    return fail_with(stmt.error());
-  }
-  stmt->bind_text(1, key).bind_text(2, now_text());
-  return run_only(*stmt, doing);
+  return grouped(doing, [&]() -> model::Result<void> {
+    auto stmt = m_db->cached(
+        "INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    stmt->bind_text(1, key).bind_text(2, now_text());
+    return run_only(*stmt, doing);
+  });
 }
 
 model::Result<std::string> SqliteStateStore::sync_token() {
@@ -269,6 +360,9 @@ model::Result<std::string> SqliteStateStore::sync_token() {
 }
 
 model::Result<void> SqliteStateStore::set_sync_token(const std::string& token) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
   const char* doing = "record sync token";
   auto stmt = m_db->cached("UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1", doing);
   if (!stmt) {
@@ -299,13 +393,15 @@ model::Result<std::set<std::pair<std::string, std::string>>> SqliteStateStore::d
 
 model::Result<void> SqliteStateStore::mark_direct_set(const std::string& room_key, const std::string& user_id) {
   const std::string doing = "record m.direct set for " + user_id + " in " + room_key;
-  auto stmt = m_db->cached(
-      "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", doing);
-  if (!stmt) {
-    return fail_with(stmt.error());
-  }
-  stmt->bind_text(1, room_key).bind_text(2, user_id).bind_text(3, now_text());
-  return run_only(*stmt, doing);
+  return grouped(doing, [&]() -> model::Result<void> {
+    auto stmt = m_db->cached(
+        "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    stmt->bind_text(1, room_key).bind_text(2, user_id).bind_text(3, now_text());
+    return run_only(*stmt, doing);
+  });
 }
 
 model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapshots() {
@@ -329,6 +425,9 @@ model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapsho
 
 model::Result<void> SqliteStateStore::save_observation(
     const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
   const char* doing = "record observation";
   auto txn = sqlite::Transaction::begin(*m_db, doing);
   if (!txn) {
@@ -368,6 +467,9 @@ model::Result<std::int64_t> SqliteStateStore::serial() {
 }
 
 model::Result<std::int64_t> SqliteStateStore::begin_run(const std::string& command) {
+  if (auto flushed = flush(); !flushed) {
+    return tl::unexpected(flushed.error());
+  }
   const std::string doing = "record start of " + command + " run";
   auto stmt = m_db->cached("INSERT INTO runs (command, started, outcome) VALUES (?1, ?2, 'running')", doing);
   if (!stmt) {
@@ -382,6 +484,9 @@ model::Result<std::int64_t> SqliteStateStore::begin_run(const std::string& comma
 
 model::Result<void> SqliteStateStore::finish_run(std::int64_t run_id, const std::string& outcome,
                                                  int changes_applied, int failures) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
   const std::string doing = "record end of run " + std::to_string(run_id);
   auto stmt = m_db->cached(
       "UPDATE runs SET finished = ?2, outcome = ?3, changes_applied = ?4, failures = ?5 WHERE id = ?1", doing);
@@ -436,26 +541,28 @@ model::Result<std::vector<RunRecord>> SqliteStateStore::runs(int limit) {
 
 model::Result<void> SqliteStateStore::record(const JournalEntry& entry) {
   const std::string doing = "record journal entry for run " + std::to_string(entry.run_id) + " (" + entry.operation + ")";
-  auto stmt = m_db->cached(
-      "INSERT INTO journal (run_id, operation, result, errcode, message, attempt, at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      doing);
-  if (!stmt) {
-    return fail_with(stmt.error());
-  }
-  const auto at = entry.at == Clock::time_point{} ? Clock::now() : entry.at;
-  stmt->bind_int64(1, entry.run_id).bind_text(2, entry.operation).bind_text(3, entry.result);
-  stmt->bind_text(4, entry.errcode).bind_text(5, entry.message).bind_int64(6, entry.attempt);
-  stmt->bind_text(7, format_store_time(at));
-  auto ran = stmt->run(doing);
-  if (!ran && sqlite3_extended_errcode(m_db->handle()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
-    // The journal belongs to a run; a missing one is a caller bug worth naming.
-    return model::fail(model::Error::Kind::not_found, "cannot " + doing + ": no such run");
-  }
-  if (!ran) {
-    return fail_with(ran.error());
-  }
-  return {};
+  return grouped(doing, [&]() -> model::Result<void> {
+    auto stmt = m_db->cached(
+        "INSERT INTO journal (run_id, operation, result, errcode, message, attempt, at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    const auto at = entry.at == Clock::time_point{} ? Clock::now() : entry.at;
+    stmt->bind_int64(1, entry.run_id).bind_text(2, entry.operation).bind_text(3, entry.result);
+    stmt->bind_text(4, entry.errcode).bind_text(5, entry.message).bind_int64(6, entry.attempt);
+    stmt->bind_text(7, format_store_time(at));
+    auto ran = stmt->run(doing);
+    if (!ran && sqlite3_extended_errcode(m_db->handle()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      // The journal belongs to a run; a missing one is a caller bug worth naming.
+      return model::fail(model::Error::Kind::not_found, "cannot " + doing + ": no such run");
+    }
+    if (!ran) {
+      return fail_with(ran.error());
+    }
+    return {};
+  });
 }
 
 model::Result<std::vector<JournalEntry>> SqliteStateStore::journal(std::int64_t run_id) {
@@ -489,6 +596,9 @@ model::Result<std::vector<JournalEntry>> SqliteStateStore::journal(std::int64_t 
 }
 
 model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::string& command) {
+  if (auto flushed = flush(); !flushed) {
+    return tl::unexpected(flushed.error());
+  }
   const char* doing = "take the pass lock";
   const std::int64_t pid = getpid();
   const std::string hostname = host_name();

@@ -9,8 +9,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "adapters/state_store.h"
 
@@ -111,14 +114,44 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> append_audit(const AuditEntry& entry) override;
   model::Result<std::vector<AuditEntry>> audit(const AuditQuery& query) override;
 
+  /// Group commit as StateStore describes it. The group is one open
+  /// transaction on this connection (BEGIN IMMEDIATE, begun at the first
+  /// grouped write), so reads through this store see the pending writes and
+  /// other connections see them once committed. It holds the database's
+  /// write lock while open (max_age, given the flush() calls GroupCommit
+  /// asks for), which other writers wait out with their busy timeout. A
+  /// savepoint around each multi-statement write keeps it whole inside the
+  /// group.
+  model::Result<void> set_group_commit(std::optional<GroupCommit> policy) override;
+  model::Result<void> flush() override;
+
+  /// Commits what is pending; errors are lost (call flush() first to see them).
+  ~SqliteStateStore() override;
+
   /// The path the store was opened with.
   const std::string& path() const { return m_path; }
 
  private:
   SqliteStateStore(std::shared_ptr<sqlite::Database> db, std::string path);
 
+  // Commits the open group if it holds max_writes or is max_age old.
+  model::Result<void> flush_if_due();
+  // Runs `write` inside the group (beginning it when none is open) and
+  // commits the group when it is due; without grouping, runs it on its own.
+  model::Result<void> grouped(std::string_view doing, const std::function<model::Result<void>()>& write);
+  // Runs `write` so that it is durable when this returns: inside the group,
+  // which is then committed with it (one commit, not two), or on its own
+  // when grouping is off.
+  model::Result<void> durable(std::string_view doing, const std::function<model::Result<void>()>& write);
+
   std::shared_ptr<sqlite::Database> m_db;
   std::string m_path;
+  std::optional<GroupCommit> m_group;
+  // Writes in the open group and when its first one was made; meaningful
+  // only while the connection has a transaction open, which between calls
+  // only the group can have.
+  int m_group_writes = 0;
+  std::chrono::steady_clock::time_point m_group_started;
 };
 
 }  // namespace adapters

@@ -82,7 +82,18 @@ struct AuditQuery {
   std::string key;
 };
 
-/// Held while a pass runs; released (lock row deleted) when destroyed.
+/// How group commit batches the per-operation writes of an apply.
+struct GroupCommit {
+  /// Commit once this many grouped writes are pending.
+  int max_writes = 500;
+  /// Commit once the first pending write is this old. Checked at every
+  /// grouped write, so whoever turns grouping on must also call flush() at
+  /// least this often while it lasts, for when nothing is being written.
+  std::chrono::milliseconds max_age{100};
+};
+
+/// Held while a pass runs; released (lock row deleted) when destroyed. A
+/// store's pending grouped writes are committed before the lock goes.
 class StoreLock {
  public:
   virtual ~StoreLock() = default;
@@ -166,6 +177,29 @@ class StateStore {
   virtual model::Result<void> append_audit(const AuditEntry& entry) = 0;
   /// The audit log in the order written, filtered by `query`.
   virtual model::Result<std::vector<AuditEntry>> audit(const AuditQuery& query) = 0;
+
+  /// Group commit (for the executor, which writes a journal row per attempt
+  /// and an audit row per operation). With `policy` set, record(),
+  /// append_audit() and the facts an apply learns that the homeserver also
+  /// shows (set_room_id, mark_message_sent, mark_direct_set, record_archive,
+  /// clear_archive) go into one transaction, committed when
+  /// policy.max_writes are pending or the first is policy.max_age old, by
+  /// flush(), and before any other write, turning grouping off, releasing
+  /// the lock or closing the store. Reads through this store see the pending
+  /// writes; other connections see them once committed.
+  /// The bound: a process killed outright (SIGKILL) loses the grouped writes
+  /// not yet committed, at most those of its last max_age (given the flush()
+  /// calls GroupCommit asks for). Convergence never depends on them: the next pass
+  /// finds room ids by alias and marker, sent messages, m.direct and archive
+  /// times on the homeserver, and the journal and audit log are a record,
+  /// not an input. Writes nothing on the homeserver could rebuild are never
+  /// left pending: the lock, runs, remember_account, tombstones, suspensions,
+  /// protection and observations commit before they return (with whatever
+  /// is pending). A failed commit returns an error saying how many grouped
+  /// writes were lost. nullopt (the default) commits every call on its own.
+  virtual model::Result<void> set_group_commit(std::optional<GroupCommit> policy) = 0;
+  /// Commits the pending grouped writes; nothing pending: does nothing.
+  virtual model::Result<void> flush() = 0;
 
   /// Takes the pass lock for `holder` (e.g. "pid 1234 on host"). Fails with
   /// `conflict` naming the holder and when it was taken if another live

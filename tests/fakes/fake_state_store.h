@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -181,6 +182,27 @@ class FakeStateStore final : public adapters::StateStore {
     return entries;
   }
 
+  /// Grouping changes nothing here (every write is visible at once); the
+  /// policy and the calls are kept so tests can see how the store was used.
+  model::Result<void> set_group_commit(std::optional<adapters::GroupCommit> policy) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_group_commit = policy;
+    ++m_group_changes;
+    return {};
+  }
+  model::Result<void> flush() override { return {}; }
+
+  /// The group commit policy now in force (nullopt: none).
+  std::optional<adapters::GroupCommit> group_commit() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_group_commit;
+  }
+  /// How often set_group_commit was called.
+  int group_changes() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_group_changes;
+  }
+
   model::Result<std::unique_ptr<adapters::StoreLock>> lock(const std::string& command) override {
     std::lock_guard<std::mutex> guard(m_mutex);
     if (*m_locked) {
@@ -336,6 +358,8 @@ class FakeStateStore final : public adapters::StateStore {
   std::vector<adapters::JournalEntry> m_journal;
   std::shared_ptr<std::atomic<bool>> m_locked = std::make_shared<std::atomic<bool>>(false);
   std::string m_lock_holder;
+  std::optional<adapters::GroupCommit> m_group_commit;
+  int m_group_changes = 0;
 };
 
 }  // namespace fakes
