@@ -137,6 +137,13 @@ class Execution {
         m_ready.insert(i);
       }
     }
+    if (!m_options.dry_run) {
+      // A journal and an audit row per operation, each its own transaction,
+      // cost more than the operation's own request against a fast server.
+      if (auto grouped = m_store.set_group_commit(adapters::GroupCommit{}); !grouped) {
+        m_warnings.push_back("could not group the journal's writes: " + grouped.error().message);
+      }
+    }
     for (std::size_t i : invalid) {
       settle_unattempted(i, Status::failed,
                          "invalid: the plan makes this operation depend on a missing operation or itself");
@@ -145,6 +152,13 @@ class Execution {
     for (std::size_t i = 0; i < count; ++i) {
       if (!m_settled[i]) {
         settle_unattempted(i, Status::skipped, "skipped: its dependencies form a cycle, so it could never start");
+      }
+    }
+    if (!m_options.dry_run) {
+      // Everything this apply recorded is durable before the caller goes on
+      // (and before it releases the lock).
+      if (auto ended = m_store.set_group_commit(std::nullopt); !ended) {
+        m_warnings.push_back("could not commit the journal and audit log: " + ended.error().message);
       }
     }
     tally();
@@ -167,6 +181,7 @@ class Execution {
     boost::asio::thread_pool pool(
         std::clamp<std::size_t>(m_plan.operations.size(), 1, static_cast<std::size_t>(limit)));
     int in_flight = 0;
+    const auto interval = adapters::GroupCommit{}.max_age;
     while (true) {
       while (in_flight < limit && !m_ready.empty()) {
         std::size_t index = *m_ready.begin();
@@ -178,10 +193,20 @@ class Execution {
         break;
       }
       std::deque<Settled> batch;
-      {
-        std::unique_lock<std::mutex> lock(m_mutex);
-        m_done_cv.wait(lock, [this] { return !m_done.empty(); });
-        batch.swap(m_done);
+      for (;;) {
+        {
+          std::unique_lock<std::mutex> lock(m_mutex);
+          if (m_done_cv.wait_for(lock, interval, [this] { return !m_done.empty(); })) {
+            batch.swap(m_done);
+            break;
+          }
+        }
+        // Grouped store writes are committed at the next write once due;
+        // while every operation waits on the homeserver (a long retry wait)
+        // nothing is written, so this thread commits at that interval, which
+        // keeps the store's bound on what a killed process can lose. Outside
+        // m_mutex: store calls lock m_store_mutex first.
+        commit_pending();
       }
       in_flight -= static_cast<int>(batch.size());
       for (Settled& settled : batch) {
@@ -189,6 +214,16 @@ class Execution {
       }
     }
     pool.join();
+  }
+
+  void commit_pending() {
+    if (m_options.dry_run) {
+      return;
+    }
+    std::lock_guard<std::mutex> lock(m_store_mutex);
+    if (auto flushed = m_store.flush(); !flushed) {
+      m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
+    }
   }
 
   void finished(Settled settled) {

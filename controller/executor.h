@@ -134,6 +134,9 @@ std::string apply_summary(const ApplyReport& report, bool dry_run);
 ///   the operation fail as an invalid plan; operations caught in a cycle are
 ///   skipped. Error changes in the plan have no operations and are not the
 ///   executor's concern: callers refuse to apply such plans.
+/// - Unless it is a dry run, the store groups its writes meanwhile
+///   (StateStore::set_group_commit with the default GroupCommit), and
+///   everything recorded is committed before execute_plan returns.
 /// `port` must accept concurrent execute() calls when max_in_flight > 1;
 /// `store` is only ever called from one thread at a time. Store failures
 /// become ApplyReport::warnings. Never throws for a port that does not;

@@ -544,3 +544,24 @@ TEST_CASE("executor: an exception from the port fails only that operation", "[ex
   CHECK(statuses(report) == std::vector<Status>{Status::succeeded, Status::failed, Status::skipped});
   CHECK(report.operations[1].error == "invalid: internal error: boom");
 }
+
+TEST_CASE("executor: the store groups its writes while an apply runs, never in a dry run", "[executor]") {
+  AccountPlan setup = account_plan({{"a", {}}, {"b", {0}}});
+  fakes::FakeHomeserver server;
+  fakes::FakeStateStore store;
+  controller::ExecutorOptions options;
+
+  SECTION("apply: on for the walk, off (and so committed) before it returns") {
+    controller::ApplyReport report =
+        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    REQUIRE(report.ok());
+    CHECK(store.group_changes() == 2);
+    CHECK_FALSE(store.group_commit().has_value());
+    CHECK(store.journal(k_run)->size() == 2);
+  }
+  SECTION("dry run: nothing is written, so nothing is grouped") {
+    options.dry_run = true;
+    controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    CHECK(store.group_changes() == 0);
+  }
+}
