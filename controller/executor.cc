@@ -4,15 +4,13 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <random>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <utility>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include "adapters/homeserver_port.h"
 #include "adapters/redact.h"
@@ -88,8 +86,13 @@ const char* journal_result(Status status) {
   return "failed";
 }
 
-// One execute_plan call. The calling thread schedules and settles
-// operations; pool threads only perform them and hand back a Settled.
+// One execute_plan call. Each worker thread takes the lowest ready
+// operation, performs it, and settles it itself: journals and audits it,
+// releases or skips what depends on it, and goes on with the next ready
+// operation. An operation thus costs no hand-off between threads; a worker
+// wakes another only when it releases more work than it takes itself. The
+// calling thread waits for the end, and meanwhile commits the store's
+// grouped writes as they come due.
 class Execution {
  public:
   Execution(const model::Plan& plan, const model::MatrixState& desired, adapters::HomeserverPort& port,
@@ -144,11 +147,15 @@ class Execution {
         m_warnings.push_back("could not group the journal's writes: " + grouped.error().message);
       }
     }
-    for (std::size_t i : invalid) {
-      settle_unattempted(i, Status::failed,
-                         "invalid: the plan makes this operation depend on a missing operation or itself");
+    // No worker runs yet; the lock is taken because settling expects it.
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      for (std::size_t i : invalid) {
+        settle_unattempted(i, Status::failed,
+                           "invalid: the plan makes this operation depend on a missing operation or itself");
+      }
     }
-    schedule();
+    run_workers();
     for (std::size_t i = 0; i < count; ++i) {
       if (!m_settled[i]) {
         settle_unattempted(i, Status::skipped, "skipped: its dependencies form a cycle, so it could never start");
@@ -173,73 +180,103 @@ class Execution {
     std::string error;
   };
 
-  // Starts ready operations while there is room and settles what finishes,
-  // until nothing is running and nothing is ready.
-  void schedule() {
-    const int limit = std::max(1, m_options.max_in_flight);
-    // No more threads than operations: a plan of three needs no pool of eight.
-    boost::asio::thread_pool pool(
-        std::clamp<std::size_t>(m_plan.operations.size(), 1, static_cast<std::size_t>(limit)));
-    int in_flight = 0;
-    const auto interval = adapters::GroupCommit{}.max_age;
-    while (true) {
-      while (in_flight < limit && !m_ready.empty()) {
-        std::size_t index = *m_ready.begin();
-        m_ready.erase(m_ready.begin());
-        ++in_flight;
-        boost::asio::post(pool, [this, index] { finished(perform(index)); });
-      }
-      if (in_flight == 0) {
-        break;
-      }
-      std::deque<Settled> batch;
-      for (;;) {
-        {
-          std::unique_lock<std::mutex> lock(m_mutex);
-          if (m_done_cv.wait_for(lock, interval, [this] { return !m_done.empty(); })) {
-            batch.swap(m_done);
-            break;
-          }
-        }
-        // Grouped store writes are committed at the next write once due;
-        // while every operation waits on the homeserver (a long retry wait)
-        // nothing is written, so this thread commits at that interval, which
-        // keeps the store's bound on what a killed process can lose. Outside
-        // m_mutex: store calls lock m_store_mutex first.
-        commit_pending();
-      }
-      in_flight -= static_cast<int>(batch.size());
-      for (Settled& settled : batch) {
-        settle(std::move(settled));
-      }
-    }
-    pool.join();
-  }
+  // How perform() left an operation: its settlement, the journal row of its
+  // last attempt (not yet written, so that it goes in with the settlement)
+  // and, when it succeeded, what it produced.
+  struct Performed {
+    Settled settled;
+    adapters::JournalEntry last_attempt;
+    std::optional<adapters::OperationOutcome> outcome;
+  };
 
-  void commit_pending() {
-    if (m_options.dry_run) {
+  // Starts the workers and waits until they have run out of work.
+  void run_workers() {
+    if (m_ready.empty()) {
       return;
     }
-    std::lock_guard<std::mutex> lock(m_store_mutex);
-    if (auto flushed = m_store.flush(); !flushed) {
-      m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
-    }
-  }
-
-  void finished(Settled settled) {
-    {
+    const auto limit = static_cast<std::size_t>(std::max(1, m_options.max_in_flight));
+    // No more threads than operations: a plan of three needs no eight workers.
+    const std::size_t count = std::min(limit, m_plan.operations.size());
+    std::vector<std::thread> workers;
+    workers.reserve(count);
+    try {
+      for (std::size_t i = 0; i < count; ++i) {
+        workers.emplace_back([this] { work(); });
+      }
+    } catch (const std::system_error& e) {
+      // Fewer workers only means less concurrency.
       std::lock_guard<std::mutex> lock(m_mutex);
-      m_done.push_back(std::move(settled));
+      m_warnings.push_back(std::string("started ") + std::to_string(workers.size()) + " of " +
+                           std::to_string(count) + " workers: " + e.what());
     }
-    m_done_cv.notify_one();
+    if (workers.empty()) {
+      work();
+      return;
+    }
+    {
+      std::unique_lock<std::mutex> lock(m_mutex);
+      // Grouped store writes are committed at the next write once due; while
+      // every worker waits on the homeserver (a long retry wait) nothing is
+      // written, so this thread commits at that interval, which keeps the
+      // store's bound on what a killed process can lose.
+      const auto interval = adapters::GroupCommit{}.max_age;
+      while (!m_finished_cv.wait_for(lock, interval, [this] { return m_finished; })) {
+        if (!m_options.dry_run) {
+          if (auto flushed = m_store.flush(); !flushed) {
+            m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
+          }
+        }
+      }
+    }
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
   }
 
-  // Runs on a pool thread: all attempts at one operation.
-  Settled perform(std::size_t index) {
+  // One worker: takes the lowest ready operation, performs it without the
+  // lock, settles it with the lock, until nothing is ready or running.
+  void work() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+      while (m_ready.empty() && m_running > 0) {
+        ++m_idle;
+        m_work_cv.wait(lock);
+        --m_idle;
+      }
+      if (m_ready.empty()) {
+        // Nothing runs that could release more: this pass's walk is over.
+        m_finished = true;
+        m_work_cv.notify_all();
+        m_finished_cv.notify_one();
+        return;
+      }
+      const std::size_t index = *m_ready.begin();
+      m_ready.erase(m_ready.begin());
+      ++m_running;
+      adapters::ExecutionContext context;
+      context.desired = &m_desired;
+      context.room_ids = ids_for(m_plan.operations[index]);
+      lock.unlock();
+      Performed performed = perform(index, context);
+      lock.lock();
+      --m_running;
+      journal(performed.last_attempt);
+      if (performed.outcome) {
+        remember(m_plan.operations[index], *performed.outcome);
+      }
+      settle(std::move(performed.settled));
+      // This worker takes one ready operation itself; idle ones take the rest.
+      const std::size_t extra = m_ready.empty() ? 0 : m_ready.size() - 1;
+      for (std::size_t n = std::min(extra, m_idle); n > 0; --n) {
+        m_work_cv.notify_one();
+      }
+    }
+  }
+
+  // Runs without the lock: all attempts at one operation. Attempts that
+  // will be repeated are journalled here; the last one is left to the caller.
+  Performed perform(std::size_t index, const adapters::ExecutionContext& context) {
     const model::Operation& operation = m_plan.operations[index];
-    adapters::ExecutionContext context;
-    context.desired = &m_desired;
-    context.room_ids = ids_for(operation);
     JitterEngine rng(m_seed + index);
     for (int attempt = 1;; ++attempt) {
       model::Result<adapters::OperationOutcome> result = call_port(operation, context);
@@ -247,16 +284,22 @@ class Execution {
         Status status = m_options.dry_run      ? Status::would_run
                         : result->already_done ? Status::already_done
                                                : Status::succeeded;
-        journal(operation, status, attempt, {}, {});
-        remember(operation, *result);
-        return {index, status, m_options.dry_run ? 0 : attempt, {}};
+        return {{index, status, m_options.dry_run ? 0 : attempt, {}},
+                journal_entry(index, status, attempt, {}, {}),
+                std::move(*result)};
       }
       const model::Error& error = result.error();
       std::string message = adapters::redact(error.message, {});
-      journal(operation, Status::failed, attempt, errcode_of(message), message);
+      adapters::JournalEntry entry = journal_entry(index, Status::failed, attempt, errcode_of(message), message);
       std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, attempt, rng);
       if (!delay) {
-        return {index, Status::failed, attempt, std::string(model::to_string(error.kind)) + ": " + message};
+        return {{index, Status::failed, attempt, std::string(model::to_string(error.kind)) + ": " + message},
+                std::move(entry),
+                std::nullopt};
+      }
+      if (!m_options.dry_run) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        journal(entry);
       }
       if (m_options.sleep) {
         m_options.sleep(*delay);
@@ -266,10 +309,10 @@ class Execution {
     }
   }
 
-  // The room ids an operation can refer to: its room, the room at the other
-  // end of a link, and its room's parent, children and allowed spaces.
-  // Copying only these (not every id of the instance) keeps the cost of an
-  // operation independent of the instance's size, and the lock short.
+  // With the lock held: the room ids an operation can refer to: its room,
+  // the room at the other end of a link, and its room's parent, children
+  // and allowed spaces. Copying only these (not every id of the instance)
+  // keeps the cost of an operation independent of the instance's size.
   std::map<std::string, std::string> ids_for(const model::Operation& operation) {
     std::vector<const std::string*> keys = {&operation.room_key, &operation.link_key};
     if (auto room = m_desired.rooms.find(operation.room_key); room != m_desired.rooms.end()) {
@@ -284,7 +327,6 @@ class Execution {
       }
     }
     std::map<std::string, std::string> ids;
-    std::lock_guard<std::mutex> lock(m_mutex);
     for (const std::string* key : keys) {
       if (auto it = m_room_ids.find(*key); it != m_room_ids.end()) {
         ids.insert(*it);
@@ -295,8 +337,8 @@ class Execution {
 
   model::Result<adapters::OperationOutcome> call_port(const model::Operation& operation,
                                                       const adapters::ExecutionContext& context) {
-    // An exception escaping a pool thread would end the process; contain it
-    // as a terminal failure of this one operation.
+    // An exception escaping a worker thread would end the process; contain
+    // it as a terminal failure of this one operation.
     try {
       return m_port.execute(operation, context);
     } catch (const std::exception& e) {
@@ -306,8 +348,9 @@ class Execution {
     }
   }
 
-  // Makes what a successful operation produced available: room ids to later
-  // operations and the store, sent messages to the store.
+  // With the lock held, as every function below: makes what a successful
+  // operation produced available: room ids to later operations and the
+  // store, sent messages to the store.
   void remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
     using Kind = model::Operation::Kind;
     if (m_options.dry_run) {
@@ -315,25 +358,20 @@ class Execution {
     }
     if (operation.kind == Kind::create_room) {
       if (!outcome.room_id) {
-        warn("create room " + operation.room_key + " returned no room id; operations on it cannot name it");
+        m_warnings.push_back("create room " + operation.room_key +
+                             " returned no room id; operations on it cannot name it");
         return;
       }
-      {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_room_ids[operation.room_key] = *outcome.room_id;
-      }
-      std::lock_guard<std::mutex> lock(m_store_mutex);
+      m_room_ids[operation.room_key] = *outcome.room_id;
       if (auto saved = m_store.set_room_id(operation.room_key, *outcome.room_id); !saved) {
         m_warnings.push_back("could not save the room id of " + operation.room_key + ": " + saved.error().message);
       }
     } else if (operation.kind == Kind::send_message) {
-      std::lock_guard<std::mutex> lock(m_store_mutex);
       if (auto saved = m_store.mark_message_sent(operation.room_key); !saved) {
         m_warnings.push_back("could not record the message sent to " + operation.room_key + ": " +
                              saved.error().message);
       }
     } else if (operation.kind == Kind::set_direct) {
-      std::lock_guard<std::mutex> lock(m_store_mutex);
       if (auto saved = m_store.mark_direct_set(operation.room_key, operation.user_id); !saved) {
         m_warnings.push_back("could not record m.direct of " + operation.user_id + " for " + operation.room_key +
                              ": " + saved.error().message);
@@ -347,7 +385,6 @@ class Execution {
   // own archive event), tombstones, and which accounts mxctl manages.
   void remember_lifecycle(const model::Operation& operation) {
     using Kind = model::Operation::Kind;
-    std::lock_guard<std::mutex> lock(m_store_mutex);
     model::Result<void> saved;
     if (operation.kind == Kind::create_account) {
       auto account = m_desired.accounts.find(operation.account_key);
@@ -378,7 +415,6 @@ class Execution {
   }
 
   std::string room_id_of(const std::string& key) {
-    std::lock_guard<std::mutex> lock(m_mutex);
     auto it = m_room_ids.find(key);
     return it == m_room_ids.end() ? std::string() : it->second;
   }
@@ -415,39 +451,37 @@ class Execution {
     }
     entry.result = journal_result(status);
     entry.message = message;
-    std::lock_guard<std::mutex> lock(m_store_mutex);
     if (auto recorded = m_store.append_audit(entry); !recorded) {
       m_warnings.push_back("could not write \"" + model::describe(operation) + "\" to the audit log: " +
                            recorded.error().message);
     }
   }
 
-  void journal(const model::Operation& operation, Status status, int attempt, std::string errcode,
-               std::string message) {
-    if (m_options.dry_run) {
-      return;
-    }
+  // Needs no lock: reads only what is fixed before the workers start.
+  adapters::JournalEntry journal_entry(std::size_t index, Status status, int attempt, std::string errcode,
+                                       std::string message) const {
     adapters::JournalEntry entry;
     entry.run_id = m_run_id;
-    entry.operation = model::describe(operation);
+    entry.operation = m_report.operations[index].description;
     entry.result = journal_result(status);
     entry.errcode = std::move(errcode);
     entry.message = std::move(message);
     entry.attempt = attempt;
     entry.at = std::chrono::system_clock::now();
-    std::lock_guard<std::mutex> lock(m_store_mutex);
+    return entry;
+  }
+
+  void journal(const adapters::JournalEntry& entry) {
+    if (m_options.dry_run) {
+      return;
+    }
     if (auto recorded = m_store.record(entry); !recorded) {
       m_warnings.push_back("could not journal \"" + entry.operation + "\": " + recorded.error().message);
     }
   }
 
-  void warn(std::string warning) {
-    std::lock_guard<std::mutex> lock(m_store_mutex);
-    m_warnings.push_back(std::move(warning));
-  }
-
-  // On the scheduling thread: records the outcome, tells the caller, and
-  // releases or skips the operations waiting on it.
+  // Records the outcome, tells the caller, and releases or skips the
+  // operations waiting on it.
   void settle(Settled settled) {
     const std::size_t index = settled.index;
     if (m_settled[index]) {
@@ -460,7 +494,12 @@ class Execution {
     report.attempts = settled.attempts;
     report.error = std::move(settled.error);
     if (m_progress) {
-      m_progress(report);
+      // An exception escaping a worker thread would end the process.
+      try {
+        m_progress(report);
+      } catch (const std::exception& e) {
+        m_warnings.push_back(std::string("progress report failed: ") + e.what());
+      }
     }
     const bool ok = settled.status == Status::succeeded || settled.status == Status::already_done ||
                     settled.status == Status::would_run;
@@ -487,7 +526,7 @@ class Execution {
   // Settles an operation that never reached the homeserver, journalled with
   // attempt 0 so the journal accounts for every operation of the plan.
   void settle_unattempted(std::size_t index, Status status, const std::string& message) {
-    journal(m_plan.operations[index], status, 0, {}, message);
+    journal(journal_entry(index, status, 0, {}, message));
     settle({index, status, 0, message});
   }
 
@@ -538,22 +577,21 @@ class Execution {
   ProgressCallback m_progress;
   const std::uint64_t m_seed;
 
-  // Guards m_room_ids and m_done, shared with the pool threads.
+  // One lock for everything the workers share: the walk, the room ids, the
+  // store (whose interface promises no thread safety), the warnings and the
+  // report. One lock, taken once per operation, is cheaper than several.
   std::mutex m_mutex;
-  std::condition_variable m_done_cv;
+  std::condition_variable m_work_cv;      // ready work for an idle worker, or the end
+  std::condition_variable m_finished_cv;  // the end, for the calling thread
   std::map<std::string, std::string> m_room_ids;
-  std::deque<Settled> m_done;
-
-  // Serialises store calls (the interface promises no thread safety) and
-  // the warnings they produce.
-  std::mutex m_store_mutex;
   std::vector<std::string> m_warnings;
-
-  // Owned by the scheduling thread alone.
   std::vector<std::size_t> m_unmet;
   std::vector<std::vector<std::size_t>> m_dependents;
   std::vector<bool> m_settled;
   std::set<std::size_t> m_ready;
+  std::size_t m_running = 0;
+  std::size_t m_idle = 0;
+  bool m_finished = false;
   ApplyReport m_report;
 };
 

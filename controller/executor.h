@@ -78,8 +78,10 @@ struct OperationReport {
 /// "succeeded", "already_done", "failed", "skipped", "would_run".
 const char* to_string(OperationReport::Status status);
 
-/// Called once per operation as it settles, from one thread at a time (the
-/// thread that called execute_plan), in the order operations settle.
+/// Called once per operation as it settles, in the order operations settle,
+/// one call at a time but from whichever thread settled it (a worker, or the
+/// thread that called execute_plan). Workers wait while it runs, so it
+/// should be quick; it must not call back into the executor.
 using ProgressCallback = std::function<void(const OperationReport&)>;
 
 /// The outcome of a whole apply.

@@ -7,10 +7,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/compile.h"
@@ -564,4 +566,45 @@ TEST_CASE("executor: the store groups its writes while an apply runs, never in a
     controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(store.group_changes() == 0);
   }
+}
+
+TEST_CASE("executor: with many workers every operation settles once, reported one at a time", "[executor]") {
+  // Independent operations and chains mixed, so that workers both find
+  // work waiting and wait for it.
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> ops;
+  for (std::size_t i = 0; i < 120; ++i) {
+    std::vector<std::size_t> deps;
+    if (i % 3 != 0) {
+      deps.push_back(i - 1);
+    }
+    ops.push_back({"user" + std::to_string(i), deps});
+  }
+  AccountPlan setup = account_plan(ops);
+  fakes::FakeHomeserver server;
+  server.set_latency(milliseconds(1));
+  fakes::FakeStateStore store;
+  controller::ExecutorOptions options;
+  options.max_in_flight = 8;
+  std::atomic<int> inside{0};
+  std::atomic<int> overlapped{0};
+  std::vector<std::size_t> seen;
+  controller::ApplyReport report = controller::execute_plan(
+      setup.plan, setup.desired, server, store, k_run, options, {}, [&](const controller::OperationReport& op) {
+        if (inside.fetch_add(1) != 0) {
+          ++overlapped;
+        }
+        seen.push_back(op.index);
+        std::this_thread::yield();
+        inside.fetch_sub(1);
+      });
+
+  CHECK(report.succeeded == 120);
+  CHECK(overlapped == 0);
+  std::sort(seen.begin(), seen.end());
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+  CHECK(seen.size() == 120);
+  CHECK(server.peak_in_flight() <= 8);
+  CHECK(server.calls().size() == 120);
+  CHECK(store.journal(k_run)->size() == 120);
+  CHECK(store.audit({})->size() == 120);
 }
