@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <streambuf>
+#include <thread>
 #include <tuple>
 
 #include <yaml-cpp/exceptions.h>
@@ -393,27 +396,144 @@ std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
   return indent.find('\t') == std::string::npos ? "" : " (indentation must use spaces, not tabs)";
 }
 
-// Parses `text` into `loaded`, structural checks only.
-void parse_into(LoadedManifests& loaded, std::string_view text, const std::string& file) {
-  loaded.files.push_back(file);
-  // One tree for the whole file: each part reuses the memory of the last.
-  manifest_yaml::Tree tree;
-  for (const DocumentText& part : split_documents(text)) {
-    DocumentReader reader(file, part.first_line, loaded.diagnostics);
-    try {
-      TextBuffer buffer(part.text);
-      std::istream stream(&buffer);
-      for (const Node& document : tree.parse(stream)) {
-        if (!present(document)) {
-          continue;
-        }
-        ++loaded.documents;
-        read_document(document, reader, loaded.topology);
+// A document to read: its text, the file it is in and the line it starts on.
+struct Part {
+  const std::string* file = nullptr;
+  std::string_view text;
+  int first_line = 0;
+};
+
+// What reading a run of parts produced. Runs are read at the same time, each
+// into its own Partial, and merged in order, so the result is the one reading
+// them one after another gives.
+struct Partial {
+  model::Topology topology;
+  model::Diagnostics diagnostics;
+  std::size_t documents = 0;
+  /// What escaped reading (std::bad_alloc): rethrown on the calling thread.
+  std::exception_ptr failure;
+};
+
+// Parses one part and reads its documents, structural checks only.
+void read_part(const Part& part, manifest_yaml::Tree& tree, Partial& out) {
+  DocumentReader reader(*part.file, part.first_line, out.diagnostics);
+  try {
+    TextBuffer buffer(part.text);
+    std::istream stream(&buffer);
+    for (const Node& document : tree.parse(stream)) {
+      if (!present(document)) {
+        continue;
       }
-    } catch (const YAML::Exception& error) {
-      loaded.diagnostics.push_back(
-          model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark)});
+      ++out.documents;
+      read_document(document, reader, out.topology);
     }
+  } catch (const YAML::Exception& error) {
+    out.diagnostics.push_back(
+        model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark)});
+  }
+}
+
+void read_run(std::span<const Part> run, Partial& out) noexcept {
+  try {
+    // One tree for the run: each part reuses the memory of the last.
+    manifest_yaml::Tree tree;
+    for (const Part& part : run) {
+      read_part(part, tree, out);
+    }
+  } catch (...) {
+    out.failure = std::current_exception();
+  }
+}
+
+template <typename T>
+void append(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
+// Below this much YAML per thread, starting one is not worth it; parsing
+// 256 KiB takes yaml-cpp about 25 ms.
+constexpr std::size_t k_bytes_per_thread = 256 * 1024;
+constexpr std::size_t k_max_threads = 8;
+
+// How many runs to read at once: `requested`, or (0) one per core as far as
+// the text is large enough; never more than there are parts.
+std::size_t run_count(std::size_t requested, std::size_t bytes, std::size_t parts) {
+  std::size_t count = requested;
+  if (count == 0) {
+    const std::size_t cores = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+    count = std::min({cores, k_max_threads, std::max<std::size_t>(1, bytes / k_bytes_per_thread)});
+  }
+  return std::max<std::size_t>(1, std::min(count, parts));
+}
+
+// `parts` cut into at most `count` consecutive runs of about equal text size.
+std::vector<std::span<const Part>> split_runs(const std::vector<Part>& parts, std::size_t count) {
+  std::size_t total = 0;
+  for (const Part& part : parts) {
+    total += part.text.size();
+  }
+  std::vector<std::span<const Part>> runs;
+  std::size_t begin = 0;
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    done += parts[i].text.size();
+    // Run k ends once the runs so far hold k/count of the text; the last run takes the rest.
+    if (runs.size() + 1 < count && done * count >= total * (runs.size() + 1)) {
+      runs.emplace_back(parts.data() + begin, i + 1 - begin);
+      begin = i + 1;
+    }
+  }
+  if (begin < parts.size() || runs.empty()) {
+    runs.emplace_back(parts.data() + begin, parts.size() - begin);
+  }
+  return runs;
+}
+
+// Reads every part into `loaded`, structural checks only. yaml-cpp's parser
+// is most of the time a large manifest set takes, and documents are parsed
+// independently anyway (see split_documents), so runs of them are parsed on
+// as many threads as `threads` allows (see run_count).
+void read_parts(const std::vector<Part>& parts, std::size_t threads, LoadedManifests& loaded) {
+  std::size_t bytes = 0;
+  for (const Part& part : parts) {
+    bytes += part.text.size();
+  }
+  const std::vector<std::span<const Part>> runs = split_runs(parts, run_count(threads, bytes, parts.size()));
+  std::vector<Partial> partials(runs.size());
+  std::vector<std::thread> workers;
+  // Reserved so that nothing can throw past a running worker (whose
+  // std::thread would then terminate the program).
+  workers.reserve(runs.size());
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    try {
+      workers.emplace_back([&runs, &partials, i] { read_run(runs[i], partials[i]); });
+    } catch (const std::exception&) {
+      // No thread to be had (std::system_error): this run is read here instead.
+      read_run(runs[i], partials[i]);
+    }
+  }
+  read_run(runs[0], partials[0]);
+  for (std::thread& worker : workers) {
+    worker.join();
+  }
+  for (Partial& partial : partials) {
+    if (partial.failure) {
+      std::rethrow_exception(partial.failure);
+    }
+    append(loaded.topology.users, partial.topology.users);
+    append(loaded.topology.communities, partial.topology.communities);
+    append(loaded.topology.councils, partial.topology.councils);
+    append(loaded.topology.coordination_rooms, partial.topology.coordination_rooms);
+    append(loaded.topology.power_policies, partial.topology.power_policies);
+    append(loaded.diagnostics, partial.diagnostics);
+    loaded.documents += partial.documents;
+  }
+}
+
+// The documents of `text` (a file's, which must outlive them) as parts.
+void add_parts(std::string_view text, const std::string& file, std::vector<Part>& parts) {
+  for (const DocumentText& document : split_documents(text)) {
+    parts.push_back(Part{&file, document.text, document.first_line});
   }
 }
 
@@ -498,7 +618,7 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths) {
   return load_manifests(paths, ManifestChecks::all);
 }
 
-LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks) {
+LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks, std::size_t threads) {
   namespace fs = std::filesystem;
   LoadedManifests loaded;
   std::vector<std::string> files;
@@ -514,7 +634,12 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestCh
       files.push_back(path);
     }
   }
+  // Every file is read before any is parsed, so that documents of all of
+  // them can be parsed at once. (A "cannot read file" now comes before the
+  // problems of the files ahead of it; the sort by position below puts it
+  // where it always was.)
   std::set<fs::path> seen;
+  std::vector<std::string> texts;
   for (const std::string& file : files) {
     std::error_code error;
     fs::path canonical = fs::weakly_canonical(file, error);
@@ -526,8 +651,15 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestCh
       loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{file, 0, 0}, "cannot read file"});
       continue;
     }
-    parse_into(loaded, *text, file);
+    loaded.files.push_back(file);
+    texts.push_back(std::move(*text));
   }
+  // Parts point into loaded.files and texts, which no longer change.
+  std::vector<Part> parts;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    add_parts(texts[i], loaded.files[i], parts);
+  }
+  read_parts(parts, threads, loaded);
   std::string where;
   for (const std::string& path : paths) {
     where += (where.empty() ? "" : " ") + path;
@@ -536,9 +668,12 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestCh
   return loaded;
 }
 
-LoadedManifests parse_manifests(std::string_view text, const std::string& file_name) {
+LoadedManifests parse_manifests(std::string_view text, const std::string& file_name, std::size_t threads) {
   LoadedManifests loaded;
-  parse_into(loaded, text, file_name);
+  loaded.files.push_back(file_name);
+  std::vector<Part> parts;
+  add_parts(text, loaded.files.front(), parts);
+  read_parts(parts, threads, loaded);
   finish(loaded, file_name);
   return loaded;
 }

@@ -45,12 +45,17 @@ enum class ManifestChecks { all, structural_only };
 
 /// load_manifests, but with `structural_only` semantic validation is left to
 /// the caller: for combining manifests with another source (the app
-/// database) and validating the merged Topology once.
-LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks);
+/// database) and validating the merged Topology once. Documents are parsed
+/// on up to `threads` threads at once; 0 picks from the size of the set and
+/// the cores (one thread for small sets). The result is the same whatever
+/// the number.
+LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks,
+                               std::size_t threads = 0);
 
 /// Same for in-memory text (tests, stdin); `file_name` is used in
 /// diagnostics. Runs validate_topology too, and reports text with no
-/// document as an empty manifest set. Never throws.
-LoadedManifests parse_manifests(std::string_view text, const std::string& file_name);
+/// document as an empty manifest set. `threads` as for load_manifests.
+/// Never throws.
+LoadedManifests parse_manifests(std::string_view text, const std::string& file_name, std::size_t threads = 0);
 
 }  // namespace adapters
