@@ -63,9 +63,14 @@ struct Pass {
   /// --stats reports the pass's own CPU against the pass's own wall time.
   std::pair<long, long> cpu_at_start = process_cpu_ms();
   adapters::LoadedSettings settings;
-  /// What the desired state was compiled from (kept for write-back).
+  /// What the desired state was compiled from; the topology is kept only
+  /// for write-back (at instance scale it is tens of MB).
   adapters::LoadedDesired source;
+  /// The compiled desired state until plan_now hands it to the planner.
   model::MatrixState desired;
+  /// digest(desired), computed before planning when a saved plan is
+  /// written or checked; empty otherwise.
+  std::string desired_digest;
   /// What the plan is carried out against: `desired` as the lifecycle
   /// widened it (archived forms of rooms gone, suspended accounts).
   model::MatrixState execution_desired;
@@ -107,6 +112,9 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
     return nullptr;
   }
   pass->desired = model::compile(pass->source.topology, pass->settings.settings);
+  if (!options.write_back) {
+    pass->source.topology = {};
+  }
   auto store = adapters::open_sqlite_store(options.state_path);
   if (!store) {
     print_error(store.error(), console.err);
@@ -131,8 +139,15 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
 }
 
 // Observes and diffs; prints the error and returns nothing when that fails.
-std::optional<PlannedPass> plan_now(Pass& pass, Console& console) {
-  auto planned = make_plan(pass.desired, *pass.homeserver, *pass.store, pass.diff_options(), pass.lifecycle);
+// The desired state is moved into the planner (a copy at instance scale
+// costs as much as the diff); `with_digest` keeps its digest first, for a
+// saved plan.
+std::optional<PlannedPass> plan_now(Pass& pass, Console& console, bool with_digest = false) {
+  if (with_digest) {
+    pass.desired_digest = digest(pass.desired);
+  }
+  auto planned =
+      make_plan(std::move(pass.desired), *pass.homeserver, *pass.store, pass.diff_options(), pass.lifecycle);
   if (!planned) {
     print_error(planned.error(), console.err);
     return std::nullopt;
@@ -216,23 +231,27 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   auto progress = [&](const OperationReport& op) {
     ++settled;
     bool trouble = op.status == OperationReport::Status::failed || op.status == OperationReport::Status::skipped;
+    // Each line goes out in one write: stderr is unbuffered, and a cold
+    // apply at instance scale prints hundreds of thousands of them.
+    std::string line;
     if (console.progress_line && !trouble) {
       // One line rewritten in place; failures still get a line of their own.
-      console.err << "\r\033[K[" << settled << "/" << plan.operations.size() << "] " << op.description
-                  << std::flush;
+      line = "\r\033[K[" + std::to_string(settled) + "/" + std::to_string(plan.operations.size()) + "] " +
+             op.description;
+      console.err << line << std::flush;
       return;
     }
     if (console.progress_line) {
-      console.err << "\r\033[K";
+      line = "\r\033[K";
     }
-    console.err << to_string(op.status) << ": " << op.description;
+    line += to_string(op.status) + std::string(": ") + op.description;
     if (op.attempts > 1) {
-      console.err << " (" << op.attempts << " attempts)";
+      line += " (" + std::to_string(op.attempts) + " attempts)";
     }
     if (!op.error.empty()) {
-      console.err << ": " << op.error;
+      line += ": " + op.error;
     }
-    console.err << "\n";
+    console.err << line + "\n";
   };
   executor.now = pass.lifecycle.now;
   ApplyReport report = execute_plan(plan, pass.execution_desired, *pass.homeserver, *pass.store, *run_id, executor, room_ids,
@@ -319,14 +338,18 @@ int run_plan(const PlanOptions& options, Console& console) {
   if (!pass) {
     return k_exit_error;
   }
-  auto planned = plan_now(*pass, console);
+  auto planned = plan_now(*pass, console, !options.out_path.empty());
   if (!planned) {
     return k_exit_error;
   }
   const model::Plan& plan = planned->plan;
-  console.out << render(plan, options.format, options.pass.explain);
+  if (options.format == "json" || options.format == "markdown") {
+    console.out << render(plan, options.format, options.pass.explain);
+  } else {
+    write_plan_text(console.out, plan, {options.pass.explain});
+  }
   if (!options.out_path.empty()) {
-    SavedPlan saved{options.pass.paths, digest(pass->desired), render_plan_json(plan), pass->source.database,
+    SavedPlan saved{options.pass.paths, pass->desired_digest, render_plan_json(plan), pass->source.database,
                     options.pass.now};
     if (auto written = write_saved_plan(options.out_path, saved); !written) {
       print_error(written.error(), console.err);
@@ -386,18 +409,18 @@ int run_apply(const ApplyOptions& options, Console& console) {
   if (!pass) {
     return k_exit_error;
   }
-  auto planned = plan_now(*pass, console);
+  auto planned = plan_now(*pass, console, saved.has_value());
   if (!planned) {
     return k_exit_error;
   }
   const model::Plan& plan = planned->plan;
   if (saved) {
-    if (auto fresh = check_not_stale(*saved, pass->desired, plan); !fresh) {
+    if (auto fresh = check_not_stale(*saved, pass->desired_digest, plan); !fresh) {
       print_error(fresh.error(), console.err);
       return k_exit_error;
     }
   }
-  console.out << render_plan_text(plan, {options.pass.explain});
+  write_plan_text(console.out, plan, {options.pass.explain});
   if (plan.error_count() > 0) {
     console.err << "Error: " << plural(plan.error_count(), "change", "changes")
                 << " cannot be made as desired; nothing was applied\n";
@@ -437,7 +460,7 @@ int run_reconcile(const PassOptions& options, Console& console) {
     return k_exit_error;
   }
   const model::Plan& plan = planned->plan;
-  console.out << render_plan_text(plan, {options.explain});
+  write_plan_text(console.out, plan, {options.explain});
   if (!mass_change_allowed(*pass, *planned, options, console)) {
     return k_exit_error;
   }

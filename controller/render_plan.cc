@@ -130,16 +130,21 @@ std::string plan_summary(const model::Plan& plan) {
   return out.str();
 }
 
-std::string render_plan_text(const model::Plan& plan, const RenderOptions& options) {
+void write_plan_text(std::ostream& out, const model::Plan& plan, const RenderOptions& options) {
   if (plan.empty()) {
-    return std::string(k_no_changes) + "\n";
+    out << k_no_changes << "\n";
+    return;
   }
-  std::ostringstream out;
   out << "mxctl will perform the following actions:\n\n";
   for (const model::ResourceChange& change : plan.changes) {
     write_change(out, plan, change, options);
   }
   out << plan_summary(plan) << "\n";
+}
+
+std::string render_plan_text(const model::Plan& plan, const RenderOptions& options) {
+  std::ostringstream out;
+  write_plan_text(out, plan, options);
   return out.str();
 }
 

@@ -2,6 +2,7 @@
 // Plans for people and machines: terraform-style text, versioned JSON, and
 // markdown for a pull-request comment. All three render the same Plan.
 
+#include <iosfwd>
 #include <string>
 
 #include "model/plan.h"
@@ -24,6 +25,10 @@ struct RenderOptions {
 /// An empty plan is "No changes. The homeserver matches the desired state.".
 /// Errors are listed with `!` and counted in the summary line.
 std::string render_plan_text(const model::Plan& plan, const RenderOptions& options);
+
+/// Writes render_plan_text's text to `out` as it goes, without holding it
+/// whole (a cold apply at instance scale prints tens of MB).
+void write_plan_text(std::ostream& out, const model::Plan& plan, const RenderOptions& options);
 
 /// {"format_version":"1","changes":[{"address","actions","reason","before","after"}],
 ///  "operations":[{"index","description","depends_on","reason"}],

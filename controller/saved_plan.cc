@@ -106,9 +106,9 @@ model::Result<std::string> database_of(const SavedPlan& saved, const std::string
   return given;
 }
 
-model::Result<void> check_not_stale(const SavedPlan& saved, const model::MatrixState& desired,
+model::Result<void> check_not_stale(const SavedPlan& saved, const std::string& desired_digest,
                                     const model::Plan& fresh) {
-  if (digest(desired) != saved.desired_digest) {
+  if (desired_digest != saved.desired_digest) {
     return model::fail(model::Error::Kind::conflict,
                        "saved plan is stale: the manifests changed since it was made; run plan again");
   }

@@ -48,9 +48,10 @@ model::Result<SavedPlan> read_saved_plan(const std::string& path);
 /// plan had no database and one is given.
 model::Result<std::string> database_of(const SavedPlan& saved, const std::string& given);
 
-/// Nothing when `fresh` (made now from the same inputs) matches `saved`;
-/// otherwise a `conflict` error saying what changed.
-model::Result<void> check_not_stale(const SavedPlan& saved, const model::MatrixState& desired,
+/// Nothing when `fresh` (made now from the same inputs, whose desired
+/// state has digest `desired_digest`) matches `saved`; otherwise a
+/// `conflict` error saying what changed.
+model::Result<void> check_not_stale(const SavedPlan& saved, const std::string& desired_digest,
                                     const model::Plan& fresh);
 
 }  // namespace controller
