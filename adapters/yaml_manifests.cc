@@ -329,32 +329,13 @@ std::optional<std::string> read_file(const std::string& path) {
   return contents.str();
 }
 
-}  // namespace
-
-LoadedManifests load_manifests(const std::vector<std::string>& paths) {
-  return load_manifests(paths, ManifestChecks::all);
-}
-
-LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks, std::size_t threads) {
+// Reads `files` (each once, however it is spelled) into `loaded`, structural
+// checks only. Every file is read before any is parsed, so that documents of
+// all of them can be parsed at once; the texts go when this returns, before
+// the semantic checks. (A "cannot read file" now comes before the problems
+// of the files ahead of it; sorting by position puts it where it always was.)
+void read_files(const std::vector<std::string>& files, std::size_t threads, LoadedManifests& loaded) {
   namespace fs = std::filesystem;
-  LoadedManifests loaded;
-  std::vector<std::string> files;
-  for (const std::string& path : paths) {
-    std::error_code error;
-    fs::file_status status = fs::status(path, error);
-    if (!fs::exists(status)) {
-      loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{path, 0, 0}, "no such file or directory"});
-    } else if (fs::is_directory(status)) {
-      std::vector<std::string> found = files_under(path, loaded.diagnostics);
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
-      files.push_back(path);
-    }
-  }
-  // Every file is read before any is parsed, so that documents of all of
-  // them can be parsed at once. (A "cannot read file" now comes before the
-  // problems of the files ahead of it; the sort by position below puts it
-  // where it always was.)
   std::set<fs::path> seen;
   std::vector<std::string> texts;
   for (const std::string& file : files) {
@@ -377,6 +358,31 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestCh
     add_parts(texts[i], loaded.files[i], parts);
   }
   read_parts(parts, threads, loaded);
+}
+
+}  // namespace
+
+LoadedManifests load_manifests(const std::vector<std::string>& paths) {
+  return load_manifests(paths, ManifestChecks::all);
+}
+
+LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks, std::size_t threads) {
+  namespace fs = std::filesystem;
+  LoadedManifests loaded;
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    fs::file_status status = fs::status(path, error);
+    if (!fs::exists(status)) {
+      loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{path, 0, 0}, "no such file or directory"});
+    } else if (fs::is_directory(status)) {
+      std::vector<std::string> found = files_under(path, loaded.diagnostics);
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(path);
+    }
+  }
+  read_files(files, threads, loaded);
   std::string where;
   for (const std::string& path : paths) {
     where += (where.empty() ? "" : " ") + path;
