@@ -27,7 +27,9 @@ struct PlanOnlyTarget {
 
 /// Loads the manifests, observes the server once (with the store's hints,
 /// as a pass does), then times compile and diff over enough repetitions
-/// for a stable figure (about a second of CPU each, at most 20).
+/// for a stable figure (about two seconds of CPU for both together, at
+/// most 20); each repetition compiles afresh and moves the result into the
+/// plan, as a pass does.
 PlanOnlyResult measure_plan_only(const PlanOnlyTarget& target);
 
 }  // namespace bench

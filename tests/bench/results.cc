@@ -105,7 +105,13 @@ std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, con
                       std::to_string(size.change_trust.requests) + " / " + std::to_string(size.change_member.requests) +
                           " / " + std::to_string(size.change_rename.requests) + " (trust / member / rename)",
                       size.change_trust.ran && worst <= 20});
-    checks.push_back({"cold apply: mxctl CPU < 10% of wall" + on, fixed(size.cold_apply.cpu_percent(), 1) + "%",
+    // Against mxsim with no delay the server answers in microseconds, so
+    // this share is mxctl's CPU per request against mxsim's; the row below
+    // measures it against a server with network-like latency.
+    double per_request_us = size.cold_apply.requests > 0 ? size.cold_apply.cpu_ms * 1000 / size.cold_apply.requests : 0;
+    checks.push_back({"cold apply, mxsim without delay: mxctl CPU < 10% of wall" + on,
+                      fixed(size.cold_apply.cpu_percent(), 1) + "% (" + fixed(per_request_us, 0) +
+                          " µs of CPU per request)",
                       size.cold_apply.ran && size.cold_apply.cpu_percent() < 10});
   }
   if (throughput.ran) {
@@ -115,6 +121,11 @@ std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, con
                       fixed(throughput.speedup(), 1) + "× (" + fixed(throughput.concurrent.requests_per_second(), 0) +
                           " vs " + fixed(throughput.serial.requests_per_second(), 0) + " requests/s)",
                       throughput.speedup() >= 4});
+    checks.push_back({"cold apply, " + std::to_string(throughput.delay_ms) + " ms per request, " +
+                          std::to_string(throughput.parallel) + " in flight: mxctl CPU < 10% of wall (" +
+                          throughput.size + ")",
+                      fixed(throughput.concurrent.cpu_percent(), 1) + "%",
+                      throughput.concurrent.ran && throughput.concurrent.cpu_percent() < 10});
   }
   return checks;
 }
