@@ -1,11 +1,27 @@
 #include "tests/mxsim/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <stdexcept>
 
 #include "tests/mxsim/homeserver.h"
+
+namespace {
+
+// cpp-httplib listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, fixed
+// when Debian built the library). A client opening 8 connections at once
+// then now and again has a SYN dropped and waits 1 s for the retransmit
+// (seen as a 1 s stall in about one cold apply in five of the bench).
+// Synapse (Twisted) listens with 50, nginx with 511; listening again on the
+// bound socket with the system's maximum gives mxsim a real server's queue.
+class WideBacklogServer : public httplib::Server {
+ public:
+  void widen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
+};
+
+}  // namespace
 
 namespace mxsim {
 
@@ -53,7 +69,7 @@ void Server::start() {
   if (m_http) {
     return;
   }
-  m_http = std::make_unique<httplib::Server>();
+  m_http = std::make_unique<WideBacklogServer>();
   m_http->new_task_queue = [] { return new httplib::ThreadPool(k_worker_threads); };
   // Without TCP_NODELAY, headers and body leave in two segments and Nagle
   // plus delayed ACKs add ~40 ms to every keep-alive request.
@@ -91,6 +107,7 @@ void Server::start() {
     m_port = 0;
     throw std::runtime_error("mxsim: cannot listen on " + m_options.host + ":" + std::to_string(m_options.port));
   }
+  static_cast<WideBacklogServer&>(*m_http).widen_backlog();
   m_homeserver->set_stopping(false);
   m_thread = std::thread([this] { m_http->listen_after_bind(); });
   while (!m_http->is_running()) {

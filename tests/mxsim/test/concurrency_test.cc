@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <sstream>
 #include <thread>
 
 #include "tests/mxsim/test/sim_fixture.h"
+#include "tests/support/process.h"
 
 using mxsim_test::enc;
 using mxsim_test::Reply;
@@ -83,4 +85,22 @@ TEST_CASE("mxsim: an expired login-as-user token is 401 M_UNKNOWN_TOKEN", "[mxsi
   CHECK(refused.status == 401);
   CHECK(refused.errcode() == "M_UNKNOWN_TOKEN");
   CHECK(refused.body["soft_logout"] == true);
+}
+
+TEST_CASE("mxsim: the listening socket queues as many connections as a real server", "[mxsim]") {
+  // cpp-httplib listens with a backlog of 5; a client opening 8 connections
+  // at once then had a SYN dropped now and again and stalled 1 s. Synapse
+  // (Twisted) queues 50. ss shows a listening socket's backlog as Send-Q.
+  Sim sim;
+  const std::string port = std::to_string(sim.server().port());
+  testing_support::ProcessResult listed =
+      testing_support::run_process({"/usr/bin/ss", "-Hlnt", "sport = :" + port});
+  REQUIRE(listed.exit_code == 0);
+  std::istringstream columns(listed.out);
+  std::string state;
+  long queued = 0;
+  long backlog = 0;
+  columns >> state >> queued >> backlog;
+  CHECK(state == "LISTEN");
+  CHECK(backlog >= 50);
 }
