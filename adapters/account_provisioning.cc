@@ -26,6 +26,10 @@ bool truthy(const nlohmann::json& value) {
   return value.is_boolean() ? value.get<bool>() : value.is_number_integer() && value.get<int>() != 0;
 }
 
+const char* const k_cannot_suspend =
+    "this homeserver's admin API shows neither `suspended` nor `locked` on accounts, so it has no suspend API "
+    "and no `locked` flag (Synapse before 1.93 is such a server)";
+
 std::optional<std::string> optional_string(const nlohmann::json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_string() || it->get<std::string>().empty()) {
@@ -85,7 +89,11 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
 // Synapse's user list shows `locked` and `deactivated` but not `suspended`:
 // the accounts that should be suspended, or that mxctl suspended, are read
 // one by one (requests grow with suspended accounts, not with all of them).
-model::Result<void> observe_suspensions(MatrixClient& client, const model::MatrixState& desired,
+// The same answer tells whether the server can suspend at all: one that
+// shows neither `suspended` nor `locked` (Synapse before 1.93) has no way to
+// do it that mxctl could read back.
+model::Result<void> observe_suspensions(MatrixClient& client, const model::Settings& settings,
+                                        const model::MatrixState& desired,
                                         const std::set<std::string>& suspended_by_us, model::ObservedState& out) {
   for (auto& [key, have] : out.accounts) {
     auto want = desired.accounts.find(key);
@@ -97,8 +105,11 @@ model::Result<void> observe_suspensions(MatrixClient& client, const model::Matri
     if (!user) {
       return failed(user.error(), "cannot read the account of " + have.user_id);
     }
-    if (truthy(user->value("suspended", nlohmann::json(false)))) {
+    if (account_suspended(*user)) {
       have.status = model::AccountStatus::suspended;
+    }
+    if (!settings.deactivate_accounts && !user->contains("suspended") && !user->contains("locked")) {
+      out.cannot_suspend = k_cannot_suspend;
     }
   }
   return {};
@@ -205,6 +216,15 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
 
 }  // namespace
 
+bool account_suspended(const nlohmann::json& details) {
+  return truthy(details.value("suspended", nlohmann::json(false))) ||
+         truthy(details.value("locked", nlohmann::json(false)));
+}
+
+bool account_deactivated(const nlohmann::json& details) {
+  return truthy(details.value("deactivated", nlohmann::json(false)));
+}
+
 model::Result<void> observe_accounts(MatrixClient& client, const model::Settings& settings,
                                      const model::MatrixState& desired, const std::set<std::string>& suspended_by_us,
                                      model::ObservedState& out) {
@@ -217,7 +237,7 @@ model::Result<void> observe_accounts(MatrixClient& client, const model::Settings
   if (auto listed = observe_with_admin_api(client, desired, out); !listed) {
     return listed;
   }
-  return observe_suspensions(client, desired, suspended_by_us, out);
+  return observe_suspensions(client, settings, desired, suspended_by_us, out);
 }
 
 model::Result<void> provision_account(MatrixClient& client, const model::Settings& settings,

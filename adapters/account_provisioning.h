@@ -24,11 +24,19 @@ namespace adapters {
 /// the desired account (it cannot be observed) and the status is active.
 /// With the admin API, suspension (which the user list does not show) is
 /// read per account for those `desired` wants suspended and the keys in
-/// `suspended_by_us`.
+/// `suspended_by_us`; when those answers show the server cannot suspend,
+/// `out.cannot_suspend` says why (unless accounts are deactivated instead).
 /// Errors name the action and the homeserver's errcode.
 model::Result<void> observe_accounts(MatrixClient& client, const model::Settings& settings,
                                      const model::MatrixState& desired, const std::set<std::string>& suspended_by_us,
                                      model::ObservedState& out);
+
+/// Whether Synapse's account details (`GET /_synapse/admin/v2/users/{id}`)
+/// show the account suspended or locked; 0/1 integers count as booleans.
+bool account_suspended(const nlohmann::json& details);
+
+/// Whether Synapse's account details show the account deactivated.
+bool account_deactivated(const nlohmann::json& details);
 
 /// Creates (`creating`) or updates `account` so that its profile (and, with
 /// synapse-admin, its admin flag) is as desired. Safe to repeat: an existing

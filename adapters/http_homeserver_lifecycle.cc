@@ -11,6 +11,7 @@
 #include <chrono>
 #include <thread>
 
+#include "adapters/account_provisioning.h"
 #include "adapters/http_homeserver.h"
 #include "adapters/room_events.h"
 
@@ -160,6 +161,14 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
     if (!deactivated) {
       return fail_as(deactivated.error(), what + " (deactivate)");
     }
+    auto after = m_client.get(k_admin_v2 + "/users/" + user);
+    if (!after) {
+      return fail_as(after.error(), what + " (deactivate): cannot read the account back");
+    }
+    if (!account_deactivated(*after)) {
+      return model::fail(model::Error::Kind::invalid,
+                         what + " (deactivate): the homeserver accepted the request but the account is still active");
+    }
     return OperationOutcome{};
   }
   if (!suspend) {
@@ -169,8 +178,7 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
     if (!account) {
       return fail_as(account.error(), what);
     }
-    const nlohmann::json flag = account->value("deactivated", nlohmann::json(false));
-    if ((flag.is_boolean() && flag.get<bool>()) || (flag.is_number_integer() && flag.get<int>() != 0)) {
+    if (account_deactivated(*account)) {
       return model::fail(model::Error::Kind::forbidden,
                          what + ": " + operation.user_id +
                              " was deactivated (deactivatedAccounts: deactivate) and Synapse reactivates an account "
@@ -190,6 +198,19 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
     if (!locked) {
       return fail_as(locked.error(), what);
     }
+  }
+  // A 200 proves nothing: Synapse before 1.93 accepts `locked` and ignores it.
+  auto after = m_client.get(k_admin_v2 + "/users/" + user);
+  if (!after) {
+    return fail_as(after.error(), what + ": cannot read the account back");
+  }
+  if (account_suspended(*after) != suspend) {
+    return model::fail(model::Error::Kind::invalid,
+                       what + ": the homeserver accepted the request but the account is " +
+                           (suspend ? "not suspended" : "still suspended") +
+                           (after->contains("suspended") || after->contains("locked")
+                                ? ""
+                                : " (it shows neither `suspended` nor `locked`: no suspend API and no `locked` flag)"));
   }
   return OperationOutcome{};
 }

@@ -133,13 +133,16 @@ std::string plan_summary(const model::Plan& plan) {
 void write_plan_text(std::ostream& out, const model::Plan& plan, const RenderOptions& options) {
   if (plan.empty()) {
     out << k_no_changes << "\n";
-    return;
+  } else {
+    out << "mxctl will perform the following actions:\n\n";
+    for (const model::ResourceChange& change : plan.changes) {
+      write_change(out, plan, change, options);
+    }
+    out << plan_summary(plan) << "\n";
   }
-  out << "mxctl will perform the following actions:\n\n";
-  for (const model::ResourceChange& change : plan.changes) {
-    write_change(out, plan, change, options);
+  for (const std::string& warning : plan.warnings) {
+    out << "\nWarning: " << warning << "\n";
   }
-  out << plan_summary(plan) << "\n";
 }
 
 std::string render_plan_text(const model::Plan& plan, const RenderOptions& options) {
@@ -188,13 +191,22 @@ std::string render_plan_json(const model::Plan& plan) {
         {"destroy", plan.count(Action::destroy)},
         {"error", plan.error_count()}}},
   };
+  // Only when there are any, so that plans saved before warnings existed
+  // still compare equal.
+  if (!plan.warnings.empty()) {
+    out["warnings"] = plan.warnings;
+  }
   return out.dump(2) + "\n";
 }
 
 std::string render_plan_markdown(const model::Plan& plan, const RenderOptions& options) {
   std::ostringstream out;
+  std::string warnings;
+  for (const std::string& warning : plan.warnings) {
+    warnings += "\n> **Warning:** " + warning + "\n";
+  }
   if (plan.empty()) {
-    out << "### mxctl plan: no changes\n\n" << k_no_changes << "\n";
+    out << "### mxctl plan: no changes\n\n" << k_no_changes << "\n" << warnings;
     return out.str();
   }
   out << "### mxctl plan\n\n**" << plan_summary(plan) << "**\n\n";
@@ -202,6 +214,7 @@ std::string render_plan_markdown(const model::Plan& plan, const RenderOptions& o
   for (const model::ResourceChange& change : plan.changes) {
     out << "| `" << symbol(change.action) << "` | `" << change.address << "` | " << change.reason << " |\n";
   }
+  out << warnings;
   out << "\n<details><summary>Details</summary>\n\n```diff\n" << render_plan_text(plan, options) << "```\n\n</details>\n";
   return out.str();
 }

@@ -132,6 +132,9 @@ class Differ {
     for (const std::string& key : m_status_changes) {
       plan_status_change(m_desired.accounts.at(key));
     }
+    if (!m_unsuspendable.empty()) {
+      m_plan.warnings.push_back(unsuspendable_warning());
+    }
     return std::move(m_plan);
   }
 
@@ -199,11 +202,28 @@ class Differ {
       change.operations.push_back(add_operation(op));
     }
     if (want.status != have.status && m_options.manage_account_status) {
-      // Planned after the rooms (see run()): the suspension waits for the
-      // demotions and kicks, so a recreated account regains nothing.
-      m_status_changes.push_back(want.key);
+      if (want.status == AccountStatus::suspended && !m_observed.cannot_suspend.empty()) {
+        // A suspension the server cannot carry out would be planned, "done"
+        // and planned again every pass; the plan says so once instead.
+        m_unsuspendable.push_back(want.user_id);
+      } else {
+        // Planned after the rooms (see run()): the suspension waits for the
+        // demotions and kicks, so a recreated account regains nothing.
+        m_status_changes.push_back(want.key);
+      }
     }
     add_change(std::move(change));
+  }
+
+  std::string unsuspendable_warning() const {
+    std::string users;
+    for (const std::string& user : m_unsuspendable) {
+      users += (users.empty() ? "" : ", ") + user;
+    }
+    return "cannot suspend " + users + ": " + m_observed.cannot_suspend +
+           ". They are demoted and removed from councils and coordination rooms, but can still sign in. "
+           "Set `deactivatedAccounts: deactivate` to deactivate such accounts instead, or move to a homeserver "
+           "with Synapse's suspend API or `locked` flag";
   }
 
   void plan_status_change(const Account& want) {
@@ -592,6 +612,7 @@ class Differ {
   std::map<std::string, std::size_t> m_account_creations;  // user id → operation
   std::map<std::string, std::size_t> m_room_creations;     // room key → operation
   std::vector<std::string> m_status_changes;               // account keys to suspend or reactivate
+  std::vector<std::string> m_unsuspendable;                // user ids the server cannot suspend
   Plan m_plan;
 };
 

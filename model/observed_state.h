@@ -53,6 +53,10 @@ struct ObservedState {
   std::set<std::string> messages_sent;
   /// (room key, user id) pairs whose m.direct entry was set (from the store).
   std::set<std::pair<std::string, std::string>> directs_set;
+  /// Why this homeserver cannot suspend accounts in a way mxctl can read back
+  /// (no suspend API, no `locked` flag); empty when it can, or when no
+  /// account needed looking at.
+  std::string cannot_suspend;
 };
 
 }  // namespace model

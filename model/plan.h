@@ -110,6 +110,10 @@ struct ResourceChange {
 struct Plan {
   std::vector<ResourceChange> changes;
   std::vector<Operation> operations;
+  /// What the desired state asks for but this homeserver cannot do, said
+  /// once per plan; no operation carries it out, so it does not make the
+  /// plan non-empty.
+  std::vector<std::string> warnings;
 
   /// No changes and no errors.
   bool empty() const { return changes.empty(); }

@@ -175,3 +175,15 @@ Plan: 0 to add, 2 to change, 1 to destroy (1 to archive, 1 to suspend).
   CHECK(json["summary"]["archive"] == 1);
   CHECK(json["summary"]["suspend"] == 1);
 }
+
+TEST_CASE("render plan: warnings follow the plan in every format, and only when there are any", "[render]") {
+  model::Plan plan;
+  CHECK(nlohmann::json::parse(controller::render_plan_json(plan)).contains("warnings") == false);
+  plan.warnings.push_back("cannot suspend @a:x: no way to");
+  CHECK(controller::render_plan_text(plan, {}) ==
+        "No changes. The homeserver matches the desired state.\n\nWarning: cannot suspend @a:x: no way to\n");
+  CHECK(nlohmann::json::parse(controller::render_plan_json(plan))["warnings"] ==
+        nlohmann::json::array({"cannot suspend @a:x: no way to"}));
+  CHECK(controller::render_plan_markdown(plan, {}).find("> **Warning:** cannot suspend @a:x: no way to") !=
+        std::string::npos);
+}

@@ -305,3 +305,32 @@ TEST_CASE("diff: a DM is listed once in each local participant's m.direct", "[di
           std::vector<std::size_t>{room, bob});
   }
 }
+
+TEST_CASE("diff: a server that cannot suspend gets one warning instead of a suspension every pass", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  desired.accounts["alice"].status = model::AccountStatus::suspended;
+  desired.accounts["bob"].status = model::AccountStatus::suspended;
+  SECTION("a server that can suspends") {
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"suspend account alice", "suspend account bob"});
+    CHECK(plan.warnings.empty());
+  }
+  SECTION("a server that cannot is told once, with both accounts and the way out") {
+    observed.cannot_suspend = "no suspend API";
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(plan.empty());
+    REQUIRE(plan.warnings.size() == 1);
+    CHECK(plan.warnings[0].starts_with("cannot suspend @alice:example.org, @bob:example.org: no suspend API."));
+    CHECK(plan.warnings[0].find("deactivatedAccounts: deactivate") != std::string::npos);
+  }
+  SECTION("reactivation does not depend on it") {
+    observed.cannot_suspend = "no suspend API";
+    observed.accounts["alice"].status = model::AccountStatus::suspended;
+    desired.accounts["alice"].status = model::AccountStatus::active;
+    desired.accounts["bob"].status = model::AccountStatus::active;
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"reactivate account alice"});
+    CHECK(plan.warnings.empty());
+  }
+}

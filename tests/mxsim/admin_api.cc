@@ -21,9 +21,8 @@ nlohmann::json nullable(const std::optional<std::string>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json();
 }
 
-nlohmann::json user_object(const ServerState& state, const User& user) {
-  (void)state;
-  return {{"name", user.user_id},
+nlohmann::json user_object(const HomeserverSettings& settings, const User& user) {
+  nlohmann::json out = {{"name", user.user_id},
           {"displayname", nullable(user.displayname)},
           {"avatar_url", nullable(user.avatar_url)},
           {"threepids", user.threepids},
@@ -32,8 +31,6 @@ nlohmann::json user_object(const ServerState& state, const User& user) {
           {"admin", user.admin ? 1 : 0},
           {"deactivated", user.deactivated ? 1 : 0},
           {"shadow_banned", user.shadow_banned ? 1 : 0},
-          {"locked", user.locked ? 1 : 0},
-          {"suspended", user.suspended ? 1 : 0},
           {"erased", user.erased},
           {"creation_ts", user.creation_ts_ms / 1000},
           {"last_seen_ts", nlohmann::json()},
@@ -42,10 +39,18 @@ nlohmann::json user_object(const ServerState& state, const User& user) {
           {"consent_version", nlohmann::json()},
           {"consent_ts", nlohmann::json()},
           {"user_type", nullable(user.user_type)}};
+  // Synapse shows these only from the versions that have them (1.93, 1.114).
+  if (settings.locked_flag) {
+    out["locked"] = user.locked ? 1 : 0;
+  }
+  if (settings.suspend_api) {
+    out["suspended"] = user.suspended ? 1 : 0;
+  }
+  return out;
 }
 
-nlohmann::json user_list_entry(const User& user) {
-  return {{"name", user.user_id},
+nlohmann::json user_list_entry(const HomeserverSettings& settings, const User& user) {
+  nlohmann::json out = {{"name", user.user_id},
           {"is_guest", 0},
           {"admin", user.admin ? 1 : 0},
           {"user_type", nullable(user.user_type)},
@@ -55,8 +60,11 @@ nlohmann::json user_list_entry(const User& user) {
           {"displayname", nullable(user.displayname)},
           {"avatar_url", nullable(user.avatar_url)},
           {"creation_ts", user.creation_ts_ms},
-          {"last_seen_ts", nlohmann::json()},
-          {"locked", user.locked ? 1 : 0}};
+          {"last_seen_ts", nlohmann::json()}};
+  if (settings.locked_flag) {
+    out["locked"] = user.locked ? 1 : 0;
+  }
+  return out;
 }
 
 /// Accepts true/false and Synapse 1.67's 0/1.
@@ -189,7 +197,8 @@ ApiResponse put_user(Homeserver& hs, const ApiRequest& request, const std::strin
   if (admin) {
     user->admin = *admin;
   }
-  if (locked) {
+  // Synapse before 1.93 accepts the field and ignores it.
+  if (locked && hs.settings().locked_flag) {
     user->locked = *locked;
   }
   if (user_type) {
@@ -229,7 +238,7 @@ ApiResponse put_user(Homeserver& hs, const ApiRequest& request, const std::strin
   if (profile_changed && !user->deactivated) {
     propagate_profile(state, user_id);
   }
-  return ApiResponse::json(created ? 201 : 200, user_object(state, *user));
+  return ApiResponse::json(created ? 201 : 200, user_object(hs.settings(), *user));
 }
 
 std::optional<bool> query_bool(const ApiRequest& request, const std::string& name) {
@@ -260,7 +269,7 @@ void add_user_routes(Homeserver& hs, Router& router) {
     if (!user) {
       throw not_found("User not found");
     }
-    return ApiResponse::json(200, user_object(state, *user));
+    return ApiResponse::json(200, user_object(hs.settings(), *user));
   });
 
   router.add("PUT", "/_synapse/admin/v2/users/{userId}", [&hs](const ApiRequest& request, const PathParams& params) {
@@ -302,7 +311,7 @@ void add_user_routes(Homeserver& hs, Router& router) {
     }
     nlohmann::json users = nlohmann::json::array();
     for (size_t i = static_cast<size_t>(from); i < selected.size() && users.size() < static_cast<size_t>(limit); ++i) {
-      users.push_back(user_list_entry(*selected[i]));
+      users.push_back(user_list_entry(hs.settings(), *selected[i]));
     }
     nlohmann::json body = {{"users", users}, {"total", selected.size()}};
     if (static_cast<size_t>(from) + users.size() < selected.size()) {

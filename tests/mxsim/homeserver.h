@@ -33,6 +33,9 @@ struct HomeserverSettings {
   std::string server_version = "1.67.0 (mxsim)";
   /// false: answer the suspend API with 400 M_UNRECOGNIZED like Synapse 1.67.
   bool suspend_api = true;
+  /// false: no `locked` account flag, like Synapse before 1.93 (PUT
+  /// v2/users accepts and ignores it; account details leave it out).
+  bool locked_flag = true;
   /// How long an identical /sync answer is reused (Synapse: 2 minutes); 0 disables.
   int64_t sync_cache_ms = 120000;
   /// An extra bearer token accepted by the /_mxsim control endpoint ("" = admins only).

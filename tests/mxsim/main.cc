@@ -45,6 +45,7 @@ options:
   --rate-limit              switch rate limiting on (429 M_LIMIT_EXCEEDED, Synapse's defaults)
   --room-version V          default room version for createRoom (default 10)
   --no-suspend-api          answer the suspend admin API like Synapse 1.67 (400 M_UNRECOGNIZED)
+  --no-locked-flag          no `locked` account flag, like Synapse 1.67 (accepted, ignored, not shown)
   --sync-cache-ms MS        reuse identical /sync answers for MS ms (default 120000 like
                             Synapse; 0 disables)
   --delay-ms MS             answer every request (but /_mxsim) MS ms late, like a server
@@ -78,6 +79,7 @@ struct Options {
   bool rate_limit = false;
   std::string room_version = "10";
   bool suspend_api = true;
+  bool locked_flag = true;
   int64_t sync_cache_ms = 120000;
   int64_t delay_ms = 0;
 };
@@ -133,6 +135,8 @@ Options parse_arguments(int argc, char** argv) {
       options.room_version = value();
     } else if (arg == "--no-suspend-api") {
       options.suspend_api = false;
+    } else if (arg == "--no-locked-flag") {
+      options.locked_flag = false;
     } else if (arg == "--sync-cache-ms") {
       try {
         options.sync_cache_ms = std::stoll(value());
@@ -202,6 +206,7 @@ int main(int argc, char** argv) {
     settings.control_token = options.control_token;
     settings.default_room_version = options.room_version;
     settings.suspend_api = options.suspend_api;
+    settings.locked_flag = options.locked_flag;
     settings.sync_cache_ms = options.sync_cache_ms;
     homeserver.rate_limiter().set_enabled(options.rate_limit);
     homeserver.set_request_delay(std::chrono::milliseconds(options.delay_ms));

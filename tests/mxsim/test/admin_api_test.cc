@@ -182,6 +182,40 @@ TEST_CASE("mxsim: the suspend API can act like Synapse 1.67 (absent)", "[mxsim]"
   CHECK(reply.errcode() == "M_UNRECOGNIZED");
 }
 
+TEST_CASE("mxsim: without the `locked` flag (Synapse 1.67) it is accepted, ignored and not shown", "[mxsim]") {
+  Sim sim;
+  sim.hs().mutable_settings().suspend_api = false;
+  sim.hs().mutable_settings().locked_flag = false;
+  std::string admin = sim.user("admin", true);
+  sim.user("bob");
+  const std::string path = "/_synapse/admin/v2/users/" + enc("@bob:mxsim.test");
+  Reply put = sim.put(path, admin, {{"locked", true}});
+  CHECK(put.status == 200);
+  Reply details = sim.get(path, admin);
+  REQUIRE(details.status == 200);
+  CHECK_FALSE(details.body.contains("locked"));
+  CHECK_FALSE(details.body.contains("suspended"));
+  auto lock = sim.hs().read_lock();
+  CHECK_FALSE(sim.hs().state().find_user("@bob:mxsim.test")->locked);
+}
+
+TEST_CASE("mxsim: admin account data of a user", "[mxsim]") {
+  Sim sim;
+  std::string admin = sim.user("admin", true);
+  std::string bob = sim.user("bob");
+  REQUIRE(sim.put("/_matrix/client/v3/user/" + enc("@bob:mxsim.test") + "/account_data/m.direct", bob,
+                  {{"@carol:mxsim.test", {"!r:mxsim.test"}}})
+              .status == 200);
+  Reply data = sim.get("/_synapse/admin/v1/users/" + enc("@bob:mxsim.test") + "/accountdata", admin);
+  REQUIRE(data.status == 200);
+  CHECK(data.body["account_data"]["global"]["m.direct"] ==
+        nlohmann::json{{"@carol:mxsim.test", {"!r:mxsim.test"}}});
+  CHECK(data.body["account_data"]["rooms"] == nlohmann::json::object());
+  CHECK(sim.get("/_synapse/admin/v1/users/" + enc("@nobody:mxsim.test") + "/accountdata", admin).status == 404);
+  CHECK(sim.get("/_synapse/admin/v1/users/" + enc("@bob:elsewhere.org") + "/accountdata", admin).status == 400);
+  CHECK(sim.get("/_synapse/admin/v1/users/" + enc("@bob:mxsim.test") + "/accountdata", bob).status == 403);
+}
+
 TEST_CASE("mxsim: admin login-as-user", "[mxsim]") {
   Sim sim;
   std::string admin = sim.user("admin", true);
