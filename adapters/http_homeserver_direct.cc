@@ -1,7 +1,8 @@
 // HttpHomeserver: listing a coordination DM in its participants' m.direct.
-// Account data belongs to the user, so mxctl acts as them: by masquerading
-// (appservice) or with a short-lived admin login-as-user token (Synapse),
-// which it logs out again at once.
+// Account data belongs to the user, so writing it means acting as them: by
+// masquerading (appservice) or with a short-lived admin login-as-user token
+// (Synapse), which it logs out again at once. Reading it on Synapse goes
+// through the admin API instead, so a plan never logs in as anyone.
 
 #include <chrono>
 
@@ -160,6 +161,32 @@ model::Result<OperationOutcome> HttpHomeserver::set_direct(const model::Operatio
 model::Result<bool> HttpHomeserver::direct_is_set(const model::Room& room, const std::string& room_id,
                                                   const std::string& user_id, const model::MatrixState& desired) {
   const std::string action = "read m.direct of " + user_id + " for " + room.key;
+  const std::vector<std::string> others = others_of(room, user_id, desired, m_settings.bot_user_id);
+  if (m_settings.provisioning == model::ProvisioningMode::synapse_admin) {
+    // The admin API reads account data without acting as the user: logging
+    // in would create a device and a token on the server, from a reader.
+    auto data = m_client.get("/_synapse/admin/v1/users/" + encode_path_segment(user_id) + "/accountdata");
+    if (data) {
+      nlohmann::json direct = nlohmann::json::object();
+      if (auto all = data->find("account_data"); all != data->end() && all->is_object()) {
+        if (auto global = all->find("global"); global != all->end() && global->is_object()) {
+          if (auto found = global->find("m.direct"); found != global->end() && found->is_object()) {
+            direct = *found;
+          }
+        }
+      }
+      return !list_room(direct, others, room_id);
+    }
+    bool missing_api = data.error().status == 404 && data.error().errcode != "M_NOT_FOUND";
+    if (!missing_api && data.error().errcode != "M_UNRECOGNIZED") {
+      return failed(data.error(), action);
+    }
+    // A server without that API: only a pass that may write logs in as the
+    // user; a reader leaves the entry to apply, which checks before writing.
+    if (m_client.read_only()) {
+      return false;
+    }
+  }
   UserSession session(m_client, m_settings, user_id);
   if (auto opened = session.open(action); !opened) {
     return tl::unexpected(opened.error());
@@ -168,7 +195,7 @@ model::Result<bool> HttpHomeserver::direct_is_set(const model::Room& room, const
   if (!direct) {
     return tl::unexpected(direct.error());
   }
-  return !list_room(*direct, others_of(room, user_id, desired, m_settings.bot_user_id), room_id);
+  return !list_room(*direct, others, room_id);
 }
 
 }  // namespace adapters

@@ -129,6 +129,12 @@ void MatrixClient::release(std::unique_ptr<httplib::Client> client) {
 
 MatrixClient::Response MatrixClient::send(const std::string& method, const std::string& path,
                                           const nlohmann::json* body, const nlohmann::json::parser_callback_t* filter) {
+  if (m_options.read_only && !is_read(method)) {
+    MatrixFailure failure;
+    failure.error = model::make_error(model::Error::Kind::forbidden,
+                                      method + " " + redact(path, {}) + ": not sent: this pass only reads");
+    return tl::unexpected(failure);
+  }
   const std::string payload = body ? body->dump() : std::string();
   auto client = acquire();
   auto started = std::chrono::steady_clock::now();

@@ -47,6 +47,9 @@ struct ClientOptions {
   /// writes are retried by the executor, which knows whether that is safe.
   int read_attempts = 4;
   std::chrono::milliseconds read_backoff{200};
+  /// Refuse every request but GET without sending it (a plan is a reader:
+  /// whatever it calls, the homeserver is not changed).
+  bool read_only = false;
 };
 
 /// A Matrix client bound to one homeserver and one access token.
@@ -79,6 +82,8 @@ class MatrixClient {
   /// on a user's behalf still counts towards the pass).
   void absorb(const ClientStats& other);
   const std::string& base_url() const { return m_base_url; }
+  /// ClientOptions::read_only: writes are refused without being sent.
+  bool read_only() const { return m_options.read_only; }
 
  private:
   Response send(const std::string& method, const std::string& path, const nlohmann::json* body,

@@ -90,7 +90,9 @@ struct Pass {
   }
 };
 
-std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& command, Console& console) {
+// `reads_only`: a plan or dry run, whose client refuses to send any write.
+std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& command, Console& console,
+                              bool reads_only = false) {
   auto pass = std::make_unique<Pass>();
   adapters::Environment env = adapters::process_environment();
   pass->settings = adapters::load_settings(options.config_path, env);
@@ -130,7 +132,9 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   // --now stands in for the clock in tests and drills.
   pass->lifecycle.now = options.now ? FixedClock(*options.now).now_ms() : SystemClock().now_ms();
   pass->lifecycle.grace_period_days = pass->settings.settings.grace_period_days;
-  pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token);
+  adapters::ClientOptions client;
+  client.read_only = reads_only;
+  pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token, client);
   if (auto caps = pass->homeserver->probe(); !caps) {
     print_error(caps.error(), console.err);
     return nullptr;
@@ -334,7 +338,7 @@ int run_desired(const std::string& config_path, const std::vector<std::string>& 
 }
 
 int run_plan(const PlanOptions& options, Console& console) {
-  auto pass = prepare(options.pass, "plan", console);
+  auto pass = prepare(options.pass, "plan", console, true);
   if (!pass) {
     return k_exit_error;
   }
@@ -405,7 +409,7 @@ int run_apply(const ApplyOptions& options, Console& console) {
     console.err << "Error: give manifest paths, --from-db URI or --plan FILE\n";
     return k_exit_error;
   }
-  auto pass = prepare(pass_options, "apply", console);
+  auto pass = prepare(pass_options, "apply", console, options.dry_run);
   if (!pass) {
     return k_exit_error;
   }

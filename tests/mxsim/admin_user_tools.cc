@@ -1,5 +1,5 @@
 // Synapse admin API, per-user tools: login as a user, rate-limit
-// overrides, a user's joined rooms and username availability.
+// overrides, a user's joined rooms and account data, and username availability.
 
 #include "tests/mxsim/admin_common.h"
 #include "tests/mxsim/errors.h"
@@ -52,6 +52,30 @@ void add_admin_user_tool_routes(Homeserver& hs, Router& router) {
                  }
                }
                return ApiResponse::json(200, {{"joined_rooms", rooms}, {"total", rooms.size()}});
+             });
+
+  // Synapse's AccountDataRestServlet: 400 for remote users, 404 for unknown ones.
+  router.add("GET", "/_synapse/admin/v1/users/{userId}/accountdata",
+             [&hs](const ApiRequest& request, const PathParams& params) {
+               auto lock = hs.read_lock();
+               ServerState& state = hs.state();
+               admin_requester(hs, request);
+               std::string user_id = local_user_param(state, params.at("userId"), "Can only look up local users");
+               const User* user = state.find_user(user_id);
+               if (!user) {
+                 throw not_found("User not found");
+               }
+               nlohmann::json global = nlohmann::json::object();
+               for (const auto& [type, content] : user->account_data) {
+                 global[type] = content;
+               }
+               nlohmann::json rooms = nlohmann::json::object();
+               for (const auto& [room_id, types] : user->room_account_data) {
+                 for (const auto& [type, content] : types) {
+                   rooms[room_id][type] = content;
+                 }
+               }
+               return ApiResponse::json(200, {{"account_data", {{"global", global}, {"rooms", rooms}}}});
              });
 
   router.add("GET", "/_synapse/admin/v1/username_available", [&hs](const ApiRequest& request, const PathParams&) {
