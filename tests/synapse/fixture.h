@@ -236,6 +236,24 @@ class Fixture {
     std::ofstream(manifests() + "/" + file, std::ios::trunc) << text;
   }
 
+  /// Adds `field` (a "key: value" line) to the spec of user `key` in users.yaml.
+  void set_user_field(const std::string& key, const std::string& field) const {
+    const std::string path = manifests() + "/users.yaml";
+    bool found = false;
+    std::string text = rewrite_documents(read_text(path), [&](std::string document) {
+      if (document_name(document) != key || document.find("kind: User") == std::string::npos) {
+        return document;
+      }
+      found = true;
+      if (auto at = document.find("\nspec:\n"); at != std::string::npos) {
+        return document.insert(at + 7, "  " + field + "\n");
+      }
+      return document + (document.ends_with("\n") ? "" : "\n") + "spec:\n  " + field + "\n";
+    });
+    REQUIRE(found);
+    std::ofstream(path, std::ios::trunc) << text;
+  }
+
   /// Drops from a manifest file every document whose metadata.name is `name`.
   void drop_document(const std::string& file, const std::string& name) const {
     const std::string path = manifests() + "/" + file;
