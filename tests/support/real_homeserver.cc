@@ -203,6 +203,21 @@ std::vector<std::string> RealHomeserver::device_ids(const std::string& user_id) 
   return out;
 }
 
+std::size_t RealHomeserver::connections(const std::string& user_id) const {
+  auto whois = admin("GET", "/_synapse/admin/v1/whois/" + url_encode(user_id));
+  INFO("whois " << user_id << ": " << whois.describe());
+  REQUIRE(whois.ok());
+  std::size_t count = 0;
+  const nlohmann::json devices = whois.body.value("devices", nlohmann::json::object());
+  for (const auto& [device, info] : devices.items()) {
+    const nlohmann::json sessions = info.value("sessions", nlohmann::json::array());
+    for (const auto& session : sessions) {
+      count += session.value("connections", nlohmann::json::array()).size();
+    }
+  }
+  return count;
+}
+
 bool admin_flag(const nlohmann::json& value) {
   if (value.is_boolean()) {
     return value.get<bool>();

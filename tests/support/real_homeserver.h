@@ -86,6 +86,10 @@ class RealHomeserver {
   std::vector<nlohmann::json> rooms() const;
   /// The ids of the user's devices (admin API), sorted; empty for an unknown user.
   std::vector<std::string> device_ids(const std::string& user_id) const;
+  /// The connections (access token and address pairs) the admin whois API
+  /// lists for the user. A self-started Synapse counts requests made with
+  /// an admin's login-as token too (track_puppeted_user_ips).
+  std::size_t connections(const std::string& user_id) const;
 
  private:
   RealHomeserver() = default;

@@ -207,6 +207,10 @@ void copy_template(const std::string& scripts, const SynapseOptions& options, co
       fs::copy_file(root / file, target / file);
     }
   }
+  // Requests made with an admin's login-as token are recorded against the
+  // person too (the admin whois API shows them): how a test sees that
+  // mxctl acted as someone, which leaves no device behind.
+  std::ofstream(target / "homeserver.yaml", std::ios::app) << "track_puppeted_user_ips: true\n";
   fs::create_directories(target / "media_store");
   // Shared: Python writes each bytecode file by an atomic rename.
   fs::create_directory_symlink(root / ".pycache", target / ".pycache");
