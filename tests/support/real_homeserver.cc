@@ -43,8 +43,9 @@ std::unique_ptr<RealHomeserver> RealHomeserver::acquire(const HomeserverNeeds& n
            "(a staging server and a Synapse server admin's token) or none");
     }
     if (needs.own_server) {
-      WARN("real-server test not run: it reconfigures and restarts its homeserver, which only a Synapse the test "
-           "starts itself allows (unset MXCTL_TEST_HOMESERVER_URL to run it)");
+      WARN("real-server test not run: it needs a homeserver configured for it (rate limits, an appservice "
+           "registration), which only a Synapse the test starts itself has (unset MXCTL_TEST_HOMESERVER_URL to run "
+           "it)");
       return nullptr;
     }
     server->m_base_url = url;
@@ -88,19 +89,6 @@ std::unique_ptr<RealHomeserver> RealHomeserver::acquire(const HomeserverNeeds& n
 }
 
 RealHomeserver::~RealHomeserver() = default;
-
-void RealHomeserver::restart(const HomeserverNeeds& needs) {
-  REQUIRE(m_synapse != nullptr);
-  SynapseOptions options;
-  options.server_name = m_server_name;
-  options.synapse_default_rate_limits = needs.synapse_default_rate_limits;
-  options.appservice_config_files = needs.appservice_config_files;
-  try {
-    m_synapse->restart(options);
-  } catch (const std::exception& error) {
-    FAIL("cannot restart Synapse: " << error.what());
-  }
-}
 
 JsonAnswer RealHomeserver::call(const std::string& method, const std::string& target, const std::string& token,
                                 const nlohmann::json& body) const {

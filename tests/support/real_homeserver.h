@@ -24,7 +24,7 @@ class SynapseProcess;
 
 /// What a test needs from its homeserver.
 struct HomeserverNeeds {
-  /// The test changes the server's configuration (rate limits, appservices):
+  /// The test needs the server configured for it (rate limits, appservices):
   /// only a server it starts itself will do; against an operator's server it
   /// is skipped with a WARN.
   bool own_server = false;
@@ -55,9 +55,6 @@ class RealHomeserver {
   /// put it in every name a test creates so that runs never meet real data
   /// or each other.
   const std::string& run_suffix() const { return m_run_suffix; }
-
-  /// Stops and starts the self-started server with `needs` (same data).
-  void restart(const HomeserverNeeds& needs);
 
   /// One request with `token` (empty: none).
   JsonAnswer call(const std::string& method, const std::string& target, const std::string& token,

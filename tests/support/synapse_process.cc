@@ -257,20 +257,9 @@ SynapseProcess::~SynapseProcess() {
   end_watchdog();
 }
 
-void SynapseProcess::restart(const SynapseOptions& options) {
-  if (m_running) {
-    stop();
-  }
-  m_options = options;
-  start();
-}
-
 void SynapseProcess::start() {
-  const bool fixed_port = m_port != 0;
   for (int attempt = 1;; ++attempt) {
-    if (!fixed_port) {
-      m_port = free_port();
-    }
+    m_port = free_port();
     auto started = run_script({m_scripts + "/start", dir().string(), std::to_string(m_port)}, script_env(m_options),
                               dir());
     if (started.exit_code == 0) {
@@ -279,7 +268,7 @@ void SynapseProcess::start() {
       return;
     }
     // Another process may take the port between our probe and Synapse's bind.
-    if (fixed_port || attempt == 3 || started.err.find("is taken") == std::string::npos) {
+    if (attempt == 3 || started.err.find("is taken") == std::string::npos) {
       throw std::runtime_error(describe("start " + dir().string() + " " + std::to_string(m_port), started));
     }
   }

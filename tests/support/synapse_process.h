@@ -44,10 +44,6 @@ class SynapseProcess {
   SynapseProcess(const SynapseProcess&) = delete;
   SynapseProcess& operator=(const SynapseProcess&) = delete;
 
-  /// Stops the server and starts it again on the same port and data with
-  /// `options` (whose server name must not change); throws as the constructor.
-  void restart(const SynapseOptions& options);
-
   /// "http://127.0.0.1:<port>".
   const std::string& base_url() const { return m_base_url; }
   /// The access token of @admin, a server admin (from `make-admin`).

@@ -42,7 +42,7 @@ nlohmann::json password_login(const Fixture& fx, const std::string& user, const 
 
 }  // namespace
 
-TEST_CASE("synapse: deactivation demotes and removes from councils without suspending; reactivation restores",
+TEST_CASE("synapse: deactivation demotes and removes from councils without suspending, reactivation restores",
           "[synapse][accounts]") {
   auto fx = Fixture::create();
   if (!fx) {
