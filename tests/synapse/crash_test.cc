@@ -20,9 +20,24 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // When each round's apply is killed, from its start. The first rounds land
-// in room creation (spaces, then their rooms), the later ones in invites
-// and levels; a round with nothing left to do may finish first.
-const std::vector<int> k_kill_after_ms = {300, 600, 900, 1300, 1800, 2500};
+// in room creation (spaces, then their rooms, then the coordination rooms),
+// the later ones in invites and levels; a round with nothing left to do may
+// finish first.
+const std::vector<int> k_kill_after_ms = {300, 450, 600, 750, 900, 1100, 1400, 1800};
+
+// Six more coordination rooms, created last, so that more rounds are killed
+// while a createRoom is in flight.
+std::string more_rooms() {
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"alice", "erin"}, {"frank", "grace"}, {"ivan", "judy"}, {"leo", "mia"}, {"olivia", "peggy"}, {"quinn", "rupert"}};
+  std::string text;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const std::string id = std::to_string(i + 1);
+    text += "---\napiVersion: mxctl/v1\nkind: CoordinationRoom\nmetadata:\n  name: request-crash-" + id +
+            "\nspec:\n  between: [" + pairs[i].first + ", " + pairs[i].second + "]\n  request: \"crash-" + id + "\"\n";
+  }
+  return text;
+}
 // An apply that takes this long has hung.
 constexpr auto k_round_timeout = std::chrono::seconds(90);
 // What mxctl says when it refuses a room that carries no marker of its own.
@@ -36,6 +51,8 @@ TEST_CASE("synapse: apply killed at several points resumes and converges without
   if (!fx) {
     return;
   }
+  fx->write_manifest("crash.yaml", more_rooms());
+  const nlohmann::json desired = fx->desired();
   std::string history;
   int killed = 0;
   for (std::size_t round = 0; round < k_kill_after_ms.size(); ++round) {
@@ -63,7 +80,7 @@ TEST_CASE("synapse: apply killed at several points resumes and converges without
     }
   }
   INFO(history);
-  CHECK(killed >= 3);
+  CHECK(killed >= 4);
 
   auto final_apply = fx->mxctl({"apply", fx->manifests(), "--yes"});
   INFO(synapse_e2e::shown(final_apply));
@@ -71,16 +88,16 @@ TEST_CASE("synapse: apply killed at several points resumes and converges without
   CHECK(synapse_e2e::shown(final_apply).find(k_refusal) == std::string::npos);
 
   auto census = synapse_e2e::marker_census(*fx);
-  for (const auto& [key, room] : fx->example().at("rooms").items()) {
+  for (const auto& [key, room] : desired.at("rooms").items()) {
     INFO(key);
     CHECK(census[key].size() == 1);
-    auto aliased = fx->server().room_of_alias(fx->alias(key));
+    auto aliased = fx->server().room_of_alias(room.at("alias").get<std::string>());
     REQUIRE(aliased);
     CHECK(std::find(census[key].begin(), census[key].end(), *aliased) != census[key].end());
   }
   INFO("rooms the bot made without a marker: " << nlohmann::json(census[""]).dump());
   CHECK(census[""].empty());
-  auto problems = synapse_e2e::convergence_problems(*fx, fx->example());
+  auto problems = synapse_e2e::convergence_problems(*fx, desired);
   INFO(synapse_e2e::lines(problems));
   CHECK(problems.empty());
   auto plan = fx->plan();
