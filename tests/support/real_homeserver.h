@@ -42,12 +42,16 @@ class RealHomeserver {
   /// CI=true where having no server at all is a FAIL. A server that is
   /// there but does not start or answer is a FAIL.
   static std::unique_ptr<RealHomeserver> acquire(const HomeserverNeeds& needs = {});
+  /// Stops a self-started server; leaves an operator's alone.
   ~RealHomeserver();
   RealHomeserver(const RealHomeserver&) = delete;
   RealHomeserver& operator=(const RealHomeserver&) = delete;
 
+  /// The client-server API base URL.
   const std::string& base_url() const { return m_base_url; }
+  /// The server name in user ids and aliases.
   const std::string& server_name() const { return m_server_name; }
+  /// A server admin's access token.
   const std::string& admin_token() const { return m_admin_token; }
   /// True for a Synapse this test started (a fresh database of its own).
   bool self_started() const { return m_synapse != nullptr; }

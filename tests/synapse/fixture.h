@@ -41,11 +41,13 @@ struct FixtureOptions {
   bool appservice = false;
 };
 
+/// The whole file, "" when it cannot be read.
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+/// `digits` random lower-case hex digits.
 inline std::string random_hex(int digits) {
   std::random_device random;
   std::string out;
