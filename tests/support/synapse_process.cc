@@ -170,7 +170,7 @@ void make_template(const std::string& scripts, const SynapseOptions& options, co
   auto started = run_script({scripts + "/start", root.string(), std::to_string(free_port())}, env, root);
   if (started.exit_code != 0) {
     fs::remove_all(root);
-    throw std::runtime_error(describe("start (making the template) ", started));
+    throw std::runtime_error(describe("start (making the template)", started));
   }
   auto admin = run_script({scripts + "/make-admin", root.string()}, env, root);
   auto stopped = run_script({scripts + "/stop", root.string()}, env, root);
