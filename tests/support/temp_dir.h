@@ -10,6 +10,9 @@ namespace testing_support {
 class TempDir {
  public:
   TempDir();
+  /// A fresh directory under `base` instead (say /dev/shm, for a server whose
+  /// database should not wait on a disk).
+  explicit TempDir(const std::filesystem::path& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
