@@ -98,7 +98,10 @@ nlohmann::json default_power_levels(const std::string& creator, const Preset& pr
           {"ban", 50},
           {"kick", 50},
           {"redact", 50},
-          {"invite", preset.invite_level}};
+          {"invite", preset.invite_level},
+          // Synapse 1.67 (handlers/room.py) adds MSC2716's level at the top
+          // level; a controller that writes only the keys it knows drops it.
+          {"historical", 100}};
 }
 
 }  // namespace
