@@ -462,6 +462,89 @@ model::Result<void> SqliteStateStore::save_observation(
   return txn->commit(doing);
 }
 
+model::Result<std::set<std::string>> SqliteStateStore::rooms_written() {
+  const char* doing = "read the rooms written";
+  auto stmt = m_db->cached("SELECT room_id FROM rooms_written", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::set<std::string> room_ids;
+  for (;;) {
+    auto row = stmt->step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (!*row) {
+      return room_ids;
+    }
+    room_ids.insert(stmt->text(0));
+  }
+}
+
+model::Result<void> SqliteStateStore::mark_room_written(const std::string& room_id) {
+  const std::string doing = "record a write to " + room_id;
+  return grouped(doing, [&]() -> model::Result<void> {
+    auto stmt = m_db->cached(
+        "INSERT INTO rooms_written (room_id, written_at) VALUES (?1, ?2) ON CONFLICT (room_id) DO NOTHING", doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    stmt->bind_text(1, room_id).bind_text(2, now_text());
+    return run_only(*stmt, doing);
+  });
+}
+
+model::Result<void> SqliteStateStore::clear_rooms_written(const std::set<std::string>& room_ids) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
+  if (room_ids.empty()) {
+    return {};
+  }
+  const char* doing = "forget the rooms re-read";
+  auto txn = sqlite::Transaction::begin(*m_db, doing);
+  if (!txn) {
+    return fail_with(txn.error());
+  }
+  for (const std::string& room_id : room_ids) {
+    auto stmt = m_db->cached("DELETE FROM rooms_written WHERE room_id = ?1", doing);
+    if (!stmt) {
+      return fail_with(stmt.error());
+    }
+    stmt->bind_text(1, room_id);
+    if (auto ran = run_only(*stmt, doing); !ran) {
+      return ran;
+    }
+  }
+  return txn->commit(doing);
+}
+
+model::Result<std::set<std::string>> SqliteStateStore::journaled_room_creations() {
+  const char* doing = "read the room creations in the journal";
+  // The WHERE repeats the partial index's own condition, which is what lets
+  // SQLite use it.
+  auto stmt = m_db->cached("SELECT DISTINCT operation FROM journal WHERE operation LIKE 'create room %'", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  static const std::string k_prefix = "create room ";
+  std::set<std::string> keys;
+  for (;;) {
+    auto row = stmt->step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (!*row) {
+      return keys;
+    }
+    // LIKE ignores ASCII case; only mxctl's own wording counts.
+    std::string operation = stmt->text(0);
+    if (operation.rfind(k_prefix, 0) == 0 && operation.size() > k_prefix.size()) {
+      keys.insert(operation.substr(k_prefix.size()));
+    }
+  }
+}
+
 model::Result<std::int64_t> SqliteStateStore::serial() {
   return m_db->query_int64("SELECT serial FROM meta WHERE id = 1", "read serial");
 }
