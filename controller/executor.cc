@@ -278,6 +278,9 @@ class Execution {
   Performed perform(std::size_t index, const adapters::ExecutionContext& context) {
     const model::Operation& operation = m_plan.operations[index];
     JitterEngine rng(m_seed + index);
+    if (operation.kind == model::Operation::Kind::create_room && !m_options.dry_run) {
+      journal_creation(index);
+    }
     for (int attempt = 1;; ++attempt) {
       model::Result<adapters::OperationOutcome> result = call_port(operation, context);
       if (result) {
@@ -306,6 +309,20 @@ class Execution {
       } else {
         sleep_for_real(*delay);
       }
+    }
+  }
+
+  // Takes the lock: journals that a room is about to be created, durably,
+  // before createRoom is sent. Synapse registers the alias before the room's
+  // marker is readable; a pass that finds it so after this one was killed
+  // knows from this entry that the room may be its own.
+  void journal_creation(std::size_t index) {
+    adapters::JournalEntry entry = journal_entry(index, Status::would_run, 1, {}, {});
+    entry.result = "started";
+    std::lock_guard<std::mutex> lock(m_mutex);
+    journal(entry);
+    if (auto flushed = m_store.flush(); !flushed) {
+      m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
     }
   }
 
@@ -378,6 +395,27 @@ class Execution {
       }
     } else {
       remember_lifecycle(operation);
+    }
+    remember_room_written(operation, outcome);
+  }
+
+  // A room written to is re-read in full by the next observation: on
+  // Synapse a write racing another can fork the room's event graph, and
+  // /sync then misses one of the two changes. Once per room per apply.
+  void remember_room_written(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
+    using Kind = model::Operation::Kind;
+    const bool writes_events = operation.kind == Kind::create_room || operation.kind == Kind::set_state ||
+                               operation.kind == Kind::invite || operation.kind == Kind::kick ||
+                               operation.kind == Kind::send_message;
+    if (!writes_events || outcome.already_done) {
+      return;
+    }
+    const std::string room_id = room_id_of(operation.room_key);
+    if (room_id.empty() || !m_rooms_written.insert(room_id).second) {
+      return;
+    }
+    if (auto saved = m_store.mark_room_written(room_id); !saved) {
+      m_warnings.push_back("could not record the write to " + operation.room_key + ": " + saved.error().message);
     }
   }
 
@@ -584,6 +622,7 @@ class Execution {
   std::condition_variable m_work_cv;      // ready work for an idle worker, or the end
   std::condition_variable m_finished_cv;  // the end, for the calling thread
   std::map<std::string, std::string> m_room_ids;
+  std::set<std::string> m_rooms_written;
   std::vector<std::string> m_warnings;
   std::vector<std::size_t> m_unmet;
   std::vector<std::vector<std::size_t>> m_dependents;
