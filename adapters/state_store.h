@@ -21,7 +21,8 @@ struct JournalEntry {
   std::int64_t run_id = 0;
   /// model::describe(operation), e.g. "create room community/riverside".
   std::string operation;
-  /// "ok", "already_done", "failed", "skipped".
+  /// "ok", "already_done", "failed", "skipped"; "planned" (attempt 0) for
+  /// a room creation an apply sets out to make, written before any attempt.
   std::string result;
   /// The homeserver's errcode (M_FORBIDDEN, ...) or empty.
   std::string errcode;
@@ -212,8 +213,8 @@ class StateStore {
   /// finds room ids by alias and marker, sent messages, m.direct and archive
   /// times on the homeserver; a room whose mark_room_written is lost is read
   /// from /sync like any other; and the journal and audit log are a record.
-  /// The journal entry that is also an input (journaled_room_creations) is
-  /// flushed by the executor before it sends createRoom.
+  /// The journal entries that are also an input (journaled_room_creations)
+  /// are committed by the executor before it sends any createRoom.
   /// Writes nothing on the homeserver could rebuild are never
   /// left pending: the lock, runs, remember_account, tombstones, suspensions,
   /// protection and observations commit before they return (with whatever

@@ -146,6 +146,7 @@ class Execution {
       if (auto grouped = m_store.set_group_commit(adapters::GroupCommit{}); !grouped) {
         m_warnings.push_back("could not group the journal's writes: " + grouped.error().message);
       }
+      journal_creations();
     }
     // No worker runs yet; the lock is taken because settling expects it.
     {
@@ -188,6 +189,29 @@ class Execution {
     adapters::JournalEntry last_attempt;
     std::optional<adapters::OperationOutcome> outcome;
   };
+
+  // Journals each room this apply sets out to create ("planned", attempt 0)
+  // and commits that before any createRoom is sent, in one commit for all:
+  // Synapse registers a new room's alias before its marker is readable, and
+  // a pass that finds such a room after this one was killed knows from
+  // these entries that the room may be its own.
+  void journal_creations() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    bool any = false;
+    for (std::size_t i = 0; i < m_plan.operations.size(); ++i) {
+      if (m_plan.operations[i].kind == model::Operation::Kind::create_room) {
+        adapters::JournalEntry entry = journal_entry(i, Status::would_run, 0, {}, {});
+        entry.result = "planned";
+        journal(entry);
+        any = true;
+      }
+    }
+    if (any) {
+      if (auto flushed = m_store.flush(); !flushed) {
+        m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
+      }
+    }
+  }
 
   // Starts the workers and waits until they have run out of work.
   void run_workers() {
@@ -278,9 +302,6 @@ class Execution {
   Performed perform(std::size_t index, const adapters::ExecutionContext& context) {
     const model::Operation& operation = m_plan.operations[index];
     JitterEngine rng(m_seed + index);
-    if (operation.kind == model::Operation::Kind::create_room && !m_options.dry_run) {
-      journal_creation(index);
-    }
     for (int attempt = 1;; ++attempt) {
       model::Result<adapters::OperationOutcome> result = call_port(operation, context);
       if (result) {
@@ -309,20 +330,6 @@ class Execution {
       } else {
         sleep_for_real(*delay);
       }
-    }
-  }
-
-  // Takes the lock: journals that a room is about to be created, durably,
-  // before createRoom is sent. Synapse registers the alias before the room's
-  // marker is readable; a pass that finds it so after this one was killed
-  // knows from this entry that the room may be its own.
-  void journal_creation(std::size_t index) {
-    adapters::JournalEntry entry = journal_entry(index, Status::would_run, 1, {}, {});
-    entry.result = "started";
-    std::lock_guard<std::mutex> lock(m_mutex);
-    journal(entry);
-    if (auto flushed = m_store.flush(); !flushed) {
-      m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
     }
   }
 

@@ -101,7 +101,7 @@ TEST_CASE("sqlite store: room creations are read from every run's journal, whate
   auto second = store->begin_run("apply");
   REQUIRE(first);
   REQUIRE(second);
-  REQUIRE(store->record(JournalEntry{*first, "create room community/a", "started", "", "", 1, {}}));
+  REQUIRE(store->record(JournalEntry{*first, "create room community/a", "planned", "", "", 0, {}}));
   REQUIRE(store->record(JournalEntry{*first, "create account alice", "ok", "", "", 1, {}}));
   REQUIRE(store->record(JournalEntry{*first, "set name of community/b", "ok", "", "", 1, {}}));
   REQUIRE(store->record(JournalEntry{*second, "create room council/c", "failed", "M_UNKNOWN", "x", 1, {}}));

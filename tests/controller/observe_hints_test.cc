@@ -84,7 +84,7 @@ TEST_CASE("executor: each room written to is recorded once for the next observat
     CHECK(store.rooms_written() == Rooms{new_id, "!old:example.org"});
     CHECK(report.operations[4].status == controller::OperationReport::Status::already_done);
 
-    // The creation was journalled before it was attempted, then its result.
+    // The creation was journalled before any was attempted, then its result.
     std::vector<std::string> creation;
     auto journal = store.journal(k_run);
     REQUIRE(journal);
@@ -93,7 +93,7 @@ TEST_CASE("executor: each room written to is recorded once for the next observat
         creation.push_back(entry.result);
       }
     }
-    CHECK(creation == std::vector<std::string>{"started", "ok"});
+    CHECK(creation == std::vector<std::string>{"planned", "ok"});
     CHECK(store.journaled_room_creations() == Rooms{"new", "quiet"});
   }
   SECTION("a dry run records nothing") {
@@ -111,7 +111,7 @@ TEST_CASE("planner: the rooms written and the creations journalled are hints, an
   REQUIRE(store.mark_room_written("!b:example.org"));
   auto run = store.begin_run("apply");
   REQUIRE(run);
-  REQUIRE(store.record(adapters::JournalEntry{*run, "create room a", "started", "", "", 1, {}}));
+  REQUIRE(store.record(adapters::JournalEntry{*run, "create room a", "planned", "", "", 0, {}}));
   HintRecorder port;
 
   auto planned = controller::make_plan(model::MatrixState{}, port, store, {}, {});
