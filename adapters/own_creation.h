@@ -20,7 +20,9 @@ namespace adapters {
 
 /// How long to wait for a new room's marker, and how often to look.
 struct CreationWait {
+  /// From the first look; Synapse took 100-200 ms, under load it takes longer.
   std::chrono::milliseconds timeout{5000};
+  /// Between looks.
   std::chrono::milliseconds interval{100};
 };
 
@@ -31,6 +33,7 @@ struct CreationCheck {
     foreign,    ///< created by someone other than the bot, or marked for another key or instance
     unsettled,  ///< still no marker when the wait ended
   };
+  /// The verdict when the wait ended.
   Verdict verdict = Verdict::unsettled;
   /// The state read last (for `ours`, the room with its marker).
   std::optional<RoomState> state;

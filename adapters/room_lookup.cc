@@ -18,9 +18,9 @@ tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::str
   return tl::unexpected(error);
 }
 
-bool unreadable(const MatrixFailure& failure) {
-  return failure.error.kind == model::Error::Kind::forbidden || failure.error.kind == model::Error::Kind::not_found;
-}
+// Synapse's 403 for a room the bot is not in (or that does not exist), and
+// 404; not 401, which says the token is bad, not the room.
+bool unreadable(const MatrixFailure& failure) { return failure.status == 403 || failure.status == 404; }
 
 }  // namespace
 

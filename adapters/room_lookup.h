@@ -32,6 +32,7 @@ model::Result<std::optional<std::string>> resolve_alias(MatrixClient& client, co
 
 /// A room read with fetch_room_state, in the model's form.
 struct FreshRoom {
+  /// The room as observed.
   BotRoom room;
   /// snapshot_text of its state, when asked for.
   std::string snapshot;
