@@ -146,6 +146,7 @@ class Execution {
       if (auto grouped = m_store.set_group_commit(adapters::GroupCommit{}); !grouped) {
         m_warnings.push_back("could not group the journal's writes: " + grouped.error().message);
       }
+      journal_creations();
     }
     // No worker runs yet; the lock is taken because settling expects it.
     {
@@ -188,6 +189,29 @@ class Execution {
     adapters::JournalEntry last_attempt;
     std::optional<adapters::OperationOutcome> outcome;
   };
+
+  // Journals each room this apply sets out to create ("planned", attempt 0)
+  // and commits that before any createRoom is sent, in one commit for all:
+  // Synapse registers a new room's alias before its marker is readable, and
+  // a pass that finds such a room after this one was killed knows from
+  // these entries that the room may be its own.
+  void journal_creations() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    bool any = false;
+    for (std::size_t i = 0; i < m_plan.operations.size(); ++i) {
+      if (m_plan.operations[i].kind == model::Operation::Kind::create_room) {
+        adapters::JournalEntry entry = journal_entry(i, Status::would_run, 0, {}, {});
+        entry.result = "planned";
+        journal(entry);
+        any = true;
+      }
+    }
+    if (any) {
+      if (auto flushed = m_store.flush(); !flushed) {
+        m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
+      }
+    }
+  }
 
   // Starts the workers and waits until they have run out of work.
   void run_workers() {
@@ -378,6 +402,27 @@ class Execution {
       }
     } else {
       remember_lifecycle(operation);
+    }
+    remember_room_written(operation, outcome);
+  }
+
+  // A room written to is re-read in full by the next observation: on
+  // Synapse a write racing another can fork the room's event graph, and
+  // /sync then misses one of the two changes. Once per room per apply.
+  void remember_room_written(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
+    using Kind = model::Operation::Kind;
+    const bool writes_events = operation.kind == Kind::create_room || operation.kind == Kind::set_state ||
+                               operation.kind == Kind::invite || operation.kind == Kind::kick ||
+                               operation.kind == Kind::send_message;
+    if (!writes_events || outcome.already_done) {
+      return;
+    }
+    const std::string room_id = room_id_of(operation.room_key);
+    if (room_id.empty() || !m_rooms_written.insert(room_id).second) {
+      return;
+    }
+    if (auto saved = m_store.mark_room_written(room_id); !saved) {
+      m_warnings.push_back("could not record the write to " + operation.room_key + ": " + saved.error().message);
     }
   }
 
@@ -584,6 +629,7 @@ class Execution {
   std::condition_variable m_work_cv;      // ready work for an idle worker, or the end
   std::condition_variable m_finished_cv;  // the end, for the calling thread
   std::map<std::string, std::string> m_room_ids;
+  std::set<std::string> m_rooms_written;
   std::vector<std::string> m_warnings;
   std::vector<std::size_t> m_unmet;
   std::vector<std::vector<std::size_t>> m_dependents;

@@ -116,6 +116,14 @@ class Homeserver {
   void set_request_delay(std::chrono::milliseconds delay) { m_request_delay_ms = delay.count(); }
   /// The delay set by set_request_delay().
   std::chrono::milliseconds request_delay() const { return std::chrono::milliseconds(m_request_delay_ms.load()); }
+  /// A fault mode: createRoom takes `lag` to persist the room, as Synapse
+  /// does (100-200 ms seen). The alias resolves at once, while the room has
+  /// no event (state reads: 403, not in room) for the first half and no
+  /// initial_state (an ownership marker, say) for the second; the request is
+  /// answered after both. 0 (the default) creates a room in one step.
+  void set_creation_lag(std::chrono::milliseconds lag) { m_creation_lag_ms = lag.count(); }
+  /// The lag set by set_creation_lag().
+  std::chrono::milliseconds creation_lag() const { return std::chrono::milliseconds(m_creation_lag_ms.load()); }
 
  private:
   void route_event_to_appservices(const Event& event);
@@ -126,6 +134,7 @@ class Homeserver {
   std::condition_variable_any m_changed;
   std::atomic<bool> m_stopping{false};
   std::atomic<int64_t> m_request_delay_ms{0};
+  std::atomic<int64_t> m_creation_lag_ms{0};
   ServerState m_state;
   Router m_router;
   FaultInjector m_faults;

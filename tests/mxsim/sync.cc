@@ -294,6 +294,14 @@ void add_sync_routes(Homeserver& hs, Router& router) {
     auto lock = hs.read_lock();
     ServerState& state = hs.state();
     Requester requester = authenticate(state, request);
+    // Synapse refuses /sync to an appservice's sender, however it logs in
+    // (handlers/sync.py raises NotImplementedError: "We no longer support AS
+    // users using /sync directly"), which reaches the client as a bare 500.
+    for (const AppService& service : state.appservices) {
+      if (service.sender(state.server_name) == requester.user_id) {
+        throw unknown_error(500, "Internal server error");
+      }
+    }
 
     nlohmann::json filter_json = nlohmann::json::object();
     std::string filter_param = request.query_param("filter").value_or("");
