@@ -29,7 +29,33 @@ void WriteScheduler::set_claims(std::size_t index, const std::vector<std::string
   claim.server = server.empty() ? k_none : server_id(server);
 }
 
-void WriteScheduler::ready(std::size_t index) { m_candidates.insert(index); }
+void WriteScheduler::ready(std::size_t index) { place(index); }
+
+bool WriteScheduler::place(std::size_t index) {
+  const Claim& claim = m_claims[index];
+  // Operations on several rooms (rare) are checked only when taken.
+  if (claim.rooms.size() != 1) {
+    m_candidates.insert(index);
+    return true;
+  }
+  Room& room = m_rooms[claim.rooms.front()];
+  if (room.busy) {
+    room.waiting.insert(index);
+    return false;
+  }
+  if (room.candidate != k_no_candidate) {
+    if (room.candidate < index) {
+      room.waiting.insert(index);
+      return false;
+    }
+    // The lower index goes first; the former candidate waits behind it.
+    m_candidates.erase(room.candidate);
+    room.waiting.insert(room.candidate);
+  }
+  room.candidate = index;
+  m_candidates.insert(index);
+  return true;
+}
 
 std::optional<std::size_t> WriteScheduler::take() {
   // Candidates found blocked are parked where they wait, each costing one
@@ -38,6 +64,11 @@ std::optional<std::size_t> WriteScheduler::take() {
     const std::size_t index = *m_candidates.begin();
     m_candidates.erase(m_candidates.begin());
     Claim& claim = m_claims[index];
+    for (std::uint32_t room : claim.rooms) {
+      if (m_rooms[room].candidate == index) {
+        m_rooms[room].candidate = k_no_candidate;
+      }
+    }
     bool parked = false;
     for (std::uint32_t room : claim.rooms) {
       if (m_rooms[room].busy) {
@@ -90,8 +121,11 @@ void WriteScheduler::open(const std::string& name) {
   Server& server = m_servers[it->second];
   server.gate = Gate::open;
   // Each waiter moves once: an open server never parks anything again.
-  m_candidates.insert(server.waiting.begin(), server.waiting.end());
+  std::set<std::size_t> waiting = std::move(server.waiting);
   server.waiting.clear();
+  for (std::size_t index : waiting) {
+    place(index);
+  }
 }
 
 void WriteScheduler::wake_free(const Claim& claim) {
@@ -107,18 +141,26 @@ void WriteScheduler::wake_free(const Claim& claim) {
 // others now would only park them again.
 void WriteScheduler::wake_room(std::uint32_t id) {
   Room& room = m_rooms[id];
-  if (!room.busy && !room.waiting.empty()) {
-    m_candidates.insert(*room.waiting.begin());
+  if (!room.busy && room.candidate == k_no_candidate && !room.waiting.empty()) {
+    const std::size_t index = *room.waiting.begin();
     room.waiting.erase(room.waiting.begin());
+    if (m_claims[index].rooms.size() == 1) {
+      room.candidate = index;
+    }
+    m_candidates.insert(index);
   }
 }
 
-// The lowest waiter becomes the next probe when it is taken.
+// The lowest waiter that may run becomes the next probe when it is taken;
+// those whose room is busy go to wait for their room on the way.
 void WriteScheduler::wake_server(std::uint32_t id) {
   Server& server = m_servers[id];
-  if (server.gate == Gate::closed && !server.waiting.empty()) {
-    m_candidates.insert(*server.waiting.begin());
+  while (server.gate == Gate::closed && !server.waiting.empty()) {
+    const std::size_t index = *server.waiting.begin();
     server.waiting.erase(server.waiting.begin());
+    if (place(index)) {
+      return;
+    }
   }
 }
 

@@ -46,8 +46,9 @@ class WriteScheduler {
   /// it is known not to answer (the caller then skips them). A server no
   /// operation claims is ignored.
   void open(const std::string& server);
-  /// Ready operations take() will look at next: an upper bound of how many
-  /// could start now (used to wake just enough workers).
+  /// Ready operations take() will look at next, at most one per room (but
+  /// for operations on two rooms): about how many could start now, to wake
+  /// just enough workers.
   std::size_t candidates() const { return m_candidates.size(); }
 
  private:
@@ -59,8 +60,13 @@ class WriteScheduler {
     std::uint32_t server = k_none;
     bool probing = false;  // holds its server's gate
   };
+  static constexpr std::size_t k_no_candidate = SIZE_MAX;
   struct Room {
     bool busy = false;
+    // The one operation of this room among the candidates, so that the
+    // candidates hold one per room rather than every ready operation of a
+    // room at once (which would wake workers only to park them again).
+    std::size_t candidate = k_no_candidate;
     std::set<std::size_t> waiting;  // ready, parked until the room is free
   };
   struct Server {
@@ -68,6 +74,8 @@ class WriteScheduler {
     std::set<std::size_t> waiting;  // ready, parked until the probe ends
   };
 
+  // Makes a ready operation a candidate (true), or parks it in its room.
+  bool place(std::size_t index);
   std::uint32_t room_id(const std::string& key);
   std::uint32_t server_id(const std::string& name);
   // After `index` was parked: its free rooms and its closed server may have

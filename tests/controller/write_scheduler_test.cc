@@ -58,6 +58,24 @@ TEST_CASE("write scheduler: one operation per room at a time, other rooms meanwh
   CHECK_FALSE(scheduler.take());
 }
 
+TEST_CASE("write scheduler: one candidate per room, the lowest index", "[write_scheduler]") {
+  // Ten operations on room a, five on room b, made ready out of order: the
+  // workers to wake are two, not fifteen.
+  controller::WriteScheduler scheduler(15);
+  for (std::size_t i = 0; i < 15; ++i) {
+    scheduler.set_claims(i, {i < 10 ? "a" : "b"}, "");
+  }
+  for (std::size_t i : {5, 3, 9, 12, 11, 0, 14, 1, 2, 4, 6, 7, 8, 10, 13}) {
+    scheduler.ready(i);
+  }
+  CHECK(scheduler.candidates() == 2);
+  CHECK(drain(scheduler) == std::vector<std::size_t>{0, 10});
+  scheduler.release(10);
+  CHECK(drain(scheduler) == std::vector<std::size_t>{11});
+  scheduler.release(0);
+  CHECK(drain(scheduler) == std::vector<std::size_t>{1});
+}
+
 TEST_CASE("write scheduler: an operation on two rooms waits for both", "[write_scheduler]") {
   // 0 writes to a, 1 to b, 2 (a deletion) to a and b, 3 to a.
   controller::WriteScheduler scheduler(4);
