@@ -128,6 +128,15 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
                                          message.find("not in the room") != std::string::npos)) {
       return OperationOutcome{std::nullopt, true};
     }
+    // A remote invitee's server must sign the invite; Synapse answers 502
+    // with a Matrix body when it cannot reach it (a proxy's 502 has none).
+    // Repeating it in this pass would only wait for the same timeout again.
+    if (invite && result.error().status == 502 && result.error().errcode == "M_UNKNOWN" &&
+        !operation.user_id.ends_with(local_suffix)) {
+      model::Error error = with_context(result.error(), model::describe(operation));
+      error.kind = model::Error::Kind::unreachable;
+      return tl::unexpected(error);
+    }
     return failed(result.error(), model::describe(operation));
   }
   return OperationOutcome{};

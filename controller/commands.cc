@@ -17,6 +17,7 @@
 #include "controller/clock.h"
 #include "controller/executor.h"
 #include "controller/planner.h"
+#include "controller/remaining_time.h"
 #include "controller/render_plan.h"
 #include "controller/render_state.h"
 #include "controller/saved_plan.h"
@@ -219,6 +220,9 @@ bool confirm(Console& console) {
   return answer == "yes";
 }
 
+// How often the line-by-line progress repeats the estimate of the time left.
+constexpr std::chrono::seconds k_estimate_every{5};
+
 // Runs the executor and prints progress and the closing line; true if every
 // operation succeeded.
 bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, const std::string& command,
@@ -232,21 +236,33 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   executor.max_in_flight = options.max_in_flight;
   executor.dry_run = dry_run;
   std::size_t settled = 0;
+  const std::size_t total = plan.operations.size();
+  // The time left from the measured rate: the rate-limit note before the
+  // apply can only assume the server's limits.
+  RemainingTime remaining(total, std::chrono::steady_clock::now());
+  std::optional<std::chrono::steady_clock::time_point> last_estimate_line;
   auto progress = [&](const OperationReport& op) {
     ++settled;
+    const auto now = std::chrono::steady_clock::now();
+    remaining.settled(now);
+    const std::optional<std::chrono::milliseconds> left = settled < total ? remaining.estimate(now) : std::nullopt;
+    const std::string counter = std::to_string(settled) + "/" + std::to_string(total);
     bool trouble = op.status == OperationReport::Status::failed || op.status == OperationReport::Status::skipped;
     // Each line goes out in one write: stderr is unbuffered, and a cold
     // apply at instance scale prints hundreds of thousands of them.
     std::string line;
     if (console.progress_line && !trouble) {
       // One line rewritten in place; failures still get a line of their own.
-      line = "\r\033[K[" + std::to_string(settled) + "/" + std::to_string(plan.operations.size()) + "] " +
-             op.description;
+      line = "\r\033[K[" + counter + (left ? ", " + remaining_text(*left) : "") + "] " + op.description;
       console.err << line << std::flush;
       return;
     }
     if (console.progress_line) {
       line = "\r\033[K";
+    } else if (left && (!last_estimate_line || now - *last_estimate_line >= k_estimate_every)) {
+      // Line by line, the estimate gets a line of its own now and then.
+      last_estimate_line = now;
+      line = "Progress: " + counter + " operations settled, " + remaining_text(*left) + "\n";
     }
     line += to_string(op.status) + std::string(": ") + op.description;
     if (op.attempts > 1) {

@@ -123,7 +123,14 @@ std::string apply_summary(const ApplyReport& report, bool dry_run);
 /// journal under `run_id` (the caller begins and finishes the run).
 /// - An operation starts once every operation in its depends_on succeeded
 ///   (or was already done), at most options.max_in_flight at once, lowest
-///   plan index first among those ready.
+///   plan index first among those ready, and never while an operation
+///   writing to one of its rooms (rooms_written) runs: Synapse forks a room
+///   written to concurrently. Invites to one server wait for the first of
+///   them to get through (write_scheduler.h).
+/// - An invite failing as `unreachable` is not retried; the other invites
+///   to users on that server are skipped without a request ("skipped:
+///   server X unreachable"), and one warning names the server, the error
+///   and how many were skipped.
 /// - Retryable failures are repeated per options.retry; a failure that
 ///   stays is `failed`, and every operation depending on it, transitively,
 ///   is `skipped` (journalled with attempt 0). Everything else still runs.

@@ -530,3 +530,40 @@ TEST_CASE("http homeserver: failures name the action, the key and the errcode", 
         "update account alice (@alice:example.org): PUT /_synapse/admin/v2/users/%40alice%3Aexample.org: HTTP 403 "
         "M_FORBIDDEN: You are not a server admin");
 }
+
+TEST_CASE("http homeserver: an invitee's server that cannot be reached is an unreachable error", "[http]") {
+  // Synapse's answer when federation to the invitee's server fails, and a
+  // reverse proxy's 502 (no Matrix body) for a server that is down itself.
+  FakeServer server([](const Request& request) -> std::optional<Reply> {
+    if (request.path == "/_matrix/client/v3/rooms/!r:example.org/invite") {
+      const std::string user = request.body.value("user_id", "");
+      if (user == "@dana:other.example") {
+        return error(502, "M_UNKNOWN", "Can't connect to server other.example");
+      }
+      return Reply{502, nullptr};
+    }
+    return std::nullopt;
+  });
+  adapters::HttpHomeserver homeserver(settings_for(server, model::ProvisioningMode::synapse_admin), "token", quick());
+  model::MatrixState desired;
+  desired.rooms["council/disputes"] = room_with_version("10");
+  model::Operation invite;
+  invite.kind = model::Operation::Kind::invite;
+  invite.room_key = "council/disputes";
+  invite.user_id = "@dana:other.example";
+  const adapters::ExecutionContext context{&desired, {{"council/disputes", "!r:example.org"}}};
+
+  auto remote = homeserver.execute(invite, context);
+  REQUIRE_FALSE(remote);
+  CHECK(remote.error().kind == model::Error::Kind::unreachable);
+  CHECK_FALSE(remote.error().retryable());
+  CHECK(remote.error().message ==
+        "invite @dana:other.example to council/disputes: POST /_matrix/client/v3/rooms/%21r%3Aexample.org/invite: "
+        "HTTP 502 M_UNKNOWN: Can't connect to server other.example");
+
+  // Without Synapse's body the 502 may be anything between us and it: retried.
+  invite.user_id = "@erin:elsewhere.example";
+  auto proxy = homeserver.execute(invite, context);
+  REQUIRE_FALSE(proxy);
+  CHECK(proxy.error().kind == model::Error::Kind::transient);
+}

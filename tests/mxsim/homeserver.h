@@ -15,6 +15,8 @@
 #include "tests/mxsim/appservice.h"
 #include "tests/mxsim/appservice_client.h"
 #include "tests/mxsim/faults.h"
+#include "tests/mxsim/federation.h"
+#include "tests/mxsim/forks.h"
 #include "tests/mxsim/journal.h"
 #include "tests/mxsim/rate_limit.h"
 #include "tests/mxsim/request.h"
@@ -78,6 +80,10 @@ class Homeserver {
 
   /// Fault rules applied to incoming requests.
   FaultInjector& faults() { return m_faults; }
+  /// Forked room writes (off until enabled; see forks.h).
+  ForkSimulator& forks() { return m_forks; }
+  /// Remote servers that cannot be reached (none until listed).
+  Federation& federation() { return m_federation; }
   /// The journal of answered requests and its counters.
   Journal& journal() { return m_journal; }
   /// Rate limiting (off until enabled).
@@ -127,6 +133,7 @@ class Homeserver {
 
  private:
   void route_event_to_appservices(const Event& event);
+  std::optional<RoomWrite> begin_room_write(const RouteMatch& match);
   std::string journal_user(const ApiRequest& request);
 
   HomeserverSettings m_settings;
@@ -138,6 +145,8 @@ class Homeserver {
   ServerState m_state;
   Router m_router;
   FaultInjector m_faults;
+  ForkSimulator m_forks;
+  Federation m_federation;
   Journal m_journal;
   RateLimiter m_rate_limiter;
   SyncCache m_sync_cache;
