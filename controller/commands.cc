@@ -102,7 +102,8 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   if (options.write_back && options.from_db.empty()) {
     problems.push_back({{"settings"}, "--write-back needs --from-db URI"});
   }
-  pass->source = adapters::load_desired(options.paths, options.from_db, pass->settings.app_database);
+  pass->source =
+      adapters::load_desired(options.paths, options.from_db, pass->settings.app_database, pass->settings.settings);
   problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -299,12 +300,14 @@ bool write_back(Pass& pass, const PassOptions& options, Console& console) {
 
 int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db,
                  const std::string& config_path) {
-  adapters::LoadedSettings settings;
-  if (!from_db.empty()) {
-    settings = adapters::load_settings(config_path, adapters::process_environment());
+  // The server name, where known, decides whether user IDs and aliases fit;
+  // the settings' own problems matter only when they were asked for.
+  adapters::LoadedSettings settings = adapters::load_settings(config_path, adapters::process_environment());
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database, settings.settings);
+  model::Diagnostics problems;
+  if (!from_db.empty() || !config_path.empty()) {
+    problems = settings.diagnostics;
   }
-  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
-  model::Diagnostics problems = settings.diagnostics;
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -322,7 +325,7 @@ int run_desired(const std::string& config_path, const std::vector<std::string>& 
   if (settings.settings.server_name.empty()) {
     problems.push_back({{"settings"}, "no server name: set MATRIX_SERVER_NAME or serverName in the config"});
   }
-  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database, settings.settings);
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
