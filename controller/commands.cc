@@ -21,6 +21,7 @@
 #include "controller/render_state.h"
 #include "controller/saved_plan.h"
 #include "model/compile.h"
+#include "model/printable.h"
 
 namespace controller {
 
@@ -33,7 +34,11 @@ void print_diagnostics(const model::Diagnostics& diagnostics, std::ostream& err)
   err << diagnostics.size() << (diagnostics.size() == 1 ? " problem" : " problems") << " found\n";
 }
 
-void print_error(const model::Error& error, std::ostream& err) { err << "Error: " << error.message << "\n"; }
+// Errors quote the homeserver's own messages: escaped, like everything else
+// that came from outside (model/printable.h).
+void print_error(const model::Error& error, std::ostream& err) {
+  err << "Error: " << model::printable(error.message) << "\n";
+}
 
 std::string plural(std::size_t count, const char* one, const char* many) {
   return std::to_string(count) + " " + (count == 1 ? one : many);
@@ -242,19 +247,19 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     if (console.progress_line && !trouble) {
       // One line rewritten in place; failures still get a line of their own.
       line = "\r\033[K[" + std::to_string(settled) + "/" + std::to_string(plan.operations.size()) + "] " +
-             op.description;
+             model::printable(op.description);
       console.err << line << std::flush;
       return;
     }
     if (console.progress_line) {
       line = "\r\033[K";
     }
-    line += to_string(op.status) + std::string(": ") + op.description;
+    line += to_string(op.status) + std::string(": ") + model::printable(op.description);
     if (op.attempts > 1) {
       line += " (" + std::to_string(op.attempts) + " attempts)";
     }
     if (!op.error.empty()) {
-      line += ": " + op.error;
+      line += ": " + model::printable(op.error);
     }
     console.err << line + "\n";
   };
@@ -265,7 +270,7 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     console.err << "\r\033[K" << std::flush;
   }
   for (const std::string& warning : report.warnings) {
-    console.err << "Warning: " << warning << "\n";
+    console.err << "Warning: " << model::printable(warning) << "\n";
   }
   pass.store->finish_run(*run_id, report.ok() ? "succeeded" : "failed", report.added + report.changed,
                          report.failed + report.skipped);

@@ -45,3 +45,21 @@ TEST_CASE("e2e: validate rejects a name that would drive the terminal, at its po
                             "/communities.yaml:11:9: community \"riverside\": invalid name: contains a control "
                             "character (U+001B)\n1 problem found\n");
 }
+
+TEST_CASE("e2e: a homeserver's error message is printed escaped, never raw", "[e2e][limits]") {
+  Fixture fx;
+  mxsim::FaultRule rule;
+  rule.method = "POST";
+  rule.path_prefix = "/_matrix/client/v3/createRoom";
+  rule.times = -1;
+  rule.status = 403;
+  rule.errcode = "M_FORBIDDEN";
+  rule.error = "no\x1b[2J\x1b]0;pwned\x07\nfake: line";
+  fx.homeserver().faults().add(rule);
+  auto apply = fx.mxctl({"apply", fx.manifests(), "--yes"});
+  INFO(apply.err);
+  CHECK(apply.exit_code == 1);
+  CHECK(apply.err.find("no\\u001b[2J\\u001b]0;pwned\\u0007\\nfake: line") != std::string::npos);
+  CHECK(apply.err.find('\x1b') == std::string::npos);
+  CHECK(apply.err.find('\x07') == std::string::npos);
+}
