@@ -311,6 +311,16 @@ LoadedSettings load_settings(const std::string& config_path, const Environment& 
                                                  std::to_string(marker_bytes) +
                                                  " bytes, and an event type may have at most 255"});
   }
+  // The marker, {"instance": ..., "key": <room key>}, is in every room; a
+  // room key is bounded by its alias (255 bytes), the instance only here.
+  const std::size_t marker_content = model::json_string_bytes(out.settings.instance) +
+                                     model::json_string_bytes("instance") + model::json_string_bytes("key") +
+                                     model::k_max_identifier_bytes + 8;
+  if (marker_content > model::k_max_content_bytes) {
+    out.diagnostics.push_back({{"settings"}, "instance is too long for the ownership marker event (" +
+                                                 std::to_string(marker_content) + " bytes of content, at most " +
+                                                 std::to_string(model::k_max_content_bytes) + ")"});
+  }
   if (out.settings.force_join && out.settings.provisioning != model::ProvisioningMode::synapse_admin) {
     out.diagnostics.push_back({{"settings"}, "forceJoin needs the Synapse admin API (provisioning: synapse-admin)"});
   }

@@ -313,7 +313,8 @@ appDatabase:
 TEST_CASE("settings: what goes into events is held to the homeserver's limits", "[settings][limits]") {
   testing_support::TempDir dir;
   std::string config = dir.write("long.yaml", "serverName: example.org\nmarkerEventType: org.example." +
-                                                  std::string(240, 'm') + "\n");
+                                                  std::string(240, 'm') + "\ninstance: " + std::string(70000, 'i') +
+                                                  "\n");
   auto loaded = adapters::load_settings(config, env_of({{"MATRIX_BOT_USER_ID", "@" + std::string(260, 'b') + ":x"}}));
   std::vector<std::string> messages;
   for (const auto& d : loaded.diagnostics) {
@@ -323,5 +324,7 @@ TEST_CASE("settings: what goes into events is held to the homeserver's limits", 
                         "settings: bot user id is 263 bytes long; the spec allows at most 255",
                         "settings: markerEventType is too long: with \".archive\" added it is 260 bytes, and an event "
                         "type may have at most 255",
+                        "settings: instance is too long for the ownership marker event (70280 bytes of content, at "
+                        "most 61440)",
                     });
 }
