@@ -22,6 +22,7 @@
 #include "controller/render_state.h"
 #include "controller/saved_plan.h"
 #include "model/compile.h"
+#include "model/printable.h"
 
 namespace controller {
 
@@ -34,7 +35,11 @@ void print_diagnostics(const model::Diagnostics& diagnostics, std::ostream& err)
   err << diagnostics.size() << (diagnostics.size() == 1 ? " problem" : " problems") << " found\n";
 }
 
-void print_error(const model::Error& error, std::ostream& err) { err << "Error: " << error.message << "\n"; }
+// Errors quote the homeserver's own messages: escaped, like everything else
+// that came from outside (model/printable.h).
+void print_error(const model::Error& error, std::ostream& err) {
+  err << "Error: " << model::printable(error.message) << "\n";
+}
 
 std::string plural(std::size_t count, const char* one, const char* many) {
   return std::to_string(count) + " " + (count == 1 ? one : many);
@@ -103,7 +108,8 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   if (options.write_back && options.from_db.empty()) {
     problems.push_back({{"settings"}, "--write-back needs --from-db URI"});
   }
-  pass->source = adapters::load_desired(options.paths, options.from_db, pass->settings.app_database);
+  pass->source =
+      adapters::load_desired(options.paths, options.from_db, pass->settings.app_database, pass->settings.settings);
   problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -253,7 +259,7 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     std::string line;
     if (console.progress_line && !trouble) {
       // One line rewritten in place; failures still get a line of their own.
-      line = "\r\033[K[" + counter + (left ? ", " + remaining_text(*left) : "") + "] " + op.description;
+      line = "[K[" + counter + (left ? ", " + remaining_text(*left) : "") + "] " + model::printable(op.description);
       console.err << line << std::flush;
       return;
     }
@@ -264,12 +270,12 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
       last_estimate_line = now;
       line = "Progress: " + counter + " operations settled, " + remaining_text(*left) + "\n";
     }
-    line += to_string(op.status) + std::string(": ") + op.description;
+    line += to_string(op.status) + std::string(": ") + model::printable(op.description);
     if (op.attempts > 1) {
       line += " (" + std::to_string(op.attempts) + " attempts)";
     }
     if (!op.error.empty()) {
-      line += ": " + op.error;
+      line += ": " + model::printable(op.error);
     }
     console.err << line + "\n";
   };
@@ -280,7 +286,7 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     console.err << "\r\033[K" << std::flush;
   }
   for (const std::string& warning : report.warnings) {
-    console.err << "Warning: " << warning << "\n";
+    console.err << "Warning: " << model::printable(warning) << "\n";
   }
   pass.store->finish_run(*run_id, report.ok() ? "succeeded" : "failed", report.added + report.changed,
                          report.failed + report.skipped);
@@ -315,12 +321,14 @@ bool write_back(Pass& pass, const PassOptions& options, Console& console) {
 
 int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db,
                  const std::string& config_path) {
-  adapters::LoadedSettings settings;
-  if (!from_db.empty()) {
-    settings = adapters::load_settings(config_path, adapters::process_environment());
+  // The server name, where known, decides whether user IDs and aliases fit;
+  // the settings' own problems matter only when they were asked for.
+  adapters::LoadedSettings settings = adapters::load_settings(config_path, adapters::process_environment());
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database, settings.settings);
+  model::Diagnostics problems;
+  if (!from_db.empty() || !config_path.empty()) {
+    problems = settings.diagnostics;
   }
-  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
-  model::Diagnostics problems = settings.diagnostics;
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -338,7 +346,7 @@ int run_desired(const std::string& config_path, const std::vector<std::string>& 
   if (settings.settings.server_name.empty()) {
     problems.push_back({{"settings"}, "no server name: set MATRIX_SERVER_NAME or serverName in the config"});
   }
-  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database, settings.settings);
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
