@@ -259,7 +259,8 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     std::string line;
     if (console.progress_line && !trouble) {
       // One line rewritten in place; failures still get a line of their own.
-      line = "[K[" + counter + (left ? ", " + remaining_text(*left) : "") + "] " + model::printable(op.description);
+      line = "\r\033[K[" + counter + (left ? ", " + remaining_text(*left) : "") + "] " +
+             model::printable(op.description);
       console.err << line << std::flush;
       return;
     }
