@@ -77,6 +77,9 @@ struct Pass {
   /// digest(desired), computed before planning when a saved plan is
   /// written or checked; empty otherwise.
   std::string desired_digest;
+  /// Writes the executor repeated (429s, transient faults); the client
+  /// counts only the reads it repeats itself.
+  int repeated_writes = 0;
   /// What the plan is carried out against: `desired` as the lifecycle
   /// widened it (archived forms of rooms gone, suspended accounts).
   model::MatrixState execution_desired;
@@ -195,7 +198,7 @@ void print_stats(const Pass& pass, std::ostream& err) {
   adapters::ClientStats stats = pass.homeserver->stats();
   auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - pass.started);
   err << "Pass took " << wall.count() << " ms. Requests: " << stats.reads + stats.writes << " (" << stats.reads << " reads, " << stats.writes
-      << " writes, " << stats.retries << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
+      << " writes, " << stats.retries + static_cast<std::uint64_t>(pass.repeated_writes) << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
       << " bytes received, " << stats.waiting.count() / 1000
       << " ms in requests (summed over concurrent requests)\n";
   // Own CPU against wall tells an operator whether a slow pass is mxctl's
@@ -289,6 +292,7 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   for (const std::string& warning : report.warnings) {
     console.err << "Warning: " << model::printable(warning) << "\n";
   }
+  pass.repeated_writes += report.repeated_attempts;
   pass.store->finish_run(*run_id, report.ok() ? "succeeded" : "failed", report.added + report.changed,
                          report.failed + report.skipped);
   console.out << "\n" << apply_summary(report, dry_run) << "\n";

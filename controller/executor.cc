@@ -398,6 +398,7 @@ class Execution {
       }
       if (report.attempts > 1) {
         ++m_report.retried;
+        m_report.repeated_attempts += report.attempts - 1;
       }
     }
     for (const model::ResourceChange& change : m_plan.changes) {

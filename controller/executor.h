@@ -96,6 +96,8 @@ struct ApplyReport {
   int would_run = 0;
   /// Operations that needed more than one attempt (whatever their outcome).
   int retried = 0;
+  /// Attempts beyond each operation's first, summed: the repeated requests.
+  int repeated_attempts = 0;
   /// Resource changes (Plan::changes, errors excluded) all of whose
   /// operations succeeded, were already done, or in a dry run would run,
   /// by action. `destroyed` stays 0 until plans can destroy.
