@@ -15,6 +15,7 @@
 #include "adapters/redact.h"
 #include "adapters/state_store.h"
 #include "controller/apply_records.h"
+#include "controller/concurrency_window.h"
 #include "controller/write_scheduler.h"
 #include "controller/write_targets.h"
 #include "model/matrix_state.h"
@@ -64,7 +65,8 @@ class Execution {
         m_unmet(plan.operations.size(), 0),
         m_dependents(plan.operations.size()),
         m_settled(plan.operations.size(), false),
-        m_scheduler(plan.operations.size()) {
+        m_scheduler(plan.operations.size()),
+        m_window(options.max_in_flight) {
     m_report.operations.resize(plan.operations.size());
     for (std::size_t i = 0; i < plan.operations.size(); ++i) {
       m_report.operations[i].index = i;
@@ -223,7 +225,7 @@ class Execution {
         return;
       }
       const std::size_t index = *next;
-      if (skip_unreachable(index)) {
+      if (skip_unreachable(index) || skip_late(index)) {
         wake_idle();
         continue;
       }
@@ -285,14 +287,29 @@ class Execution {
     return true;
   }
 
+  // With the lock held: settles an operation taken after the pass deadline
+  // without a request; false before the deadline.
+  bool skip_late(std::size_t index) {
+    if (!m_options.deadline || std::chrono::steady_clock::now() < *m_options.deadline) {
+      return false;
+    }
+    settle_unattempted(index, Status::skipped,
+                       "skipped: the pass deadline (passTimeoutMinutes) passed before it could start");
+    m_scheduler.release(index);
+    return true;
+  }
+
   // Runs without the lock: all attempts at one operation. Attempts that
   // will be repeated are journalled here; the last one is left to the caller.
   Performed perform(std::size_t index, const adapters::ExecutionContext& context) {
     const model::Operation& operation = m_plan.operations[index];
     const std::string& description = m_report.operations[index].description;
     JitterEngine rng(m_seed + index);
+    RetryState retry;
     for (int attempt = 1;; ++attempt) {
+      const ConcurrencyWindow::Ticket ticket = m_window.acquire();
       model::Result<adapters::OperationOutcome> result = call_port(operation, context);
+      m_window.release(ticket, !result && result.error().kind == model::Error::Kind::rate_limited);
       if (result) {
         Status status = m_options.dry_run      ? Status::would_run
                         : result->already_done ? Status::already_done
@@ -305,11 +322,19 @@ class Execution {
       std::string message = adapters::redact(error.message, {});
       adapters::JournalEntry entry =
           m_records.journal_entry(description, Status::failed, attempt, errcode_of(message), message);
-      std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, attempt, rng);
-      if (!delay) {
-        return {{index, Status::failed, attempt, std::string(model::to_string(error.kind)) + ": " + message},
-                std::move(entry),
-                std::nullopt,
+      std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, retry, rng);
+      const bool too_late =
+          delay && m_options.deadline && std::chrono::steady_clock::now() + *delay > *m_options.deadline;
+      if (!delay || too_late) {
+        std::string why = std::string(model::to_string(error.kind)) + ": " + message;
+        if (too_late) {
+          why += "; not tried again: the pass deadline (passTimeoutMinutes) comes first";
+        } else if (error.kind == model::Error::Kind::rate_limited) {
+          why += "; not tried again: waiting once more would take it past " +
+                 std::to_string(m_options.retry.rate_limit_budget.count() / 1000) +
+                 " s of rate-limit waits, the most one operation waits";
+        }
+        return {{index, Status::failed, attempt, why}, std::move(entry), std::nullopt,
                 error.kind == model::Error::Kind::unreachable};
       }
       if (!m_options.dry_run) {
@@ -388,6 +413,7 @@ class Execution {
   }
 
   void tally() {
+    m_report.narrowest_window = m_window.narrowest();
     for (const OperationReport& report : m_report.operations) {
       switch (report.status) {
         case Status::succeeded: ++m_report.succeeded; break;
@@ -454,6 +480,9 @@ class Execution {
   // operations are settled); the scheduler holds what is ready from then on.
   std::vector<std::size_t> m_ready;
   WriteScheduler m_scheduler;
+  // Attempts in flight, narrowed while the homeserver rate-limits; taken
+  // without m_mutex, around each attempt only.
+  ConcurrencyWindow m_window;
   std::map<std::string, Unreachable> m_unreachable;
   std::size_t m_running = 0;
   std::size_t m_idle = 0;

@@ -8,6 +8,7 @@
 // Dry runs go through the same walk with a no-op port (DESIGN.md, "Plan and
 // apply"), so what a dry run reports is what apply would attempt.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -33,8 +34,9 @@ namespace controller {
 /// How to apply.
 struct ExecutorOptions {
   /// Operations running at once (retry waits included: a rate-limited
-  /// operation holds its slot, which slows the pass down as the server
-  /// asked). Values below 1 mean 1.
+  /// operation holds its worker). Values below 1 mean 1. While the
+  /// homeserver rate-limits, fewer attempts are made at once
+  /// (concurrency_window.h).
   int max_in_flight = 8;
   /// When and how long to wait before repeating a retryable failure.
   RetryPolicy retry;
@@ -50,6 +52,9 @@ struct ExecutorOptions {
   /// The pass's clock (ms since the epoch) for tombstones' deletion time;
   /// empty: the system clock. Audit entries always carry the real time.
   std::optional<std::int64_t> now;
+  /// The pass deadline: no operation starts after it (the rest are
+  /// skipped), and no retry is waited for past it. Empty: none.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 /// What became of one operation.
@@ -98,6 +103,9 @@ struct ApplyReport {
   int retried = 0;
   /// Attempts beyond each operation's first, summed: the repeated requests.
   int repeated_attempts = 0;
+  /// The fewest attempts the apply allowed at once: below max_in_flight
+  /// when the homeserver rate-limited it.
+  int narrowest_window = 0;
   /// Resource changes (Plan::changes, errors excluded) all of whose
   /// operations succeeded, were already done, or in a dry run would run,
   /// by action. `destroyed` stays 0 until plans can destroy.
@@ -133,9 +141,12 @@ std::string apply_summary(const ApplyReport& report, bool dry_run);
 ///   to users on that server are skipped without a request ("skipped:
 ///   server X unreachable"), and one warning names the server, the error
 ///   and how many were skipped.
-/// - Retryable failures are repeated per options.retry; a failure that
+/// - Retryable failures are repeated per options.retry (rate limits waited
+///   out, with fewer attempts in flight while they last); a failure that
 ///   stays is `failed`, and every operation depending on it, transitively,
 ///   is `skipped` (journalled with attempt 0). Everything else still runs.
+/// - After options.deadline no operation starts (each is `skipped`, saying
+///   so) and a retry that would come after it is not made (`failed`).
 /// - Room ids returned by create_room are added to the ExecutionContext of
 ///   every operation started afterwards (each gets a snapshot, so `port`
 ///   never sees a map being written) and saved with store.set_room_id as

@@ -3,10 +3,13 @@
 // Only errors that may succeed on repetition (Error::retryable(): transient
 // and rate_limited) are retried; forbidden, invalid, conflict, not_found and
 // unreachable (another server that did not answer: it would only time out
-// again within the pass) are terminal. Waits use exponential backoff with full jitter (a uniform
-// draw between zero and the exponential ceiling), so that many clients
-// failing together do not come back together; a rate limit that names its
-// own wait is obeyed, within a cap.
+// again within the pass) are terminal. Transient failures back off
+// exponentially with full jitter (a uniform draw between zero and the
+// exponential ceiling), so that many clients failing together do not come
+// back together, and give up after a few attempts. A rate limit is the
+// server asking the pass to slow down, not a failure: it is waited out as
+// long as the operation's budget lasts, each wait at least what the server
+// asked for plus jitter.
 
 #include <chrono>
 #include <cstdint>
@@ -21,7 +24,8 @@ namespace controller {
 /// How persistent to be. Every knob is a plain value so that callers and
 /// tests can set them; the defaults suit a homeserver under ordinary load.
 struct RetryPolicy {
-  /// Attempts in all, the first included; 1 means never retry.
+  /// Attempts in all, the first included, when they fail transiently; 1
+  /// means never retry. Rate-limited attempts are not counted here.
   int max_attempts = 6;
   /// Ceiling of the first backoff; each later one doubles it.
   std::chrono::milliseconds base_delay{200};
@@ -30,6 +34,16 @@ struct RetryPolicy {
   /// A server's `retry_after` is honoured up to this, so that a confused or
   /// hostile server cannot park the controller for hours.
   std::chrono::milliseconds max_retry_after{60'000};
+  /// The longest one operation waits out rate limits in all before it
+  /// fails (the pass deadline may end it sooner).
+  std::chrono::milliseconds rate_limit_budget{30 * 60'000};
+};
+
+/// What one operation's failed attempts have used of its policy so far.
+struct RetryState {
+  int transient_failures = 0;     ///< attempts that failed transiently
+  int rate_limited_failures = 0;  ///< attempts refused for the rate
+  std::chrono::milliseconds rate_limited_wait{0};  ///< waited after those
 };
 
 /// Waits for the given time. Injected so tests can record waits instead of
@@ -48,14 +62,19 @@ using JitterEngine = std::mt19937_64;
 /// failed_attempts < 1. Never overflows, whatever the attempt count.
 std::chrono::milliseconds backoff_ceiling(const RetryPolicy& policy, int failed_attempts);
 
-/// How long to wait before trying again after `error` ended attempt number
-/// `failed_attempts` (1 for the first), or nullopt when there is no further
-/// attempt: the error is not retryable or max_attempts is used up.
-/// - rate_limited with retry_after: that wait, capped at max_retry_after
-///   (no jitter: the server said when, and earlier would be refused again);
-/// - transient, or rate_limited without retry_after: a uniform draw from
-///   [0, backoff_ceiling(policy, failed_attempts)] taken from `rng`.
+/// Counts `error`, which ended an attempt, in `state` and says how long to
+/// wait before the next attempt (added to state.rate_limited_wait for a
+/// rate limit), or nullopt when there is none:
+/// - not retryable: none;
+/// - transient: none once state.transient_failures reaches max_attempts,
+///   else a uniform draw from [0, backoff_ceiling(transient_failures)];
+/// - rate_limited with retry_after: that wait (capped at max_retry_after)
+///   plus a uniform draw from [0, max(wait, base_delay) / 2], never less
+///   than the server asked, so parallel operations limited together do not
+///   come back together; without retry_after: backoff over
+///   rate_limited_failures, at least base_delay; none once the waits would
+///   pass rate_limit_budget.
 std::optional<std::chrono::milliseconds> retry_delay(const RetryPolicy& policy, const model::Error& error,
-                                                     int failed_attempts, JitterEngine& rng);
+                                                     RetryState& state, JitterEngine& rng);
 
 }  // namespace controller
