@@ -34,6 +34,24 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
       text.replace(start, end - start, k_replacement);
     }
   }
+  // A URL's user-info is a password by another name: "user:secret@" keeps
+  // the user, as database URIs do; "secret@" (a token, maybe) goes whole.
+  for (std::size_t pos = text.find("://"); pos != std::string::npos; pos = text.find("://", pos + 3)) {
+    const std::size_t authority = pos + 3;
+    std::size_t end = text.find_first_of("/?# \t\r\n\"'", authority);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    const std::size_t at = text.rfind('@', end == 0 ? 0 : end - 1);
+    if (at == std::string::npos || at < authority) {
+      continue;
+    }
+    const std::size_t colon = text.find(':', authority);
+    const std::size_t start = colon < at ? colon + 1 : authority;
+    if (text.compare(start, at - start, k_replacement) != 0) {
+      text.replace(start, at - start, k_replacement);
+    }
+  }
   return text;
 }
 

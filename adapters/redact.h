@@ -9,7 +9,9 @@
 namespace adapters {
 
 /// Replaces every occurrence of each non-empty secret in `text` with
-/// "<redacted>", and any `access_token=...` query parameter value likewise.
+/// "<redacted>", and likewise any `access_token=...` query parameter value
+/// and the password in any URL's user-info ("https://user:<redacted>@host";
+/// user-info without a password goes whole: "https://<redacted>@host").
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 
 }  // namespace adapters

@@ -11,6 +11,7 @@
 #include "adapters/http_homeserver.h"
 #include "adapters/matrix_state_json.h"
 #include "adapters/rate_limits.h"
+#include "adapters/redact.h"
 #include "adapters/settings_file.h"
 #include "adapters/state_store.h"
 #include "adapters/yaml_manifests.h"
@@ -36,9 +37,10 @@ void print_diagnostics(const model::Diagnostics& diagnostics, std::ostream& err)
 }
 
 // Errors quote the homeserver's own messages: escaped, like everything else
-// that came from outside (model/printable.h).
+// that came from outside (model/printable.h), and redacted here too, where
+// every error is printed (a URL's password, an access_token parameter).
 void print_error(const model::Error& error, std::ostream& err) {
-  err << "Error: " << model::printable(error.message) << "\n";
+  err << "Error: " << model::printable(adapters::redact(error.message, {})) << "\n";
 }
 
 std::string plural(std::size_t count, const char* one, const char* many) {

@@ -12,3 +12,20 @@ TEST_CASE("redact: known secrets and access_token parameters never survive", "[r
     CHECK(adapters::redact("plain text", {""}) == "plain text");
   }
 }
+
+TEST_CASE("redact: a URL's user-info never shows its password", "[redact]") {
+  CHECK(adapters::redact("cannot reach the homeserver at https://user:secret@matrix.example.org:8448/x", {}) ==
+        "cannot reach the homeserver at https://user:<redacted>@matrix.example.org:8448/x");
+  // Without a colon the user-info may be a token itself.
+  CHECK(adapters::redact("GET https://syt_token@matrix.example.org failed", {}) ==
+        "GET https://<redacted>@matrix.example.org failed");
+  CHECK(adapters::redact("\"http://a:b@one\" and \"https://c:d@two/\"", {}) ==
+        "\"http://a:<redacted>@one\" and \"https://c:<redacted>@two/\"");
+  SECTION("already redacted, or no user-info: unchanged") {
+    CHECK(adapters::redact("postgresql://postgres:<redacted>@/db", {}) == "postgresql://postgres:<redacted>@/db");
+    CHECK(adapters::redact("https://matrix.example.org:8448/_matrix?x=@a:b", {}) ==
+          "https://matrix.example.org:8448/_matrix?x=@a:b");
+    CHECK(adapters::redact("invite @alice:example.org via https://example.org", {}) ==
+          "invite @alice:example.org via https://example.org");
+  }
+}
