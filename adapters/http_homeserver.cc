@@ -26,6 +26,19 @@ tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::str
 
 }  // namespace
 
+ClientOptions client_options(const model::Settings& settings, std::chrono::steady_clock::time_point pass_started) {
+  constexpr std::uint64_t k_mb = 1024 * 1024;
+  ClientOptions options;
+  options.read_timeout = std::chrono::seconds(settings.read_timeout_seconds);
+  options.limits.max_bytes = static_cast<std::uint64_t>(settings.max_answer_megabytes) * k_mb;
+  options.limits.deadline = std::chrono::seconds(settings.request_timeout_seconds);
+  options.large_limits.max_bytes = static_cast<std::uint64_t>(settings.max_sync_answer_megabytes) * k_mb;
+  options.large_limits.deadline = std::chrono::seconds(settings.sync_timeout_seconds);
+  options.deadline = pass_started + std::chrono::minutes(settings.pass_timeout_minutes);
+  options.ca_file = settings.ca_file;
+  return options;
+}
+
 HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_token, ClientOptions options)
     : m_settings(std::move(settings)), m_client(m_settings.homeserver_url, std::move(access_token), options) {}
 

@@ -32,6 +32,11 @@ struct Capabilities {
   RateLimits rate_limits;
 };
 
+/// A client's options from the settings' bounds (timeouts, answer sizes,
+/// caFile), with the pass deadline `pass_timeout_minutes` after
+/// `pass_started`.
+ClientOptions client_options(const model::Settings& settings, std::chrono::steady_clock::time_point pass_started);
+
 /// The real homeserver.
 class HttpHomeserver : public HomeserverPort {
  public:

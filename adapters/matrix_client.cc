@@ -2,24 +2,81 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
 #include "adapters/redact.h"
+#include "adapters/transport_errors.h"
 
 namespace adapters {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 bool is_read(const std::string& method) { return method == "GET"; }
 
-std::string describe_transport_error(httplib::Error error) {
+// What is known about how a request went, for naming the cause of a failure.
+struct Exchange {
+  Clock::time_point started;
+  Clock::time_point last_activity;  // the headers' or the last byte's arrival
+  bool answered = false;            // the status line and headers arrived
+  bool too_large = false;           // abandoned at AnswerLimits::max_bytes
+  std::uint64_t announced = 0;      // Content-Length, when it was over the limit
+  std::string body;
+};
+
+// Silence this close to the read timeout was the read timeout (httplib
+// reports it as a plain read error).
+bool silent_for(const Exchange& exchange, Clock::time_point now, std::chrono::milliseconds read_timeout) {
+  return now - exchange.last_activity >= read_timeout - read_timeout / 20;
+}
+
+std::optional<std::uint64_t> content_length(const httplib::Response& response) {
+  if (!response.has_header("Content-Length")) {
+    return std::nullopt;
+  }
+  try {
+    return std::stoull(response.get_header_value("Content-Length"));
+  } catch (const std::exception&) {
+    return std::nullopt;  // httplib refuses the body itself
+  }
+}
+
+MatrixFailure failure_of(const std::string& request, model::Error::Kind kind, const std::string& what,
+                         bool timed_out = false) {
+  MatrixFailure failure;
+  failure.error = model::make_error(kind, request + ": " + what);
+  failure.timed_out = timed_out;
+  return failure;
+}
+
+// A failure of the transport (no HTTP answer), in words.
+MatrixFailure transport_failure(const std::string& request, const std::string& host, httplib::Client& client,
+                                httplib::Error error, const ClientOptions& options, const std::string& ca_file) {
+  using Kind = model::Error::Kind;
   switch (error) {
-    case httplib::Error::Connection: return "connection refused or failed";
-    case httplib::Error::Read: return "connection dropped while reading the answer";
-    case httplib::Error::Write: return "connection dropped while sending the request";
-    case httplib::Error::ConnectionTimeout: return "timed out connecting";
-    default: return "request failed (" + httplib::to_string(error) + ")";
+    case httplib::Error::Connection:
+      return failure_of(request, Kind::transient, "cannot connect to " + host + " (connection refused or failed)");
+    case httplib::Error::ConnectionTimeout:
+      return failure_of(request, Kind::transient,
+                        "cannot connect to " + host + " within " + duration_text(options.connect_timeout), true);
+    case httplib::Error::Write:
+      return failure_of(request, Kind::transient, "connection to " + host + " dropped while sending the request");
+    case httplib::Error::Read:
+      return failure_of(request, Kind::transient, "connection to " + host + " dropped while reading the answer");
+    case httplib::Error::SSLConnection:
+      return failure_of(request, Kind::transient, "the TLS handshake with " + host + " failed (is it an https server?)");
+    case httplib::Error::SSLLoadingCerts:
+      return failure_of(request, Kind::invalid, "cannot load the certificate authorities to trust from " +
+                                                    (ca_file.empty() ? std::string("the system") : "caFile " + ca_file));
+    case httplib::Error::SSLServerVerification:
+      // Verification failed for good: repeating the request changes nothing.
+      return failure_of(request, Kind::invalid,
+                        describe_certificate_failure(client.get_openssl_verify_result(), host));
+    default:
+      return failure_of(request, Kind::transient, "request to " + host + " failed (" + httplib::to_string(error) + ")");
   }
 }
 
@@ -48,8 +105,13 @@ MatrixFailure classify_failure(const std::string& method, const std::string& pat
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
   std::optional<std::chrono::milliseconds> retry_after;
   if (parsed.is_object()) {
-    failure.errcode = parsed.value("errcode", "");
-    detail = parsed.value("error", "");
+    // An error body of the wrong shape still leaves the status to go by.
+    auto text = [&](const char* name) {
+      auto it = parsed.find(name);
+      return it != parsed.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    failure.errcode = text("errcode");
+    detail = text("error");
     if (parsed.contains("retry_after_ms") && parsed["retry_after_ms"].is_number_integer()) {
       retry_after = std::chrono::milliseconds(parsed["retry_after_ms"].get<std::int64_t>());
     }
@@ -91,34 +153,39 @@ MatrixFailure classify_failure(const std::string& method, const std::string& pat
 }
 
 MatrixClient::MatrixClient(std::string base_url, std::string access_token, ClientOptions options)
-    : m_base_url(std::move(base_url)), m_token(std::move(access_token)), m_options(options) {}
+    : m_base_url(std::move(base_url)), m_token(std::move(access_token)), m_options(std::move(options)) {}
 
 MatrixClient::~MatrixClient() = default;
 
-std::unique_ptr<httplib::Client> MatrixClient::acquire() {
+std::unique_ptr<httplib::Client> MatrixClient::acquire(std::chrono::milliseconds read_timeout) {
+  std::unique_ptr<httplib::Client> client;
   {
     std::lock_guard<std::mutex> lock(m_pool_mutex);
     if (!m_pool.empty()) {
-      auto client = std::move(m_pool.back());
+      client = std::move(m_pool.back());
       m_pool.pop_back();
-      return client;
     }
   }
-  auto client = std::make_unique<httplib::Client>(m_base_url);
-  client->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.connect_timeout).count(),
-                                 static_cast<time_t>((m_options.connect_timeout.count() % 1000) * 1000));
-  client->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.read_timeout).count(),
-                           static_cast<time_t>((m_options.read_timeout.count() % 1000) * 1000));
-  client->set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.read_timeout).count(), 0);
-  client->set_keep_alive(true);
-  // httplib writes a request's headers and body separately; with Nagle's
-  // algorithm the body waits for the server's delayed ACK of the headers (up
-  // to 40 ms on Linux), which capped a pass at ~200 writes/s with 8 in
-  // flight whatever the server's speed (measured by the bench, issue #7).
-  client->set_tcp_nodelay(true);
-  if (!m_token.empty()) {
-    client->set_bearer_token_auth(m_token);
+  if (!client) {
+    client = std::make_unique<httplib::Client>(m_base_url);
+    client->set_connection_timeout(m_options.connect_timeout);
+    client->set_write_timeout(m_options.read_timeout);
+    client->set_keep_alive(true);
+    // httplib writes a request's headers and body separately; with Nagle's
+    // algorithm the body waits for the server's delayed ACK of the headers (up
+    // to 40 ms on Linux), which capped a pass at ~200 writes/s with 8 in
+    // flight whatever the server's speed (measured by the bench, issue #7).
+    client->set_tcp_nodelay(true);
+    if (!m_token.empty()) {
+      client->set_bearer_token_auth(m_token);
+    }
+    client->enable_server_certificate_verification(true);
+    if (!m_options.ca_file.empty()) {
+      client->set_ca_cert_path(m_options.ca_file);
+    }
   }
+  // Per request: a large answer may be silent for as long as it may take.
+  client->set_read_timeout(read_timeout);
   return client;
 }
 
@@ -129,59 +196,108 @@ void MatrixClient::release(std::unique_ptr<httplib::Client> client) {
 
 MatrixClient::Response MatrixClient::send(const std::string& method, const std::string& path,
                                           const nlohmann::json* body, const nlohmann::json::parser_callback_t* filter) {
+  const std::string request = method + " " + redact(path, {});
   if (m_options.read_only && !is_read(method)) {
-    MatrixFailure failure;
-    failure.error = model::make_error(model::Error::Kind::forbidden,
-                                      method + " " + redact(path, {}) + ": not sent: this pass only reads");
-    return tl::unexpected(failure);
+    return tl::unexpected(failure_of(request, model::Error::Kind::forbidden, "not sent: this pass only reads"));
   }
-  const std::string payload = body ? body->dump() : std::string();
-  auto client = acquire();
-  auto started = std::chrono::steady_clock::now();
-  httplib::Result result = [&] {
-    if (method == "GET") {
-      return client->Get(path);
+  const AnswerLimits& limits = filter ? m_options.large_limits : m_options.limits;
+  const std::chrono::milliseconds read_timeout = filter ? limits.deadline : m_options.read_timeout;
+  const std::string host = host_of(m_base_url);
+  Exchange exchange;
+  exchange.started = exchange.last_activity = Clock::now();
+  Clock::time_point deadline = exchange.started + limits.deadline;
+  const bool pass_bound = m_options.deadline && *m_options.deadline < deadline;
+  if (pass_bound) {
+    if (*m_options.deadline <= exchange.started) {
+      return tl::unexpected(failure_of(request, model::Error::Kind::transient,
+                                       "not sent: the pass deadline (passTimeoutMinutes) has passed", true));
     }
-    if (method == "PUT") {
-      return client->Put(path, payload, "application/json");
+    deadline = *m_options.deadline;
+  }
+  httplib::Request req;
+  req.method = method;
+  req.path = path;
+  if (body) {
+    req.body = body->dump();
+    req.set_header("Content-Type", "application/json");
+  }
+  // The answer is collected here, up to its limit, rather than by httplib,
+  // which would take whatever the server sends.
+  req.response_handler = [&](const httplib::Response& response) {
+    exchange.answered = true;
+    exchange.last_activity = Clock::now();
+    if (auto length = content_length(response); length && *length > limits.max_bytes) {
+      exchange.too_large = true;
+      exchange.announced = *length;
+      return false;
     }
-    if (method == "POST") {
-      return client->Post(path, payload, "application/json");
+    return true;
+  };
+  req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+    exchange.last_activity = Clock::now();
+    if (exchange.body.size() + size > limits.max_bytes) {
+      exchange.too_large = true;
+      return false;
     }
-    return client->Delete(path, payload, "application/json");
-  }();
-  auto waited = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    exchange.body.append(data, size);
+    return true;
+  };
+  auto client = acquire(read_timeout);
+  auto watch = m_watchdog.watch(*client, deadline);
+  httplib::Result result = client->send(req);
+  const bool stopped = watch.end();
+  const auto now = Clock::now();
   {
     std::lock_guard<std::mutex> lock(m_stats_mutex);
     (is_read(method) ? m_stats.reads : m_stats.writes) += 1;
-    m_stats.bytes_sent += payload.size() + path.size();
-    m_stats.bytes_received += result ? result->body.size() : 0;
-    m_stats.waiting += waited;
+    m_stats.bytes_sent += req.body.size() + path.size();
+    m_stats.bytes_received += exchange.body.size();
+    m_stats.waiting += std::chrono::duration_cast<std::chrono::microseconds>(now - exchange.started);
+  }
+  // A connection abandoned half-way (or stopped) may hold the rest of an
+  // answer: it is not put back in the pool.
+  if (exchange.too_large) {
+    return tl::unexpected(failure_of(
+        request, model::Error::Kind::invalid,
+        "the answer from " + host + " exceeded " + size_text(limits.max_bytes) + " (" + limits.size_setting + ")" +
+            (exchange.announced ? "; it announced " + std::to_string(exchange.announced) + " bytes" : "")));
+  }
+  if (stopped) {
+    const std::string waited = pass_bound ? "before the pass deadline (passTimeoutMinutes)"
+                                          : "within " + duration_text(limits.deadline) + " (" + limits.time_setting + ")";
+    return tl::unexpected(failure_of(request, model::Error::Kind::transient,
+                                     std::string(exchange.answered ? "no complete answer" : "no answer") + " from " +
+                                         host + " " + waited,
+                                     true));
   }
   if (!result) {
-    // A failed connection may be half-open: do not put it back in the pool.
-    MatrixFailure failure = classify_failure(method, path, 0, "", "");
-    failure.error.message += describe_transport_error(result.error());
-    return tl::unexpected(failure);
+    if (result.error() == httplib::Error::Read && silent_for(exchange, now, read_timeout)) {
+      const std::string setting = filter ? limits.time_setting : "readTimeoutSeconds";
+      return tl::unexpected(failure_of(request, model::Error::Kind::transient,
+                                       (exchange.answered ? "the answer from " + host + " stopped: nothing came for "
+                                                          : "no answer from " + host + " within ") +
+                                           duration_text(read_timeout) + " (" + setting + ")",
+                                       true));
+    }
+    return tl::unexpected(transport_failure(request, host, *client, result.error(), m_options, m_options.ca_file));
   }
   release(std::move(client));
   const httplib::Response& response = *result;
-  if (response.status >= 200 && response.status < 300) {
-    if (response.body.empty()) {
-      return nlohmann::json::object();
-    }
-    nlohmann::json parsed = nlohmann::json::parse(response.body, filter ? *filter : nullptr, false);
-    if (parsed.is_discarded()) {
-      MatrixFailure failure;
-      failure.status = response.status;
-      failure.error = model::make_error(model::Error::Kind::transient,
-                                        method + " " + redact(path, {}) + ": the homeserver answered with invalid JSON");
-      return tl::unexpected(failure);
-    }
-    return parsed;
+  if (response.status < 200 || response.status >= 300) {
+    return tl::unexpected(classify_failure(method, path, response.status, exchange.body,
+                                           response.get_header_value("Retry-After")));
   }
-  return tl::unexpected(classify_failure(method, path, response.status, response.body,
-                                         response.get_header_value("Retry-After")));
+  if (exchange.body.empty()) {
+    return nlohmann::json::object();
+  }
+  nlohmann::json parsed = nlohmann::json::parse(exchange.body, filter ? *filter : nullptr, false);
+  if (parsed.is_discarded()) {
+    MatrixFailure failure = failure_of(request, model::Error::Kind::transient,
+                                       "the homeserver answered with invalid JSON");
+    failure.status = response.status;
+    return tl::unexpected(failure);
+  }
+  return parsed;
 }
 
 MatrixClient::Response MatrixClient::get(const std::string& path) { return get(path, nullptr); }
@@ -190,18 +306,35 @@ MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann
   // Seeded only when a retry needs it: reading /dev/urandom on every GET
   // was about 1% of a pass's CPU.
   std::optional<std::mt19937> random;
-  for (int attempt = 1;; ++attempt) {
+  auto draw = [&](std::int64_t low, std::int64_t high) {
+    return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(low, std::max(low, high))(
+        random ? *random : random.emplace(std::random_device{}())));
+  };
+  for (int counted = 0;;) {
     Response response = send("GET", path, nullptr, filter ? &filter : nullptr);
-    if (response || !response.error().error.retryable() || attempt >= m_options.read_attempts) {
+    if (response || !response.error().error.retryable() || response.error().timed_out) {
       return response;
     }
-    // Full jitter on an exponential backoff; a server-given delay wins.
-    auto cap = m_options.read_backoff * (1 << (attempt - 1));
-    auto delay = std::chrono::milliseconds(
-        std::uniform_int_distribution<std::int64_t>(0, std::max<std::int64_t>(1, cap.count()))(
-            random ? *random : random.emplace(std::random_device{}())));
-    if (response.error().error.retry_after) {
-      delay = std::min(*response.error().error.retry_after, std::chrono::milliseconds(60000));
+    const model::Error& error = response.error().error;
+    const bool limited = error.kind == model::Error::Kind::rate_limited;
+    // Under a deadline a rate limit slows the pass down instead of failing it.
+    if ((!limited || !m_options.deadline) && ++counted >= m_options.read_attempts) {
+      return response;
+    }
+    std::chrono::milliseconds delay;
+    if (limited && error.retry_after) {
+      // Never sooner than the server said; jitter so that parallel readers
+      // limited together do not come back together.
+      auto asked = std::min(std::max(*error.retry_after, std::chrono::milliseconds::zero()),
+                            std::chrono::milliseconds(60000));
+      delay = asked + draw(0, std::max(asked, m_options.read_backoff).count() / 2);
+    } else {
+      // Full jitter on an exponential backoff.
+      auto cap = m_options.read_backoff * (1 << std::clamp(counted - 1, 0, 10));
+      delay = draw(0, std::max<std::int64_t>(1, cap.count()));
+    }
+    if (m_options.deadline && Clock::now() + delay >= *m_options.deadline) {
+      return response;
     }
     {
       std::lock_guard<std::mutex> lock(m_stats_mutex);

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "adapters/appservice_registration.h"
+#include "adapters/redact.h"
 #include "model/limits.h"
 #include "model/suggest.h"
 
@@ -20,8 +21,28 @@ const std::vector<std::string> k_keys = {
     "homeserverUrl", "serverName", "botUserId", "accessTokenFile", "aliasPrefix",
     "markerEventType", "instance", "gracePeriodDays", "provisioning", "roomVersion", "appserviceRegistration",
     "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin", "massChangeMaxPercent", "massChangeMaxCount",
-    "deactivatedAccounts",
+    "deactivatedAccounts", "readTimeoutSeconds", "requestTimeoutSeconds", "syncTimeoutSeconds",
+    "maxAnswerMegabytes", "maxSyncAnswerMegabytes", "passTimeoutMinutes", "caFile",
     "appDatabase",
+};
+
+// The whole-number settings bounding the homeserver's answers: key, target,
+// smallest and largest value accepted.
+struct Bound {
+  const char* key;
+  int model::Settings::*field;
+  int min;
+  int max;
+  const char* unit;
+};
+
+const Bound k_bounds[] = {
+    {"readTimeoutSeconds", &model::Settings::read_timeout_seconds, 1, 3600, "seconds"},
+    {"requestTimeoutSeconds", &model::Settings::request_timeout_seconds, 1, 86400, "seconds"},
+    {"syncTimeoutSeconds", &model::Settings::sync_timeout_seconds, 1, 86400, "seconds"},
+    {"maxAnswerMegabytes", &model::Settings::max_answer_megabytes, 1, 4096, "MB"},
+    {"maxSyncAnswerMegabytes", &model::Settings::max_sync_answer_megabytes, 1, 4096, "MB"},
+    {"passTimeoutMinutes", &model::Settings::pass_timeout_minutes, 1, 10080, "minutes"},
 };
 
 // A YAML 1.2 boolean (true/false only), or a diagnostic naming the key.
@@ -63,6 +84,15 @@ std::string trim(const std::string& text) {
     return "";
   }
   return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
+// "https://user:pw@host/...": an '@' before the path.
+bool has_user_info(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const std::size_t at = url.find('@', start);
+  return at != std::string::npos && at < end;
 }
 
 // Reads one key of the config mapping into `settings`; problems go to `out`.
@@ -125,6 +155,18 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
       out.diagnostics.push_back({where, "config: massChangeMaxCount must be a whole number, at least 0"});
     } else {
       s.mass_change_max_count = count;
+    }
+  } else if (key == "caFile") {
+    s.ca_file = text;
+  } else if (auto bound = std::find_if(std::begin(k_bounds), std::end(k_bounds),
+                                       [&](const Bound& b) { return key == b.key; });
+             bound != std::end(k_bounds)) {
+    int number = 0;
+    if (!YAML::convert<int>::decode(value, number) || number < bound->min || number > bound->max) {
+      out.diagnostics.push_back({where, "config: " + key + " must be a whole number of " + bound->unit + " from " +
+                                            std::to_string(bound->min) + " to " + std::to_string(bound->max)});
+    } else {
+      s.*(bound->field) = number;
     }
   } else if (key == "provisioning") {
     if (text == "synapse-admin") {
@@ -291,7 +333,18 @@ LoadedSettings load_settings(const std::string& config_path, const Environment& 
   }
   const std::string& url = out.settings.homeserver_url;
   if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    out.diagnostics.push_back({{"settings"}, "homeserver url must start with http:// or https://, got \"" + url + "\""});
+    out.diagnostics.push_back(
+        {{"settings"}, "homeserver url must start with http:// or https://, got \"" + redact(url, {}) + "\""});
+  }
+  // The HTTP client takes no user name or password from a URL (the token is
+  // the credential); the URL is only ever printed redacted.
+  if (has_user_info(url)) {
+    out.diagnostics.push_back({{"settings"}, "homeserver url " + redact(url, {}) +
+                                                 " carries a user name or password, which mxctl does not send; "
+                                                 "remove them (the access token is the credential)"});
+  }
+  if (!out.settings.ca_file.empty() && !std::ifstream(out.settings.ca_file)) {
+    out.diagnostics.push_back({{"settings"}, "caFile " + out.settings.ca_file + " cannot be read"});
   }
   const std::string& bot = out.settings.bot_user_id;
   if (!bot.empty() && (bot.front() != '@' || bot.find(':') == std::string::npos)) {

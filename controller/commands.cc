@@ -144,7 +144,8 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   // --now stands in for the clock in tests and drills.
   pass->lifecycle.now = options.now ? FixedClock(*options.now).now_ms() : SystemClock().now_ms();
   pass->lifecycle.grace_period_days = pass->settings.settings.grace_period_days;
-  adapters::ClientOptions client;
+  // The pass deadline counts from the start of the pass, loading included.
+  adapters::ClientOptions client = adapters::client_options(pass->settings.settings, pass->started);
   client.read_only = reads_only;
   pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token, client);
   if (auto caps = pass->homeserver->probe(); !caps) {
@@ -246,6 +247,7 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   ExecutorOptions executor;
   executor.max_in_flight = options.max_in_flight;
   executor.dry_run = dry_run;
+  executor.deadline = pass.started + std::chrono::minutes(pass.settings.settings.pass_timeout_minutes);
   std::size_t settled = 0;
   const std::size_t total = plan.operations.size();
   // The time left from the measured rate: the rate-limit note before the

@@ -64,6 +64,31 @@ struct Settings {
   /// /_synapse/admin/v1/join`) instead of inviting them. Only with
   /// synapse-admin provisioning, and only for local users.
   bool force_join = false;
+
+  // Bounds on waiting for the homeserver and on what it may send (README,
+  // "The homeserver's answers"). A broken or hostile server must make a
+  // pass fail with the cause named, never hang it or fill the memory.
+
+  /// No byte for this long while waiting for or reading an answer ends the
+  /// request ("no answer from ... within 30 s").
+  int read_timeout_seconds = 30;
+  /// One request, from sending it to the last byte of its answer, however
+  /// slowly the bytes come.
+  int request_timeout_seconds = 120;
+  /// The /sync request: Synapse builds the whole answer (60 MB at 6,000
+  /// rooms) before it sends a byte, so only this bounds it.
+  int sync_timeout_seconds = 600;
+  /// The largest answer read, in MB (2^20 bytes); /sync has its own.
+  int max_answer_megabytes = 64;
+  int max_sync_answer_megabytes = 512;
+  /// A pass (observation and apply) ends by this time: requests and
+  /// rate-limit waits stop at it and operations not started are skipped;
+  /// the next pass goes on from what the homeserver then shows.
+  int pass_timeout_minutes = 360;
+  /// PEM file of the certificate authorities an https homeserver's
+  /// certificate must chain to; empty: the system's. Verification cannot be
+  /// switched off.
+  std::string ca_file;
 };
 
 }  // namespace model
