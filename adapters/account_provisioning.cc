@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "adapters/answer_shape.h"
+
 namespace adapters {
 
 namespace {
@@ -19,23 +21,83 @@ tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::str
   return tl::unexpected(error);
 }
 
-std::string named(const model::Account& account) { return account.key + " (" + account.user_id + ")"; }
-
-bool truthy(const nlohmann::json& value) {
-  // Synapse 1.67 sends 0/1 integers, newer releases booleans.
-  return value.is_boolean() ? value.get<bool>() : value.is_number_integer() && value.get<int>() != 0;
+tl::unexpected<model::Error> failed_with(model::Error error, const std::string& action) {
+  error.message = action + ": " + error.message;
+  return tl::unexpected(error);
 }
+
+std::string named(const model::Account& account) { return account.key + " (" + account.user_id + ")"; }
 
 const char* const k_cannot_suspend =
     "this homeserver's admin API shows neither `suspended` nor `locked` on accounts, so it has no suspend API "
     "and no `locked` flag (Synapse before 1.93 is such a server)";
 
-std::optional<std::string> optional_string(const nlohmann::json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end() || !it->is_string() || it->get<std::string>().empty()) {
+// A profile field: absent, null or "" is unset; anything but a string is a
+// malformed answer.
+model::Result<std::optional<std::string>> profile_field(const Answer& answer, const nlohmann::json& object,
+                                                        const std::string& where, const char* name) {
+  auto found = answer.optional_field(object, where, name, JsonType::string);
+  if (!found) {
+    return tl::unexpected(found.error());
+  }
+  if (!*found || (*found)->get_ref<const std::string&>().empty()) {
     return std::nullopt;
   }
-  return it->get<std::string>();
+  return (*found)->get<std::string>();
+}
+
+// The account flags of Synapse's user objects (list entries and details):
+// each may be absent (older releases lack `locked` and `suspended`), else a
+// boolean or 0/1. True for the flags that are set.
+model::Result<std::map<std::string, bool>> account_flags(const Answer& answer, const nlohmann::json& user,
+                                                         const std::string& where) {
+  std::map<std::string, bool> flags;
+  for (const char* name : {"admin", "deactivated", "suspended", "locked"}) {
+    auto found = answer.optional_field(user, where, name, JsonType::flag);
+    if (!found) {
+      return tl::unexpected(found.error());
+    }
+    flags[name] = *found && flag_value(**found);
+  }
+  return flags;
+}
+
+// One user of the admin API's list into the model.
+model::Result<model::Account> listed_account(const Answer& answer, const nlohmann::json& user,
+                                             const std::string& where, const model::Account& want) {
+  model::Account have;
+  have.key = want.key;
+  have.user_id = want.user_id;
+  have.localpart = want.localpart;
+  auto display_name = profile_field(answer, user, where, "displayname");
+  auto avatar_url = profile_field(answer, user, where, "avatar_url");
+  auto flags = account_flags(answer, user, where);
+  if (!display_name || !avatar_url || !flags) {
+    return tl::unexpected(!display_name ? display_name.error() : !avatar_url ? avatar_url.error() : flags.error());
+  }
+  have.display_name = *display_name;
+  have.avatar_url = *avatar_url;
+  have.admin = (*flags)["admin"];
+  bool inactive = (*flags)["deactivated"] || (*flags)["suspended"] || (*flags)["locked"];
+  have.status = inactive ? model::AccountStatus::suspended : model::AccountStatus::active;
+  have.linked_accounts = want.linked_accounts;
+  return have;
+}
+
+// The `from` of the next page, from a page's `next_token` (Synapse's is a
+// string of digits; media lists use an integer): nullopt on the last page.
+model::Result<std::optional<std::string>> next_page(const Answer& answer, const nlohmann::json& page) {
+  auto next = page.find("next_token");
+  if (next == page.end() || next->is_null()) {
+    return std::nullopt;
+  }
+  if (next->is_string() && !next->get_ref<const std::string&>().empty()) {
+    return next->get<std::string>();
+  }
+  if (next->is_number_unsigned() || (next->is_number_integer() && next->get<std::int64_t>() >= 0)) {
+    return std::to_string(next->get<std::int64_t>());
+  }
+  return tl::unexpected(answer.malformed("next_token is " + describe_value(*next) + ", expected a string"));
 }
 
 model::Result<void> observe_with_admin_api(MatrixClient& client, const model::MatrixState& desired,
@@ -50,38 +112,55 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
   // 5,000 entries are about 2 MB of JSON, which bounds one response. Pages
   // of 500 made a no-op pass at 10,000 users cost 21 requests for this list.
   std::string from = "0";
+  std::set<std::string> pages_seen;
   while (true) {
-    auto page = client.get(k_admin_v2 + "/users?deactivated=true&locked=true&limit=" +
-                           std::to_string(k_user_page_size) + "&from=" +
-                           encode_path_segment(from));
+    const std::string path = k_admin_v2 + "/users?deactivated=true&locked=true&limit=" +
+                             std::to_string(k_user_page_size) + "&from=" + encode_path_segment(from);
+    auto page = client.get(path);
     if (!page) {
       return failed(page.error(), "cannot list accounts");
     }
-    for (const nlohmann::json& user : page->value("users", nlohmann::json::array())) {
-      auto it = key_of_user.find(user.value("name", ""));
+    // The shape Synapse's docs give: an empty or partial answer is not an
+    // empty user list, which would make the plan create every account.
+    Answer answer("GET", path, *page);
+    auto users = answer.field(*page, "", "users", JsonType::array);
+    if (!users) {
+      return failed_with(users.error(), "cannot list accounts");
+    }
+    if (auto total = answer.field(*page, "", "total", JsonType::integer); !total) {
+      return failed_with(total.error(), "cannot list accounts");
+    }
+    std::size_t index = 0;
+    for (const nlohmann::json& user : **users) {
+      const std::string where = "users[" + std::to_string(index++) + "]";
+      auto name = answer.string(user, where, "name");
+      if (!name) {
+        return failed_with(name.error(), "cannot list accounts");
+      }
+      auto it = key_of_user.find(*name);
       if (it == key_of_user.end()) {
         continue;
       }
-      const model::Account& want = desired.accounts.at(it->second);
-      model::Account have;
-      have.key = it->second;
-      have.user_id = want.user_id;
-      have.localpart = want.localpart;
-      have.display_name = optional_string(user, "displayname");
-      have.avatar_url = optional_string(user, "avatar_url");
-      have.admin = truthy(user.value("admin", nlohmann::json(false)));
-      bool inactive = truthy(user.value("deactivated", nlohmann::json(false))) ||
-                      truthy(user.value("suspended", nlohmann::json(false))) ||
-                      truthy(user.value("locked", nlohmann::json(false)));
-      have.status = inactive ? model::AccountStatus::suspended : model::AccountStatus::active;
-      have.linked_accounts = want.linked_accounts;
-      out.accounts[have.key] = have;
+      auto have = listed_account(answer, user, where, desired.accounts.at(it->second));
+      if (!have) {
+        return failed_with(have.error(), "cannot list accounts");
+      }
+      out.accounts[have->key] = std::move(*have);
     }
-    auto next = page->find("next_token");
-    if (next == page->end() || next->is_null()) {
+    auto next = next_page(answer, *page);
+    if (!next) {
+      return failed_with(next.error(), "cannot list accounts");
+    }
+    if (!*next) {
       break;
     }
-    from = next->is_string() ? next->get<std::string>() : std::to_string(next->get<std::int64_t>());
+    // A server handing out the same page again would keep this going for ever.
+    pages_seen.insert(from);
+    if (pages_seen.count(**next)) {
+      return failed_with(answer.malformed("next_token " + **next + " leads back to a page already read"),
+                         "cannot list accounts");
+    }
+    from = **next;
   }
   return {};
 }
@@ -101,14 +180,19 @@ model::Result<void> observe_suspensions(MatrixClient& client, const model::Setti
     if (have.status == model::AccountStatus::suspended || (!wanted && !suspended_by_us.count(key))) {
       continue;
     }
-    auto user = client.get(k_admin_v2 + "/users/" + encode_path_segment(have.user_id));
+    const std::string path = k_admin_v2 + "/users/" + encode_path_segment(have.user_id);
+    auto user = client.get(path);
     if (!user) {
       return failed(user.error(), "cannot read the account of " + have.user_id);
     }
-    if (account_suspended(*user)) {
+    auto details = read_account_details("GET", path, *user);
+    if (!details) {
+      return failed_with(details.error(), "cannot read the account of " + have.user_id);
+    }
+    if (details->suspended) {
       have.status = model::AccountStatus::suspended;
     }
-    if (!settings.deactivate_accounts && !user->contains("suspended") && !user->contains("locked")) {
+    if (!settings.deactivate_accounts && !details->shows_suspension) {
       out.cannot_suspend = k_cannot_suspend;
     }
   }
@@ -116,6 +200,22 @@ model::Result<void> observe_suspensions(MatrixClient& client, const model::Setti
 }
 
 std::string profile_path(const std::string& user_id) { return k_client + "/profile/" + encode_path_segment(user_id); }
+
+// GET /profile/{userId}: an object whose displayname and avatar_url are
+// optional strings (the spec's schema).
+model::Result<std::pair<std::optional<std::string>, std::optional<std::string>>> read_profile(
+    const std::string& path, const nlohmann::json& body) {
+  Answer answer("GET", path, body);
+  if (auto object = answer.body(JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  auto display_name = profile_field(answer, body, "", "displayname");
+  auto avatar_url = profile_field(answer, body, "", "avatar_url");
+  if (!display_name || !avatar_url) {
+    return tl::unexpected(!display_name ? display_name.error() : avatar_url.error());
+  }
+  return std::make_pair(*display_name, *avatar_url);
+}
 
 // An appservice cannot list accounts: one public profile read per desired
 // account tells whether it exists (404 = absent). Unlike the admin API's
@@ -132,12 +232,16 @@ model::Result<void> observe_as_appservice(MatrixClient& client, const model::Mat
       }
       return failed(profile.error(), "cannot read the profile of account " + named(want));
     }
+    auto read = read_profile(profile_path(want.user_id), *profile);
+    if (!read) {
+      return failed_with(read.error(), "cannot read the profile of account " + named(want));
+    }
     model::Account have;
     have.key = key;
     have.user_id = want.user_id;
     have.localpart = want.localpart;
-    have.display_name = optional_string(*profile, "displayname");
-    have.avatar_url = optional_string(*profile, "avatar_url");
+    have.display_name = read->first;
+    have.avatar_url = read->second;
     // Neither the admin flag nor suspension is visible to an appservice; the
     // desired flag is reported so the plan never proposes what this mode
     // cannot do (grant server admin on the homeserver itself).
@@ -197,10 +301,14 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
   if (!current) {
     return failed(current.error(), action + ": read its profile");
   }
-  const std::pair<const char*, const std::optional<std::string>*> fields[] = {
-      {"displayname", &account.display_name}, {"avatar_url", &account.avatar_url}};
-  for (const auto& [field, want] : fields) {
-    if (!*want || optional_string(*current, field) == **want) {
+  auto profile = read_profile(profile_path(account.user_id), *current);
+  if (!profile) {
+    return failed_with(profile.error(), action + ": read its profile");
+  }
+  const std::tuple<const char*, const std::optional<std::string>*, const std::optional<std::string>*> fields[] = {
+      {"displayname", &account.display_name, &profile->first}, {"avatar_url", &account.avatar_url, &profile->second}};
+  for (const auto& [field, want, have] : fields) {
+    if (!*want || *have == **want) {
       continue;
     }
     // Masquerading: the appservice acts as the user it registered.
@@ -216,13 +324,21 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
 
 }  // namespace
 
-bool account_suspended(const nlohmann::json& details) {
-  return truthy(details.value("suspended", nlohmann::json(false))) ||
-         truthy(details.value("locked", nlohmann::json(false)));
-}
-
-bool account_deactivated(const nlohmann::json& details) {
-  return truthy(details.value("deactivated", nlohmann::json(false)));
+model::Result<AccountDetails> read_account_details(const std::string& method, const std::string& path,
+                                                  const nlohmann::json& body) {
+  Answer answer(method, path, body);
+  if (auto object = answer.body(JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  auto flags = account_flags(answer, body, "");
+  if (!flags) {
+    return tl::unexpected(flags.error());
+  }
+  AccountDetails details;
+  details.suspended = (*flags)["suspended"] || (*flags)["locked"];
+  details.deactivated = (*flags)["deactivated"];
+  details.shows_suspension = body.contains("suspended") || body.contains("locked");
+  return details;
 }
 
 model::Result<void> observe_accounts(MatrixClient& client, const model::Settings& settings,

@@ -31,12 +31,21 @@ model::Result<void> observe_accounts(MatrixClient& client, const model::Settings
                                      const model::MatrixState& desired, const std::set<std::string>& suspended_by_us,
                                      model::ObservedState& out);
 
-/// Whether Synapse's account details (`GET /_synapse/admin/v2/users/{id}`)
-/// show the account suspended or locked; 0/1 integers count as booleans.
-bool account_suspended(const nlohmann::json& details);
+/// What mxctl reads of Synapse's account details
+/// (`GET /_synapse/admin/v2/users/{id}`).
+struct AccountDetails {
+  bool suspended = false;    ///< suspended or locked
+  bool deactivated = false;
+  /// The answer has `suspended` or `locked` at all (Synapse before 1.93 has
+  /// neither: no way to suspend that mxctl could read back).
+  bool shows_suspension = false;
+};
 
-/// Whether Synapse's account details show the account deactivated.
-bool account_deactivated(const nlohmann::json& details);
+/// Reads account details answered to `method` `path`: an object whose flags
+/// are absent, booleans or 0/1 integers; anything else (an empty body, a
+/// flag "yes") is an error naming the request and the field.
+model::Result<AccountDetails> read_account_details(const std::string& method, const std::string& path,
+                                                  const nlohmann::json& body);
 
 /// Creates (`creating`) or updates `account` so that its profile (and, with
 /// synapse-admin, its admin flag) is as desired. Safe to repeat: an existing

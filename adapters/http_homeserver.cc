@@ -1,6 +1,8 @@
 #include "adapters/http_homeserver.h"
 
 #include "adapters/account_provisioning.h"
+#include "adapters/answer_shape.h"
+#include "adapters/event_shape.h"
 #include "adapters/own_creation.h"
 #include "adapters/room_creators.h"
 #include "adapters/room_events.h"
@@ -24,6 +26,37 @@ tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::str
   return tl::unexpected(with_context(failure, action));
 }
 
+tl::unexpected<model::Error> failed(model::Error error, const std::string& action) {
+  error.message = action + ": " + error.message;
+  return tl::unexpected(error);
+}
+
+// A write's answer that carries what the spec requires: `{event_id}` for a
+// state event or a message. An empty 200 there is a proxy's or a broken
+// server's, not a sign the event was made.
+model::Result<void> check_event_id(const std::string& method, const std::string& path, const nlohmann::json& body) {
+  Answer answer(method, path, body);
+  if (auto id = answer.field(body, "", "event_id", JsonType::string); !id) {
+    return tl::unexpected(id.error());
+  }
+  return {};
+}
+
+// The marker's content, as GET /rooms/{id}/state/{type}/ answers it: an
+// object; its key and instance are what some room's creator wrote (odd
+// values there mean "not ours", not a broken server).
+model::Result<std::pair<std::string, std::string>> marker_of(const std::string& path, const nlohmann::json& body) {
+  Answer answer("GET", path, body);
+  if (auto object = answer.body(JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  auto text = [&](const char* name) {
+    auto it = body.find(name);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return std::make_pair(text("key"), text("instance"));
+}
+
 }  // namespace
 
 ClientOptions client_options(const model::Settings& settings, std::chrono::steady_clock::time_point pass_started) {
@@ -44,14 +77,27 @@ HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_toke
 
 model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room& room, bool may_be_ours) {
   const std::string action = "create room " + room.key + " (M_ROOM_IN_USE)";
-  auto resolved = m_client.get(k_client + "/directory/room/" + encode_path_segment(room.alias));
+  const std::string directory_path = k_client + "/directory/room/" + encode_path_segment(room.alias);
+  auto resolved = m_client.get(directory_path);
   if (!resolved) {
     return failed(resolved.error(), action + ": the alias is taken but cannot be resolved");
   }
-  std::string room_id = resolved->value("room_id", "");
-  auto marker = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/state/" +
-                             encode_path_segment(m_settings.marker_event_type) + "/");
-  if (marker && marker->value("key", "") == room.key && marker->value("instance", "") == m_settings.instance) {
+  auto room_id_field = Answer("GET", directory_path, *resolved).string(*resolved, "", "room_id");
+  if (!room_id_field) {
+    return failed(room_id_field.error(), action + ": the alias is taken but cannot be resolved");
+  }
+  const std::string room_id = *room_id_field;
+  const std::string marker_path = k_client + "/rooms/" + encode_path_segment(room_id) + "/state/" +
+                                  encode_path_segment(m_settings.marker_event_type) + "/";
+  auto marker_answer = m_client.get(marker_path);
+  model::Result<std::pair<std::string, std::string>> marker = model::fail(model::Error::Kind::not_found, "");
+  if (marker_answer) {
+    marker = marker_of(marker_path, *marker_answer);
+    if (!marker) {
+      return failed(marker.error(), action);
+    }
+  }
+  if (marker && marker->first == room.key && marker->second == m_settings.instance) {
     // Our own room from an earlier, interrupted attempt: adopt it.
     return OperationOutcome{room_id, true};
   }
@@ -71,10 +117,9 @@ model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room
   }
   std::string why = ", which has no mxctl marker";
   if (marker) {
-    why = ", which is marked as \"" + marker->value("key", "") + "\" of instance \"" +
-          marker->value("instance", "") + "\"";
-  } else if (marker.error().error.kind != model::Error::Kind::not_found) {
-    why = ", whose marker cannot be read (" + marker.error().error.message + ")";
+    why = ", which is marked as \"" + marker->first + "\" of instance \"" + marker->second + "\"";
+  } else if (marker_answer.error().error.kind != model::Error::Kind::not_found) {
+    why = ", whose marker cannot be read (" + marker_answer.error().error.message + ")";
   }
   return model::fail(model::Error::Kind::conflict, action + ": alias " + room.alias + " belongs to room " + room_id +
                                                        why + "; mxctl will not take it over");
@@ -106,7 +151,12 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
     }
     return failed(created.error(), "create room " + room.key);
   }
-  return OperationOutcome{created->value("room_id", ""), false};
+  // The room id is what every later write to the room needs.
+  auto room_id = Answer("POST", k_client + "/createRoom", *created).string(*created, "", "room_id");
+  if (!room_id) {
+    return failed(room_id.error(), "create room " + room.key);
+  }
+  return OperationOutcome{*room_id, false};
 }
 
 model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operation& operation,
@@ -165,16 +215,18 @@ model::Result<std::set<std::string>> HttpHomeserver::creators_of(const std::stri
   }
   // Not observed by this process (created or adopted during this apply):
   // read the create event, whose sender the content does not name.
-  auto state = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/state");
+  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) + "/state";
+  auto state = m_client.get(path);
   if (!state) {
     return failed(state.error(), "cannot read the state of " + room.key + " (" + room_id + ")");
   }
+  if (auto events = check_state_events("GET", path, *state); !events) {
+    return failed(events.error(), "cannot read the state of " + room.key + " (" + room_id + ")");
+  }
   std::set<std::string> creators;
-  if (state->is_array()) {
-    model::ObservedRoom parsed = parse_room_state(room_id, *state, {}, m_settings);
-    if (creators_have_unlimited_power(parsed.room.room_version)) {
-      creators = room_creators(*state);
-    }
+  model::ObservedRoom parsed = parse_room_state(room_id, *state, {}, m_settings);
+  if (creators_have_unlimited_power(parsed.room.room_version)) {
+    creators = room_creators(*state);
   }
   std::lock_guard<std::mutex> lock(m_creators_mutex);
   m_creators[room_id] = creators;
@@ -201,11 +253,14 @@ model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation
     }
     leave_out_creators(write->content, *creators);
   }
-  auto result = m_client.put(k_client + "/rooms/" + encode_path_segment(room_id->second) + "/state/" +
-                                 encode_path_segment(write->type) + "/" + encode_path_segment(write->state_key),
-                             write->content);
+  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id->second) + "/state/" +
+                           encode_path_segment(write->type) + "/" + encode_path_segment(write->state_key);
+  auto result = m_client.put(path, write->content);
   if (!result) {
     return failed(result.error(), model::describe(operation));
+  }
+  if (auto event = check_event_id("PUT", path, *result); !event) {
+    return failed(event.error(), model::describe(operation));
   }
   return OperationOutcome{};
 }
@@ -248,11 +303,14 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
       const model::OnceMessage& message = *room->second.once_message;
       // The transaction id is derived from the key, so a repeat (after a
       // timeout or crash) returns the first event instead of a second one.
-      auto result = m_client.put(k_client + "/rooms/" + encode_path_segment(room_id->second) +
-                                     "/send/m.room.message/" + encode_path_segment(message.txn_id),
-                                 {{"msgtype", "m.text"}, {"body", message.body}});
+      const std::string path = k_client + "/rooms/" + encode_path_segment(room_id->second) +
+                               "/send/m.room.message/" + encode_path_segment(message.txn_id);
+      auto result = m_client.put(path, {{"msgtype", "m.text"}, {"body", message.body}});
       if (!result) {
         return failed(result.error(), model::describe(operation));
+      }
+      if (auto event = check_event_id("PUT", path, *result); !event) {
+        return failed(event.error(), model::describe(operation));
       }
       return OperationOutcome{};
     }

@@ -68,6 +68,10 @@ class HttpHomeserver : public HomeserverPort {
 
  private:
   RateLimits probe_rate_limits(const Capabilities& caps);
+  /// Fills in caps' synapse_version and server_admin. With synapse-admin
+  /// provisioning, an admin API that is absent, refused to the bot or
+  /// failing is an error that says which (http_homeserver_probe.cc).
+  model::Result<void> probe_admin_api(Capabilities& caps);
   // Observation (http_homeserver_observe.cc).
   model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
   /// Every room the bot is in (/sync), the rooms written re-read; or, for

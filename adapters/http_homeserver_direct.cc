@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "adapters/answer_shape.h"
 #include "adapters/http_homeserver.h"
 
 namespace adapters {
@@ -14,10 +15,13 @@ namespace {
 
 const std::string k_client = "/_matrix/client/v3";
 
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
-  model::Error error = failure.error;
+tl::unexpected<model::Error> failed(model::Error error, const std::string& action) {
   error.message = action + ": " + error.message;
   return tl::unexpected(error);
+}
+
+tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
+  return failed(failure.error, action);
 }
 
 // The other people in the DM as `user` sees them: every member except the
@@ -72,20 +76,30 @@ class UserSession {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch() + std::chrono::minutes(5))
                      .count();
-    auto login = m_bot.post("/_synapse/admin/v1/users/" + encode_path_segment(m_user_id) + "/login",
-                            {{"valid_until_ms", until}});
+    const std::string path = "/_synapse/admin/v1/users/" + encode_path_segment(m_user_id) + "/login";
+    auto login = m_bot.post(path, {{"valid_until_ms", until}});
     if (!login) {
       return failed(login.error(), action + " (logging in as " + m_user_id + ")");
     }
-    m_own = std::make_unique<MatrixClient>(m_settings.homeserver_url, login->value("access_token", ""));
+    // Without a token the requests "as the user" would go out as nobody.
+    auto token = Answer("POST", path, *login).string(*login, "", "access_token");
+    if (!token || token->empty()) {
+      return failed(token ? Answer("POST", path, *login).malformed("access_token is empty") : token.error(),
+                    action + " (logging in as " + m_user_id + ")");
+    }
+    m_own = std::make_unique<MatrixClient>(m_settings.homeserver_url, *token, m_bot.options());
     return {};
   }
 
-  /// The user's m.direct content ({} when they have none).
+  /// The user's m.direct content ({} when they have none; the spec's
+  /// answer is the content, an object).
   model::Result<nlohmann::json> read_direct(const std::string& action) {
     auto current = client().get(direct_path());
     if (current) {
-      return current->is_object() ? *current : nlohmann::json::object();
+      if (auto content = Answer("GET", direct_path(), *current).body(JsonType::object); !content) {
+        return failed(content.error(), action);
+      }
+      return *current;
     }
     if (current.error().error.kind == model::Error::Kind::not_found) {
       return nlohmann::json::object();
@@ -165,16 +179,19 @@ model::Result<bool> HttpHomeserver::direct_is_set(const model::Room& room, const
   if (m_settings.provisioning == model::ProvisioningMode::synapse_admin) {
     // The admin API reads account data without acting as the user: logging
     // in would create a device and a token on the server, from a reader.
-    auto data = m_client.get("/_synapse/admin/v1/users/" + encode_path_segment(user_id) + "/accountdata");
+    const std::string path = "/_synapse/admin/v1/users/" + encode_path_segment(user_id) + "/accountdata";
+    auto data = m_client.get(path);
     if (data) {
-      nlohmann::json direct = nlohmann::json::object();
-      if (auto all = data->find("account_data"); all != data->end() && all->is_object()) {
-        if (auto global = all->find("global"); global != all->end() && global->is_object()) {
-          if (auto found = global->find("m.direct"); found != global->end() && found->is_object()) {
-            direct = *found;
-          }
-        }
+      // {account_data: {global: {type: content}, rooms: {...}}}; a missing
+      // m.direct is "none yet", a missing `global` a broken answer.
+      Answer answer("GET", path, *data);
+      auto all = answer.field(*data, "", "account_data", JsonType::object);
+      auto global = all ? answer.field(**all, "account_data", "global", JsonType::object) : all;
+      auto found = global ? answer.optional_field(**global, "account_data.global", "m.direct", JsonType::object) : global;
+      if (!found) {
+        return failed(found.error(), action);
       }
+      nlohmann::json direct = *found ? **found : nlohmann::json::object();
       return !list_room(direct, others, room_id);
     }
     bool missing_api = data.error().status == 404 && data.error().errcode != "M_NOT_FOUND";

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "adapters/account_provisioning.h"
+#include "adapters/answer_shape.h"
 #include "adapters/http_homeserver.h"
 #include "adapters/room_events.h"
 
@@ -33,6 +34,63 @@ model::Result<OperationOutcome> fail_as(const MatrixFailure& failure, const std:
   return tl::unexpected(error);
 }
 
+model::Result<OperationOutcome> fail_as(model::Error error, const std::string& what) {
+  error.message = what + ": " + error.message;
+  return tl::unexpected(error);
+}
+
+// What the portable delete needs of a room's state (GET /rooms/{id}/state,
+// an array of events with a string type, a string state_key and an object
+// content): the parent spaces, the aliases and the members to remove.
+struct RoomFacts {
+  std::vector<std::string> parents;
+  std::set<std::string> aliases;
+  std::vector<std::string> members;
+};
+
+model::Result<RoomFacts> room_facts(const std::string& path, const nlohmann::json& body, const std::string& bot) {
+  Answer answer("GET", path, body);
+  auto events = answer.body(JsonType::array);
+  if (!events) {
+    return tl::unexpected(events.error());
+  }
+  RoomFacts facts;
+  std::size_t index = 0;
+  for (const nlohmann::json& event : **events) {
+    const std::string where = "[" + std::to_string(index++) + "]";
+    auto type = answer.string(event, where, "type");
+    auto state_key = answer.string(event, where, "state_key");
+    auto content = answer.field(event, where, "content", JsonType::object);
+    if (!type || !state_key || !content) {
+      return tl::unexpected(!type ? type.error() : !state_key ? state_key.error() : content.error());
+    }
+    // Content is what people wrote, not the server's answer: odd values
+    // there are skipped, not errors.
+    const nlohmann::json& fields = **content;
+    if (*type == "m.space.parent") {
+      facts.parents.push_back(*state_key);
+    } else if (*type == "m.room.canonical_alias") {
+      if (auto alias = fields.find("alias"); alias != fields.end() && alias->is_string()) {
+        facts.aliases.insert(alias->get<std::string>());
+      }
+      if (auto alt = fields.find("alt_aliases"); alt != fields.end() && alt->is_array()) {
+        for (const nlohmann::json& other : *alt) {
+          if (other.is_string()) {
+            facts.aliases.insert(other.get<std::string>());
+          }
+        }
+      }
+    } else if (*type == "m.room.member") {
+      auto membership = fields.find("membership");
+      bool present = membership != fields.end() && (*membership == "join" || *membership == "invite");
+      if (present && *state_key != bot) {
+        facts.members.push_back(*state_key);
+      }
+    }
+  }
+  return facts;
+}
+
 }  // namespace
 
 model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operation& operation,
@@ -52,12 +110,12 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
     }
     return fail_as(state.error(), what + ": cannot read the room's state");
   }
+  auto facts = room_facts(room_path + "/state", *state, m_settings.bot_user_id);
+  if (!facts) {
+    return fail_as(facts.error(), what + ": cannot read the room's state");
+  }
   // Unlink from the parent space first, so no space lists a deleted room.
-  for (const nlohmann::json& event : *state) {
-    if (event.value("type", "") != "m.space.parent" || !event.contains("state_key")) {
-      continue;
-    }
-    const std::string parent = event.value("state_key", "");
+  for (const std::string& parent : facts->parents) {
     auto unlinked = m_client.put(k_client + "/rooms/" + encode_path_segment(parent) + "/state/m.space.child/" +
                                      encode_path_segment(room_id->second),
                                  nlohmann::json::object());
@@ -69,31 +127,8 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
   if (m_capabilities.server_admin) {
     return purge_room(operation, room_id->second);
   }
-  std::set<std::string> aliases;
-  std::vector<std::string> members;
-  for (const nlohmann::json& event : *state) {
-    const std::string type = event.value("type", "");
-    if (!event.contains("content") || !event["content"].is_object()) {
-      continue;
-    }
-    const nlohmann::json& content = event["content"];
-    if (type == "m.room.canonical_alias") {
-      if (content.contains("alias") && content["alias"].is_string()) {
-        aliases.insert(content["alias"].get<std::string>());
-      }
-      for (const nlohmann::json& alt : content.value("alt_aliases", nlohmann::json::array())) {
-        if (alt.is_string()) {
-          aliases.insert(alt.get<std::string>());
-        }
-      }
-    } else if (type == "m.room.member") {
-      const std::string membership = content.value("membership", "");
-      const std::string user = event.value("state_key", "");
-      if ((membership == "join" || membership == "invite") && user != m_settings.bot_user_id) {
-        members.push_back(user);
-      }
-    }
-  }
+  const std::set<std::string>& aliases = facts->aliases;
+  const std::vector<std::string>& members = facts->members;
   for (const std::string& alias : aliases) {
     auto removed = m_client.del(k_client + "/directory/room/" + encode_path_segment(alias), nlohmann::json::object());
     if (!removed && removed.error().status != 404) {
@@ -119,28 +154,43 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
 model::Result<OperationOutcome> HttpHomeserver::purge_room(const model::Operation& operation,
                                                            const std::string& room_id) {
   const std::string what = model::describe(operation);
-  auto started = m_client.del(k_admin_v2 + "/rooms/" + encode_path_segment(room_id), {{"purge", true}});
+  const std::string delete_path = k_admin_v2 + "/rooms/" + encode_path_segment(room_id);
+  auto started = m_client.del(delete_path, {{"purge", true}});
   if (!started) {
     return fail_as(started.error(), what + ": the Synapse admin API refused the delete");
   }
-  const std::string delete_id = started->value("delete_id", "");
-  if (delete_id.empty()) {
-    return model::fail(model::Error::Kind::invalid, what + ": the delete answer has no delete_id");
+  Answer delete_answer("DELETE", delete_path, *started);
+  auto delete_id_field = delete_answer.string(*started, "", "delete_id");
+  if (!delete_id_field || delete_id_field->empty()) {
+    return fail_as(delete_id_field ? delete_answer.malformed("delete_id is empty") : delete_id_field.error(), what);
   }
+  const std::string delete_id = *delete_id_field;
   const auto deadline = std::chrono::steady_clock::now() + k_delete_timeout;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
-    auto status = m_client.get(k_admin_v2 + "/rooms/delete_status/" + encode_path_segment(delete_id));
+    const std::string status_path = k_admin_v2 + "/rooms/delete_status/" + encode_path_segment(delete_id);
+    auto status = m_client.get(status_path);
     if (!status) {
       return fail_as(status.error(), what + ": cannot read the status of delete " + delete_id);
     }
-    const std::string state = status->value("status", "");
+    // {status, error?}: Synapse 1.67 says shutting_down, purging, complete or
+    // failed; newer releases scheduled, active, complete or failed.
+    Answer answer("GET", status_path, *status);
+    auto state_field = answer.string(*status, "", "status");
+    auto reason = answer.optional_field(*status, "", "error", JsonType::string);
+    if (!state_field || !reason) {
+      return fail_as(!state_field ? state_field.error() : reason.error(), what);
+    }
+    const std::string& state = *state_field;
     if (state == "complete") {
       return OperationOutcome{};
     }
     if (state == "failed") {
-      return model::fail(model::Error::Kind::transient,
-                         what + ": Synapse's delete " + delete_id + " failed: " + status->value("error", "no reason"));
+      return model::fail(model::Error::Kind::transient, what + ": Synapse's delete " + delete_id + " failed: " +
+                                                            (*reason ? (*reason)->get<std::string>() : "no reason"));
+    }
+    if (state != "scheduled" && state != "active" && state != "purging" && state != "shutting_down") {
+      return fail_as(answer.malformed("status is \"" + state + "\", which Synapse's docs do not list"), what);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return model::fail(model::Error::Kind::transient, what + ": delete " + delete_id + " still " + state +
@@ -165,7 +215,11 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
     if (!after) {
       return fail_as(after.error(), what + " (deactivate): cannot read the account back");
     }
-    if (!account_deactivated(*after)) {
+    auto details = read_account_details("GET", k_admin_v2 + "/users/" + user, *after);
+    if (!details) {
+      return fail_as(details.error(), what + " (deactivate): cannot read the account back");
+    }
+    if (!details->deactivated) {
       return model::fail(model::Error::Kind::invalid,
                          what + " (deactivate): the homeserver accepted the request but the account is still active");
     }
@@ -178,7 +232,11 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
     if (!account) {
       return fail_as(account.error(), what);
     }
-    if (account_deactivated(*account)) {
+    auto details = read_account_details("GET", k_admin_v2 + "/users/" + user, *account);
+    if (!details) {
+      return fail_as(details.error(), what);
+    }
+    if (details->deactivated) {
       return model::fail(model::Error::Kind::forbidden,
                          what + ": " + operation.user_id +
                              " was deactivated (deactivatedAccounts: deactivate) and Synapse reactivates an account "
@@ -204,11 +262,15 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
   if (!after) {
     return fail_as(after.error(), what + ": cannot read the account back");
   }
-  if (account_suspended(*after) != suspend) {
+  auto details = read_account_details("GET", k_admin_v2 + "/users/" + user, *after);
+  if (!details) {
+    return fail_as(details.error(), what + ": cannot read the account back");
+  }
+  if (details->suspended != suspend) {
     return model::fail(model::Error::Kind::invalid,
                        what + ": the homeserver accepted the request but the account is " +
                            (suspend ? "not suspended" : "still suspended") +
-                           (after->contains("suspended") || after->contains("locked")
+                           (details->shows_suspension
                                 ? ""
                                 : " (it shows neither `suspended` nor `locked`: no suspend API and no `locked` flag)"));
   }

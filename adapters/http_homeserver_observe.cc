@@ -6,6 +6,8 @@
 #include <random>
 
 #include "adapters/account_provisioning.h"
+#include "adapters/answer_shape.h"
+#include "adapters/event_shape.h"
 #include "adapters/appservice_rooms.h"
 #include "adapters/http_homeserver.h"
 #include "adapters/room_creators.h"
@@ -263,19 +265,29 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
 model::Result<bool> HttpHomeserver::message_was_sent(const std::string& key, const std::string& room_id,
                                                      const model::OnceMessage& message) {
   nlohmann::json filter = {{"types", {"m.room.message"}}, {"senders", {m_settings.bot_user_id}}};
-  auto page = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/messages?dir=b&limit=100&filter=" +
-                           encode_path_segment(filter.dump()));
+  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) +
+                           "/messages?dir=b&limit=100&filter=" + encode_path_segment(filter.dump());
+  auto page = m_client.get(path);
   if (!page) {
     return failed(page.error(), "cannot read the timeline of " + key + " (" + room_id + ")");
   }
-  for (const nlohmann::json& event : page->value("chunk", nlohmann::json::array())) {
-    if (!event.contains("content")) {
-      continue;
-    }
+  // {start, chunk: [event]}: a page without its chunk is not "no message".
+  Answer answer("GET", path, *page);
+  auto chunk = answer.field(*page, "", "chunk", JsonType::array);
+  model::Result<void> events = chunk ? check_events(answer, **chunk, "chunk", false) : model::Result<void>();
+  if (!chunk || !events) {
+    model::Error error = !chunk ? chunk.error() : events.error();
+    error.message = "cannot read the timeline of " + key + " (" + room_id + "): " + error.message;
+    return tl::unexpected(error);
+  }
+  for (const nlohmann::json& event : **chunk) {
     // The transaction id comes back only to the sender's own device; the
-    // body is the fallback for messages sent with another token.
-    bool same_txn = event.contains("unsigned") && event["unsigned"].value("transaction_id", "") == message.txn_id;
-    if (same_txn || event["content"].value("body", "") == message.body) {
+    // body is the fallback for messages sent with another token. Both are
+    // read leniently: content is what someone wrote.
+    auto unsigned_data = event.find("unsigned");
+    bool same_txn = unsigned_data != event.end() && unsigned_data->is_object() &&
+                    unsigned_data->value("transaction_id", nlohmann::json()) == message.txn_id;
+    if (same_txn || event["content"].value("body", nlohmann::json()) == message.body) {
       return true;
     }
   }

@@ -287,8 +287,9 @@ MatrixClient::Response MatrixClient::send(const std::string& method, const std::
     return tl::unexpected(classify_failure(method, path, response.status, exchange.body,
                                            response.get_header_value("Retry-After")));
   }
+  // Empty is not `{}`: whether an answer may be empty is the caller's to say.
   if (exchange.body.empty()) {
-    return nlohmann::json::object();
+    return nlohmann::json();
   }
   nlohmann::json parsed = nlohmann::json::parse(exchange.body, filter ? *filter : nullptr, false);
   if (parsed.is_discarded()) {

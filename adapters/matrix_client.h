@@ -101,8 +101,9 @@ class MatrixClient {
 
   /// GET `path` (already percent-encoded, may carry a query). Retries
   /// transient failures and 429s (waiting at least the server's
-  /// retry_after_ms / Retry-After, plus jitter), but not timeouts.
-  /// Failures name the request and the cause: the
+  /// retry_after_ms / Retry-After, plus jitter), but not timeouts. A 2xx
+  /// answer with an empty body is JSON null: callers check the shape they
+  /// need (answer_shape.h). Failures name the request and the cause: the
   /// status and errcode, "no answer from <host> within 30 s", "the answer
   /// ... exceeded 64 MB", a TLS certificate's fault.
   Response get(const std::string& path);

@@ -6,6 +6,9 @@
 #include <system_error>
 #include <thread>
 
+#include "adapters/answer_shape.h"
+#include "adapters/event_shape.h"
+
 namespace adapters {
 
 namespace {
@@ -25,12 +28,19 @@ bool unreadable(const MatrixFailure& failure) { return failure.status == 403 || 
 }  // namespace
 
 model::Result<std::optional<RoomState>> fetch_room_state(MatrixClient& client, const std::string& room_id) {
-  auto state = client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/state");
+  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) + "/state";
+  auto state = client.get(path);
   if (!state) {
     if (unreadable(state.error())) {
       return std::nullopt;
     }
     return failed(state.error(), "cannot read the state of room " + room_id);
+  }
+  // An answer that is not a list of state events is not an empty room.
+  if (auto events = check_state_events("GET", path, *state); !events) {
+    model::Error error = events.error();
+    error.message = "cannot read the state of room " + room_id + ": " + error.message;
+    return tl::unexpected(error);
   }
   return room_state_of(*state);
 }
@@ -40,7 +50,8 @@ model::Result<std::optional<std::string>> resolve_alias(MatrixClient& client, co
   if (auto known = lookups.find(alias); known != lookups.end()) {
     return known->second;
   }
-  auto resolved = client.get(k_client + "/directory/room/" + encode_path_segment(alias));
+  const std::string path = k_client + "/directory/room/" + encode_path_segment(alias);
+  auto resolved = client.get(path);
   if (!resolved) {
     if (resolved.error().error.kind != model::Error::Kind::not_found) {
       return failed(resolved.error(), "cannot look up alias " + alias);
@@ -48,10 +59,17 @@ model::Result<std::optional<std::string>> resolve_alias(MatrixClient& client, co
     lookups[alias] = std::nullopt;
     return std::nullopt;
   }
-  std::string room_id = resolved->value("room_id", "");
-  std::optional<std::string> found = room_id.empty() ? std::nullopt : std::optional<std::string>(room_id);
-  lookups[alias] = found;
-  return found;
+  // {room_id, servers}: without a room id the alias is neither free (a room
+  // would be created under a taken name) nor known.
+  Answer answer("GET", path, *resolved);
+  auto room_id = answer.string(*resolved, "", "room_id");
+  if (!room_id || room_id->empty()) {
+    model::Error error = room_id ? answer.malformed("room_id is empty") : room_id.error();
+    error.message = "cannot look up alias " + alias + ": " + error.message;
+    return tl::unexpected(error);
+  }
+  lookups[alias] = *room_id;
+  return std::optional<std::string>(*room_id);
 }
 
 model::Result<std::vector<std::optional<FreshRoom>>> read_rooms_afresh(MatrixClient& client,

@@ -74,6 +74,20 @@ std::string string_field(const nlohmann::json& content, const char* name) {
   return it != content.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// The strings of an array field (`via`); content is what people wrote, so
+// anything else in it is passed over, never thrown over.
+std::vector<std::string> string_list(const nlohmann::json& content, const char* name) {
+  std::vector<std::string> out;
+  if (auto it = content.find(name); it != content.end() && it->is_array()) {
+    for (const nlohmann::json& item : *it) {
+      if (item.is_string()) {
+        out.push_back(item.get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
 // The event's string field `name`, or nullptr: a view into the event, so
 // reading 150,000 member events copies no type or state key.
 const std::string* string_ref(const nlohmann::json& object, const char* name) {
@@ -201,8 +215,8 @@ void RoomStateReader::add(const nlohmann::json& event) {
     room.allow_spaces.clear();
     if (auto allow = content.find("allow"); allow != content.end() && allow->is_array()) {
       for (const nlohmann::json& entry : *allow) {
-        if (entry.is_object() && entry.value("type", "") == "m.room_membership") {
-          room.allow_spaces.push_back(key_or_id(m_key_of, entry.value("room_id", "")));
+        if (entry.is_object() && string_field(entry, "type") == "m.room_membership") {
+          room.allow_spaces.push_back(key_or_id(m_key_of, string_field(entry, "room_id")));
         }
       }
     }
@@ -216,13 +230,14 @@ void RoomStateReader::add(const nlohmann::json& event) {
     room.power_levels = parse_power_levels(content);
   } else if (type == "m.space.child") {
     // An m.space.child without `via` is the spec's way of removing a child.
-    if (auto v = content.find("via"); v != content.end() && v->is_array() && !v->empty()) {
-      room.children.push_back({key_or_id(m_key_of, state_key), v->get<std::vector<std::string>>(), true});
+    if (auto via = string_list(content, "via"); !via.empty()) {
+      room.children.push_back({key_or_id(m_key_of, state_key), std::move(via), true});
     }
   } else if (type == "m.space.parent") {
-    if (auto v = content.find("via"); v != content.end() && v->is_array() && !v->empty()) {
-      room.parent = model::SpaceLink{key_or_id(m_key_of, state_key), v->get<std::vector<std::string>>(),
-                                     content.value("canonical", false)};
+    if (auto via = string_list(content, "via"); !via.empty()) {
+      auto canonical = content.find("canonical");
+      room.parent = model::SpaceLink{key_or_id(m_key_of, state_key), std::move(via),
+                                     canonical != content.end() && canonical->is_boolean() && canonical->get<bool>()};
     }
   }
 }

@@ -1,5 +1,7 @@
 #include "adapters/sync_state.h"
 
+#include "adapters/answer_shape.h"
+#include "adapters/event_shape.h"
 #include "adapters/room_creators.h"
 #include "adapters/room_state_reader.h"
 
@@ -72,14 +74,85 @@ BotRoom read_room(const std::string& room_id, const nlohmann::json& array, const
                    settings);
 }
 
+// The shape of one joined room's entry, as far as mxctl reads it: an
+// object whose `state` (optional) and `timeline` (optional; its `events`
+// required, as the spec's TimelineBatch says) hold events.
+model::Result<void> check_joined(const Answer& answer, const nlohmann::json& entry, const std::string& where) {
+  if (auto object = answer.value(entry, where, JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  for (const char* name : {"state", "timeline"}) {
+    auto block = answer.optional_field(entry, where, name, JsonType::object);
+    if (!block) {
+      return tl::unexpected(block.error());
+    }
+    if (!*block) {
+      continue;
+    }
+    const std::string at = field_path(where, name);
+    const bool timeline = std::string(name) == "timeline";
+    auto events = timeline ? answer.field(**block, at, "events", JsonType::array)
+                           : answer.optional_field(**block, at, "events", JsonType::array);
+    if (!events) {
+      return tl::unexpected(events.error());
+    }
+    if (*events) {
+      if (auto checked = check_events(answer, **events, field_path(at, "events"), !timeline); !checked) {
+        return checked;
+      }
+    }
+  }
+  return {};
+}
+
+// What is left of a /sync answer once the joined rooms are taken out: an
+// object with a string next_batch; rooms, rooms.join and rooms.leave, where
+// present, objects (a left room's entry an object too).
+model::Result<void> check_rest(const Answer& answer, const nlohmann::json& rest) {
+  if (auto object = answer.body(JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  if (auto token = answer.field(rest, "", "next_batch", JsonType::string); !token) {
+    return tl::unexpected(token.error());
+  }
+  auto rooms = answer.optional_field(rest, "", "rooms", JsonType::object);
+  if (!rooms || !*rooms) {
+    return rooms ? model::Result<void>() : tl::unexpected(rooms.error());
+  }
+  for (const char* name : {"join", "leave"}) {
+    auto block = answer.optional_field(**rooms, "rooms", name, JsonType::object);
+    if (!block) {
+      return tl::unexpected(block.error());
+    }
+    if (*block && std::string(name) == "leave") {
+      for (const auto& [room_id, entry] : (*block)->items()) {
+        if (auto left = answer.value(entry, "rooms.leave[\"" + room_id + "\"]", JsonType::object); !left) {
+          return tl::unexpected(left.error());
+        }
+      }
+    }
+  }
+  return {};
+}
+
 // One pass over a /sync answer, with or without the previous snapshots.
 class SyncFold {
  public:
-  SyncFold(const std::map<std::string, std::string>* snapshots, const model::Settings& settings)
-      : m_snapshots(snapshots), m_settings(settings) {}
+  SyncFold(const std::map<std::string, std::string>* snapshots, const model::Settings& settings,
+           std::string path)
+      : m_snapshots(snapshots), m_settings(settings), m_path(std::move(path)) {}
 
   // A joined room's entry, as the parser hands it over.
   void joined(const std::string& room_id, const nlohmann::json& entry) {
+    if (m_malformed) {
+      return;
+    }
+    static const nlohmann::json k_streamed;  // the entries are checked one by one
+    if (auto checked = check_joined(Answer("GET", m_path, k_streamed), entry, "rooms.join[\"" + room_id + "\"]");
+        !checked) {
+      m_malformed = checked.error();
+      return;
+    }
     RoomState state;
     bool touched = true;  // a room new to us counts even if empty
     if (m_snapshots) {
@@ -104,6 +177,12 @@ class SyncFold {
   // After the answer: the stored rooms it did not mention are as they were;
   // the rooms it lists as left are gone.
   void finish(const nlohmann::json& rest) {
+    if (auto checked = check_rest(Answer("GET", m_path, rest), rest); !checked && !m_malformed) {
+      m_malformed = checked.error();
+    }
+    if (m_malformed) {
+      return;
+    }
     if (m_snapshots) {
       for (const auto& [room_id, text] : *m_snapshots) {
         if (m_out.rooms.count(room_id)) {
@@ -132,13 +211,17 @@ class SyncFold {
   }
 
   bool snapshot_unreadable() const { return m_snapshot_unreadable; }
+  /// The first thing wrong with the answer's shape, if anything was.
+  const std::optional<model::Error>& malformed() const { return m_malformed; }
   BotRooms take() && { return std::move(m_out); }
 
  private:
   const std::map<std::string, std::string>* m_snapshots;
   const model::Settings& m_settings;
+  std::string m_path;
   BotRooms m_out;
   bool m_snapshot_unreadable = false;
+  std::optional<model::Error> m_malformed;
 };
 
 }  // namespace
@@ -224,22 +307,24 @@ nlohmann::json::parser_callback_t stream_joined_rooms(
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
                                        const model::Settings& settings) {
-  auto failed = [](const MatrixFailure& failure, const std::string& action) {
-    model::Error error = failure.error;
+  auto failed_with = [](model::Error error, const std::string& action) {
     error.message = action + ": " + error.message;
     return tl::unexpected(error);
+  };
+  auto failed = [&](const MatrixFailure& failure, const std::string& action) {
+    return failed_with(failure.error, action);
   };
   // One fold per answer: a retried request starts a new document, and the
   // fold starts again with it.
   std::optional<SyncFold> fold;
   auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
     fold.reset();
-    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, settings); },
+    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, settings, path); },
                                                        [&](const std::string& room_id, const nlohmann::json& room) {
                                                          fold->joined(room_id, room);
                                                        }));
     if (answer && !fold) {
-      fold.emplace(base, settings);  // an empty body: no document was parsed
+      fold.emplace(base, settings, path);  // no object was parsed: finish() says what came instead
     }
     return answer;
   };
@@ -248,6 +333,9 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
     auto sync = read(sync_path + "&since=" + encode_path_segment(since), &snapshots);
     if (sync) {
       fold->finish(*sync);
+      if (fold->malformed()) {
+        return failed_with(*fold->malformed(), "cannot read changes to the bot's rooms (/sync)");
+      }
       if (!fold->snapshot_unreadable()) {
         return std::move(*fold).take();
       }
@@ -264,6 +352,9 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
     return failed(sync.error(), "cannot read the bot's rooms (/sync)");
   }
   fold->finish(*sync);
+  if (fold->malformed()) {
+    return failed_with(*fold->malformed(), "cannot read the bot's rooms (/sync)");
+  }
   BotRooms out = std::move(*fold).take();
   for (const auto& [room_id, text] : snapshots) {
     if (!out.rooms.count(room_id)) {

@@ -193,4 +193,11 @@ TEST_CASE("matrix client: transport failures say what happened, to which host", 
     CHECK(message_of(response) == "GET /x: HTTP 403");
     CHECK(response.error().error.kind == model::Error::Kind::forbidden);
   }
+  SECTION("an empty 200 is not an empty object: it is null, for the caller to refuse") {
+    ScriptedServer server([](const ScriptedRequest&) { return ScriptedReply::text(200, ""); });
+    adapters::MatrixClient client(server.url(), "tok", bounded());
+    auto response = client.get("/x");
+    REQUIRE(response.has_value());
+    CHECK(response->is_null());
+  }
 }
