@@ -394,3 +394,29 @@ TEST_CASE("http answers: odd event content is what someone wrote: read leniently
   REQUIRE(room.children.size() == 1);
   CHECK(room.children[0].via == std::vector<std::string>{"example.org"});
 }
+
+TEST_CASE("http answers: a write's answer must carry what the spec says it returns", "[http][answers]") {
+  ScriptedReply reply = ScriptedReply::text(200, "");
+  std::string cause;
+  SECTION("createRoom answered with an empty 200") {
+    cause = "the body is empty, expected an object";
+  }
+  SECTION("createRoom answered without a room id") {
+    reply = ScriptedReply::json(200, {{"room_alias", "#mxctl.a:example.org"}});
+    cause = "room_id is missing (expected a string)";
+  }
+  Synapse server(replace("/_matrix/client/v3/createRoom", reply));
+  adapters::HttpHomeserver homeserver(settings_for(server), "token", quick());
+  model::MatrixState desired;
+  model::Room& room = desired.rooms["a"];
+  room.key = "a";
+  room.alias = "#mxctl.a:example.org";
+  room.name = "A";
+  model::Operation create;
+  create.kind = model::Operation::Kind::create_room;
+  create.room_key = "a";
+  auto created = homeserver.execute(create, {&desired, {}});
+  REQUIRE_FALSE(created);
+  CHECK(created.error().message ==
+        "create room a: POST /_matrix/client/v3/createRoom: malformed answer: " + cause);
+}
