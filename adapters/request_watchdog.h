@@ -19,6 +19,7 @@ class Client;
 
 namespace adapters {
 
+/// Stops the requests that outlive their deadlines, from one thread of its own.
 class RequestWatchdog {
  public:
   using Clock = std::chrono::steady_clock;

@@ -16,6 +16,7 @@
 
 namespace controller {
 
+/// The attempts an apply may have in flight, narrowed while 429s come.
 class ConcurrencyWindow {
  public:
   /// A window of `max` attempts (values below 1 mean 1), wide open.

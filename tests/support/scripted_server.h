@@ -59,18 +59,21 @@ class ScriptedReply {
   /// Then waits until the server is destroyed.
   ScriptedReply& then_hang();
 
+  /// One step of a reply, as the builders above make it.
   struct Step {
     enum class Kind { send, repeat, pause, close, hang } kind;
     std::string bytes;
     std::uint64_t count = 0;
     std::chrono::milliseconds duration{0};
   };
+  /// The steps, in the order the server takes them.
   const std::vector<Step>& steps() const { return m_steps; }
 
  private:
   std::vector<Step> m_steps;
 };
 
+/// The server; see the file comment.
 class ScriptedServer {
  public:
   using Script = std::function<ScriptedReply(const ScriptedRequest&)>;
@@ -84,6 +87,7 @@ class ScriptedServer {
 
   /// "http://127.0.0.1:<port>".
   std::string url() const;
+  /// The port it listens on.
   int port() const { return m_port; }
   /// "METHOD target" of every request read so far, in order.
   std::vector<std::string> calls() const;

@@ -17,6 +17,7 @@ struct CertificateFiles {
   std::string key;
 };
 
+/// The certificates, in a temporary directory removed with the object.
 class TlsCertificates {
  public:
   /// Makes every certificate below; throws std::runtime_error when openssl
