@@ -30,8 +30,12 @@ nlohmann::json via(const model::SpaceLink& link, const model::Settings& settings
 
 }  // namespace
 
-nlohmann::json marker_content(const std::string& key, const model::Settings& settings) {
-  return {{"key", key}, {"instance", settings.instance}};
+nlohmann::json marker_content(const std::string& key, const model::Settings& settings, bool protect) {
+  nlohmann::json content = {{"key", key}, {"instance", settings.instance}};
+  if (protect) {
+    content["protect"] = true;
+  }
+  return content;
 }
 
 std::string archive_event_type(const model::Settings& settings) { return settings.marker_event_type + ".archive"; }
@@ -92,6 +96,10 @@ model::Result<StateWrite> state_write(const model::Room& room, model::StateField
       write.content = {{"via", via(link, settings)}, {"canonical", link.canonical}};
       break;
     }
+    case model::StateField::marker:
+      write.type = settings.marker_event_type;
+      write.content = marker_content(room.key, settings, room.protect);
+      break;
     case model::StateField::archive_record:
       write.type = archive_event_type(settings);
       // Empty content is how a state event is withdrawn (state cannot be deleted).
@@ -109,7 +117,7 @@ model::Result<nlohmann::json> create_room_body(const model::Room& room, const Ro
   auto add_state = [&](const std::string& type, const std::string& state_key, nlohmann::json content) {
     initial_state.push_back({{"type", type}, {"state_key", state_key}, {"content", std::move(content)}});
   };
-  add_state(settings.marker_event_type, "", marker_content(room.key, settings));
+  add_state(settings.marker_event_type, "", marker_content(room.key, settings, room.protect));
   add_state("m.room.join_rules", "", join_rules_content(room, room_ids));
   add_state("m.room.history_visibility", "", {{"history_visibility", model::to_string(room.history_visibility)}});
   if (room.encrypted) {

@@ -19,8 +19,11 @@ namespace adapters {
 /// Room ids of managed rooms, by key (the executor's and store's map).
 using RoomIds = std::map<std::string, std::string>;
 
-/// The ownership marker's content: {"key": key, "instance": instance}.
-nlohmann::json marker_content(const std::string& key, const model::Settings& settings);
+/// The ownership marker's content: {"key": key, "instance": instance}, and
+/// "protect": true for a protected room (where a lost state store cannot
+/// take the protection with it; the marker's type is the bot's alone to
+/// write). Without protection it is exactly what rooms made before had.
+nlohmann::json marker_content(const std::string& key, const model::Settings& settings, bool protect = false);
 
 /// The archive record's state event type: the marker's type + ".archive"
 /// (namespaced like the marker, so two controllers never share one).

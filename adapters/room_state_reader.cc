@@ -192,6 +192,9 @@ void RoomStateReader::add(const nlohmann::json& event) {
   } else if (type == m_settings.marker_event_type && state_key.empty()) {
     if (string_field(content, "instance") == m_settings.instance) {
       m_observed.marker_key = string_field(content, "key");
+      // Only `true` protects: markers of rooms made before carry no flag.
+      auto protect = content.find("protect");
+      room.protect = protect != content.end() && protect->is_boolean() && protect->get<bool>();
     }
   } else if (type == m_archive_type && state_key.empty()) {
     if (content.contains("archived_at") && content["archived_at"].is_number_integer()) {

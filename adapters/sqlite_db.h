@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "adapters/sqlite_checksum_vfs.h"
 #include "model/result.h"
 
 namespace adapters::sqlite {
@@ -38,9 +39,26 @@ inline model::Error::Kind error_kind(int code) {
   }
 }
 
-/// "cannot <doing>: <detail>", classified by `code`.
+/// The refusal of a damaged store: what SQLite found (`detail`) and the way
+/// out (another --state, or a new store rebuilt from the rooms' markers).
+inline std::string damaged_store_message(std::string_view detail) {
+  return "the state store is damaged (" + std::string(detail) +
+         "); mxctl will not use it. Move the file aside (keep it: it holds the audit log) and run again: a new "
+         "store is rebuilt from the rooms' markers (room ids, archive dates, protection). Or give --state a copy "
+         "you trust";
+}
+
+/// SQLite's codes for a file whose content is not what was written: a
+/// broken structure, or a page whose checksum does not match.
+inline bool is_damage(int code) {
+  return (code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB || code == SQLITE_IOERR_DATA;
+}
+
+/// "cannot <doing>: <detail>", classified by `code`. Damage found while
+/// reading says what to do about it, wherever it is found.
 inline model::Error make_error(int code, std::string_view doing, std::string_view detail) {
-  return model::make_error(error_kind(code), "cannot " + std::string(doing) + ": " + std::string(detail));
+  const std::string what = is_damage(code) ? damaged_store_message(detail) : std::string(detail);
+  return model::make_error(error_kind(code), "cannot " + std::string(doing) + ": " + what);
 }
 
 /// One prepared statement; finalized when destroyed. Bind errors are kept and
@@ -142,11 +160,15 @@ class Statement {
 /// whatever must outlive the object that opened it, such as a held lock.
 class Database {
  public:
-  /// Opens (creating when missing) the database at `path`; ":memory:" gives a
-  /// private in-memory database. Fails naming `doing` with SQLite's reason.
-  static model::Result<std::shared_ptr<Database>> open(const std::string& path, std::string_view doing) {
+  /// Opens (creating when missing) the database at `path` through the
+  /// checksumming VFS (sqlite_checksum_vfs.h); ":memory:" gives a private
+  /// in-memory database. `flags` are sqlite3_open_v2's (a reader may ask
+  /// for SQLITE_OPEN_READONLY | SQLITE_OPEN_URI). Fails naming `doing` with
+  /// SQLite's reason.
+  static model::Result<std::shared_ptr<Database>> open(const std::string& path, std::string_view doing,
+                                                       int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
     sqlite3* handle = nullptr;
-    int code = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    int code = sqlite3_open_v2(path.c_str(), &handle, flags, checksum_vfs());
     // SQLite hands back a handle even on failure (it carries the message),
     // so the wrapper takes ownership before looking at the result.
     auto db = std::shared_ptr<Database>(new Database(handle));

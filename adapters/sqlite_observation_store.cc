@@ -1,10 +1,11 @@
 // The half of SqliteStateStore that steers the next observation beyond the
 // sync token (schema v5): the rooms mxctl wrote to since the last one, and
-// the room creations in the journal.
+// the room creations in the journal; and the observation cache a plan keeps.
 
 #include "adapters/sqlite_db.h"
 #include "adapters/sqlite_schema.h"
 #include "adapters/sqlite_state_store.h"
+#include "adapters/sqlite_store_lock.h"
 
 namespace adapters {
 
@@ -28,7 +29,80 @@ model::Result<std::set<std::string>> read_column(sqlite::Statement& stmt, const 
   }
 }
 
+// Runs `sql` once per item of `items`, binding each with `bind`.
+template <typename Items, typename Bind>
+model::Result<void> for_each_item(sqlite::Database& db, const char* sql, const char* doing, const Items& items,
+                                  Bind bind) {
+  for (const auto& item : items) {
+    auto stmt = db.cached(sql, doing);
+    if (!stmt) {
+      return tl::unexpected(stmt.error());
+    }
+    bind(*stmt, item);
+    if (auto ran = stmt->run(doing); !ran) {
+      return tl::unexpected(ran.error());
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+model::Result<bool> SqliteStateStore::save_cache_unless_locked(const ObservationCache& cache) {
+  if (auto flushed = flush(); !flushed) {
+    return tl::unexpected(flushed.error());
+  }
+  const char* doing = "save the observation cache";
+  // The lock is read inside the write transaction, so no pass can take it
+  // between the check and the writes.
+  auto txn = sqlite::Transaction::begin(*m_db, doing);
+  if (!txn) {
+    return tl::unexpected(txn.error());
+  }
+  auto held = read_lock_row(*m_db, true);
+  if (!held) {
+    return tl::unexpected(held.error());
+  }
+  if (*held && holder_state(**held, now(), host_name(), m_options.lease) == LockHolder::live) {
+    return false;
+  }
+  const std::string at = format_store_time(now());
+  auto saved = for_each_item(
+      *m_db,
+      "INSERT INTO rooms (key, room_id, updated_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
+      "WHERE rooms.room_id IS NOT excluded.room_id",
+      doing, cache.room_ids, [&](sqlite::Statement& stmt, const auto& room) {
+        stmt.bind_text(1, room.first).bind_text(2, room.second).bind_text(3, at);
+      });
+  if (saved) {
+    saved = write_observation(cache.sync_token, cache.changed_snapshots);
+  }
+  if (saved) {
+    saved = for_each_item(*m_db, "DELETE FROM rooms_written WHERE room_id = ?1", doing, cache.rooms_reread,
+                          [](sqlite::Statement& stmt, const std::string& room_id) { stmt.bind_text(1, room_id); });
+  }
+  if (saved) {
+    saved = for_each_item(*m_db, "INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                          doing, cache.messages_sent, [&](sqlite::Statement& stmt, const std::string& key) {
+                            stmt.bind_text(1, key).bind_text(2, at);
+                          });
+  }
+  if (saved) {
+    saved = for_each_item(
+        *m_db, "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", doing,
+        cache.directs_set, [&](sqlite::Statement& stmt, const auto& direct) {
+          stmt.bind_text(1, direct.first).bind_text(2, direct.second).bind_text(3, at);
+        });
+  }
+  if (!saved) {
+    return tl::unexpected(saved.error());
+  }
+  if (auto committed = txn->commit(doing); !committed) {
+    return tl::unexpected(committed.error());
+  }
+  return true;
+}
 
 model::Result<std::set<std::string>> SqliteStateStore::rooms_written() {
   const char* doing = "read the rooms written";

@@ -187,6 +187,19 @@ CREATE TABLE rooms_written (
 
 CREATE INDEX journal_room_creations ON journal (operation) WHERE operation LIKE 'create room %';
 )sql"},
+    // Version 6: the pass lock gets an id (what `mxctl unlock ID` names) and
+    // a lease its holder renews, so a lock whose holder went silent (killed
+    // on another host, or a pid now used by another program) is taken over
+    // once the lease runs out. A lock left by an older build counts as
+    // renewed when it was taken. The application id tells an mxctl store
+    // from any other SQLite file.
+    {6, R"sql(
+ALTER TABLE lock ADD COLUMN lock_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE lock ADD COLUMN renewed_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE lock ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 0;
+UPDATE lock SET lock_id = lower(hex(randomblob(8))), renewed_at = acquired_at;
+PRAGMA application_id = 1836606324;
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

@@ -1,10 +1,6 @@
 #include "adapters/sqlite_state_store.h"
 
-#include <cerrno>
-#include <csignal>
 #include <optional>
-
-#include <unistd.h>
 
 #include "adapters/sqlite_db.h"
 #include "adapters/sqlite_schema.h"
@@ -16,24 +12,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 
 std::string now_text() { return format_store_time(Clock::now()); }
-
-std::string host_name() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof buffer - 1) != 0) {
-    return "unknown-host";
-  }
-  return buffer;
-}
-
-// A pid that exists on this host, even one we may not signal (EPERM: another
-// user's process), still holds the lock. A pid <= 0 cannot be a holder, and
-// kill() would address a process group instead.
-bool process_alive(std::int64_t pid) {
-  if (pid <= 0) {
-    return false;
-  }
-  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
 
 model::Result<void> fail_with(const model::Error& error) { return tl::unexpected(error); }
 
@@ -54,135 +32,13 @@ model::Result<void> run_only(sqlite::Statement& stmt, std::string_view doing) {
   return {};
 }
 
-// Why the pass lock cannot be taken now; nothing when it is free or its
-// holder died on this host without releasing it (then it is replaced).
-// Runs inside the caller's transaction, so nobody can take it in between.
-model::Result<std::optional<std::string>> lock_refusal(sqlite::Database& db, const std::string& hostname) {
-  const char* doing = "read the pass lock";
-  auto held = db.cached("SELECT pid, hostname, command, acquired_at FROM lock WHERE id = 1", doing);
-  if (!held) {
-    return tl::unexpected(held.error());
-  }
-  auto row = held->step(doing);
-  if (!row) {
-    return tl::unexpected(row.error());
-  }
-  if (!*row) {
-    return std::nullopt;
-  }
-  const std::int64_t holder_pid = held->int64(0);
-  const std::string holder_host = held->text(1);
-  // Another host's pid cannot be checked from here, so its lock stands until
-  // that host's pass ends or an operator removes the row.
-  if (holder_host == hostname && !process_alive(holder_pid)) {
-    return std::nullopt;
-  }
-  return "another mxctl pass (" + held->text(2) + ", pid " + std::to_string(holder_pid) + " on " + holder_host +
-         ") has held the lock since " + format_store_time(parse_store_time(held->text(3)), false);
-}
-
-// The lock row this process wrote; deleting it releases the lock. The delete
-// matches the whole identity so a lock someone else took over is left alone.
-class SqliteStoreLock final : public StoreLock {
- public:
-  SqliteStoreLock(std::shared_ptr<sqlite::Database> db, std::int64_t pid, std::string hostname,
-                  std::string acquired_at)
-      : m_db(std::move(db)), m_pid(pid), m_hostname(std::move(hostname)), m_acquired_at(std::move(acquired_at)) {}
-
-  ~SqliteStoreLock() override {
-    // The pass's grouped writes are made durable before the lock goes, so
-    // the next pass never starts from less than this one wrote. The only
-    // transaction open between calls is the store's group.
-    if (sqlite3_get_autocommit(m_db->handle()) == 0 &&
-        sqlite3_exec(m_db->handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      sqlite3_exec(m_db->handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-    // Errors are ignored: a row left behind names a pid that will be dead by
-    // the time anyone looks, so the next pass takes it over.
-    auto stmt = m_db->cached("DELETE FROM lock WHERE id = 1 AND pid = ?1 AND hostname = ?2 AND acquired_at = ?3",
-                              "release the pass lock");
-    if (stmt) {
-      stmt->bind_int64(1, m_pid).bind_text(2, m_hostname).bind_text(3, m_acquired_at);
-      (void)stmt->run("release the pass lock");
-    }
-  }
-
- private:
-  std::shared_ptr<sqlite::Database> m_db;
-  std::int64_t m_pid;
-  std::string m_hostname;
-  std::string m_acquired_at;
-};
-
 }  // namespace
 
-model::Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& path,
-                                                                         std::chrono::milliseconds busy_timeout) {
-  static_assert(SqliteStateStore::k_schema_version > 0);
-  const std::string doing = "open state store " + path;
-  auto with_path = [&](model::Error error) {
-    // Every failure while opening names the file, whatever step it was.
-    if (error.message.rfind("cannot open state store ", 0) != 0) {
-      error.message = "cannot open state store " + path + ": " + error.message;
-    }
-    return tl::unexpected(std::move(error));
-  };
-  if (path.empty()) {
-    // SQLite would quietly open a temporary file, losing everything on close.
-    return model::fail(model::Error::Kind::invalid, "cannot open state store: no path given");
-  }
-  auto db = sqlite::Database::open(path, doing);
-  if (!db) {
-    return with_path(db.error());
-  }
-  sqlite3_busy_timeout((*db)->handle(), static_cast<int>(busy_timeout.count()));
-  if (auto fk = (*db)->exec("PRAGMA foreign_keys = ON", "enable foreign keys"); !fk) {
-    return with_path(fk.error());
-  }
-  // Checked before anything is written (WAL switch, migrations): a newer
-  // mxctl's file must be left exactly as it was.
-  auto version = (*db)->query_int64("PRAGMA user_version", "read the schema version");
-  if (!version) {
-    return with_path(version.error());
-  }
-  if (*version > k_schema_version) {
-    return with_path(model::make_error(model::Error::Kind::invalid, newer_schema_message(*version)));
-  }
-  if (path != ":memory:") {
-    // WAL lets `mxctl plan` read while a pass writes. On a filesystem without
-    // shared memory SQLite keeps the rollback journal, which still works, so
-    // the resulting mode is not checked.
-    auto mode = (*db)->prepare("PRAGMA journal_mode = WAL", "enable WAL journaling");
-    if (!mode) {
-      return with_path(mode.error());
-    }
-    if (auto stepped = mode->step("enable WAL journaling"); !stepped) {
-      return with_path(stepped.error());
-    }
-    // In WAL mode NORMAL still survives a killed process (every commit is in
-    // the WAL before it returns); only an OS crash or power loss can lose the
-    // last commits, never corrupt the file. FULL would fsync on each of the
-    // journal and audit writes of every operation, which dominated mxctl's
-    // own time in a large apply.
-    if (auto synchronous = (*db)->exec("PRAGMA synchronous = NORMAL", "set synchronous mode"); !synchronous) {
-      return with_path(synchronous.error());
-    }
-  }
-  if (auto migrated = migrate_schema(**db); !migrated) {
-    return with_path(migrated.error());
-  }
-  return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(*db), path));
-}
+SqliteStateStore::SqliteStateStore(std::shared_ptr<sqlite::Database> db, std::string path, SqliteStoreOptions options)
+    : m_db(std::move(db)), m_path(std::move(path)), m_options(std::move(options)) {}
 
-SqliteStateStore::SqliteStateStore(std::shared_ptr<sqlite::Database> db, std::string path)
-    : m_db(std::move(db)), m_path(std::move(path)) {}
-
-model::Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::string& path) {
-  auto store = SqliteStateStore::open(path);
-  if (!store) {
-    return tl::unexpected(store.error());
-  }
-  return std::unique_ptr<StateStore>(std::move(*store));
+std::chrono::system_clock::time_point SqliteStateStore::now() const {
+  return m_options.clock ? m_options.clock() : Clock::now();
 }
 
 SqliteStateStore::~SqliteStateStore() { (void)flush(); }
@@ -433,6 +289,15 @@ model::Result<void> SqliteStateStore::save_observation(
   if (!txn) {
     return fail_with(txn.error());
   }
+  if (auto written = write_observation(sync_token, changed); !written) {
+    return written;
+  }
+  return txn->commit(doing);
+}
+
+model::Result<void> SqliteStateStore::write_observation(
+    const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) {
+  const char* doing = "record observation";
   const std::string now = now_text();
   for (const auto& [room_id, state] : changed) {
     auto stmt = m_db->cached(state ? "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES (?1, ?2, ?3) "
@@ -456,10 +321,7 @@ model::Result<void> SqliteStateStore::save_observation(
     return fail_with(token.error());
   }
   token->bind_text(1, sync_token);
-  if (auto ran = run_only(*token, doing); !ran) {
-    return ran;
-  }
-  return txn->commit(doing);
+  return run_only(*token, doing);
 }
 
 model::Result<std::int64_t> SqliteStateStore::serial() {
@@ -593,46 +455,6 @@ model::Result<std::vector<JournalEntry>> SqliteStateStore::journal(std::int64_t 
     entry.at = parse_store_time(stmt->text(6));
     entries.push_back(std::move(entry));
   }
-}
-
-model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::string& command) {
-  if (auto flushed = flush(); !flushed) {
-    return tl::unexpected(flushed.error());
-  }
-  const char* doing = "take the pass lock";
-  const std::int64_t pid = getpid();
-  const std::string hostname = host_name();
-  auto txn = sqlite::Transaction::begin(*m_db, doing);
-  if (!txn) {
-    return tl::unexpected(txn.error());
-  }
-  auto refusal = lock_refusal(*m_db, hostname);
-  if (!refusal) {
-    return tl::unexpected(refusal.error());
-  }
-  if (*refusal) {
-    return model::fail(model::Error::Kind::conflict, std::move(**refusal));
-  }
-  const std::string acquired_at = now_text();
-  auto take = m_db->cached(
-      "INSERT OR REPLACE INTO lock (id, holder, pid, hostname, command, acquired_at) "
-      "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-      doing);
-  if (!take) {
-    return tl::unexpected(take.error());
-  }
-  take->bind_text(1, "pid " + std::to_string(pid) + " on " + hostname)
-      .bind_int64(2, pid)
-      .bind_text(3, hostname)
-      .bind_text(4, command)
-      .bind_text(5, acquired_at);
-  if (auto taken = take->run(doing); !taken) {
-    return tl::unexpected(taken.error());
-  }
-  if (auto committed = txn->commit(doing); !committed) {
-    return tl::unexpected(committed.error());
-  }
-  return std::unique_ptr<StoreLock>(new SqliteStoreLock(m_db, pid, hostname, acquired_at));
 }
 
 }  // namespace adapters

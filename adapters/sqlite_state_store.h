@@ -23,22 +23,57 @@ namespace sqlite {
 class Database;
 }
 
+/// How a SqliteStateStore is opened; the defaults are a pass's.
+struct SqliteStoreOptions {
+  /// How long a statement waits for another connection's write lock before
+  /// failing with a transient error.
+  std::chrono::milliseconds busy_timeout{5000};
+  /// For readers (plan, audit): a file this process cannot write, or one in
+  /// a directory it cannot write, is opened read-only instead of refused,
+  /// and a store that cannot be created is replaced by an empty one in
+  /// memory. Either way read_only() says so and every write fails.
+  bool read_only_fallback = false;
+  /// How long the pass lock holds without being renewed. Its holder renews
+  /// it every `renew_every` from a thread of its own while it runs; a lock
+  /// not renewed for this long is taken over.
+  std::chrono::milliseconds lease{60000};
+  /// 0: the holder does not renew (tests that drive the clock by hand).
+  std::chrono::milliseconds renew_every{5000};
+  /// Up to this size opening checks every page of the file; above it, only
+  /// the tables that guard rooms and accounts, unless the last pass may
+  /// have crashed (a whole check reads every page: about a second for a
+  /// 100 MB store). Pages not checked are verified as they are read.
+  std::int64_t full_check_bytes = 8 * 1024 * 1024;
+  /// The clock of the lock's times (empty: the system clock), which tests
+  /// set to move past a lease without waiting. Called from the renewing
+  /// thread too.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
 /// StateStore backed by one SQLite connection. Not thread-safe: one pass uses
 /// one store. A StoreLock it hands out keeps the connection alive, so the lock
 /// may outlive the store.
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 5;
+  static constexpr int k_schema_version = 6;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
 
   /// Opens `path` (":memory:" for a private in-memory store), creating the
-  /// file and applying pending migrations. Files use WAL journaling and every
-  /// connection enforces foreign keys. Fails naming the path when the file
-  /// cannot be opened or is not a database, and refuses a schema newer than
-  /// k_schema_version ("... upgrade mxctl") without touching the file.
+  /// file (mode 0600, so its -wal and -shm files are 0600 too) and applying
+  /// pending migrations. Files use WAL journaling and every connection
+  /// enforces foreign keys. Before it writes anything it refuses, naming the
+  /// path and the way out: a file that is not a database or whose tables are
+  /// not an mxctl store's, a schema newer than k_schema_version ("...
+  /// upgrade mxctl"), and a damaged file (PRAGMA quick_check, and page
+  /// checksums, of the whole file or the tables that guard rooms and
+  /// accounts: see SqliteStoreOptions::full_check_bytes). A store from
+  /// before page checksums gets them (one VACUUM) when first opened to write.
+  static model::Result<std::unique_ptr<SqliteStateStore>> open(const std::string& path,
+                                                                const SqliteStoreOptions& options);
+  /// open() with default options but `busy_timeout`.
   static model::Result<std::unique_ptr<SqliteStateStore>> open(
       const std::string& path, std::chrono::milliseconds busy_timeout = k_default_busy_timeout);
 
@@ -65,6 +100,9 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override;
   model::Result<void> save_observation(const std::string& sync_token,
                                        const std::map<std::string, std::optional<std::string>>& changed) override;
+  /// Saves `cache` in one transaction, or nothing (false) while another
+  /// holder's lease runs; commits what is pending first.
+  model::Result<bool> save_cache_unless_locked(const ObservationCache& cache) override;
   /// Room ids recorded by mark_room_written and not cleared; empty when none.
   model::Result<std::set<std::string>> rooms_written() override;
   /// Records `room_id` as written (a grouped write); repeating does nothing.
@@ -99,13 +137,23 @@ class SqliteStateStore final : public StateStore {
   model::Result<std::vector<JournalEntry>> journal(std::int64_t run_id) override;
 
   /// Takes the single pass lock for this process (pid and hostname) running
-  /// `command`, atomically. `conflict` ("another mxctl pass (apply, pid 12 on
-  /// host) has held the lock since 2024-05-01T12:00:00Z") when a live process
-  /// on this host, or any process on another host, holds it; a lock left by a
-  /// dead process on this host is taken over silently. The lock is released
-  /// when the returned object is destroyed; a crashed holder leaves it behind
-  /// for the next pass to take over.
+  /// `command`, atomically, under a new lock id, and renews its lease from
+  /// a thread of its own (file stores, renew_every > 0). `conflict`
+  /// ("another mxctl pass (apply, pid 12 on host, lock ID) has held the
+  /// lock since ...; ... mxctl unlock ID") while another holder's lease runs.
+  /// A lock whose lease ran out, or left by a dead process on this host, is
+  /// taken over: StoreLock::took_over() and the audit log say whose. Runs
+  /// still recorded as "running" are then recorded as "interrupted" (only a
+  /// lock holder runs one). Released when the returned object is destroyed.
   model::Result<std::unique_ptr<StoreLock>> lock(const std::string& command) override;
+  /// Removes the lock whose id is `lock_id` and records that in the audit
+  /// log; `not_found` when the store is not locked, `conflict` when the lock
+  /// has another id. Returns the lock removed, described.
+  model::Result<std::string> unlock(const std::string& lock_id) override;
+  /// The file could not be opened for writing (read_only_fallback).
+  bool read_only() const override { return m_read_only; }
+  /// Opening made the schema: the file was new, empty or had no tables.
+  bool created() const override { return m_created; }
 
   // Lifecycle and audit records (sqlite_lifecycle_store.cc).
   model::Result<std::map<std::string, std::int64_t>> archive_records() override;
@@ -141,13 +189,20 @@ class SqliteStateStore final : public StateStore {
   const std::string& path() const { return m_path; }
 
  private:
-  SqliteStateStore(std::shared_ptr<sqlite::Database> db, std::string path);
+  SqliteStateStore(std::shared_ptr<sqlite::Database> db, std::string path, SqliteStoreOptions options);
+
+  // The lock's clock: the options' or the system's.
+  std::chrono::system_clock::time_point now() const;
 
   // Commits the open group if it holds max_writes or is max_age old.
   model::Result<void> flush_if_due();
   // Runs `write` inside the group (beginning it when none is open) and
   // commits the group when it is due; without grouping, runs it on its own.
   model::Result<void> grouped(std::string_view doing, const std::function<model::Result<void>()>& write);
+  // The rows of an observation (token, changed snapshots), inside the
+  // caller's transaction.
+  model::Result<void> write_observation(const std::string& sync_token,
+                                        const std::map<std::string, std::optional<std::string>>& changed);
   // Runs `write` so that it is durable when this returns: inside the group,
   // which is then committed with it (one commit, not two), or on its own
   // when grouping is off.
@@ -155,6 +210,9 @@ class SqliteStateStore final : public StateStore {
 
   std::shared_ptr<sqlite::Database> m_db;
   std::string m_path;
+  SqliteStoreOptions m_options;
+  bool m_read_only = false;
+  bool m_created = false;
   std::optional<GroupCommit> m_group;
   // Writes in the open group and when its first one was made; meaningful
   // only while the connection has a transaction open, which between calls

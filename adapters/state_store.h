@@ -98,6 +98,28 @@ struct GroupCommit {
 class StoreLock {
  public:
   virtual ~StoreLock() = default;
+  /// What taking the lock displaced, for the operator: the holder whose
+  /// lease ran out or who died, and when; empty when the lock was free.
+  virtual std::string took_over() const { return {}; }
+  /// True once renewing the lease found the lock taken over by another
+  /// process (this one went silent for longer than the lease).
+  virtual bool lost() const { return false; }
+};
+
+/// What a pass that does not hold the lock (a plan) learnt and may keep: the
+/// observation cache, all of it rebuilt from the homeserver if lost.
+struct ObservationCache {
+  /// key → room id of rooms found whose id the store did not have.
+  std::map<std::string, std::string> room_ids;
+  /// The token the observation ends at and the snapshots that changed
+  /// (nullopt: the room is gone), as save_observation takes them.
+  std::string sync_token;
+  std::map<std::string, std::optional<std::string>> changed_snapshots;
+  /// Rooms re-read in full, to forget from rooms_written.
+  std::set<std::string> rooms_reread;
+  /// Once-messages and m.direct entries found on the server.
+  std::set<std::string> messages_sent;
+  std::set<std::pair<std::string, std::string>> directs_set;
 };
 
 /// The controller's persistent state.
@@ -132,6 +154,11 @@ class StateStore {
   /// and snapshots always match, so the next pass can read only changes.
   virtual model::Result<void> save_observation(
       const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) = 0;
+  /// Saves `cache` in one transaction unless a pass holds the lock (its
+  /// writes and a plan's must not interleave: a room it marks written could
+  /// be forgotten before it is re-read). True when saved, false when a
+  /// holder's lease runs.
+  virtual model::Result<bool> save_cache_unless_locked(const ObservationCache& cache) = 0;
 
   /// Room ids mxctl wrote to (created, changed state in, invited to or
   /// kicked from, sent a message to) since the observation last saved. On
@@ -224,15 +251,34 @@ class StateStore {
   /// Commits the pending grouped writes; nothing pending: does nothing.
   virtual model::Result<void> flush() = 0;
 
-  /// Takes the pass lock for `holder` (e.g. "pid 1234 on host"). Fails with
-  /// `conflict` naming the holder and when it was taken if another live
-  /// process holds it; a lock left by a process that no longer exists (same
-  /// host, dead pid) is taken over.
+  /// Takes the pass lock for this process running `command`. Fails with
+  /// `conflict` naming the holder, when it was taken and its lock id while
+  /// another holder's lease runs; a lock whose lease ran out, or left by a
+  /// dead process on this host, is taken over (StoreLock::took_over()).
   virtual model::Result<std::unique_ptr<StoreLock>> lock(const std::string& command) = 0;
+  /// Removes the pass lock if its id is `lock_id` (`mxctl unlock ID`), for a
+  /// holder an operator knows is gone; returns the lock removed, described.
+  /// `not_found` when nothing holds it, `conflict` when another id does.
+  virtual model::Result<std::string> unlock(const std::string& lock_id) = 0;
+
+  /// The store cannot be written (a reader opened a read-only file); every
+  /// write fails.
+  virtual bool read_only() const { return false; }
+  /// Opening created the store: it holds nothing of any earlier pass.
+  virtual bool created() const { return false; }
 };
 
+/// Who opens a store: a pass that writes, or a reader (plan, audit) that
+/// can do without writing.
+enum class StoreAccess { read_write, read_only_if_needed };
+
 /// Opens (creating and migrating as needed) the SQLite store at `path`
-/// (":memory:" for tests). Schema versioned with PRAGMA user_version, WAL mode.
-model::Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::string& path);
+/// (":memory:" for tests). Schema versioned with PRAGMA user_version, WAL
+/// mode. With read_only_if_needed a file that cannot be written is opened
+/// read-only, and one that cannot be created is an empty store in memory
+/// (read_only() says so either way). Refuses a damaged file, or one that is
+/// not an mxctl store, with the way out in the message.
+model::Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::string& path,
+                                                             StoreAccess access = StoreAccess::read_write);
 
 }  // namespace adapters

@@ -213,6 +213,8 @@ class SyncFold {
   bool snapshot_unreadable() const { return m_snapshot_unreadable; }
   /// The first thing wrong with the answer's shape, if anything was.
   const std::optional<model::Error>& malformed() const { return m_malformed; }
+  /// The answer's next_batch, once finished.
+  const std::string& next_batch() const { return m_out.sync_token; }
   BotRooms take() && { return std::move(m_out); }
 
  private:
@@ -224,7 +226,33 @@ class SyncFold {
   std::optional<model::Error> m_malformed;
 };
 
+// Synapse (1.67) takes a well-formed token that is ahead of it and answers
+// from its own position: no rooms changed, next_batch behind the token.
+bool ahead_of_server(const std::string& since, const std::string& next_batch) {
+  const auto asked = token_position(since);
+  const auto answered = token_position(next_batch);
+  return asked && answered && *answered < *asked;
+}
+
 }  // namespace
+
+std::optional<std::int64_t> token_position(const std::string& token) {
+  std::size_t start = 0;
+  if (!token.empty() && (token[0] == 's' || token[0] == 'm')) {
+    start = 1;
+  }
+  std::size_t end = start;
+  while (end < token.size() && token[end] >= '0' && token[end] <= '9') {
+    ++end;
+  }
+  // A bare number, or one ended by Synapse's separators ("_" between
+  // streams, "~" before the per-writer positions).
+  if (end == start || end - start > 18 || (end < token.size() && token[end] != '_' && token[end] != '~') ||
+      (start == 0 && end != token.size())) {
+    return std::nullopt;
+  }
+  return std::stoll(token.substr(start, end - start));
+}
 
 nlohmann::json compact_event(const nlohmann::json& event) {
   nlohmann::json compact = nlohmann::json::object();
@@ -328,18 +356,20 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
     }
     return answer;
   };
-  // With a token and the snapshot behind it, ask only for what changed.
-  if (!since.empty()) {
+  // With a token and the snapshots behind it, ask only for what changed. A
+  // token without snapshots would hide every room that did not change.
+  if (!since.empty() && !snapshots.empty()) {
     auto sync = read(sync_path + "&since=" + encode_path_segment(since), &snapshots);
     if (sync) {
       fold->finish(*sync);
       if (fold->malformed()) {
         return failed_with(*fold->malformed(), "cannot read changes to the bot's rooms (/sync)");
       }
-      if (!fold->snapshot_unreadable()) {
+      if (!fold->snapshot_unreadable() && !ahead_of_server(since, fold->next_batch())) {
         return std::move(*fold).take();
       }
-      // A snapshot we cannot read: read everything instead.
+      // A snapshot we cannot read, or a token the server never reached:
+      // read everything instead.
     } else if (sync.error().error.kind != model::Error::Kind::invalid &&
                sync.error().error.kind != model::Error::Kind::not_found) {
       // A token the server no longer knows (or another server's) is not an

@@ -12,6 +12,7 @@
 // model's ObservedRoom and a compact snapshot, and dropped (issue #7's
 // memory bound).
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -81,10 +82,21 @@ struct BotRooms {
   bool incremental = false;  ///< only changes since the given token were read
 };
 
+/// The room stream position a /sync token stands for, when the token has
+/// the form Synapse gives it ("s72594_4483_1934", "m72594~1.72595~2_…";
+/// mxsim's "s12" too) or a bare number (Conduit's); nothing for any other
+/// form. Tokens are opaque to clients: this is only ever used to notice a
+/// token that is ahead of the server.
+std::optional<std::int64_t> token_position(const std::string& token);
+
 /// Reads every room the bot is in with one filtered /sync (`sync_path`,
 /// without `since`): with `since` and `snapshots` (the state behind that
-/// token, by room id), only the changes; else, or when the server no longer
-/// knows the token or a snapshot is unreadable, everything.
+/// token, by room id), only the changes; else everything. Everything too
+/// when the server refuses the token, when the token is ahead of the
+/// server (its next_batch is behind `since`: the server never issued it, or
+/// was restored from a backup since, and would answer "nothing changed"),
+/// when there are no snapshots behind the token, or a snapshot is
+/// unreadable.
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
                                        const model::Settings& settings);

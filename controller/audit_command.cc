@@ -30,7 +30,8 @@ std::string change_text(const adapters::AuditEntry& entry) {
 }  // namespace
 
 int run_audit(const AuditOptions& options, Console& console) {
-  auto store = adapters::open_sqlite_store(options.state_path);
+  // A reader: a store it cannot write is read as it is.
+  auto store = adapters::open_sqlite_store(options.state_path, adapters::StoreAccess::read_only_if_needed);
   if (!store) {
     console.err << "Error: " << store.error().message << "\n";
     return k_exit_error;

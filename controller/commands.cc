@@ -87,6 +87,7 @@ struct Pass {
   model::MatrixState execution_desired;
   model::LifecycleOptions lifecycle;
   std::unique_ptr<adapters::StateStore> store;
+  /// Empty for a plan, which takes no lock.
   std::unique_ptr<adapters::StoreLock> lock;
   std::unique_ptr<adapters::HttpHomeserver> homeserver;
 
@@ -102,8 +103,11 @@ struct Pass {
 };
 
 // `reads_only`: a plan or dry run, whose client refuses to send any write.
+// A plan is a reader of the store too: it takes no lock, and a store it
+// cannot write it reads as it is.
 std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& command, Console& console,
                               bool reads_only = false) {
+  const bool reader = command == "plan";
   auto pass = std::make_unique<Pass>();
   adapters::Environment env = adapters::process_environment();
   pass->settings = adapters::load_settings(options.config_path, env);
@@ -129,18 +133,24 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   if (!options.write_back) {
     pass->source.topology = {};
   }
-  auto store = adapters::open_sqlite_store(options.state_path);
+  auto store = adapters::open_sqlite_store(
+      options.state_path, reader ? adapters::StoreAccess::read_only_if_needed : adapters::StoreAccess::read_write);
   if (!store) {
     print_error(store.error(), console.err);
     return nullptr;
   }
   pass->store = std::move(*store);
-  auto lock = pass->store->lock(command);
-  if (!lock) {
-    print_error(lock.error(), console.err);
-    return nullptr;
+  if (!reader) {
+    auto lock = pass->store->lock(command);
+    if (!lock) {
+      print_error(lock.error(), console.err);
+      return nullptr;
+    }
+    pass->lock = std::move(*lock);
+    if (std::string took_over = pass->lock->took_over(); !took_over.empty()) {
+      console.err << "Warning: " << model::printable(took_over) << " (recorded in the audit log)\n";
+    }
   }
-  pass->lock = std::move(*lock);
   // --now stands in for the clock in tests and drills.
   pass->lifecycle.now = options.now ? FixedClock(*options.now).now_ms() : SystemClock().now_ms();
   pass->lifecycle.grace_period_days = pass->settings.settings.grace_period_days;
@@ -163,11 +173,15 @@ std::optional<PlannedPass> plan_now(Pass& pass, Console& console, bool with_dige
   if (with_digest) {
     pass.desired_digest = digest(pass.desired);
   }
-  auto planned =
-      make_plan(std::move(pass.desired), *pass.homeserver, *pass.store, pass.diff_options(), pass.lifecycle);
+  auto planned = make_plan(std::move(pass.desired), *pass.homeserver, *pass.store, pass.diff_options(),
+                           pass.lifecycle, pass.lock ? StoreWrites::all : StoreWrites::cache_only);
   if (!planned) {
     print_error(planned.error(), console.err);
     return std::nullopt;
+  }
+  // A plan that could not keep its observation cache says so.
+  if (!planned->cache_note.empty()) {
+    console.err << "Note: " << model::printable(planned->cache_note) << ".\n";
   }
   // Moved, not copied: at instance scale the desired state is large, and
   // PlannedPass::desired is not used after this.
@@ -299,6 +313,10 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   pass.repeated_writes += report.repeated_attempts;
   pass.store->finish_run(*run_id, report.ok() ? "succeeded" : "failed", report.added + report.changed,
                          report.failed + report.skipped);
+  if (pass.lock && pass.lock->lost()) {
+    console.err << "Warning: another process took over the pass lock while this pass ran (its lease was not "
+                   "renewed in time); check the audit log for what both did\n";
+  }
   console.out << "\n" << apply_summary(report, dry_run) << "\n";
   return report.ok();
 }

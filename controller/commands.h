@@ -78,6 +78,18 @@ struct AuditOptions {
 /// Prints the audit log, oldest first; exit 1 when the store cannot be read.
 int run_audit(const AuditOptions& options, Console& console);
 
+/// `mxctl unlock ID`: the pass lock to remove.
+struct UnlockOptions {
+  std::string state_path = "mxctl.db";
+  /// The lock's id, as the refusal to take the lock showed it.
+  std::string lock_id;
+};
+
+/// Removes the pass lock if its id is `options.lock_id`, for a holder the
+/// operator knows is gone; the removal goes to the audit log. Exit 1 when
+/// the store is not locked, the lock has another id, or the store fails.
+int run_unlock(const UnlockOptions& options, Console& console);
+
 /// `from_db` (may be empty) adds the app database; `config_path` is read
 /// only for its appDatabase queries.
 int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db = "",

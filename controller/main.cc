@@ -95,7 +95,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   controller::PlanOptions plan_options;
-  CLI::App* plan = app.add_subcommand("plan", "Show what apply would change on the homeserver; changes nothing");
+  CLI::App* plan = app.add_subcommand(
+      "plan",
+      "Show what apply would change on the homeserver; changes nothing there, takes no lock, and reads a state store "
+      "it cannot write (it keeps only its observation cache in one it can, while no pass holds the lock)");
   plan->add_option("paths", plan_options.pass.paths, "Manifest files or directories");
   add_pass_options(plan, plan_options.pass);
   plan->add_option("--format", plan_options.format, "Output format")
@@ -106,7 +109,8 @@ int main(int argc, char** argv) {
   plan->add_option("--out", plan_options.out_path, "Save the plan for `apply --plan FILE`");
 
   controller::ApplyOptions apply_options;
-  CLI::App* apply = app.add_subcommand("apply", "Plan, confirm, and carry out the changes");
+  CLI::App* apply = app.add_subcommand(
+      "apply", "Plan, confirm, and carry out the changes, holding the state store's pass lock (see unlock)");
   apply->add_option("paths", apply_options.pass.paths, "Manifest files or directories");
   add_pass_options(apply, apply_options.pass);
   apply->add_option("--plan", apply_options.plan_path,
@@ -118,7 +122,8 @@ int main(int argc, char** argv) {
 
   controller::PassOptions reconcile_options;
   CLI::App* reconcile =
-      app.add_subcommand("reconcile", "One non-interactive pass (for cron): plan and apply what can be applied");
+      app.add_subcommand("reconcile", "One non-interactive pass (for cron): plan and apply what can be applied, "
+                                      "holding the state store's pass lock (see unlock)");
   reconcile->add_option("paths", reconcile_options.paths, "Manifest files or directories");
   add_pass_options(reconcile, reconcile_options);
   reconcile->add_flag("--write-back", reconcile_options.write_back,
@@ -134,6 +139,17 @@ int main(int argc, char** argv) {
   audit->add_option("--key", audit_options.key, "Only entries of this room or account key (e.g. community/riverside)");
   audit->add_option("--format", audit_options.format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  controller::UnlockOptions unlock_options;
+  CLI::App* unlock = app.add_subcommand(
+      "unlock",
+      "Remove the pass lock ID of a pass that is gone (the id is in the message that refused the lock), and record "
+      "that in the audit log. A running pass renews its lock's lease; a lock not renewed for 60 s is taken over by "
+      "the next pass anyway");
+  unlock->add_option("id", unlock_options.lock_id, "The lock's id, as the refusal showed it")->required();
+  unlock->add_option("--state", unlock_options.state_path, "State store (SQLite file)")
+      ->envname("MXCTL_STATE")
       ->capture_default_str();
 
   try {
@@ -173,6 +189,9 @@ int main(int argc, char** argv) {
     }
     if (*audit) {
       return controller::run_audit(audit_options, console);
+    }
+    if (*unlock) {
+      return controller::run_unlock(unlock_options, console);
     }
   } catch (const std::exception& e) {
     // Adapters return errors as values; anything reaching here is a bug, but

@@ -10,8 +10,9 @@ namespace {
 
 // Protection is remembered as declared, so it still holds once the object
 // is gone from the desired state; objects not declared keep their record.
+// `known` follows the declaration either way; the store only when `write`.
 model::Result<void> record_protection(const model::MatrixState& desired, adapters::StateStore& store,
-                                      std::set<std::string>& known) {
+                                      std::set<std::string>& known, bool write) {
   auto set = [&](const std::string& address, bool is_protected) -> model::Result<void> {
     if (known.count(address) == static_cast<std::size_t>(is_protected)) {
       return {};
@@ -21,7 +22,7 @@ model::Result<void> record_protection(const model::MatrixState& desired, adapter
     } else {
       known.erase(address);
     }
-    return store.set_protected(address, is_protected);
+    return write ? store.set_protected(address, is_protected) : model::Result<void>{};
   };
   for (const auto& [key, room] : desired.rooms) {
     if (auto saved = set("room." + key, room.protect); !saved) {
@@ -50,102 +51,187 @@ model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::StateSto
   return records;
 }
 
+model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store) {
+  adapters::ObserveHints hints;
+  auto room_ids = store.room_ids();
+  auto sent = store.messages_sent();
+  auto directs = store.directs_set();
+  auto token = store.sync_token();
+  auto snapshots = store.room_snapshots();
+  auto suspended = store.suspended_accounts();
+  auto written = store.rooms_written();
+  auto created = store.journaled_room_creations();
+  for (const model::Error* error :
+       {room_ids ? nullptr : &room_ids.error(), sent ? nullptr : &sent.error(),
+        directs ? nullptr : &directs.error(), token ? nullptr : &token.error(),
+        snapshots ? nullptr : &snapshots.error(), suspended ? nullptr : &suspended.error(),
+        written ? nullptr : &written.error(), created ? nullptr : &created.error()}) {
+    if (error != nullptr) {
+      return tl::unexpected(*error);
+    }
+  }
+  hints.room_ids = std::move(*room_ids);
+  hints.messages_sent = std::move(*sent);
+  hints.directs_set = std::move(*directs);
+  hints.sync_token = std::move(*token);
+  hints.room_snapshots = std::move(*snapshots);
+  hints.suspended_accounts = std::move(*suspended);
+  hints.rooms_written = std::move(*written);
+  hints.rooms_created = std::move(*created);
+  return hints;
+}
+
+// How many rooms carry this instance's marker, when the store knew the id
+// of none of them. A store that has taken part in a pass knows every room
+// it found, so knowing none means the records are gone: a new or emptied
+// file, or a store kept for another deployment.
+std::optional<std::size_t> store_reset(const adapters::ObserveHints& hints, const adapters::Observation& observed) {
+  if (observed.room_ids.empty()) {
+    return std::nullopt;
+  }
+  std::set<std::string> known;
+  for (const auto& [key, room_id] : hints.room_ids) {
+    known.insert(room_id);
+  }
+  for (const auto& [key, room_id] : observed.room_ids) {
+    if (known.count(room_id)) {
+      return std::nullopt;
+    }
+  }
+  return observed.room_ids.size();
+}
+
+// The plan's word on a store that knew none of the rooms: what it lost and
+// what this pass does instead.
+std::string store_reset_warning(std::size_t rooms, bool created) {
+  return std::string("the state store knew none of the ") + std::to_string(rooms) +
+         (rooms == 1 ? " room" : " rooms") + " on the homeserver that carry this instance's marker (" +
+         (created ? "it is new or was emptied" : "it was reset, or belongs to another deployment") +
+         "): room ids, archive dates and protection are taken from the rooms' markers, accounts it does not know "
+         "are never suspended, and nothing is archived, deleted or suspended without --allow-mass-change";
+}
+
+// What a lock holder keeps of an observation, in the order that makes a
+// crash between two steps cost a second read, never a missed change.
+model::Result<void> keep_observation(adapters::StateStore& store, const adapters::ObserveHints& hints,
+                                     const adapters::Observation& observed) {
+  // Remember what was found, so the next pass (and apply) can address rooms
+  // by id even if this one stops here; this is how a lost store heals.
+  for (const auto& [key, room_id] : observed.room_ids) {
+    auto known = hints.room_ids.find(key);
+    if (known == hints.room_ids.end() || known->second != room_id) {
+      if (auto saved = store.set_room_id(key, room_id); !saved) {
+        return saved;
+      }
+    }
+  }
+  // The token and the state behind it go together, so the next pass can
+  // read only what changed since this one looked.
+  if (auto saved = store.save_observation(observed.sync_token, observed.changed_snapshots); !saved) {
+    return saved;
+  }
+  // The rooms written were re-read, and what was read is saved: only later
+  // writes need re-reading. (Cleared after the save: a crash in between
+  // costs a second re-read, never a missed one.)
+  if (auto cleared = store.clear_rooms_written(hints.rooms_written); !cleared) {
+    return cleared;
+  }
+  // What the server showed was sent is remembered, so the check is not repeated.
+  for (const std::string& key : observed.state.messages_sent) {
+    if (!hints.messages_sent.count(key)) {
+      if (auto saved = store.mark_message_sent(key); !saved) {
+        return saved;
+      }
+    }
+  }
+  for (const auto& [key, user] : observed.state.directs_set) {
+    if (!hints.directs_set.count({key, user})) {
+      if (auto saved = store.mark_direct_set(key, user); !saved) {
+        return saved;
+      }
+    }
+  }
+  return {};
+}
+
+// What a reader keeps: the same cache, in one transaction, unless a pass
+// holds the lock. Returns why nothing was kept, or nothing.
+std::string keep_cache(adapters::StateStore& store, const adapters::ObserveHints& hints,
+                       const adapters::Observation& observed) {
+  const char* lost = "; the next pass reads from the homeserver what this one could not keep";
+  if (store.read_only()) {
+    return std::string("the state store cannot be written, so this plan kept nothing (not even its observation "
+                       "cache)") + lost;
+  }
+  adapters::ObservationCache cache;
+  for (const auto& [key, room_id] : observed.room_ids) {
+    auto known = hints.room_ids.find(key);
+    if (known == hints.room_ids.end() || known->second != room_id) {
+      cache.room_ids.emplace(key, room_id);
+    }
+  }
+  cache.sync_token = observed.sync_token;
+  cache.changed_snapshots = observed.changed_snapshots;
+  cache.rooms_reread = hints.rooms_written;
+  for (const std::string& key : observed.state.messages_sent) {
+    if (!hints.messages_sent.count(key)) {
+      cache.messages_sent.insert(key);
+    }
+  }
+  for (const auto& direct : observed.state.directs_set) {
+    if (!hints.directs_set.count(direct)) {
+      cache.directs_set.insert(direct);
+    }
+  }
+  auto saved = store.save_cache_unless_locked(cache);
+  if (!saved) {
+    return "could not save the observation cache (" + saved.error().message + ")" + lost;
+  }
+  if (!*saved) {
+    return std::string("a pass holds the lock, so this plan did not save its observation cache") + lost;
+  }
+  return {};
+}
+
 }  // namespace
 
 model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::HomeserverPort& port,
                                      adapters::StateStore& store, const model::DiffOptions& options,
-                                     const model::LifecycleOptions& lifecycle) {
+                                     const model::LifecycleOptions& lifecycle, StoreWrites writes) {
+  const bool write_all = writes == StoreWrites::all;
   auto records = read_lifecycle_records(store);
   if (!records) {
     return tl::unexpected(records.error());
   }
-  if (auto saved = record_protection(desired, store, records->protected_addresses); !saved) {
+  if (auto saved = record_protection(desired, store, records->protected_addresses, write_all); !saved) {
     return tl::unexpected(saved.error());
   }
-  adapters::ObserveHints hints;
-  auto room_ids = store.room_ids();
-  if (!room_ids) {
-    return tl::unexpected(room_ids.error());
+  auto hints = read_hints(store);
+  if (!hints) {
+    return tl::unexpected(hints.error());
   }
-  hints.room_ids = std::move(*room_ids);
-  auto sent = store.messages_sent();
-  if (!sent) {
-    return tl::unexpected(sent.error());
-  }
-  hints.messages_sent = std::move(*sent);
-  auto directs = store.directs_set();
-  if (!directs) {
-    return tl::unexpected(directs.error());
-  }
-  hints.directs_set = std::move(*directs);
-  auto token = store.sync_token();
-  auto snapshots = store.room_snapshots();
-  if (!token || !snapshots) {
-    return tl::unexpected(!token ? token.error() : snapshots.error());
-  }
-  hints.sync_token = *token;
-  auto suspended = store.suspended_accounts();
-  if (!suspended) {
-    return tl::unexpected(suspended.error());
-  }
-  hints.suspended_accounts = std::move(*suspended);
-  hints.room_snapshots = std::move(*snapshots);
-  auto written = store.rooms_written();
-  auto created = store.journaled_room_creations();
-  if (!written || !created) {
-    return tl::unexpected(!written ? written.error() : created.error());
-  }
-  hints.rooms_written = std::move(*written);
-  hints.rooms_created = std::move(*created);
   // Observation also looks at the managed accounts no longer desired. They
   // are added to the desired state for it and taken out again: at instance
   // scale a widened copy cost as much as the diff.
   const std::vector<std::string> widened = model::widen_to_observation_scope(desired, *records);
-  auto observed = port.observe(desired, hints);
+  auto observed = port.observe(desired, *hints);
   for (const std::string& key : widened) {
     desired.accounts.erase(key);
   }
   if (!observed) {
     return tl::unexpected(observed.error());
   }
-  // Remember what was found, so the next pass (and apply) can address rooms
-  // by id even if this one stops here; this is how a lost store heals.
-  for (const auto& [key, room_id] : observed->room_ids) {
-    auto known = hints.room_ids.find(key);
-    if (known == hints.room_ids.end() || known->second != room_id) {
-      if (auto saved = store.set_room_id(key, room_id); !saved) {
-        return tl::unexpected(saved.error());
-      }
+  PlannedPass pass;
+  pass.store_reset = store_reset(*hints, *observed);
+  if (write_all) {
+    if (auto kept = keep_observation(store, *hints, *observed); !kept) {
+      return tl::unexpected(kept.error());
     }
+  } else {
+    pass.cache_note = keep_cache(store, *hints, *observed);
   }
-  // The token and the state behind it go together, so the next pass can
-  // read only what changed since this one looked.
-  if (auto saved = store.save_observation(observed->sync_token, observed->changed_snapshots); !saved) {
-    return tl::unexpected(saved.error());
-  }
-  // The rooms written were re-read, and what was read is saved: only later
-  // writes need re-reading. (Cleared after the save: a crash in between
-  // costs a second re-read, never a missed one.)
-  if (auto cleared = store.clear_rooms_written(hints.rooms_written); !cleared) {
-    return tl::unexpected(cleared.error());
-  }
-  // What the server showed was sent is remembered, so the check is not repeated.
-  for (const std::string& key : observed->state.messages_sent) {
-    if (!hints.messages_sent.count(key)) {
-      if (auto saved = store.mark_message_sent(key); !saved) {
-        return tl::unexpected(saved.error());
-      }
-    }
-  }
-  observed->state.messages_sent.insert(hints.messages_sent.begin(), hints.messages_sent.end());
-  for (const auto& [key, user] : observed->state.directs_set) {
-    if (!hints.directs_set.count({key, user})) {
-      if (auto saved = store.mark_direct_set(key, user); !saved) {
-        return tl::unexpected(saved.error());
-      }
-    }
-  }
-  observed->state.directs_set.insert(hints.directs_set.begin(), hints.directs_set.end());
+  observed->state.messages_sent.insert(hints->messages_sent.begin(), hints->messages_sent.end());
+  observed->state.directs_set.insert(hints->directs_set.begin(), hints->directs_set.end());
   // Accounts that are declared and exist are ours from now on: if they
   // disappear from the desired state they are suspended, not forgotten.
   for (const auto& [key, account] : observed->state.accounts) {
@@ -153,16 +239,21 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
     auto known = records->managed_accounts.find(key);
     if (want != desired.accounts.end() &&
         (known == records->managed_accounts.end() || known->second != account.user_id)) {
-      if (auto saved = store.remember_account(key, account.user_id); !saved) {
-        return tl::unexpected(saved.error());
+      if (write_all) {
+        if (auto saved = store.remember_account(key, account.user_id); !saved) {
+          return tl::unexpected(saved.error());
+        }
       }
       records->managed_accounts[key] = account.user_id;
     }
   }
-  PlannedPass pass;
   pass.mass_change.desired_empty = desired.rooms.empty() && desired.accounts.empty();
+  pass.mass_change.store_reset = pass.store_reset.has_value();
   model::PassPlan planned = model::plan_pass(std::move(desired), observed->state, *records, lifecycle, options);
   pass.plan = std::move(planned.plan);
+  if (pass.store_reset) {
+    pass.plan.warnings.push_back(store_reset_warning(*pass.store_reset, store.created()));
+  }
   pass.desired = std::move(planned.desired);
   pass.mass_change.managed = observed->state.rooms.size() + observed->state.accounts.size();
   pass.observation = std::move(*observed);
@@ -171,8 +262,8 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
 
 model::Result<PlannedPass> make_plan(const model::MatrixState& desired, adapters::HomeserverPort& port,
                                      adapters::StateStore& store, const model::DiffOptions& options,
-                                     const model::LifecycleOptions& lifecycle) {
-  return make_plan(model::MatrixState(desired), port, store, options, lifecycle);
+                                     const model::LifecycleOptions& lifecycle, StoreWrites writes) {
+  return make_plan(model::MatrixState(desired), port, store, options, lifecycle, writes);
 }
 
 }  // namespace controller

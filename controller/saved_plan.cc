@@ -1,6 +1,11 @@
 #include "controller/saved_plan.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -29,6 +34,39 @@ std::string fnv1a_hex(const std::string& text) {
   return buffer;
 }
 
+// Writes `text` to a new file `path` made with mode 0600: a saved plan names
+// the homeserver's rooms and people, and is nobody else's to read. A file
+// left there by an earlier attempt is replaced, not reused with its mode.
+model::Result<void> write_private_file(const std::string& path, const std::string& text) {
+  auto failed = [&](int error) {
+    return model::fail(model::Error::Kind::invalid, "cannot write saved plan " + path + ": " + std::strerror(error));
+  };
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return failed(errno);
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return failed(errno);
+  }
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t wrote = ::write(fd, text.data() + done, text.size() - done);
+    if (wrote < 0 && errno == EINTR) {
+      continue;
+    }
+    if (wrote < 0) {
+      const int error = errno;
+      ::close(fd);
+      return failed(error);
+    }
+    done += static_cast<std::size_t>(wrote);
+  }
+  if (::close(fd) != 0) {
+    return failed(errno);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string digest(const model::MatrixState& desired) { return fnv1a_hex(adapters::to_json(desired).dump()); }
@@ -51,15 +89,13 @@ model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& s
     out["now"] = *saved.now;
   }
   const std::string temp = path + ".tmp";
-  {
-    std::ofstream file(temp, std::ios::trunc);
-    file << out.dump(2) << "\n";
-    if (!file) {
-      return model::fail(model::Error::Kind::invalid, "cannot write saved plan " + temp);
-    }
+  if (auto written = write_private_file(temp, out.dump(2) + "\n"); !written) {
+    return written;
   }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return model::fail(model::Error::Kind::invalid, "cannot write saved plan " + path);
+    const int error = errno;
+    std::remove(temp.c_str());
+    return model::fail(model::Error::Kind::invalid, "cannot write saved plan " + path + ": " + std::strerror(error));
   }
   return {};
 }
@@ -112,7 +148,14 @@ model::Result<void> check_not_stale(const SavedPlan& saved, const std::string& d
     return model::fail(model::Error::Kind::conflict,
                        "saved plan is stale: the manifests changed since it was made; run plan again");
   }
-  if (nlohmann::json::parse(render_plan_json(fresh)) != nlohmann::json::parse(saved.plan_json)) {
+  // Warnings are notes about the pass, not changes: a plan made from a reset
+  // store warns of it, and the apply after it finds the store rebuilt.
+  auto changes_of = [](const std::string& plan_json) {
+    nlohmann::json plan = nlohmann::json::parse(plan_json);
+    plan.erase("warnings");
+    return plan;
+  };
+  if (changes_of(render_plan_json(fresh)) != changes_of(saved.plan_json)) {
     return model::fail(model::Error::Kind::conflict,
                        "saved plan is stale: the homeserver changed since it was made; run plan again");
   }

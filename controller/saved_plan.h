@@ -35,7 +35,8 @@ struct SavedPlan {
 /// A stable digest (hex) of a desired state.
 std::string digest(const model::MatrixState& desired);
 
-/// Writes `saved` to `path` (atomically: temp file then rename).
+/// Writes `saved` to `path` (atomically: temp file then rename), created
+/// with mode 0600 whatever the umask allows.
 model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& saved);
 
 /// Reads a saved plan; `invalid` if the file is not one.
@@ -49,7 +50,8 @@ model::Result<SavedPlan> read_saved_plan(const std::string& path);
 model::Result<std::string> database_of(const SavedPlan& saved, const std::string& given);
 
 /// Nothing when `fresh` (made now from the same inputs, whose desired
-/// state has digest `desired_digest`) matches `saved`; otherwise a
+/// state has digest `desired_digest`) matches `saved` in all but its
+/// warnings; otherwise a
 /// `conflict` error saying what changed.
 model::Result<void> check_not_stale(const SavedPlan& saved, const std::string& desired_digest,
                                     const model::Plan& fresh);

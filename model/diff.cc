@@ -394,6 +394,11 @@ class Differ {
       add_change({change.address, ResourceChange::Action::error, {{"encrypted", "true", "false"}},
                   "room " + have.room_id + " is encrypted; encryption cannot be turned off once on", {}});
     }
+    if (want.protect != now.protect) {
+      change.fields.push_back({"protect", bool_text(now.protect), bool_text(want.protect)});
+      set_state(want, StateField::marker, change,
+                want.protect ? "the room's marker records its protection" : "the room is no longer protected");
+    }
     if (want.archived_at != now.archived_at) {
       change.fields.push_back({"archived_at", now.archived_at ? std::optional(date_text(*now.archived_at)) : std::nullopt,
                                want.archived_at ? std::optional(date_text(*want.archived_at)) : std::nullopt});

@@ -170,7 +170,8 @@ class LifecycleDecider {
       if (declared(key) || have.marker_key != key) {
         continue;
       }
-      if (is_protected(room_address(key), false)) {
+      // The marker keeps the protection a lost or replaced store forgot.
+      if (is_protected(room_address(key), have.room.protect)) {
         m_errors.push_back({room_address(key), ResourceChange::Action::error, {},
                             "room " + have.room_id + " is protected (protect: true) and cannot be removed from the "
                                 "desired state; remove the protection first",
@@ -323,6 +324,12 @@ std::optional<std::string> mass_change_refusal(const Plan& plan, const MassChang
   }
   if (total == 0) {
     return std::nullopt;
+  }
+  // Without the store's records, a room removed from the desired state by
+  // mistake and one removed on purpose look the same; an operator decides.
+  if (facts.store_reset) {
+    return "the state store knew none of the managed rooms on the homeserver (it is new, was emptied, or belongs "
+           "elsewhere), and " + what + override_hint;
   }
   if (total * 100 > static_cast<std::size_t>(settings.mass_change_max_percent) * facts.managed) {
     const std::size_t percent = facts.managed == 0 ? 100 : (total * 100 + facts.managed - 1) / facts.managed;

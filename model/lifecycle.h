@@ -31,7 +31,8 @@ struct LifecycleRecords {
   /// archive was applied. The room's own archive event wins when present.
   std::map<std::string, std::int64_t> archived_at;
   /// Addresses ("room.<key>", "account.<key>") last declared `protect: true`,
-  /// so protection outlives the object's removal from the desired state.
+  /// so protection outlives the object's removal from the desired state. A
+  /// room's marker says so too (`protect: true`), for a store that lost it.
   std::set<std::string> protected_addresses;
   /// Accounts mxctl manages (key → MXID), including ones no longer desired.
   std::map<std::string, std::string> managed_accounts;
@@ -70,7 +71,10 @@ struct PassPlan {
 /// `restore` change), hard-deleted (a `destroy` change with one delete_room
 /// operation; children before their space) or suspended (a `suspend` change).
 /// Only rooms carrying our marker (i.e. in `observed.rooms`) and accounts in
-/// `records.managed_accounts` can be archived, deleted or suspended.
+/// `records.managed_accounts` can be archived, deleted or suspended (an
+/// account the store does not know is never suspended).
+/// A declared room is protected as declared; one no longer declared is
+/// protected when either the store or its marker says so.
 /// A room is deleted only once it is archived on the server (its archive
 /// event is there) and `now` >= archived_at + grace period; a clock that went
 /// backwards therefore never deletes. A protected object that would be
@@ -95,13 +99,18 @@ struct MassChangeFacts {
   /// The desired state holds no room and no account at all (an empty
   /// manifest set, an empty database result).
   bool desired_empty = false;
+  /// The state store knew none of the rooms carrying this instance's
+  /// marker (new, emptied, or another deployment's): what it would have
+  /// said about them is not there to say it.
+  bool store_reset = false;
 };
 
 /// Why a pass must stop before doing anything, or nothing when it may go
 /// on: it would archive, delete or suspend more than
 /// `settings.mass_change_max_percent` % of the managed objects or more than
 /// `settings.mass_change_max_count` of them, or the desired state is empty
-/// while objects are managed (always refused).
+/// while objects are managed (always refused), or the store was reset and
+/// it would archive, delete or suspend anything at all.
 std::optional<std::string> mass_change_refusal(const Plan& plan, const MassChangeFacts& facts,
                                                const Settings& settings);
 

@@ -17,6 +17,7 @@ const char* event_type(StateField field) {
     case StateField::space_parent: return "m.space.parent";
     // The real type is `<marker type>.archive` (settings); this is the default's.
     case StateField::archive_record: return "org.mxctl.managed.archive";
+    case StateField::marker: return "org.mxctl.managed";
   }
   return "unknown";
 }

@@ -31,6 +31,9 @@ enum class StateField {
   /// holding `archived_at` (empty content once restored), so a lost state
   /// store does not reset the grace period.
   archive_record,
+  /// The ownership marker itself, rewritten (same key and instance) when
+  /// the room's protection changes, so a lost state store does not lose it.
+  marker,
 };
 
 /// The spec event type written for a field ("m.room.name", ...).
@@ -111,9 +114,10 @@ struct ResourceChange {
 struct Plan {
   std::vector<ResourceChange> changes;
   std::vector<Operation> operations;
-  /// What the desired state asks for but this homeserver cannot do, said
-  /// once per plan; no operation carries it out, so it does not make the
-  /// plan non-empty.
+  /// What the desired state asks for but this homeserver cannot do, or what
+  /// the pass found about its own records (a state store that was reset),
+  /// said once per plan; no operation carries it out, so it does not make
+  /// the plan non-empty.
   std::vector<std::string> warnings;
 
   /// No changes and no errors.

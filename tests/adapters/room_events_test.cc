@@ -136,6 +136,39 @@ TEST_CASE("room events: every state write is valid and reads back the same", "[r
   CHECK(observed.room.room_version == "10");
 }
 
+TEST_CASE("room events: a protected room's marker says so, and reading it back keeps the protection",
+          "[room_events]") {
+  model::Room room = general_room();
+  room.protect = true;
+  auto body = adapters::create_room_body(room, k_ids, settings());
+  REQUIRE(body);
+  CHECK((*body)["initial_state"][0]["content"] ==
+        nlohmann::json({{"key", "community/river/general"}, {"instance", "default"}, {"protect", true}}));
+  auto write = adapters::state_write(room, model::StateField::marker, "", nullptr, k_ids, settings());
+  REQUIRE(write);
+  CHECK(write->type == "org.mxctl.managed");
+  CHECK(write->state_key == "");
+  CHECK(write->content == (*body)["initial_state"][0]["content"]);
+
+  auto read = [&](const nlohmann::json& content) {
+    nlohmann::json events = nlohmann::json::array({as_event("m.room.create", "", {{"room_version", "10"}}),
+                                                   as_event("org.mxctl.managed", "", content)});
+    return adapters::parse_room_state("!general:example.org", events, {}, settings());
+  };
+  CHECK(read(write->content).room.protect);
+  CHECK(read(write->content).marker_key == room.key);
+  // Markers of rooms made before, and anything but `true`, protect nothing.
+  CHECK_FALSE(read({{"key", room.key}, {"instance", "default"}}).room.protect);
+  CHECK_FALSE(read({{"key", room.key}, {"instance", "default"}, {"protect", "yes"}}).room.protect);
+  // Another instance's marker is not ours to read protection from.
+  CHECK_FALSE(read({{"key", room.key}, {"instance", "other"}, {"protect", true}}).room.protect);
+
+  room.protect = false;
+  auto unprotected = adapters::state_write(room, model::StateField::marker, "", nullptr, k_ids, settings());
+  REQUIRE(unprotected);
+  CHECK(unprotected->content == nlohmann::json({{"key", "community/river/general"}, {"instance", "default"}}));
+}
+
 TEST_CASE("room events: reading state tolerates what servers really send", "[room_events]") {
   SECTION("string power levels, as old rooms may hold") {
     model::PowerLevels levels = adapters::parse_power_levels({{"ban", "60"}, {"users", {{"@a:x", "30"}}}});

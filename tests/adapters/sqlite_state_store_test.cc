@@ -96,28 +96,58 @@ TEST_CASE("sqlite store: an empty file and an empty database are migrated", "[st
     CHECK(store->room_ids().value().empty());
     CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
   }
-  SECTION("database at user_version 0 with an unrelated table") {
-    const std::string path = (dir.path() / "old.db").string();
-    REQUIRE(raw(path)->exec("CREATE TABLE notes (x TEXT)", "create").has_value());
+  SECTION("empty database") {
+    const std::string path = (dir.path() / "blank.db").string();
+    REQUIRE(raw(path)->exec("PRAGMA user_version = 0", "touch").has_value());
     auto store = open_store(path);
-    CHECK(store->sync_token().value().empty());
+    CHECK(store->created());
     CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
   }
+}
+
+TEST_CASE("sqlite store: another program's database is refused untouched", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "other.db").string();
+  SECTION("tables but no schema version") {
+    REQUIRE(raw(path)->exec("CREATE TABLE notes (x TEXT)", "create").has_value());
+    auto store = SqliteStateStore::open(path);
+    REQUIRE_FALSE(store.has_value());
+    CHECK(store.error().kind == Kind::invalid);
+    CHECK(store.error().message == "cannot open state store " + path +
+                                       ": it is an SQLite database but not an mxctl state store (it holds notes); "
+                                       "give --state the path of an mxctl state store, or a new path (mxctl makes "
+                                       "a new store there)");
+    CHECK(query_text(*raw(path), "SELECT group_concat(name) FROM sqlite_master") == "notes");
+  }
+  SECTION("another application id") {
+    REQUIRE(raw(path)->exec("PRAGMA application_id = 42", "set").has_value());
+    auto store = SqliteStateStore::open(path);
+    REQUIRE_FALSE(store.has_value());
+    CHECK_THAT(store.error().message, Catch::Contains("another program's SQLite database (application_id 42)"));
+  }
+  auto db = raw(path);
+  CHECK(query_text(*db, "PRAGMA user_version") == "0");
+  CHECK(query_text(*db, "PRAGMA journal_mode") == "delete");
 }
 
 TEST_CASE("sqlite store: a failed migration is rolled back whole", "[store]") {
   testing_support::TempDir dir;
   const std::string path = (dir.path() / "mxctl.db").string();
-  // A stray table named like one the first migration creates makes it fail
-  // part-way, after it has already created others.
-  REQUIRE(raw(path)->exec("CREATE TABLE lock (x TEXT)", "create"));
+  { open_store(path); }
+  // As a version 5 build left it, but for a stray lease column: version 6
+  // adds the lock id, then fails on the column that is already there.
+  REQUIRE(raw(path)
+              ->exec("ALTER TABLE lock DROP COLUMN lock_id; ALTER TABLE lock DROP COLUMN lease_ms; "
+                     "PRAGMA user_version = 5",
+                     "downgrade")
+              .has_value());
   auto store = SqliteStateStore::open(path);
   REQUIRE_FALSE(store.has_value());
   CHECK(store.error().message ==
-        "cannot open state store " + path + ": cannot migrate the schema to version 1: table lock already exists");
+        "cannot open state store " + path + ": cannot migrate the schema to version 6: duplicate column name: renewed_at");
   auto db = raw(path);
-  CHECK(query_text(*db, "PRAGMA user_version") == "0");
-  CHECK(query_text(*db, "SELECT group_concat(name) FROM sqlite_master") == "lock");
+  CHECK(query_text(*db, "PRAGMA user_version") == "5");
+  CHECK(query_text(*db, "SELECT count(*) FROM pragma_table_info('lock') WHERE name = 'lock_id'") == "0");
 }
 
 TEST_CASE("sqlite store: a schema newer than this build is refused untouched", "[store]") {
@@ -143,7 +173,8 @@ TEST_CASE("sqlite store: open failures name the file", "[store]") {
     const std::string path = (dir.path() / "missing" / "mxctl.db").string();
     auto store = SqliteStateStore::open(path);
     REQUIRE_FALSE(store.has_value());
-    CHECK(store.error().message == "cannot open state store " + path + ": unable to open database file");
+    CHECK(store.error().message == "cannot open state store " + path +
+                                       ": cannot create the file: No such file or directory");
   }
   SECTION("not a database") {
     const std::string path = dir.write("notes.txt", std::string(4096, 'x'));
@@ -338,25 +369,21 @@ TEST_CASE("sqlite store: the pass lock", "[store]") {
     const std::string acquired_at = query_text(*db, "SELECT acquired_at FROM lock");
     CHECK(query_text(*db, "SELECT holder FROM lock") ==
           "pid " + std::to_string(getpid()) + " on " + host_name());
+    const std::string lock_id = query_text(*db, "SELECT lock_id FROM lock");
+    CHECK(lock_id.size() == 16);
     auto refused = second->lock("reconcile");
     REQUIRE_FALSE(refused);
     CHECK(refused.error().kind == Kind::conflict);
-    CHECK(refused.error().message == "another mxctl pass (apply, pid " + std::to_string(getpid()) + " on " +
-                                         host_name() + ") has held the lock since " + acquired_at.substr(0, 19) +
-                                         "Z");
+    CHECK_THAT(refused.error().message,
+               Catch::StartsWith("another mxctl pass (apply, pid " + std::to_string(getpid()) + " on " + host_name() +
+                                 ", lock " + lock_id + ") has held the lock since " + acquired_at.substr(0, 19) +
+                                 "Z") &&
+                   Catch::EndsWith("mxctl unlock " + lock_id));
     held->reset();
     CHECK(query_text(*db, "SELECT count(*) FROM lock") == "0");
     auto taken = second->lock("reconcile");
     REQUIRE(taken);
     CHECK(query_text(*db, "SELECT command FROM lock") == "reconcile");
-  }
-  SECTION("a lock held on another host is a conflict") {
-    insert_lock(*raw(path), 1, "elsewhere.example.org", "apply", "2024-05-01T12:00:00.250Z");
-    auto refused = first->lock("apply");
-    REQUIRE_FALSE(refused);
-    CHECK(refused.error().kind == Kind::conflict);
-    CHECK(refused.error().message ==
-          "another mxctl pass (apply, pid 1 on elsewhere.example.org) has held the lock since 2024-05-01T12:00:00Z");
   }
   SECTION("a lock left by a dead process on this host is taken over") {
     pid_t child = fork();
@@ -478,7 +505,9 @@ TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its 
   REQUIRE(raw(path)
               ->exec("DROP TABLE room_snapshots; DROP TABLE directs_set; DROP TABLE archives; DROP TABLE tombstones; "
                      "DROP TABLE protected; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN suspended; "
-                     "DROP TABLE rooms_written; DROP INDEX journal_room_creations; PRAGMA user_version = 1",
+                     "DROP TABLE rooms_written; DROP INDEX journal_room_creations; ALTER TABLE lock DROP COLUMN lock_id; "
+                     "ALTER TABLE lock DROP COLUMN renewed_at; ALTER TABLE lock DROP COLUMN lease_ms; "
+                     "PRAGMA application_id = 0; PRAGMA user_version = 1",
                      "downgrade")
               .has_value());
   auto store = open_store(path);

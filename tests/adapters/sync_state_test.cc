@@ -155,7 +155,11 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
       return {200, full.dump()};
     }
     if (!token_known) {
-      return {400, R"({"errcode":"M_INVALID_PARAM","error":"Malformed since token"})"};
+      return {400, R"({"errcode":"M_UNKNOWN","error":"Invalid stream token"})"};
+    }
+    if (since == "s99_1_0") {
+      // As Synapse answers a token ahead of it: from its own position, s2.
+      return {200, R"({"next_batch":"s2_1_0","rooms":{}})"};
     }
     return {200, changes.dump()};
   });
@@ -210,6 +214,20 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
     CHECK(second->rooms.size() == 3);
     CHECK(second->rooms.at("!b:x").observed.room.name == "B");
   }
+  SECTION("a token ahead of the server (it never issued it): everything again") {
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s99_1_0", snapshots, settings());
+    REQUIRE(second);
+    CHECK_FALSE(second->incremental);
+    CHECK(second->sync_token == "s1");
+    CHECK(second->rooms.size() == 3);
+    CHECK(second->rooms.at("!b:x").observed.room.name == "B");
+  }
+  SECTION("a token with no snapshots behind it: everything again") {
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", {}, settings());
+    REQUIRE(second);
+    CHECK_FALSE(second->incremental);
+    CHECK(second->rooms.size() == 3);
+  }
   SECTION("an unreadable snapshot: everything again") {
     snapshots["!a:x"] = "garbage";
     auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
@@ -231,4 +249,17 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
     REQUIRE_FALSE(second);
     CHECK(second.error().message.find("cannot read changes to the bot's rooms (/sync)") == 0);
   }
+}
+
+TEST_CASE("sync state: the stream position of a token, where its form tells it", "[sync_state]") {
+  CHECK(adapters::token_position("s72594_4483_1934_1_1_1_1_4_1") == 72594);
+  CHECK(adapters::token_position("s12") == 12);
+  CHECK(adapters::token_position("m56~2.58~3.59_4_0") == 56);
+  CHECK(adapters::token_position("1234") == 1234);
+  CHECK_FALSE(adapters::token_position(""));
+  CHECK_FALSE(adapters::token_position("not-a-token"));
+  CHECK_FALSE(adapters::token_position("s12abc"));
+  CHECK_FALSE(adapters::token_position("t426-2633508"));
+  CHECK_FALSE(adapters::token_position("12_3"));
+  CHECK_FALSE(adapters::token_position("s99999999999999999999999"));
 }

@@ -1,13 +1,12 @@
 #include "tests/bench/scenario.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <iostream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 
+#include "adapters/sqlite_db.h"
 #include "tests/bench/manifest_writer.h"
 #include "tests/bench/measured_process.h"
 #include "tests/bench/sim_process.h"
@@ -64,20 +63,16 @@ PassResult run_pass(const SimProcess& sim, const BenchConfig& config, const std:
 
 // A copy of the store without the sync token and the snapshots behind it:
 // the next pass must read everything, as the first pass on a new machine.
+// Through the store's own connection, which keeps the pages' checksums.
 void copy_without_sync_token(const std::string& from, const std::string& to) {
   std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
-  sqlite3* db = nullptr;
-  if (sqlite3_open(to.c_str(), &db) != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + to);
+  auto db = adapters::sqlite::Database::open(to, "open " + to);
+  if (!db) {
+    throw std::runtime_error(db.error().message);
   }
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, "UPDATE meta SET sync_token = ''; DELETE FROM room_snapshots;", nullptr, nullptr, &error);
-  std::string message = error ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  if (rc != SQLITE_OK) {
-    throw std::runtime_error("cannot clear the sync token in " + to + ": " + message);
+  auto cleared = (*db)->exec("UPDATE meta SET sync_token = ''; DELETE FROM room_snapshots;", "clear the sync token");
+  if (!cleared) {
+    throw std::runtime_error(cleared.error().message);
   }
 }
 

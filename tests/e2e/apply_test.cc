@@ -53,7 +53,9 @@ TEST_CASE("e2e: apply converges the example instance and a second pass changes n
     // Rooms are found again by their markers, and the coordination messages
     // are found in the rooms' timelines, so nothing is planned at all.
     CHECK(plan.exit_code == 0);
-    CHECK(plan.out == "No changes. The homeserver matches the desired state.\n");
+    // The plan says the store lost its records, and changes nothing.
+    CHECK(plan.out.rfind("No changes. The homeserver matches the desired state.\n\n"
+                         "Warning: the state store knew none of the 14 rooms", 0) == 0);
   }
 }
 

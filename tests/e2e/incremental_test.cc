@@ -54,7 +54,8 @@ TEST_CASE("e2e: a pass with a sync token reads only changes and still sees drift
     {
       auto store = adapters::open_sqlite_store(fx.state());
       REQUIRE(store);
-      REQUIRE((*store)->save_observation("not-a-token", {}));
+      // The snapshots behind the old token stay: only the token is bad.
+      REQUIRE((*store)->set_sync_token("not-a-token"));
     }
     auto plan = fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"});
     INFO(plan.out << plan.err);

@@ -26,5 +26,7 @@ TEST_CASE("e2e: stray rooms carrying a managed key do not displace the room hold
   auto plan = fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"});
   INFO(plan.out << plan.err);
   CHECK(plan.exit_code == 0);
-  CHECK(plan.out == "No changes. The homeserver matches the desired state.\n");
+  // The plan says the store lost its records, and changes nothing.
+  CHECK(plan.out.rfind("No changes. The homeserver matches the desired state.\n\n"
+                       "Warning: the state store knew none of the 14 rooms", 0) == 0);
 }

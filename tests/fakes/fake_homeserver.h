@@ -302,6 +302,7 @@ class FakeHomeserver final : public adapters::HomeserverPort {
         break;
       case Field::space_parent: room.parent = want->parent; break;
       case Field::archive_record: room.archived_at = want->archived_at; break;
+      case Field::marker: room.protect = want->protect; break;
     }
     return adapters::OperationOutcome{};
   }

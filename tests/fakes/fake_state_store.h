@@ -123,6 +123,34 @@ class FakeStateStore final : public adapters::StateStore {
     return {};
   }
 
+  model::Result<bool> save_cache_unless_locked(const adapters::ObservationCache& cache) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    if (*m_locked) {
+      return false;
+    }
+    for (const auto& [key, room_id] : cache.room_ids) {
+      m_room_ids[key] = room_id;
+      ++m_serial;
+    }
+    for (const auto& [room_id, state] : cache.changed_snapshots) {
+      if (state) {
+        m_room_snapshots[room_id] = *state;
+      } else {
+        m_room_snapshots.erase(room_id);
+      }
+    }
+    m_sync_token = cache.sync_token;
+    for (const std::string& room_id : cache.rooms_reread) {
+      m_rooms_written.erase(room_id);
+    }
+    m_messages_sent.insert(cache.messages_sent.begin(), cache.messages_sent.end());
+    m_directs_set.insert(cache.directs_set.begin(), cache.directs_set.end());
+    return true;
+  }
+
   model::Result<std::set<std::string>> rooms_written() override {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_rooms_written;
@@ -248,6 +276,18 @@ class FakeStateStore final : public adapters::StateStore {
     *m_locked = true;
     m_lock_holder = command;
     return std::unique_ptr<adapters::StoreLock>(std::make_unique<Lock>(m_locked));
+  }
+
+  model::Result<std::string> unlock(const std::string& lock_id) override {
+    std::lock_guard<std::mutex> guard(m_mutex);
+    if (!*m_locked) {
+      return tl::unexpected(model::make_error(model::Error::Kind::not_found, "the state store is not locked"));
+    }
+    if (lock_id != m_lock_holder) {
+      return tl::unexpected(model::make_error(model::Error::Kind::conflict, "the lock is " + m_lock_holder));
+    }
+    *m_locked = false;
+    return m_lock_holder;
   }
 
   model::Result<std::map<std::string, std::int64_t>> archive_records() override {

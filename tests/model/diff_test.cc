@@ -186,6 +186,30 @@ TEST_CASE("diff: renaming changes the name event only", "[diff]") {
   CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"name", "\"community/river\"", "\"River Commons\""}});
 }
 
+TEST_CASE("diff: protection is written to the room's marker, where a lost store cannot take it", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  SECTION("protected now") {
+    desired.rooms["council/disputes"].protect = true;
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"set org.mxctl.managed in council/disputes"});
+    REQUIRE(plan.changes.size() == 1);
+    CHECK(plan.changes[0].action == model::ResourceChange::Action::update);
+    CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"protect", "false", "true"}});
+    CHECK(plan.operations[0].field == model::StateField::marker);
+  }
+  SECTION("no longer protected") {
+    observed.rooms["council/disputes"].room.protect = true;
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"set org.mxctl.managed in council/disputes"});
+  }
+  SECTION("protected on both sides: nothing to do") {
+    desired.rooms["council/disputes"].protect = true;
+    observed.rooms["council/disputes"].room.protect = true;
+    CHECK(model::diff(desired, observed, options()).empty());
+  }
+}
+
 TEST_CASE("diff: members no longer desired are kicked from councils and DMs only", "[diff]") {
   model::MatrixState desired = desired_state();
   model::ObservedState observed = converged(desired);

@@ -212,6 +212,22 @@ TEST_CASE("lifecycle: protected rooms are never deleted nor dropped", "[lifecycl
     CHECK(pass.plan.changes[0].reason.find("protected (protect: true)") != std::string::npos);
     CHECK(pass.plan.operations.empty());
   }
+  SECTION("removed, with the protection only in the room's marker (a lost store): an error, nothing archived") {
+    have.rooms["community/ops"] = observed(ops, "!ops:example.org");  // its marker says protect: true
+    model::PassPlan pass = plan_at({}, have, k_day0);
+    REQUIRE(pass.plan.changes.size() == 1);
+    CHECK(pass.plan.changes[0].action == Action::error);
+    CHECK(pass.plan.changes[0].reason.find("protected (protect: true)") != std::string::npos);
+    CHECK(pass.plan.operations.empty());
+  }
+  SECTION("removed, protected nowhere: archived") {
+    model::Room plain = room("community/ops", "Ops");
+    have.rooms["community/ops"] = observed(plain, "!ops:example.org");
+    model::PassPlan pass = plan_at({}, have, k_day0);
+    const model::ResourceChange* change = change_of(pass.plan, "room.community/ops");
+    REQUIRE(change != nullptr);
+    CHECK(change->action == Action::archive);
+  }
   SECTION("archived and past its grace period: an error instead of the deletion") {
     have.rooms["community/ops"] = archived_on_server(ops, "!ops:example.org", k_day0);
     model::MatrixState desired;
@@ -445,6 +461,19 @@ TEST_CASE("lifecycle: the mass-change guard", "[lifecycle]") {
     auto refusal = model::mass_change_refusal(plan, {1000, false}, settings);
     REQUIRE(refusal);
     CHECK(refusal->find("more than the limit of 3 (massChangeMaxCount)") != std::string::npos);
+  }
+  SECTION("a reset store refuses any archive, deletion or suspension, whatever the limits") {
+    settings.mass_change_max_percent = 100;
+    model::MassChangeFacts reset{100, false};
+    reset.store_reset = true;
+    add(Action::update, 3);
+    CHECK_FALSE(model::mass_change_refusal(plan, reset, settings));
+    add(Action::archive, 1);
+    auto refusal = model::mass_change_refusal(plan, reset, settings);
+    REQUIRE(refusal);
+    CHECK(refusal->rfind("the state store knew none of the managed rooms on the homeserver", 0) == 0);
+    CHECK(refusal->find("--allow-mass-change") != std::string::npos);
+    CHECK_FALSE(model::mass_change_refusal(plan, {100, false}, settings));
   }
   SECTION("an empty desired state is always refused, whatever the limits") {
     settings.mass_change_max_percent = 100;

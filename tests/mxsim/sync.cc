@@ -132,14 +132,30 @@ bool room_wanted(const SyncFilter& filter, const std::string& room_id) {
   return !filter.rooms || std::find(filter.rooms->begin(), filter.rooms->end(), room_id) != filter.rooms->end();
 }
 
+// As Synapse's StreamToken.from_string: "s<room>" then "_<n>" per further
+// stream, every part a number, else 400 M_UNKNOWN "Invalid stream token". A
+// well-formed token ahead of the stream is accepted, as Synapse accepts it:
+// the answer then starts from the server's own position.
 int64_t parse_since(const std::string& token) {
+  const MatrixError invalid = unknown_error(400, "Invalid stream token");
   if (token.size() < 2 || token[0] != 's') {
-    throw invalid_param("Invalid stream token");
+    throw invalid;
+  }
+  std::size_t part_start = 1;
+  for (std::size_t i = 1; i <= token.size(); ++i) {
+    if (i == token.size() || token[i] == '_') {
+      if (i == part_start) {
+        throw invalid;
+      }
+      part_start = i + 1;
+    } else if (token[i] < '0' || token[i] > '9') {
+      throw invalid;
+    }
   }
   try {
-    return std::stoll(token.substr(1));
+    return std::stoll(token.substr(1, token.find('_') == std::string::npos ? std::string::npos : token.find('_') - 1));
   } catch (const std::exception&) {
-    throw invalid_param("Invalid stream token");
+    throw invalid;
   }
 }
 
