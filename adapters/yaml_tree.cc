@@ -2,15 +2,63 @@
 
 #include <algorithm>
 #include <istream>
+#include <optional>
+#include <streambuf>
 
 #include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
+
+#include "adapters/yaml_split.h"
+#include "adapters/yaml_strict_text.h"
+#include "adapters/yaml_text_check.h"
 
 namespace adapters::manifest_yaml {
 
 namespace {
 
 constexpr std::size_t k_none = static_cast<std::size_t>(-1);
+
+constexpr std::string_view k_byte_order_mark = "\xef\xbb\xbf";
+
+// Put after text that ends in a line break. yaml-cpp 0.7 takes the end of
+// its input inside a quoted scalar as the scalar's end if a line break came
+// last (so an unclosed quote swallows the rest of the document), but rejects
+// a document marker there; after a complete document the marker changes
+// nothing.
+constexpr std::string_view k_end_marker = "...\n";
+
+// Reads text in place for yaml-cpp's parser, which takes a std::istream: a
+// std::istringstream would copy the text again. yaml-cpp only reads (and
+// puts back what it read), so the text is never written through the
+// non-const pointers.
+class TextBuffer : public std::streambuf {
+ public:
+  explicit TextBuffer(std::string_view text) {
+    char* begin = const_cast<char*>(text.data());
+    setg(begin, begin, begin + text.size());
+  }
+};
+
+[[noreturn]] void reject(const YAML::Mark& mark, const std::string& message) {
+  throw YAML::ParserException(mark, message);
+}
+
+// The 0-based mark of byte `pos` of `text`, columns in bytes as yaml-cpp counts them.
+YAML::Mark mark_at(std::string_view text, std::size_t pos) {
+  YAML::Mark mark;
+  const std::size_t line_begin = pos == 0 ? std::string_view::npos : text.rfind('\n', pos - 1);
+  mark.pos = static_cast<int>(pos);
+  mark.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+  mark.column = static_cast<int>(line_begin == std::string_view::npos ? pos : pos - line_begin - 1);
+  return mark;
+}
+
+// `text` shortened for a message.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t k_shown = 40;
+  return "\"" + std::string(text.substr(0, k_shown)) + (text.size() > k_shown ? "...\"" : "\"");
+}
 
 }  // namespace
 
@@ -75,10 +123,14 @@ void Tree::clear() {
 // Builds a Tree from yaml-cpp's parser events, just as yaml-cpp's own
 // NodeBuilder builds a YAML::Node: a node joins its parent when it is
 // complete (a collection at its end), a map's children alternate key and
-// value, and an alias is the very node its anchor named.
+// value, and an alias is the very node its anchor named. It also rejects
+// what yaml-cpp makes of text YAML 1.2 forbids (see Tree::parse).
 class TreeBuilder : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(Tree& tree) : m_tree(tree) {}
+  /// `input` is what the parser reads, of which the first `content` bytes
+  /// are the text (the rest is k_end_marker).
+  TreeBuilder(Tree& tree, std::string_view input, std::size_t content)
+      : m_tree(tree), m_input(input), m_content(content) {}
 
   /// Forgets the previous document's anchors and root.
   void start_document() {
@@ -86,23 +138,47 @@ class TreeBuilder : public YAML::EventHandler {
     m_open.clear();
     m_pending.clear();
     m_root = k_none;
+    m_in_end_marker = false;
   }
   std::size_t root() const { return m_root; }
+  /// Where the last node read started (0 before any).
+  std::size_t last_node() const { return m_last_node; }
+  /// True when the last document was only k_end_marker, not the text's.
+  bool in_end_marker() const { return m_in_end_marker; }
 
-  void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    const auto pos = static_cast<std::size_t>(mark.pos);
+    if (pos >= m_content) {
+      m_in_end_marker = true;
+      return;
+    }
+    // A document that consumed nothing leaves yaml-cpp where it was, and
+    // the next one starts there again, forever.
+    if (m_documents > 0 && pos <= m_last_start) {
+      reject(mark, "unexpected '" + std::string(1, m_input[pos]) + "'");
+    }
+    if (!(mark.column == 0 && is_marker_line(m_input.substr(pos), "---"))) {
+      if (std::optional<TextSpot> problem = bare_document_problem(m_input, pos, m_documents == 0)) {
+        reject(mark_at(m_input, problem->pos), problem->message);
+      }
+    }
+    ++m_documents;
+    m_last_start = pos;
+  }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    complete(add(Tree::Kind::null, mark, anchor));
+    complete(add(Tree::Kind::null, mark, anchor), mark);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    m_last_node = static_cast<std::size_t>(mark.pos);
     // yaml-cpp's parser has already rejected an unknown anchor; the null is
     // only there so that a malformed event stream cannot read out of range.
     if (anchor < m_anchors.size() && m_anchors[anchor] != k_none) {
-      complete(m_anchors[anchor]);
+      complete(m_anchors[anchor], mark);
     } else {
-      complete(add(Tree::Kind::null, mark, YAML::NullAnchor));
+      complete(add(Tree::Kind::null, mark, YAML::NullAnchor), mark);
     }
   }
 
@@ -114,18 +190,18 @@ class TreeBuilder : public YAML::EventHandler {
     entry.begin = m_tree.m_text.size();
     entry.size = value.size();
     m_tree.m_text += value;
-    complete(index);
+    complete(index, mark);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value /*style*/) override {
-    open(Tree::Kind::list, mark, anchor);
+                       YAML::EmitterStyle::value style) override {
+    open(Tree::Kind::list, mark, anchor, style);
   }
   void OnSequenceEnd() override { close(); }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value /*style*/) override {
-    open(Tree::Kind::map, mark, anchor);
+                  YAML::EmitterStyle::value style) override {
+    open(Tree::Kind::map, mark, anchor, style);
   }
   void OnMapEnd() override { close(); }
 
@@ -134,9 +210,17 @@ class TreeBuilder : public YAML::EventHandler {
   struct Open {
     std::size_t index;
     std::size_t first_child;
+    YAML::EmitterStyle::value style;
+  };
+  // A finished child and where its event was (an alias's own position, not
+  // its anchor's).
+  struct Child {
+    std::size_t index;
+    YAML::Mark mark;
   };
 
   std::size_t add(Tree::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    m_last_node = static_cast<std::size_t>(mark.pos);
     const std::size_t index = m_tree.m_nodes.size();
     m_tree.m_nodes.push_back(Tree::Entry{kind, mark, 0, 0, 0});
     // Registered when the node starts, as yaml-cpp does, so a collection's
@@ -159,8 +243,31 @@ class TreeBuilder : public YAML::EventHandler {
     return m_tree.m_tags.size() - 1;
   }
 
-  void open(Tree::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
-    m_open.push_back(Open{add(kind, mark, anchor), m_pending.size()});
+  void open(Tree::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor, YAML::EmitterStyle::value style) {
+    m_open.push_back(Open{add(kind, mark, anchor), m_pending.size(), style});
+  }
+
+  // yaml-cpp 0.7 turns a line without ':' at the end of a block mapping into
+  // a key with a null value, placed where the key is (a written ':' puts it
+  // further on); and reads `: a: b` as an empty key whose value is a nested
+  // mapping. Empty keys are rejected outright: no manifest field has one,
+  // and libyaml refuses them too.
+  void check_block_map(std::size_t first, std::size_t count) const {
+    for (std::size_t i = first; i + 1 < first + count; i += 2) {
+      const Child& key = m_pending[i];
+      const Child& value = m_pending[i + 1];
+      const Tree::Entry& key_entry = m_tree.m_nodes[key.index];
+      if (m_tree.m_nodes[value.index].kind == Tree::Kind::null && value.mark.pos == key.mark.pos) {
+        reject(key.mark, key_entry.kind == Tree::Kind::scalar
+                             ? "expected ':' after " +
+                                   quoted(std::string_view(m_tree.m_text).substr(key_entry.begin, key_entry.size))
+                             : std::string("expected ':' after the key"));
+      }
+      const auto key_pos = static_cast<std::size_t>(key.mark.pos);
+      if (key_entry.kind == Tree::Kind::null && key_pos < m_input.size() && m_input[key_pos] == ':') {
+        reject(key.mark, "expected a key before ':'");
+      }
+    }
   }
 
   void close() {
@@ -171,48 +278,86 @@ class TreeBuilder : public YAML::EventHandler {
     m_open.pop_back();
     std::size_t count = m_pending.size() - done.first_child;
     Tree::Entry& entry = m_tree.m_nodes[done.index];
+    if (entry.kind == Tree::Kind::map && done.style == YAML::EmitterStyle::Block) {
+      check_block_map(done.first_child, count);
+    }
     if (entry.kind == Tree::Kind::map && count % 2 != 0) {
       // A key still waiting for its value is left out, as yaml-cpp does.
       --count;
     }
     entry.begin = m_tree.m_children.size();
     entry.size = count;
-    m_tree.m_children.insert(m_tree.m_children.end(), m_pending.begin() + static_cast<std::ptrdiff_t>(done.first_child),
-                             m_pending.begin() + static_cast<std::ptrdiff_t>(done.first_child + count));
+    for (std::size_t i = done.first_child; i < done.first_child + count; ++i) {
+      m_tree.m_children.push_back(m_pending[i].index);
+    }
     m_pending.resize(done.first_child);
-    complete(done.index);
+    complete(done.index, entry.mark);
   }
 
   // A finished node joins the collection being built, or is the root.
-  void complete(std::size_t index) {
+  void complete(std::size_t index, const YAML::Mark& mark) {
     if (m_open.empty()) {
       m_root = index;
     } else {
-      m_pending.push_back(index);
+      m_pending.push_back(Child{index, mark});
     }
   }
 
   Tree& m_tree;
+  std::string_view m_input;
+  std::size_t m_content;
   std::vector<std::size_t> m_anchors;
   std::vector<Open> m_open;
   /// Children of every open collection, innermost last.
-  std::vector<std::size_t> m_pending;
+  std::vector<Child> m_pending;
   std::size_t m_root = k_none;
+  /// Documents of the text started so far, and where the last one started.
+  std::size_t m_documents = 0;
+  std::size_t m_last_start = 0;
+  std::size_t m_last_node = 0;
+  bool m_in_end_marker = false;
 };
 
-std::vector<Node> Tree::parse(std::istream& input) {
+std::vector<Node> Tree::parse(std::string_view text) {
   clear();
+  if (std::optional<TextProblem> problem = find_text_problem(text)) {
+    throw YAML::ParserException(problem->mark, problem->message);
+  }
+  // yaml-cpp skips a byte order mark without counting it in its marks, which
+  // the checks here compare with the text; without it the two agree.
+  if (text.starts_with(k_byte_order_mark)) {
+    text.remove_prefix(k_byte_order_mark.size());
+  }
+  m_input.assign(text);
+  if (text.ends_with('\n')) {
+    m_input += k_end_marker;
+  }
   std::vector<Node> roots;
+  TreeBuilder builder(*this, m_input, text.size());
   try {
-    YAML::Parser parser(input);
-    TreeBuilder builder(*this);
+    TextBuffer buffer(m_input);
+    std::istream stream(&buffer);
+    YAML::Parser parser(stream);
     while (true) {
       builder.start_document();
-      if (!parser.HandleNextDocument(builder)) {
+      if (!parser.HandleNextDocument(builder) || builder.in_end_marker()) {
         break;
       }
       roots.push_back(builder.root() == k_none ? Node() : Node(this, builder.root()));
     }
+  } catch (const YAML::ParserException& error) {
+    clear();
+    // Both mean a quoted scalar that runs to the end of the document (the
+    // second thanks to k_end_marker), which is then reported where it opens.
+    if (error.msg == YAML::ErrorMsg::EOF_IN_SCALAR || error.msg == YAML::ErrorMsg::DOC_IN_SCALAR) {
+      const std::string_view read = std::string_view(m_input).substr(0, static_cast<std::size_t>(error.mark.pos));
+      YAML::Mark mark = error.mark;
+      if (const std::optional<std::size_t> quote = find_unclosed_quote(read, builder.last_node())) {
+        mark = mark_at(read, *quote);
+      }
+      throw YAML::ParserException(mark, "quoted string not closed before the end of the document");
+    }
+    throw;
   } catch (...) {
     clear();
     throw;
