@@ -33,8 +33,8 @@ using manifest_yaml::read_document;
 
 // yaml-cpp's messages for tab indentation ("illegal map value") do not say
 // what is wrong, and a tab is invisible in most editors.
-std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
-  if (mark.is_null()) {
+std::string tab_hint(std::string_view text, const YAML::Mark& mark, const std::string& message) {
+  if (mark.is_null() || message.find("tabs") != std::string::npos) {
     return "";
   }
   std::istringstream lines{std::string(text)};
@@ -80,7 +80,7 @@ void read_part(const Part& part, manifest_yaml::Tree& tree, Partial& out) {
     }
   } catch (const YAML::Exception& error) {
     out.diagnostics.push_back(
-        model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark)});
+        model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark, error.msg)});
   }
 }
 

@@ -1,5 +1,9 @@
 #include "adapters/yaml_strict_text.h"
 
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
 #include "adapters/yaml_split.h"
 
 namespace adapters::manifest_yaml {
@@ -22,6 +26,57 @@ bool is_clean_end_marker(std::string_view line) {
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
+bool is_flow_indicator(char c) { return std::string_view(",[]{}").find(c) != std::string_view::npos; }
+
+// Past the anchor or alias name starting at `pos`. YAML 1.2 allows nearly
+// any character in one, libyaml letters, digits, '-' and '_': manifests
+// keep to those.
+std::size_t name_end(std::string_view text, std::size_t pos) {
+  while (pos < text.size() &&
+         (std::isalnum(static_cast<unsigned char>(text[pos])) || text[pos] == '-' || text[pos] == '_')) {
+    ++pos;
+  }
+  return pos;
+}
+
+// Where in `uri` a '%' is not followed by two hex digits, or npos.
+std::size_t bad_escape(std::string_view uri) {
+  for (std::size_t i = 0; i < uri.size(); ++i) {
+    if (uri[i] == '%' && (i + 2 >= uri.size() || !std::isxdigit(static_cast<unsigned char>(uri[i + 1])) ||
+                          !std::isxdigit(static_cast<unsigned char>(uri[i + 2])))) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The words of a directive line, without its comment.
+std::vector<std::string_view> directive_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  std::size_t at = 0;
+  while (at < line.size()) {
+    at = line.find_first_not_of(" \t\r\n", at);
+    if (at == std::string_view::npos || (line[at] == '#' && at > 0 && is_blank(line[at - 1]))) {
+      break;
+    }
+    const std::size_t end = std::min(line.size(), line.find_first_of(" \t\r\n", at));
+    words.push_back(line.substr(at, end - at));
+    at = end;
+  }
+  return words;
+}
+
+bool is_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// YAML 1.2's ns-uri-char without '#' (which libyaml refuses in tags and no
+// manifest needs), less %-escapes' digits (any '%' passes).
+bool is_uri_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("-;/?:@&=+$,_.!~*'()[]%").find(c) != std::string_view::npos;
+}
+
 // Whether a quote at `pos` opens a quoted scalar rather than sitting inside a
 // plain one ("it's"): what comes before it on its line is indentation, an
 // indicator, or a tag or anchor.
@@ -40,9 +95,10 @@ bool starts_token(std::string_view text, std::size_t pos) {
   if (before < pos && std::string_view(":-?").find(indicator) != std::string_view::npos) {
     return true;
   }
-  // A tag or anchor: the word before the blank starts with '!' or '&'.
+  // A tag or anchor: the word before the blank (after any flow indicator)
+  // starts with '!' or '&'.
   std::size_t word = before;
-  while (word > 0 && !is_blank(text[word - 1])) {
+  while (word > 0 && !is_blank(text[word - 1]) && std::string_view("[{,").find(text[word - 1]) == std::string_view::npos) {
     --word;
   }
   return before < pos && (text[word] == '!' || text[word] == '&');
@@ -63,6 +119,43 @@ std::size_t skip_quoted(std::string_view text, std::size_t pos) {
     }
   }
   return std::string_view::npos;
+}
+
+// Where the directive `line` (starting with '%') is wrong, as an offset in
+// it: %YAML takes a version ("1.2"), %TAG a handle ("!", "!!", "!name!")
+// and a prefix of URI characters; no other directive is known.
+std::optional<std::size_t> bad_directive(std::string_view line) {
+  const std::vector<std::string_view> words = directive_words(line);
+  auto offset = [&](std::size_t word) {
+    return word < words.size() ? static_cast<std::size_t>(words[word].data() - line.data()) : line.size();
+  };
+  if (words.front() == "%YAML") {
+    const std::size_t dot = words.size() > 1 ? words[1].find('.') : std::string_view::npos;
+    if (words.size() != 2 || dot == std::string_view::npos || !is_digits(words[1].substr(0, dot)) ||
+        !is_digits(words[1].substr(dot + 1))) {
+      return offset(words.size() == 2 ? 1 : std::min<std::size_t>(words.size(), 2));
+    }
+    return std::nullopt;
+  }
+  if (words.front() == "%TAG") {
+    if (words.size() != 3) {
+      return offset(std::min<std::size_t>(words.size(), 3));
+    }
+    const std::string_view handle = words[1];
+    const bool named = handle.size() > 2 && std::all_of(handle.begin() + 1, handle.end() - 1, [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                       });
+    if (!(handle == "!" || handle == "!!" || (named && handle.front() == '!' && handle.back() == '!'))) {
+      return offset(1);
+    }
+    const std::string_view prefix = words[2];
+    const bool uri = std::all_of(prefix.begin(), prefix.end(), is_uri_char);
+    if (!uri || is_flow_indicator(prefix.front()) || bad_escape(prefix) != std::string_view::npos) {
+      return offset(2);
+    }
+    return std::nullopt;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -107,8 +200,182 @@ std::optional<TextSpot> bare_document_problem(std::string_view text, std::size_t
   return first || after_end_marker ? std::nullopt : std::optional<TextSpot>(stray);
 }
 
+std::optional<TextSpot> directive_problem(std::string_view text, std::size_t pos) {
+  std::optional<TextSpot> found;
+  std::size_t begin = line_start(text, pos);
+  while (begin > 0) {
+    const std::size_t previous = line_start(text, begin - 1);
+    const std::string_view line = text.substr(previous, begin - previous);
+    const std::size_t first_char = line.find_first_not_of(" \t\r\n");
+    begin = previous;
+    if (first_char == std::string_view::npos || line[first_char] == '#') {
+      continue;
+    }
+    if (line.front() != '%') {
+      break;
+    }
+    if (std::optional<std::size_t> bad = bad_directive(line)) {
+      const std::string_view name = line.substr(1, line.find_first_of(" \t\r\n") - 1);
+      found = TextSpot{previous + *bad, name == "YAML" || name == "TAG"
+                                            ? "invalid %" + std::string(name) + " directive"
+                                            : "unknown directive \"%" + std::string(name) +
+                                                  "\" (only %YAML and %TAG are known)"};
+    }
+  }
+  return found;
+}
+
+std::optional<TextSpot> trailing_directive(std::string_view text) {
+  std::optional<std::size_t> directive;
+  std::size_t end = text.size();
+  while (end > 0) {
+    const std::size_t begin = line_start(text, end - 1);
+    const std::string_view line = text.substr(begin, end - begin);
+    const std::size_t first_char = line.find_first_not_of(" \t\r\n");
+    end = begin;
+    if (first_char == std::string_view::npos || line[first_char] == '#') {
+      continue;
+    }
+    if (line.front() == '%') {
+      directive = begin;
+      continue;
+    }
+    if (directive && !is_clean_end_marker(line)) {
+      return TextSpot{*directive, "a directive after a document needs a line with ... before it"};
+    }
+    break;
+  }
+  if (directive) {
+    return TextSpot{*directive, "a directive must be followed by ---"};
+  }
+  return std::nullopt;
+}
+
+std::optional<TextSpot> alias_problem(std::string_view text, std::size_t pos) {
+  if (pos >= text.size() || text[pos] != '*') {
+    return std::nullopt;
+  }
+  const std::size_t end = name_end(text, pos + 1);
+  if (end == pos + 1 ||
+      (end < text.size() && !is_blank(text[end]) && !is_flow_indicator(text[end]) && text[end] != ':')) {
+    return TextSpot{end, "invalid character in an alias name (letters, digits, '-' and '_' only)"};
+  }
+  return std::nullopt;
+}
+
+std::optional<TextSpot> properties_problem(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && (text[pos] == '!' || text[pos] == '&')) {
+    std::size_t end = pos + 1;
+    if (text[pos] == '&') {
+      end = name_end(text, end);
+      if (end == pos + 1 || (end < text.size() && !is_blank(text[end]) && !is_flow_indicator(text[end]))) {
+        return TextSpot{end, "invalid character in an anchor name (letters, digits, '-' and '_' only)"};
+      }
+    } else if (text.substr(pos).starts_with("!<")) {
+      end = pos + 2;
+      while (end < text.size() && is_uri_char(text[end])) {
+        ++end;
+      }
+      if (end >= text.size() || text[end] != '>') {
+        return TextSpot{end, "invalid character in a tag"};
+      }
+      if (end == pos + 2) {
+        return TextSpot{pos, "empty tag"};
+      }
+      if (const std::size_t escape = bad_escape(text.substr(pos, end - pos)); escape != std::string_view::npos) {
+        return TextSpot{pos + escape, "invalid character in a tag"};
+      }
+      ++end;
+    } else {
+      // A handle ("!", "!!" or "!name!"), then the suffix.
+      std::size_t name = end;
+      while (name < text.size() && (std::isalnum(static_cast<unsigned char>(text[name])) || text[name] == '-')) {
+        ++name;
+      }
+      if (name < text.size() && text[name] == '!') {
+        end = name + 1;
+      }
+      while (end < text.size() && is_uri_char(text[end]) && text[end] != '!' && !is_flow_indicator(text[end])) {
+        ++end;
+      }
+      if (end < text.size() && !is_blank(text[end]) && !is_flow_indicator(text[end])) {
+        return TextSpot{end, "invalid character in a tag"};
+      }
+      if (const std::size_t escape = bad_escape(text.substr(pos, end - pos)); escape != std::string_view::npos) {
+        return TextSpot{pos + escape, "invalid character in a tag"};
+      }
+    }
+    if (end < text.size() && !is_blank(text[end]) && std::string_view(",]}").find(text[end]) == std::string_view::npos) {
+      return TextSpot{end, text[pos] == '!' ? "expected a space after the tag" : "expected a space after the anchor"};
+    }
+    pos = end;
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t')) {
+      ++pos;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> final_tag(std::string_view text) {
+  std::size_t end = text.size();
+  while (end > 0 || !text.empty()) {
+    // The line ending at `end`, less its comment.
+    const std::size_t begin = line_start(text, end);
+    std::size_t content_end = end;
+    for (std::size_t i = begin; i < end; ++i) {
+      if (text[i] == '#' && (i == begin || is_blank(text[i - 1]))) {
+        content_end = i;
+        break;
+      }
+    }
+    const std::size_t last = text.substr(0, content_end).find_last_not_of(" \t\r\n");
+    if (last != std::string_view::npos && last >= begin) {
+      // The words that end the line while they are properties (`!t &a`).
+      std::optional<std::size_t> tag;
+      std::size_t before = last + 1;
+      while (before > begin) {
+        std::size_t word = before;
+        while (word > begin && !is_blank(text[word - 1])) {
+          --word;
+        }
+        if (text[word] != '!' && text[word] != '&') {
+          break;
+        }
+        tag = text[word] == '!' ? word : tag;
+        before = word;
+        while (before > begin && is_blank(text[before - 1])) {
+          --before;
+        }
+      }
+      // They start a node unless they end a plain scalar (`a: b !c`).
+      const bool node = before == begin || std::string_view(":-?[{,").find(text[before - 1]) != std::string_view::npos;
+      return node ? tag : std::nullopt;
+    }
+    if (begin == 0) {
+      break;
+    }
+    end = begin - 1;
+  }
+  return std::nullopt;
+}
+
+bool indented_with_tab(std::string_view text, std::size_t pos) {
+  pos = std::min(pos, text.size());
+  const std::string_view indentation = text.substr(line_start(text, pos), pos - line_start(text, pos));
+  return indentation.find('\t') != std::string_view::npos &&
+         indentation.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+bool quoted_scalar_closes(std::string_view text, std::size_t pos) {
+  return skip_quoted(text, pos) != std::string_view::npos;
+}
+
 std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_t from) {
   std::size_t i = from;
+  // Where a token must start: after a quoted scalar closed, the next thing
+  // on the line is one even without an indicator (an error, but the quote
+  // there opens a scalar as far as the scanner goes).
+  std::size_t token_at = std::string_view::npos;
   // The last node read may be a quoted scalar itself, closed; or, when
   // nothing was read yet, the one that never closes.
   if (i < text.size() && (text[i] == '"' || text[i] == '\'')) {
@@ -116,18 +383,20 @@ std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_
     if (i == std::string_view::npos) {
       return from;
     }
+    token_at = std::min(text.size(), text.find_first_not_of(" \t", i));
   }
   while (i < text.size()) {
     const char c = text[i];
     if (c == '#' && (i == 0 || is_blank(text[i - 1]))) {
       const std::size_t end = text.find('\n', i);
       i = end == std::string_view::npos ? text.size() : end;
-    } else if ((c == '"' || c == '\'') && starts_token(text, i)) {
+    } else if ((c == '"' || c == '\'') && (i == token_at || starts_token(text, i))) {
       const std::size_t closed = skip_quoted(text, i);
       if (closed == std::string_view::npos) {
         return i;
       }
       i = closed;
+      token_at = std::min(text.size(), text.find_first_not_of(" \t", i));
     } else {
       ++i;
     }

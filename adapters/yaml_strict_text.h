@@ -1,8 +1,9 @@
 #pragma once
 // Text-level facts the tree needs to reject what yaml-cpp 0.7 accepts but
-// YAML 1.2 does not: where a document may start without `---`, and where a
-// quoted scalar that never closes was opened (yaml-cpp only says where the
-// text ran out).
+// YAML 1.2 does not: where a document may start without `---`, which
+// directives, tags and anchors are well formed (yaml-cpp reads them
+// loosely), and where a quoted scalar that never closes was opened
+// (yaml-cpp only says where the text ran out).
 
 #include <cstddef>
 #include <optional>
@@ -24,6 +25,47 @@ struct TextSpot {
 /// one's root ended (`a: 1` then `,`, a stray directive), reading a broken
 /// text as something else.
 std::optional<TextSpot> bare_document_problem(std::string_view text, std::size_t pos, bool first);
+
+/// The first wrong directive on the directive lines right above the
+/// document that starts at `pos`, or nothing: %YAML needs a version, %TAG a
+/// handle and a URI prefix (yaml-cpp reads them loosely), and no other
+/// directive is known. YAML 1.2 ignores other directives; a manifest has no
+/// use for them and a typo should not pass unnoticed (libyaml refuses them
+/// too).
+std::optional<TextSpot> directive_problem(std::string_view text, std::size_t pos);
+
+/// A directive that no document follows in `text` (its last line that is
+/// not blank or a comment), which yaml-cpp takes for nothing at all, or
+/// nothing. Either no document follows at all, or (the loader cuts files
+/// before `---` lines) the directive follows a document without the `...`
+/// line YAML 1.2 requires between them.
+std::optional<TextSpot> trailing_directive(std::string_view text);
+
+/// What is wrong with the properties (tags, anchors) of a node starting at
+/// `pos`, and where: a tag with a character YAML's URI grammar does not
+/// allow, an anchor name with other than letters, digits, '-' and '_' (YAML
+/// 1.2 allows more, libyaml does not), or a property run into its node
+/// without a space (`!<t>:`, `!t{a: 1}`), which yaml-cpp reads anyway. A
+/// flow indicator ending an entry or a collection (`,`, `]`, `}`) may follow
+/// a property, as YAML allows. Nothing when fine.
+std::optional<TextSpot> properties_problem(std::string_view text, std::size_t pos);
+
+/// What is wrong with the alias at `pos`, if it is one: a name with other
+/// than letters, digits, '-' and '_'. Nothing when fine.
+std::optional<TextSpot> alias_problem(std::string_view text, std::size_t pos);
+
+/// Where the last line of `text` with content ends in the properties of a
+/// node that hold a tag (`!!str`, `!<x> &a`), a comment after them aside, or
+/// nothing.
+std::optional<std::size_t> final_tag(std::string_view text);
+
+/// Whether only blanks, a tab among them, come before `pos` on its line:
+/// indentation made with a tab, which YAML never allows.
+bool indented_with_tab(std::string_view text, std::size_t pos);
+
+/// Whether the quoted scalar whose opening quote is at `pos` closes in
+/// `text` (`''` and `\"` are no closing quotes).
+bool quoted_scalar_closes(std::string_view text, std::size_t pos);
 
 /// Where the quoted scalar that runs to the end of `text` was opened: the
 /// first quote at `from` or later that starts a token (after a line's

@@ -54,10 +54,27 @@ YAML::Mark mark_at(std::string_view text, std::size_t pos) {
   return mark;
 }
 
-// `text` shortened for a message.
+// `text` shortened for a message, never inside a UTF-8 sequence (messages
+// end up in JSON, which must be valid UTF-8), on one line.
 std::string quoted(std::string_view text) {
   constexpr std::size_t k_shown = 40;
-  return "\"" + std::string(text.substr(0, k_shown)) + (text.size() > k_shown ? "...\"" : "\"");
+  std::size_t shown = std::min(text.size(), k_shown);
+  while (shown < text.size() && shown > 0 && (static_cast<unsigned char>(text[shown]) & 0xc0u) == 0x80u) {
+    --shown;
+  }
+  std::string out = "\"";
+  for (const char c : text.substr(0, shown)) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return out + (shown < text.size() ? "...\"" : "\"");
 }
 
 }  // namespace
@@ -143,6 +160,22 @@ class TreeBuilder : public YAML::EventHandler {
   std::size_t root() const { return m_root; }
   /// Where the last node read started (0 before any).
   std::size_t last_node() const { return m_last_node; }
+  /// Where the last scalar read opens a quote it never closes, or nothing:
+  /// yaml-cpp ends a quoted scalar at the end of its input when only blanks
+  /// follow its last line break, or nothing its opening quote.
+  std::optional<std::size_t> open_quote_at_end() const {
+    std::size_t at = std::min(m_last_scalar, m_input.size());
+    // Past the scalar's tag and anchor, if it has them.
+    while (at < m_input.size() && (m_input[at] == '!' || m_input[at] == '&')) {
+      at = std::min(m_input.size(), m_input.find_first_of(" \t\r\n", at));
+      at = std::min(m_input.size(), m_input.find_first_not_of(" \t\r\n", at));
+    }
+    if (!m_read_scalar || at >= m_input.size() || (m_input[at] != '"' && m_input[at] != '\'') ||
+        quoted_scalar_closes(m_input, at)) {
+      return std::nullopt;
+    }
+    return at;
+  }
   /// True when the last document was only k_end_marker, not the text's.
   bool in_end_marker() const { return m_in_end_marker; }
 
@@ -157,6 +190,9 @@ class TreeBuilder : public YAML::EventHandler {
     if (m_documents > 0 && pos <= m_last_start) {
       reject(mark, "unexpected '" + std::string(1, m_input[pos]) + "'");
     }
+    if (std::optional<TextSpot> problem = directive_problem(m_input, pos)) {
+      reject(mark_at(m_input, problem->pos), problem->message);
+    }
     if (!(mark.column == 0 && is_marker_line(m_input.substr(pos), "---"))) {
       if (std::optional<TextSpot> problem = bare_document_problem(m_input, pos, m_documents == 0)) {
         reject(mark_at(m_input, problem->pos), problem->message);
@@ -168,10 +204,19 @@ class TreeBuilder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    check_indentation(mark);
+    // A null may carry properties (`key: &a`); they are checked like any.
+    if (std::optional<TextSpot> problem = properties_problem(m_input, static_cast<std::size_t>(mark.pos))) {
+      reject(mark_at(m_input, problem->pos), problem->message);
+    }
     complete(add(Tree::Kind::null, mark, anchor), mark);
   }
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    check_indentation(mark);
+    if (std::optional<TextSpot> problem = alias_problem(m_input, static_cast<std::size_t>(mark.pos))) {
+      reject(mark_at(m_input, problem->pos), problem->message);
+    }
     m_last_node = static_cast<std::size_t>(mark.pos);
     // yaml-cpp's parser has already rejected an unknown anchor; the null is
     // only there so that a malformed event stream cannot read out of range.
@@ -184,6 +229,10 @@ class TreeBuilder : public YAML::EventHandler {
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    check_indentation(mark);
+    check_tag(mark, tag);
+    m_last_scalar = static_cast<std::size_t>(mark.pos);
+    m_read_scalar = true;
     const std::size_t index = add(Tree::Kind::scalar, mark, anchor);
     Tree::Entry& entry = m_tree.m_nodes[index];
     entry.tag = tag_index(tag);
@@ -193,14 +242,18 @@ class TreeBuilder : public YAML::EventHandler {
     complete(index, mark);
   }
 
-  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value style) override {
+    check_indentation(mark);
+    check_tag(mark, tag);
     open(Tree::Kind::list, mark, anchor, style);
   }
   void OnSequenceEnd() override { close(); }
 
-  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value style) override {
+    check_indentation(mark);
+    check_tag(mark, tag);
     open(Tree::Kind::map, mark, anchor, style);
   }
   void OnMapEnd() override { close(); }
@@ -218,6 +271,36 @@ class TreeBuilder : public YAML::EventHandler {
     std::size_t index;
     YAML::Mark mark;
   };
+
+  // yaml-cpp counts a tab as one column of indentation (`a:\n\tb` is
+  // `{a: b}` to it); YAML never indents with tabs. A node in block context
+  // that only a tab-holding indentation precedes on its line is refused,
+  // whatever YAML 1.2 would make of it as separation space (libyaml refuses
+  // it too).
+  void check_indentation(const YAML::Mark& mark) const {
+    for (const Open& open : m_open) {
+      if (open.style == YAML::EmitterStyle::Flow) {
+        return;
+      }
+    }
+    if (indented_with_tab(m_input, static_cast<std::size_t>(mark.pos))) {
+      reject(mark, "indentation must use spaces, not tabs");
+    }
+  }
+
+  // yaml-cpp reads a tag or anchor run into its node (`!<t>:`), tags with
+  // characters YAML does not allow, and keeps a tag whose
+  // handle no %TAG directive defined as written ("!e!x"); YAML 1.2 rejects
+  // both. Only a verbatim tag (`!<!e!x>`) may look like the latter.
+  void check_tag(const YAML::Mark& mark, const std::string& tag) const {
+    if (std::optional<TextSpot> problem = properties_problem(m_input, static_cast<std::size_t>(mark.pos))) {
+      reject(mark_at(m_input, problem->pos), problem->message);
+    }
+    const std::size_t second = tag.size() > 2 && tag.front() == '!' ? tag.find('!', 1) : std::string::npos;
+    if (second != std::string::npos && m_input.find("!<" + tag + ">") == std::string_view::npos) {
+      reject(mark, "undefined tag handle " + quoted(tag.substr(0, second + 1)));
+    }
+  }
 
   std::size_t add(Tree::Kind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
     m_last_node = static_cast<std::size_t>(mark.pos);
@@ -249,25 +332,59 @@ class TreeBuilder : public YAML::EventHandler {
 
   // yaml-cpp 0.7 turns a line without ':' at the end of a block mapping into
   // a key with a null value, placed where the key is (a written ':' puts it
-  // further on); and reads `: a: b` as an empty key whose value is a nested
-  // mapping. Empty keys are rejected outright: no manifest field has one,
-  // and libyaml refuses them too.
-  void check_block_map(std::size_t first, std::size_t count) const {
+  // further on), and, when a comment line follows, into the value of the
+  // key above, though a value on its own line must be indented more than its
+  // key (a block sequence excepted). It reads `: a: b` as an empty key whose
+  // value is a nested mapping; empty keys are rejected outright: no manifest
+  // field has one, and libyaml refuses them too.
+  void check_block_map(const Tree::Entry& map, std::size_t first, std::size_t count) const {
     for (std::size_t i = first; i + 1 < first + count; i += 2) {
       const Child& key = m_pending[i];
       const Child& value = m_pending[i + 1];
       const Tree::Entry& key_entry = m_tree.m_nodes[key.index];
-      if (m_tree.m_nodes[value.index].kind == Tree::Kind::null && value.mark.pos == key.mark.pos) {
-        reject(key.mark, key_entry.kind == Tree::Kind::scalar
-                             ? "expected ':' after " +
-                                   quoted(std::string_view(m_tree.m_text).substr(key_entry.begin, key_entry.size))
-                             : std::string("expected ':' after the key"));
+      const Tree::Entry& value_entry = m_tree.m_nodes[value.index];
+      if (value_entry.kind == Tree::Kind::null && value.mark.pos == key.mark.pos) {
+        reject(key.mark, missing_colon(key_entry));
+      }
+      if (value_entry.kind != Tree::Kind::null && value_entry.kind != Tree::Kind::list &&
+          value.mark.column <= map.mark.column) {
+        reject(value.mark, value_entry.kind == Tree::Kind::scalar
+                               ? missing_colon(value_entry)
+                               : std::string("a value on its own line must be indented more than its key"));
       }
       const auto key_pos = static_cast<std::size_t>(key.mark.pos);
       if (key_entry.kind == Tree::Kind::null && key_pos < m_input.size() && m_input[key_pos] == ':') {
         reject(key.mark, "expected a key before ':'");
       }
     }
+  }
+
+  // yaml-cpp reads an empty entry of a flow collection (`[a, , b]`,
+  // `{, a: b}`) as a null item or key placed at the ',' that follows it;
+  // YAML has no empty entries (a trailing ',' is fine, and yaml-cpp reads
+  // none there). A map's null value may sit at a ',' (`{a, b: 1}`,
+  // `{a: , b: 1}`): that is an entry without a value, which YAML allows. An
+  // empty key (`{: v}`) is refused as in a block mapping.
+  void check_flow_entries(const Tree::Entry& collection, std::size_t first, std::size_t count) const {
+    const bool map = collection.kind == Tree::Kind::map;
+    for (std::size_t i = first; i < first + count; i += map ? 2 : 1) {
+      const auto pos = static_cast<std::size_t>(m_pending[i].mark.pos);
+      if (m_tree.m_nodes[m_pending[i].index].kind != Tree::Kind::null || pos >= m_input.size()) {
+        continue;
+      }
+      if (m_input[pos] == ',') {
+        reject(m_pending[i].mark, "expected an entry before ','");
+      }
+      if (map && m_input[pos] == ':') {
+        reject(m_pending[i].mark, "expected a key before ':'");
+      }
+    }
+  }
+
+  std::string missing_colon(const Tree::Entry& key) const {
+    return key.kind == Tree::Kind::scalar
+               ? "expected ':' after " + quoted(std::string_view(m_tree.m_text).substr(key.begin, key.size))
+               : std::string("expected ':' after the key");
   }
 
   void close() {
@@ -278,8 +395,12 @@ class TreeBuilder : public YAML::EventHandler {
     m_open.pop_back();
     std::size_t count = m_pending.size() - done.first_child;
     Tree::Entry& entry = m_tree.m_nodes[done.index];
-    if (entry.kind == Tree::Kind::map && done.style == YAML::EmitterStyle::Block) {
-      check_block_map(done.first_child, count);
+    // Default: a mapping yaml-cpp opened at a ':' with no key before it.
+    if (entry.kind == Tree::Kind::map && done.style != YAML::EmitterStyle::Flow) {
+      check_block_map(entry, done.first_child, count);
+    }
+    if (done.style == YAML::EmitterStyle::Flow) {
+      check_flow_entries(entry, done.first_child, count);
     }
     if (entry.kind == Tree::Kind::map && count % 2 != 0) {
       // A key still waiting for its value is left out, as yaml-cpp does.
@@ -315,6 +436,8 @@ class TreeBuilder : public YAML::EventHandler {
   std::size_t m_documents = 0;
   std::size_t m_last_start = 0;
   std::size_t m_last_node = 0;
+  std::size_t m_last_scalar = 0;
+  bool m_read_scalar = false;
   bool m_in_end_marker = false;
 };
 
@@ -344,6 +467,19 @@ std::vector<Node> Tree::parse(std::string_view text) {
         break;
       }
       roots.push_back(builder.root() == k_none ? Node() : Node(this, builder.root()));
+    }
+    // Without k_end_marker, yaml-cpp misreads a tag that ends the input: as
+    // null (dropping the tag) at the root, as "!!" when it is "!".
+    if (m_input.size() == text.size()) {
+      if (const std::optional<std::size_t> tag = final_tag(text)) {
+        reject(mark_at(text, *tag), "a tag with nothing after it ends the file (end the file with a line break)");
+      }
+    }
+    if (const std::optional<std::size_t> quote = builder.open_quote_at_end()) {
+      reject(mark_at(text, *quote), "quoted string not closed before the end of the document");
+    }
+    if (const std::optional<TextSpot> directive = trailing_directive(text)) {
+      reject(mark_at(text, directive->pos), directive->message);
     }
   } catch (const YAML::ParserException& error) {
     clear();

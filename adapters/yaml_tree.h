@@ -70,9 +70,10 @@ class Tree {
   /// YAML::Exception (0-based mark, lower-case message) on a syntax error,
   /// and on what yaml-cpp would accept although YAML 1.2 does not: what
   /// find_text_problem refuses, a quoted scalar open at the end, a block
-  /// mapping key without ':' or with nothing before it, a document that
-  /// follows another without `---` (or a `...` line), directives without
-  /// `---`. The tree is then empty.
+  /// mapping key without ':' or with nothing before it, an empty flow
+  /// entry, tab indentation, malformed tags, anchors and directives (see
+  /// yaml_strict_text.h), a document that follows another without `---` (or
+  /// a `...` line). The tree is then empty.
   std::vector<Node> parse(std::string_view text);
 
  private:

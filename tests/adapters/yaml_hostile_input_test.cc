@@ -117,6 +117,9 @@ TEST_CASE("yaml hostile input: a key without ':' is an error, also the last one"
         Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"admin\""});
   CHECK(check(k_user + "spec:\n  displayName: Alice\nadmin\n") ==
         Lines{"test.yaml:7:1: invalid yaml: expected ':' after \"admin\""});
+  // A long key is cut short in the message, between characters.
+  CHECK(check(k_user + "spec:\n  displayName: Alice\n  " + std::string(39, 'x') + "\xc3\xa9 and more\n") ==
+        Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"" + std::string(39, 'x') + "...\""});
   // A key with nothing after its ':' is null, as before.
   CHECK(check(k_user + "spec:\n  displayName:\n") == Lines{});
   CHECK(check(k_user + ": spec\n") == Lines{"test.yaml:5:1: invalid yaml: expected a key before ':'"});
@@ -203,6 +206,36 @@ TEST_CASE("yaml hostile input: a document only starts at --- or after ...", "[ya
         Lines{"test.yaml:6:24: invalid yaml: unexpected content after the end of the document"});
   // What YAML 1.2 does allow still loads.
   CHECK(check("%YAML 1.2\n---\n" + k_user + "...\n# next\n" + replace_all(k_user, "alice", "bob")) == Lines{});
+}
+
+TEST_CASE("yaml hostile input: what yaml-cpp reads loosely is an error", "[yaml-hostile]") {
+  // An empty flow entry: yaml-cpp reads a null there; YAML has none.
+  CHECK(check(k_user + "spec: {displayName: Alice, , admin: true}\n") ==
+        Lines{"test.yaml:5:28: invalid yaml: expected an entry before ','"});
+  CHECK(check(k_user + "spec: {displayName: Alice, admin: , }\n") == Lines{});
+  // A value at its key's indentation is a key without ':', even with a
+  // comment line after it (yaml-cpp made it the value of the key above).
+  CHECK(check(k_user + "spec:\n  displayName:\n  Alice\n  # comment\n") ==
+        Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"Alice\""});
+  // Directives: only %YAML and %TAG, well formed.
+  CHECK(check("%FOO bar\n---\n" + k_user) ==
+        Lines{"test.yaml:1:1: invalid yaml: unknown directive \"%FOO\" (only %YAML and %TAG are known)"});
+  CHECK(check("%TAG !x tag:x,2024:\n---\n" + k_user) == Lines{"test.yaml:1:6: invalid yaml: invalid %TAG directive"});
+  // Tags and anchors: a handle no directive defines, a name yaml-cpp and
+  // libyaml would cut differently, a property run into its node.
+  CHECK(check(k_user + "spec: {displayName: !x!y Alice}\n") ==
+        Lines{"test.yaml:5:21: invalid yaml: undefined tag handle \"!x!\""});
+  CHECK(check(k_user + "spec: {displayName: &a:b Alice}\n") ==
+        Lines{"test.yaml:5:23: invalid yaml: invalid character in an anchor name (letters, digits, '-' and '_' "
+              "only)"});
+  CHECK(check(k_user + "spec: !t{admin: true}\n") == Lines{"test.yaml:5:9: invalid yaml: expected a space after the tag"});
+  // A tag ending a file without a line break: yaml-cpp drops it.
+  CHECK(check(k_user + "spec: !!map") ==
+        Lines{"test.yaml:5:7: invalid yaml: a tag with nothing after it ends the file (end the file with a line "
+              "break)"});
+  // A tab as indentation: yaml-cpp counts it as one column.
+  CHECK(check(k_user + "spec:\n\tadmin: true\n") ==
+        Lines{"test.yaml:6:2: invalid yaml: indentation must use spaces, not tabs"});
 }
 
 TEST_CASE("yaml hostile input: the example manifests cut short anywhere never load as less", "[yaml-hostile]") {
