@@ -1,7 +1,7 @@
 #include "tests/yaml_differential/libyaml_reference.h"
 
+#include <deque>
 #include <map>
-#include <memory>
 
 #include <yaml.h>
 
@@ -11,12 +11,13 @@ namespace tests::yaml_differential {
 
 namespace {
 
-// A node built from libyaml's events; aliases share the anchored node.
+// A node built from libyaml's events; aliases share the anchored node (which
+// may contain itself, so nodes live in the builder, not in their parents).
 struct Built {
   Kind kind = Kind::null;
   std::string tag;
   std::string text;
-  std::vector<std::shared_ptr<Built>> children;
+  std::vector<const Built*> children;
 };
 
 // How describe() sees a Built.
@@ -51,7 +52,7 @@ class Builder {
       case YAML_DOCUMENT_START_EVENT:
         m_anchors.clear();
         m_open.clear();
-        m_root.reset();
+        m_root = nullptr;
         break;
       case YAML_DOCUMENT_END_EVENT:
         if (m_root && m_root->kind != Kind::null) {
@@ -68,7 +69,7 @@ class Builder {
         break;
       }
       case YAML_SCALAR_EVENT: {
-        auto node = std::make_shared<Built>();
+        auto node = make();
         const auto& scalar = event.data.scalar;
         const std::string text(reinterpret_cast<const char*>(scalar.value), scalar.length);
         const bool plain = scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -94,7 +95,7 @@ class Builder {
         break;
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT: {
-        std::shared_ptr<Built> done = m_open.back();
+        Built* done = m_open.back();
         m_open.pop_back();
         complete(done);
         break;
@@ -108,20 +109,22 @@ class Builder {
   }
 
  private:
-  void anchor(const yaml_char_t* name, const std::shared_ptr<Built>& node) {
+  Built* make() { return &m_nodes.emplace_back(); }
+
+  void anchor(const yaml_char_t* name, const Built* node) {
     if (name != nullptr) {
       m_anchors[reinterpret_cast<const char*>(name)] = node;
     }
   }
 
   void open(Kind kind, const yaml_char_t* name) {
-    auto node = std::make_shared<Built>();
+    auto node = make();
     node->kind = kind;
     anchor(name, node);
     m_open.push_back(node);
   }
 
-  void complete(const std::shared_ptr<Built>& node) {
+  void complete(const Built* node) {
     if (m_open.empty()) {
       m_root = node;
     } else {
@@ -129,9 +132,10 @@ class Builder {
     }
   }
 
-  std::map<std::string, std::shared_ptr<Built>> m_anchors;
-  std::vector<std::shared_ptr<Built>> m_open;
-  std::shared_ptr<Built> m_root;
+  std::deque<Built> m_nodes;
+  std::map<std::string, const Built*> m_anchors;
+  std::vector<Built*> m_open;
+  const Built* m_root = nullptr;
 };
 
 struct Line {
@@ -187,7 +191,13 @@ std::string rewrite_for_libyaml(std::string_view text) {
       while (next < lines.size() && is_blank_or_comment(lines[next].text)) {
         ++next;
       }
-      if (next == lines.size() || !lines[next].text.starts_with('%')) {
+      // After directives a "..." is an error, which "---" would mend.
+      std::size_t previous = i;
+      while (previous > 0 && is_blank_or_comment(lines[previous - 1].text)) {
+        --previous;
+      }
+      const bool after_directive = previous > 0 && lines[previous - 1].text.starts_with('%');
+      if (!after_directive && (next == lines.size() || !lines[next].text.starts_with('%'))) {
         line.replace(0, 3, "---");
       }
     }

@@ -26,7 +26,8 @@ struct Reading {
 ///   1.2; libyaml sees a tab where indentation goes. It becomes a space.
 /// - 1.2 lets a document without `---` follow a `...` line (also one at the
 ///   very start); libyaml wants `---`. A `...` line becomes `---` unless a
-///   directive follows (which needs the `...`).
+///   directive follows (which needs the `...`) or precedes it (an error
+///   that `---` would mend).
 std::string rewrite_for_libyaml(std::string_view text);
 
 /// Parses `text` with libyaml's event parser, resolving aliases as a
