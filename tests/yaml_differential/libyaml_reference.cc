@@ -173,6 +173,25 @@ bool is_end_marker(std::string_view line) {
   return next == std::string_view::npos || (next > 3 && line[next] == '#');
 }
 
+// Whether the lines right above line `i` (blank lines and comments aside)
+// are directives: '%' lines at the start of the stream or after a "..."
+// line. Elsewhere a '%' line is content to YAML 1.2 (a plain scalar going
+// on), though libyaml takes any '%' in the first column for a directive.
+bool after_directives(const std::vector<Line>& lines, std::size_t i) {
+  bool directive = false;
+  for (std::size_t at = i; at > 0; --at) {
+    const std::string_view line = lines[at - 1].text;
+    if (is_blank_or_comment(line)) {
+      continue;
+    }
+    if (!line.starts_with('%')) {
+      return directive && is_end_marker(line);
+    }
+    directive = true;
+  }
+  return directive;
+}
+
 }  // namespace
 
 std::string rewrite_for_libyaml(std::string_view text) {
@@ -192,12 +211,7 @@ std::string rewrite_for_libyaml(std::string_view text) {
         ++next;
       }
       // After directives a "..." is an error, which "---" would mend.
-      std::size_t previous = i;
-      while (previous > 0 && is_blank_or_comment(lines[previous - 1].text)) {
-        --previous;
-      }
-      const bool after_directive = previous > 0 && lines[previous - 1].text.starts_with('%');
-      if (!after_directive && (next == lines.size() || !lines[next].text.starts_with('%'))) {
+      if (!after_directives(lines, i) && (next == lines.size() || !lines[next].text.starts_with('%'))) {
         line.replace(0, 3, "---");
       }
     }
