@@ -70,6 +70,14 @@ bool is_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// A number's digits without leading zeros ("0" stays).
+std::string_view without_leading_zeros(std::string_view digits) {
+  while (digits.size() > 1 && digits.front() == '0') {
+    digits.remove_prefix(1);
+  }
+  return digits;
+}
+
 // YAML 1.2's ns-uri-char without '#' (which libyaml refuses in tags and no
 // manifest needs), less %-escapes' digits (any '%' passes).
 bool is_uri_char(char c) {
@@ -134,6 +142,14 @@ std::optional<std::size_t> bad_directive(std::string_view line) {
     if (words.size() != 2 || dot == std::string_view::npos || !is_digits(words[1].substr(0, dot)) ||
         !is_digits(words[1].substr(dot + 1))) {
       return offset(words.size() == 2 ? 1 : std::min<std::size_t>(words.size(), 2));
+    }
+    // Only the versions whose syntax yaml-cpp reads: 1.2 and 1.1, numbers
+    // of at most 9 digits (libyaml takes no other either). 1.2 would read a
+    // 1.3 document with a warning, which a cron job's operator never sees.
+    const std::string_view major = without_leading_zeros(words[1].substr(0, dot));
+    const std::string_view minor = without_leading_zeros(words[1].substr(dot + 1));
+    if (major != "1" || (minor != "1" && minor != "2") || dot > 9 || words[1].size() - dot - 1 > 9) {
+      return offset(1);
     }
     return std::nullopt;
   }

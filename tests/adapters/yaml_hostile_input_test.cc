@@ -221,6 +221,8 @@ TEST_CASE("yaml hostile input: what yaml-cpp reads loosely is an error", "[yaml-
   CHECK(check("%FOO bar\n---\n" + k_user) ==
         Lines{"test.yaml:1:1: invalid yaml: unknown directive \"%FOO\" (only %YAML and %TAG are known)"});
   CHECK(check("%TAG !x tag:x,2024:\n---\n" + k_user) == Lines{"test.yaml:1:6: invalid yaml: invalid %TAG directive"});
+  CHECK(check("%YAML 1.3\n---\n" + k_user) == Lines{"test.yaml:1:7: invalid yaml: invalid %YAML directive"});
+  CHECK(check("%YAML 1.1\n---\n" + k_user) == Lines{});
   // Tags and anchors: a handle no directive defines, a name yaml-cpp and
   // libyaml would cut differently, a property run into its node.
   CHECK(check(k_user + "spec: {displayName: !x!y Alice}\n") ==
