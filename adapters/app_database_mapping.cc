@@ -34,11 +34,50 @@ struct CommunityConfig {
   std::optional<std::string> power_policy;
 };
 
+// Parses `text` (discarded when it is not JSON), adding to `duplicates` each
+// key that appears twice in one object, as a dotted path ("matrixEnabled",
+// "matrixEnabled.value"). nlohmann keeps the last of duplicates without a
+// word; in a config that silently flips a setting.
+nlohmann::json parse_noting_duplicates(const std::string& text, std::vector<std::string>& duplicates) {
+  // One entry per open object: its keys so far and the key being read.
+  struct Open {
+    std::set<std::string> keys;
+    std::string current;
+  };
+  std::vector<Open> open;
+  auto callback = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) {
+      open.emplace_back();
+    } else if (event == Event::object_end && !open.empty()) {
+      open.pop_back();
+    } else if (event == Event::key && !open.empty() && parsed.is_string()) {
+      open.back().current = parsed.get<std::string>();
+      if (!open.back().keys.insert(open.back().current).second) {
+        std::string path;
+        for (const Open& object : open) {
+          path += (path.empty() ? "" : ".") + object.current;
+        }
+        duplicates.push_back(path);
+      }
+    }
+    return true;
+  };
+  return nlohmann::json::parse(text, callback, false);
+}
+
 CommunityConfig parse_config(const std::string& text, const SourceLocation& where, model::Diagnostics& out) {
   CommunityConfig config;
-  nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> duplicates;
+  nlohmann::json json = parse_noting_duplicates(text, duplicates);
   if (json.is_discarded() || !json.is_object()) {
     out.push_back({where, "config is not a json object"});
+    return config;
+  }
+  if (!duplicates.empty()) {
+    for (const std::string& key : duplicates) {
+      out.push_back({where, "config: duplicate key \"" + key + "\""});
+    }
     return config;
   }
   auto read = [&](const char* name, auto& field, bool want_bool) {
@@ -110,7 +149,8 @@ class TopologyBuilder {
       std::string key = row_key(r, i, {"key"});
       model::User user;
       user.name = r.text(i, "key", key).value_or("");
-      user.localpart = r.text(i, "localpart", key).value_or(user.name);
+      std::optional<std::string> localpart = r.text(i, "localpart", key);
+      user.localpart = localpart.value_or(user.name);
       user.display_name = r.text(i, "display_name", key);
       user.avatar_url = r.text(i, "avatar_url", key);
       user.admin = r.boolean(i, "admin", key).value_or(false);
@@ -118,8 +158,12 @@ class TopologyBuilder {
       user.protect = r.boolean(i, "protect", key).value_or(false);
       user.origin.object = r.row_at(key);
       user.origin.fields = {{"metadata.name", r.at(key, "key")},
-                            {"spec.localpart", r.at(key, "localpart")},
+                            {"spec.displayName", r.at(key, "display_name")},
                             {"spec.avatarUrl", r.at(key, "avatar_url")}};
+      // Only where a localpart was given: otherwise the key is the localpart.
+      if (localpart) {
+        user.origin.fields["spec.localpart"] = r.at(key, "localpart");
+      }
       remember_id(r, i, key, m_read.ids.users, user.name);
       m_read.topology.users.push_back(std::move(user));
     }
@@ -155,6 +199,7 @@ class TopologyBuilder {
       community.origin.object = r.row_at(key);
       community.origin.fields = {{"metadata.name", r.at(key, "key")},
                                  {"spec.name", r.at(key, "name")},
+                                 {"spec.topic", r.at(key, "topic")},
                                  {"spec.avatarUrl", r.at(key, "avatar_url")},
                                  {"spec.powerPolicy", r.at(key, "config")}};
       CommunityConfig config;
@@ -165,8 +210,13 @@ class TopologyBuilder {
       community.matrix_enabled = r.boolean(i, "matrix_enabled", key).value_or(config.matrix_enabled.value_or(true));
       community.general_room.encrypted =
           r.boolean(i, "general_room_encrypted", key).value_or(config.general_encrypted.value_or(false));
-      community.general_room.name = r.text(i, "general_room_name", key).value_or(config.general_name.value_or(""));
-      community.general_room.topic = r.text(i, "general_room_topic", key).value_or(config.general_topic.value_or(""));
+      std::optional<std::string> general_name = r.text(i, "general_room_name", key);
+      std::optional<std::string> general_topic = r.text(i, "general_room_topic", key);
+      community.general_room.name = general_name.value_or(config.general_name.value_or(""));
+      community.general_room.topic = general_topic.value_or(config.general_topic.value_or(""));
+      // Where the value came from: its column, else the config JSON.
+      community.origin.fields["spec.generalRoom.name"] = r.at(key, general_name ? "general_room_name" : "config");
+      community.origin.fields["spec.generalRoom.topic"] = r.at(key, general_topic ? "general_room_topic" : "config");
       if (auto policy = r.text(i, "power_policy", key)) {
         community.power_policy = *policy;
         community.origin.fields["spec.powerPolicy"] = r.at(key, "power_policy");
@@ -194,7 +244,7 @@ class TopologyBuilder {
       model::CommunityMember member;
       member.user = r.text(i, "user", key).value_or("");
       r.require(i, "trust", key);
-      member.trust = static_cast<int>(r.integer(i, "trust", key).value_or(0));
+      member.trust = r.int32(i, "trust", key).value_or(0);
       std::string role = r.text(i, "role", key).value_or("member");
       if (role == "admin") {
         member.role = model::CommunityRole::admin;
@@ -222,6 +272,7 @@ class TopologyBuilder {
       council.origin.object = r.row_at(key);
       council.origin.fields = {{"metadata.name", r.at(key, "key")},
                                {"spec.name", r.at(key, "name")},
+                               {"spec.topic", r.at(key, "topic")},
                                {"spec.community", r.at(key, "community")}};
       // FT-17: councils are always encrypted; a community config saying
       // otherwise is reported by validation at that config.
@@ -276,7 +327,8 @@ class TopologyBuilder {
                             {"spec.between", r.row_at(key)},
                             {"spec.between[0]", r.at(key, "requester")},
                             {"spec.between[1]", r.at(key, "owner")},
-                            {"spec.request", r.at(key, "request")}};
+                            {"spec.request", r.at(key, "request")},
+                            {"spec.message", r.at(key, "message")}};
       remember_id(r, i, key, m_read.ids.requests, room.name);
       m_read.topology.coordination_rooms.push_back(std::move(room));
     }

@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include "adapters/app_database.h"
@@ -82,11 +83,21 @@ class PostgresAppDatabase final : public AppDatabase {
         return DbValue::of_boolean(text == "t");
       case k_int2:
       case k_int4:
-      case k_int8:
-        return DbValue::of_integer(std::strtoll(text.c_str(), nullptr, 10));
+      case k_int8: {
+        // Checked, never wrapped or clamped: int8 always fits, but a value
+        // that did not would reach the mapping as a number out of range.
+        long long number = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (error == std::errc() && end == text.data() + text.size()) {
+          return DbValue::of_integer(number);
+        }
+        return DbValue::of_real(std::strtod(text.c_str(), nullptr), text);
+      }
       case k_float4:
       case k_float8:
       case k_numeric:
+        // The text is kept: a whole numeric is read from it exactly, at 64
+        // bits, not through a double (RowReader::integer).
         return DbValue::of_real(std::strtod(text.c_str(), nullptr), text);
       default:
         // text, varchar, uuid, json(b), timestamps: all read as text.

@@ -4,9 +4,12 @@
 // "<table or query> row <key> column <name>". Header-only and private to
 // the app_database adapters.
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <initializer_list>
-#include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -84,8 +87,10 @@ class RowReader {
     return std::nullopt;
   }
 
-  /// The row's integer value of `column` (a real only when it is a whole
-  /// number); nothing when null or not returned; anything else is reported.
+  /// The row's integer value of `column` at full width (64 bits; a real
+  /// only when it is a whole number); nothing when null or not returned; a
+  /// whole number beyond 64 bits is reported as out of range, anything else
+  /// as the wrong type.
   std::optional<long long> integer(std::size_t row, const std::string& column, const std::string& key) {
     const DbValue* value = cell(row, column);
     if (value == nullptr || value->is_null()) {
@@ -94,12 +99,42 @@ class RowReader {
     if (value->type == DbValue::Type::integer) {
       return value->integer;
     }
-    // PostgreSQL's SUM() and numeric columns give whole numbers as numeric.
-    if (value->type == DbValue::Type::real && value->real == static_cast<double>(static_cast<long long>(value->real))) {
-      return static_cast<long long>(value->real);
+    // PostgreSQL's SUM() and numeric columns give whole numbers as numeric,
+    // SQLite a REAL it could not store as an integer.
+    if (value->type == DbValue::Type::real) {
+      if (auto whole = whole_number(value->text)) {
+        if (*whole) {
+          return **whole;
+        }
+        report(at(key, column), column + " is out of range, got " + shown(value->text));
+        return std::nullopt;
+      }
+      if (std::isfinite(value->real) && std::trunc(value->real) == value->real) {
+        // Within 64 bits it would have been written as digits above.
+        report(at(key, column), column + " is out of range, got " + shown(value->text));
+        return std::nullopt;
+      }
     }
     wrong_type(*value, column, key, ColumnType::integer);
     return std::nullopt;
+  }
+
+  /// integer(), limited to what an int holds (the model's levels and
+  /// trust); a value beyond is reported as out of range, never wrapped.
+  std::optional<int> int32(std::size_t row, const std::string& column, const std::string& key) {
+    std::optional<long long> value = integer(row, column, key);
+    if (!value) {
+      return std::nullopt;
+    }
+    constexpr long long min = std::numeric_limits<int>::min();
+    constexpr long long max = std::numeric_limits<int>::max();
+    if (*value < min || *value > max) {
+      report(at(key, column), column + " is out of range, got " + std::to_string(*value) + " (at " +
+                                  (*value > max ? "most " + std::to_string(max) : "least " + std::to_string(min)) +
+                                  ")");
+      return std::nullopt;
+    }
+    return static_cast<int>(*value);
   }
 
   /// Booleans, or the integers 0 and 1 (SQLite has no boolean type).
@@ -140,10 +175,36 @@ class RowReader {
     return &m_rows.rows[row][it->second];
   }
 
+  // A value as messages quote it: cut at 40 bytes.
+  static std::string shown(const std::string& text) {
+    return "\"" + (text.size() > 40 ? text.substr(0, 40) + "…" : text) + "\"";
+  }
+
+  // The value of a decimal rendering of a whole number ("12", "-3",
+  // "12.000", "1000000000000.0"): nothing when `text` is not one, an empty
+  // optional inside when it is one beyond 64 bits.
+  static std::optional<std::optional<long long>> whole_number(std::string_view text) {
+    std::string_view digits = text.substr(0, text.find('.'));
+    if (digits.size() < text.size() && text.find_first_not_of('0', digits.size() + 1) != std::string_view::npos) {
+      return std::nullopt;
+    }
+    long long value = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || end != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
+    if (error == std::errc::result_out_of_range) {
+      return std::optional<long long>();
+    }
+    if (error != std::errc()) {
+      return std::nullopt;
+    }
+    return std::optional<long long>(value);
+  }
+
   void wrong_type(const DbValue& value, const std::string& column, const std::string& key, ColumnType expected) {
-    std::string shown = value.text.size() > 40 ? value.text.substr(0, 40) + "…" : value.text;
-    report(at(key, column), "expected " + std::string(type_name(expected)) + ", got " + to_string(value.type) +
-                                " \"" + shown + "\"");
+    report(at(key, column), "expected " + std::string(type_name(expected)) + ", got " + to_string(value.type) + " " +
+                                shown(value.text));
   }
 
   std::string m_label;

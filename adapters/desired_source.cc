@@ -5,6 +5,7 @@
 
 #include "adapters/app_database.h"
 #include "adapters/yaml_manifests.h"
+#include "model/limits.h"
 #include "model/validate.h"
 
 namespace adapters {
@@ -46,6 +47,22 @@ bool read_database(const std::string& db_uri, const AppDatabaseSettings& setting
   return read.complete;
 }
 
+// Adds `found` to `out`, except where a problem is already reported at the
+// same position: a value that failed one check would only be reported
+// again, less clearly, by the next.
+void add_unreported(model::Diagnostics found, LoadedDesired& out) {
+  std::set<std::tuple<std::string, int, int>> reported;
+  for (const model::Diagnostic& diagnostic : out.diagnostics) {
+    reported.emplace(diagnostic.where.file, diagnostic.where.line, diagnostic.where.column);
+  }
+  for (model::Diagnostic& diagnostic : found) {
+    if (!reported.contains({diagnostic.where.file, diagnostic.where.line, diagnostic.where.column})) {
+      out.diagnostics.push_back(std::move(diagnostic));
+    }
+  }
+  model::sort_diagnostics(out.diagnostics);
+}
+
 }  // namespace
 
 std::string LoadedDesired::describe_sources() const {
@@ -60,7 +77,7 @@ std::string LoadedDesired::describe_sources() const {
 }
 
 LoadedDesired load_desired(const std::vector<std::string>& paths, const std::string& db_uri,
-                           const AppDatabaseSettings& settings) {
+                           const AppDatabaseSettings& settings, const model::Settings& naming) {
   LoadedDesired out;
   if (paths.empty() && db_uri.empty()) {
     out.diagnostics.push_back({{"desired state"}, "give manifest paths, --from-db URI, or both"});
@@ -72,6 +89,7 @@ LoadedDesired load_desired(const std::vector<std::string>& paths, const std::str
     out.diagnostics = std::move(manifests.diagnostics);
     out.documents = manifests.documents;
     out.files = manifests.files.size();
+    add_unreported(model::check_limits(out.topology, naming), out);
     return out;
   }
   if (!paths.empty()) {
@@ -85,18 +103,8 @@ LoadedDesired load_desired(const std::vector<std::string>& paths, const std::str
     model::sort_diagnostics(out.diagnostics);
     return out;
   }
-  // As for manifests alone: a value that failed its structural check would
-  // only be reported again, less clearly, by the semantic checks.
-  std::set<std::tuple<std::string, int, int>> reported;
-  for (const model::Diagnostic& diagnostic : out.diagnostics) {
-    reported.emplace(diagnostic.where.file, diagnostic.where.line, diagnostic.where.column);
-  }
-  for (model::Diagnostic& diagnostic : model::validate_topology(out.topology)) {
-    if (!reported.contains({diagnostic.where.file, diagnostic.where.line, diagnostic.where.column})) {
-      out.diagnostics.push_back(std::move(diagnostic));
-    }
-  }
-  model::sort_diagnostics(out.diagnostics);
+  add_unreported(model::validate_topology(out.topology), out);
+  add_unreported(model::check_limits(out.topology, naming), out);
   return out;
 }
 

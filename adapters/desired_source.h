@@ -11,6 +11,7 @@
 #include "adapters/app_database_mapping.h"
 #include "adapters/app_database_settings.h"
 #include "model/diagnostic.h"
+#include "model/settings.h"
 #include "model/topology.h"
 
 namespace adapters {
@@ -40,8 +41,11 @@ struct LoadedDesired {
 /// `db_uri` (may be empty) and validates the union. Neither given is a
 /// diagnostic, as is a database that returns no users and no communities
 /// (an outage or a wrong replica must not look like "delete everything").
-/// With only `paths` this is exactly load_manifests. Never throws.
+/// With only `paths` this is load_manifests. Either way model::check_limits
+/// runs with `naming` (server name, alias prefix), so user IDs, aliases and
+/// power levels too long for the homeserver are found before any write.
+/// Never throws.
 LoadedDesired load_desired(const std::vector<std::string>& paths, const std::string& db_uri,
-                           const AppDatabaseSettings& settings);
+                           const AppDatabaseSettings& settings, const model::Settings& naming = {});
 
 }  // namespace adapters

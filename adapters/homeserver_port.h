@@ -29,6 +29,16 @@ struct ObserveHints {
   /// The room state behind `sync_token`, by room id (JSON array of state
   /// events); with both, observation asks the server for changes only.
   std::map<std::string, std::string> room_snapshots;
+  /// Room ids mxctl wrote to since `sync_token` was taken (the store's
+  /// rooms_written): each is re-read in full with GET /rooms/{id}/state,
+  /// not folded from /sync, which on Synapse can miss a change when
+  /// concurrent writes fork a room's event graph.
+  std::set<std::string> rooms_written;
+  /// Keys of rooms whose creation mxctl's journal records. A room holding
+  /// such a key's alias that the bot created, but whose marker cannot be
+  /// read yet, is waited for (Synapse registers the alias before the room's
+  /// initial state is readable) instead of being taken for a clash.
+  std::set<std::string> rooms_created;
   /// Keys of accounts mxctl suspended: their status is read one by one
   /// (with the accounts the desired state wants suspended), because
   /// Synapse's user list does not show suspension.
@@ -73,7 +83,10 @@ class HomeserverPort {
 
   /// The observed state of every account and room in `desired`. Rooms are
   /// found through `hints.room_ids`, then the alias, then the marker; a room
-  /// holding our alias without our marker is reported in `alias_clashes`.
+  /// holding our alias without our marker is reported in `alias_clashes`
+  /// (after a bounded wait for the marker when `hints.rooms_created` has
+  /// the key and the bot created the room). Every room of
+  /// `hints.rooms_written` has been read afresh when this succeeds.
   /// Absent objects are simply missing; an error means nothing is known.
   virtual model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) = 0;
 

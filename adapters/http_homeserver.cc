@@ -1,12 +1,10 @@
 #include "adapters/http_homeserver.h"
 
-#include <random>
-
 #include "adapters/account_provisioning.h"
+#include "adapters/own_creation.h"
 #include "adapters/room_creators.h"
 #include "adapters/room_events.h"
 #include "adapters/room_state_reader.h"
-#include "adapters/sync_state.h"
 #include "model/naming.h"
 
 namespace adapters {
@@ -26,189 +24,12 @@ tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::str
   return tl::unexpected(with_context(failure, action));
 }
 
-// A fresh filter string per pass: Synapse caches /sync answers for about two
-// minutes per (token, since, filter, timeout), and a second pass right after
-// an apply must not be served the answer from before it.
-std::string sync_filter() {
-  std::random_device random;
-  nlohmann::json filter = {
-      {"presence", {{"not_types", {"*"}}}},
-      {"account_data", {{"not_types", {"*", "org.mxctl.pass." + std::to_string(random())}}}},
-      {"room",
-       {{"timeline", {{"limit", 0}}},
-        {"ephemeral", {{"not_types", {"*"}}}},
-        {"account_data", {{"not_types", {"*"}}}},
-        {"state", {{"lazy_load_members", false}}}}},
-  };
-  return filter.dump();
-}
-
-std::string query_escape(const std::string& text) { return encode_path_segment(text); }
-
 }  // namespace
 
 HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_token, ClientOptions options)
     : m_settings(std::move(settings)), m_client(m_settings.homeserver_url, std::move(access_token), options) {}
 
-model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
-  Observation out;
-  if (auto accounts = observe_accounts(m_client, m_settings, desired, hints.suspended_accounts, out.state); !accounts) {
-    return tl::unexpected(accounts.error());
-  }
-  if (auto rooms = observe_rooms(desired, hints, out); !rooms) {
-    return tl::unexpected(rooms.error());
-  }
-  return out;
-}
-
-model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desired, const ObserveHints& hints,
-                                                  Observation& out) {
-  const std::string sync_path = k_client + "/sync?timeout=0&filter=" + query_escape(sync_filter());
-  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, hints.room_snapshots, m_settings);
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  out.sync_token = std::move(read->sync_token);
-  out.changed_snapshots = std::move(read->changed_snapshots);
-  out.incremental = read->incremental;
-  // Markers tell which room is which key; the store's map covers rooms
-  // whose marker we cannot read.
-  std::map<std::string, std::string> key_of;  // room id → key
-  for (const auto& [key, id] : hints.room_ids) {
-    key_of[id] = key;
-  }
-  for (const auto& [room_id, read_room] : read->rooms) {
-    if (!read_room.observed.marker_key.empty()) {
-      key_of[room_id] = read_room.observed.marker_key;
-    }
-  }
-  // Then the rooms that carry our marker, in room id order.
-  std::map<std::string, std::string> alias_holder;  // alias → room id of joined unmarked rooms
-  for (auto& [room_id, read_room] : read->rooms) {
-    model::ObservedRoom& room = read_room.observed;
-    resolve_room_links(room.room, key_of);
-    if (room.marker_key.empty()) {
-      if (!room.room.alias.empty()) {
-        alias_holder[room.room.alias] = room_id;
-      }
-      continue;
-    }
-    if (creators_have_unlimited_power(room.room.room_version)) {
-      std::set<std::string> creators = std::move(read_room.creators);
-      if (auto want = desired.rooms.find(room.marker_key); want != desired.rooms.end()) {
-        credit_creators(room.room.power_levels, want->second.power_levels, creators);
-      }
-      std::lock_guard<std::mutex> lock(m_creators_mutex);
-      m_creators[room_id] = std::move(creators);
-    } else {
-      std::lock_guard<std::mutex> lock(m_creators_mutex);
-      m_creators[room_id] = {};
-    }
-    // Two rooms with one key: a createRoom that failed half-way on Synapse
-    // can leave a marked room without its alias before the retry made the
-    // real one. The room holding the canonical alias is the one mxctl
-    // manages; the other is left alone (and never adopted by accident).
-    if (auto existing = out.state.rooms.find(room.marker_key); existing != out.state.rooms.end()) {
-      auto want = desired.rooms.find(room.marker_key);
-      bool existing_has_alias = want != desired.rooms.end() && existing->second.room.alias == want->second.alias;
-      bool this_has_alias = want != desired.rooms.end() && room.room.alias == want->second.alias;
-      if (existing_has_alias || !this_has_alias) {
-        continue;
-      }
-    }
-    out.room_ids[room.marker_key] = room_id;
-    out.state.rooms[room.marker_key] = std::move(room);
-  }
-  // Once-messages the store does not know about (first pass, lost store,
-  // crash after sending): look in the room's recent timeline.
-  for (const auto& [key, want] : desired.rooms) {
-    auto found = out.state.rooms.find(key);
-    if (!want.once_message || found == out.state.rooms.end() || hints.messages_sent.count(key)) {
-      continue;
-    }
-    auto sent = message_was_sent(key, found->second.room_id, *want.once_message);
-    if (!sent) {
-      return tl::unexpected(sent.error());
-    }
-    if (*sent) {
-      out.state.messages_sent.insert(key);
-    }
-  }
-  // The same for m.direct: only entries the store does not know, and only
-  // for our own accounts that exist already (their account data is the only
-  // one we can read; after a crash a DM can exist before its participants).
-  std::set<std::string> local_users;
-  for (const auto& [key, account] : out.state.accounts) {
-    if (account.status == model::AccountStatus::active) {
-      local_users.insert(account.user_id);
-    }
-  }
-  for (const auto& [key, want] : desired.rooms) {
-    auto found = out.state.rooms.find(key);
-    if (!want.is_direct || found == out.state.rooms.end()) {
-      continue;
-    }
-    for (const std::string& user : want.members) {
-      if (!local_users.count(user) || hints.directs_set.count({key, user})) {
-        continue;
-      }
-      auto listed = direct_is_set(want, found->second.room_id, user, desired);
-      if (!listed) {
-        return tl::unexpected(listed.error());
-      }
-      if (*listed) {
-        out.state.directs_set.insert({key, user});
-      }
-    }
-  }
-  // Desired rooms not found among the bot's rooms: the alias says whether
-  // something else holds the name (a clash) or nothing does (to be created).
-  for (const auto& [key, want] : desired.rooms) {
-    if (out.state.rooms.count(key)) {
-      continue;
-    }
-    if (auto holder = alias_holder.find(want.alias); holder != alias_holder.end()) {
-      out.state.alias_clashes[key] = holder->second;
-      continue;
-    }
-    auto resolved = m_client.get(k_client + "/directory/room/" + encode_path_segment(want.alias));
-    if (!resolved) {
-      if (resolved.error().error.kind == model::Error::Kind::not_found) {
-        continue;
-      }
-      return failed(resolved.error(), "cannot look up alias " + want.alias + " of " + key);
-    }
-    // The alias exists but the bot is not in that room with our marker: it
-    // is not ours to change (or the bot was removed from it; an operator
-    // must decide).
-    out.state.alias_clashes[key] = resolved->value("room_id", "?");
-  }
-  return {};
-}
-
-model::Result<bool> HttpHomeserver::message_was_sent(const std::string& key, const std::string& room_id,
-                                                     const model::OnceMessage& message) {
-  nlohmann::json filter = {{"types", {"m.room.message"}}, {"senders", {m_settings.bot_user_id}}};
-  auto page = m_client.get(k_client + "/rooms/" + encode_path_segment(room_id) + "/messages?dir=b&limit=100&filter=" +
-                           query_escape(filter.dump()));
-  if (!page) {
-    return failed(page.error(), "cannot read the timeline of " + key + " (" + room_id + ")");
-  }
-  for (const nlohmann::json& event : page->value("chunk", nlohmann::json::array())) {
-    if (!event.contains("content")) {
-      continue;
-    }
-    // The transaction id comes back only to the sender's own device; the
-    // body is the fallback for messages sent with another token.
-    bool same_txn = event.contains("unsigned") && event["unsigned"].value("transaction_id", "") == message.txn_id;
-    if (same_txn || event["content"].value("body", "") == message.body) {
-      return true;
-    }
-  }
-  return false;
-}
-
-model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room& room) {
+model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room& room, bool may_be_ours) {
   const std::string action = "create room " + room.key + " (M_ROOM_IN_USE)";
   auto resolved = m_client.get(k_client + "/directory/room/" + encode_path_segment(room.alias));
   if (!resolved) {
@@ -220,6 +41,20 @@ model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room
   if (marker && marker->value("key", "") == room.key && marker->value("instance", "") == m_settings.instance) {
     // Our own room from an earlier, interrupted attempt: adopt it.
     return OperationOutcome{room_id, true};
+  }
+  if (may_be_ours) {
+    // An earlier attempt may have made it, and Synapse registers the alias
+    // before the marker is readable: wait for the marker before refusing.
+    auto check = await_own_room(m_client, room_id, room.key, m_settings, m_creation_wait);
+    if (!check) {
+      return model::fail(check.error().kind, action + ": " + check.error().message);
+    }
+    if (check->verdict == CreationCheck::Verdict::ours) {
+      return OperationOutcome{room_id, true};
+    }
+    return model::fail(model::Error::Kind::conflict, action + ": alias " + room.alias + " belongs to room " +
+                                                         room_id + " (" + check->why +
+                                                         "); mxctl will not take it over");
   }
   std::string why = ", which has no mxctl marker";
   if (marker) {
@@ -242,12 +77,19 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
   if (creators_have_unlimited_power(room.room_version)) {
     leave_out_creators((*body)["power_level_content_override"], {m_settings.bot_user_id});
   }
+  // Whether mxctl may already have made this room: its journal says an
+  // earlier pass tried, or this process did (a request that timed out).
+  bool may_be_ours = false;
+  {
+    std::lock_guard<std::mutex> lock(m_creation_mutex);
+    may_be_ours = !m_rooms_created.insert(room.key).second;
+  }
   auto created = m_client.post(k_client + "/createRoom", *body);
   if (!created) {
     // The alias is the idempotency key: after a retry or a crash the room may
     // already exist. Look before failing.
     if (created.error().errcode == "M_ROOM_IN_USE") {
-      return adopt_existing(room);
+      return adopt_existing(room, may_be_ours);
     }
     return failed(created.error(), "create room " + room.key);
   }
@@ -285,6 +127,15 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
     if (result.error().status == 403 && (message.find("already in the room") != std::string::npos ||
                                          message.find("not in the room") != std::string::npos)) {
       return OperationOutcome{std::nullopt, true};
+    }
+    // A remote invitee's server must sign the invite; Synapse answers 502
+    // with a Matrix body when it cannot reach it (a proxy's 502 has none).
+    // Repeating it in this pass would only wait for the same timeout again.
+    if (invite && result.error().status == 502 && result.error().errcode == "M_UNKNOWN" &&
+        !operation.user_id.ends_with(local_suffix)) {
+      model::Error error = with_context(result.error(), model::describe(operation));
+      error.kind = model::Error::Kind::unreachable;
+      return tl::unexpected(error);
     }
     return failed(result.error(), model::describe(operation));
   }

@@ -11,6 +11,8 @@
 
 #include "adapters/homeserver_port.h"
 #include "adapters/matrix_client.h"
+#include "adapters/own_creation.h"
+#include "adapters/room_lookup.h"
 #include "adapters/rate_limits.h"
 #include "model/settings.h"
 
@@ -55,13 +57,29 @@ class HttpHomeserver : public HomeserverPort {
   /// Requests made so far.
   ClientStats stats() const { return m_client.stats(); }
 
+  /// How long a room mxctl may have just created (its alias taken, its
+  /// marker not readable yet) is waited for; see own_creation.h.
+  void set_creation_wait(CreationWait wait) { m_creation_wait = wait; }
+
  private:
   RateLimits probe_rate_limits(const Capabilities& caps);
+  // Observation (http_homeserver_observe.cc).
   model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
+  /// Every room the bot is in (/sync), the rooms written re-read; or, for
+  /// an appservice, the managed rooms one by one.
+  model::Result<BotRooms> read_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                     AliasLookups& aliases);
+  /// Adds to `read` the rooms mxctl created (`rooms_created` has the key)
+  /// that hold a desired alias but whose marker was not readable yet,
+  /// once their marker shows (await_own_room).
+  model::Result<void> claim_own_rooms(const model::MatrixState& desired, const std::set<std::string>& rooms_created,
+                                      BotRooms& read, AliasLookups& aliases);
   model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
                                        const model::OnceMessage& message);
   model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);
-  model::Result<OperationOutcome> adopt_existing(const model::Room& room);
+  /// After M_ROOM_IN_USE: the room holding the alias if it is ours (its
+  /// marker, waited for when `may_be_ours`), else a conflict.
+  model::Result<OperationOutcome> adopt_existing(const model::Room& room, bool may_be_ours);
   model::Result<OperationOutcome> membership(const model::Operation& operation, const ExecutionContext& context);
   model::Result<OperationOutcome> set_state(const model::Operation& operation, const model::Room& room,
                                             const ExecutionContext& context);
@@ -88,6 +106,11 @@ class HttpHomeserver : public HomeserverPort {
   /// power levels it writes. Guarded: execute() runs concurrently.
   std::mutex m_creators_mutex;
   std::map<std::string, std::set<std::string>> m_creators;
+  /// Keys of rooms mxctl may have created: from its journal (the last
+  /// observation's hints) and the createRoom requests of this process.
+  std::mutex m_creation_mutex;
+  std::set<std::string> m_rooms_created;
+  CreationWait m_creation_wait;
 };
 
 }  // namespace adapters

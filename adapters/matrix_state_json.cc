@@ -28,7 +28,7 @@ nlohmann::json to_json(const model::Account& account) {
 }
 
 nlohmann::json to_json(const model::PowerLevels& levels) {
-  return {
+  nlohmann::json content = {
       {"ban", levels.ban},
       {"invite", levels.invite},
       {"kick", levels.kick},
@@ -40,6 +40,26 @@ nlohmann::json to_json(const model::PowerLevels& levels) {
       {"users", levels.users},
       {"notifications", {{"room", levels.notifications_room}}},
   };
+  if (levels.unmanaged.empty()) {
+    return content;
+  }
+  // The reader wrote this text, so it parses; should it not, the managed
+  // keys alone are still a valid content.
+  nlohmann::json unmanaged = nlohmann::json::parse(levels.unmanaged, nullptr, false);
+  if (!unmanaged.is_object()) {
+    return content;
+  }
+  // emplace never replaces: a managed key keeps mxctl's value.
+  for (auto& [key, value] : unmanaged.items()) {
+    if (key == "notifications" && value.is_object()) {
+      for (auto& [notification, level] : value.items()) {
+        content["notifications"].emplace(notification, std::move(level));
+      }
+    } else {
+      content.emplace(key, std::move(value));
+    }
+  }
+  return content;
 }
 
 nlohmann::json to_json(const model::Room& room) {

@@ -11,7 +11,8 @@ namespace adapters {
 /// An account as {"user_id", "localpart", "display_name"?, "avatar_url"?, "admin", "status", "linked_accounts"}.
 nlohmann::json to_json(const model::Account& account);
 
-/// The `m.room.power_levels` content (every key written out, spec names).
+/// The `m.room.power_levels` content (every key written out, spec names),
+/// with the keys of `levels.unmanaged` added back where mxctl has no value.
 nlohmann::json to_json(const model::PowerLevels& levels);
 
 /// A room with its key, alias, kind, state fields, links and members.

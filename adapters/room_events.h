@@ -2,7 +2,7 @@
 // Matrix event contents from the model: what mxctl writes into a room
 // (createRoom body, state event contents). Reading a room's state back is
 // room_state_reader.h. Field names and shapes follow the spec's event
-// schemas (../shared/reference/matrix-spec-v1.16/data/event-schemas/).
+// schemas (tests/spec/matrix-spec-v1.16/data/event-schemas/ holds those the tests use).
 
 #include <map>
 #include <string>
@@ -33,7 +33,8 @@ nlohmann::json join_rules_content(const model::Room& room, const RoomIds& room_i
 /// Content of the state event that carries `field` for `room`, and its state
 /// key. For space_child/space_parent, `link_key` names the other room, which
 /// must be in `room_ids` (else `not_found`). power_levels comes from
-/// `operation_levels` when given (the diff's merged content).
+/// `operation_levels` when given (the diff's merged content), with every key
+/// mxctl does not manage written back as observed (PowerLevels::unmanaged).
 struct StateWrite {
   std::string type;
   std::string state_key;

@@ -1,6 +1,7 @@
 #include "adapters/room_state_reader.h"
 
 #include <algorithm>
+#include <set>
 
 namespace adapters {
 
@@ -87,6 +88,27 @@ void sort_children(model::Room& room) {
             [](const model::SpaceLink& a, const model::SpaceLink& b) { return a.key < b.key; });
 }
 
+// The keys of power levels content that PowerLevels has no field for, kept
+// as text so that a write can give them back as the server had them.
+std::string unmanaged_keys(const nlohmann::json& content) {
+  static const std::set<std::string> k_managed = {
+      "ban", "invite", "kick", "redact", "events_default", "state_default", "users_default", "events", "users",
+      "notifications"};
+  nlohmann::json unmanaged = nlohmann::json::object();
+  for (const auto& [key, value] : content.items()) {
+    if (key == "notifications" && value.is_object()) {
+      for (const auto& [notification, level] : value.items()) {
+        if (notification != "room") {
+          unmanaged["notifications"][notification] = level;
+        }
+      }
+    } else if (!k_managed.count(key)) {
+      unmanaged[key] = value;
+    }
+  }
+  return unmanaged.empty() ? std::string() : unmanaged.dump();
+}
+
 }  // namespace
 
 model::PowerLevels parse_power_levels(const nlohmann::json& content) {
@@ -118,6 +140,7 @@ model::PowerLevels parse_power_levels(const nlohmann::json& content) {
   if (auto it = content.find("notifications"); it != content.end() && it->is_object()) {
     levels.notifications_room = level_value(it->value("room", nlohmann::json(50)), 50);
   }
+  levels.unmanaged = unmanaged_keys(content);
   return levels;
 }
 

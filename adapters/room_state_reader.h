@@ -4,7 +4,7 @@
 // a time, so a caller can feed them from wherever they are (a /sync answer
 // being parsed, a stored snapshot) without first gathering them into one
 // document. Field names follow the spec's event schemas
-// (../shared/reference/matrix-spec-v1.16/data/event-schemas/).
+// (tests/spec/matrix-spec-v1.16/data/event-schemas/ holds those the tests use).
 
 #include <map>
 #include <string>
@@ -17,7 +17,8 @@
 namespace adapters {
 
 /// `m.room.power_levels` content → PowerLevels, with the spec's defaults for
-/// absent keys and string levels ("50", legal in old rooms) parsed.
+/// absent keys and string levels ("50", legal in old rooms) parsed. Keys it
+/// has no field for go, unchanged, into `unmanaged`, so a write keeps them.
 model::PowerLevels parse_power_levels(const nlohmann::json& content);
 
 /// Builds one ObservedRoom from its current state events, given in any order

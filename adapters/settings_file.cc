@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "adapters/appservice_registration.h"
+#include "model/limits.h"
 #include "model/suggest.h"
 
 namespace adapters {
@@ -34,6 +36,24 @@ void read_bool(const std::string& key, const std::string& text, const model::Sou
 
 model::SourceLocation location(const std::string& file, const YAML::Mark& mark) {
   return {file, mark.line + 1, mark.column + 1};
+}
+
+// Keys already read in one mapping, with where each was first written.
+using SeenKeys = std::map<std::string, YAML::Mark>;
+
+// False (reported) when `key` was already set in the same mapping. yaml-cpp
+// keeps every entry, so the last would silently win; in a config file that
+// is how a copy-pasted line changes what a cron job does.
+bool first_time(const std::string& file, const std::string& shown, const YAML::Node& key, SeenKeys& seen,
+                LoadedSettings& out) {
+  auto [it, inserted] = seen.emplace(key.Scalar(), key.Mark());
+  if (!inserted) {
+    out.diagnostics.push_back({location(file, key.Mark()), "config: duplicate setting \"" + shown +
+                                                               "\" (first set at " +
+                                                               std::to_string(it->second.line + 1) + ":" +
+                                                               std::to_string(it->second.column + 1) + ")"});
+  }
+  return inserted;
 }
 
 std::string trim(const std::string& text) {
@@ -124,8 +144,12 @@ void read_app_database(const std::string& file, const YAML::Node& value, LoadedS
     out.diagnostics.push_back({location(file, value.Mark()), "config: appDatabase must be a mapping"});
     return;
   }
+  SeenKeys seen;
   for (const auto& entry : value) {
     const std::string key = entry.first.Scalar();
+    if (!first_time(file, "appDatabase." + key, entry.first, seen, out)) {
+      continue;
+    }
     if (key != "queries") {
       out.diagnostics.push_back({location(file, entry.first.Mark()), "config: unknown setting \"appDatabase." + key +
                                                                          "\"" + model::did_you_mean(key, {"queries"})});
@@ -136,9 +160,13 @@ void read_app_database(const std::string& file, const YAML::Node& value, LoadedS
           {location(file, entry.second.Mark()), "config: appDatabase.queries must map object kinds to SQL"});
       continue;
     }
+    SeenKeys kinds;
     for (const auto& query : entry.second) {
       const std::string kind = query.first.Scalar();
       auto where = location(file, query.first.Mark());
+      if (!first_time(file, "appDatabase.queries." + kind, query.first, kinds, out)) {
+        continue;
+      }
       if (std::find(k_app_query_kinds.begin(), k_app_query_kinds.end(), kind) == k_app_query_kinds.end()) {
         out.diagnostics.push_back({where, "config: unknown query kind \"" + kind + "\"" +
                                               model::did_you_mean(kind, k_app_query_kinds)});
@@ -171,9 +199,13 @@ void read_config_file(const std::string& path, LoadedSettings& out) {
     out.diagnostics.push_back({location(path, root.Mark()), "config: expected a mapping of settings"});
     return;
   }
+  SeenKeys seen;
   for (const auto& entry : root) {
     const std::string key = entry.first.Scalar();
     auto where = location(path, entry.first.Mark());
+    if (!first_time(path, key, entry.first, seen, out)) {
+      continue;
+    }
     if (key == "accessToken" || key == "botAccessToken") {
       out.diagnostics.push_back({where, "config: access tokens are never read from the config file; set "
                                         "MATRIX_BOT_ACCESS_TOKEN or accessTokenFile"});
@@ -265,6 +297,29 @@ LoadedSettings load_settings(const std::string& config_path, const Environment& 
   if (!bot.empty() && (bot.front() != '@' || bot.find(':') == std::string::npos)) {
     out.diagnostics.push_back({{"settings"}, "bot user id must be a full matrix id like \"@mxctl:example.org\", got \"" +
                                                  bot + "\""});
+  }
+  // Both go where the homeserver allows at most 255 bytes: the bot is a
+  // member event's state key, the marker type (and the archive record's,
+  // ".archive" added: room_events.h) an event type.
+  if (bot.size() > model::k_max_identifier_bytes) {
+    out.diagnostics.push_back({{"settings"}, "bot user id is " + std::to_string(bot.size()) +
+                                                 " bytes long; the spec allows at most 255"});
+  }
+  const std::size_t marker_bytes = out.settings.marker_event_type.size() + std::string_view(".archive").size();
+  if (marker_bytes > model::k_max_identifier_bytes) {
+    out.diagnostics.push_back({{"settings"}, "markerEventType is too long: with \".archive\" added it is " +
+                                                 std::to_string(marker_bytes) +
+                                                 " bytes, and an event type may have at most 255"});
+  }
+  // The marker, {"instance": ..., "key": <room key>}, is in every room; a
+  // room key is bounded by its alias (255 bytes), the instance only here.
+  const std::size_t marker_content = model::json_string_bytes(out.settings.instance) +
+                                     model::json_string_bytes("instance") + model::json_string_bytes("key") +
+                                     model::k_max_identifier_bytes + 8;
+  if (marker_content > model::k_max_content_bytes) {
+    out.diagnostics.push_back({{"settings"}, "instance is too long for the ownership marker event (" +
+                                                 std::to_string(marker_content) + " bytes of content, at most " +
+                                                 std::to_string(model::k_max_content_bytes) + ")"});
   }
   if (out.settings.force_join && out.settings.provisioning != model::ProvisioningMode::synapse_admin) {
     out.diagnostics.push_back({{"settings"}, "forceJoin needs the Synapse admin API (provisioning: synapse-admin)"});

@@ -174,6 +174,19 @@ CREATE TRIGGER archives_delete_serial AFTER DELETE ON archives
 CREATE TRIGGER tombstones_insert_serial AFTER INSERT ON tombstones
   BEGIN UPDATE meta SET serial = serial + 1; END;
 )sql"},
+    // Version 5: the rooms mxctl wrote to since the last observation, which
+    // the next one re-reads in full (an incremental /sync can miss a change
+    // on Synapse when writes fork a room's event graph); and an index for
+    // looking up room creations in the journal, partial so that no other
+    // journal row pays for it.
+    {5, R"sql(
+CREATE TABLE rooms_written (
+  room_id      TEXT PRIMARY KEY,
+  written_at   TEXT NOT NULL
+);
+
+CREATE INDEX journal_room_creations ON journal (operation) WHERE operation LIKE 'create room %';
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

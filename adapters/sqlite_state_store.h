@@ -29,7 +29,7 @@ class Database;
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 4;
+  static constexpr int k_schema_version = 5;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -65,6 +65,15 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override;
   model::Result<void> save_observation(const std::string& sync_token,
                                        const std::map<std::string, std::optional<std::string>>& changed) override;
+  /// Room ids recorded by mark_room_written and not cleared; empty when none.
+  model::Result<std::set<std::string>> rooms_written() override;
+  /// Records `room_id` as written (a grouped write); repeating does nothing.
+  model::Result<void> mark_room_written(const std::string& room_id) override;
+  /// Forgets `room_ids` in one transaction, committing what is pending first.
+  model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override;
+  /// Keys of "create room <key>" journal entries of every run, through a
+  /// partial index (so the lookup does not grow with the rest of the journal).
+  model::Result<std::set<std::string>> journaled_room_creations() override;
 
   /// Starts at 0 and increases by at least one with every write that changes
   /// rooms, sent messages, accounts or the sync token (not runs or the

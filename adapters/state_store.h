@@ -21,7 +21,8 @@ struct JournalEntry {
   std::int64_t run_id = 0;
   /// model::describe(operation), e.g. "create room community/riverside".
   std::string operation;
-  /// "ok", "already_done", "failed", "skipped".
+  /// "ok", "already_done", "failed", "skipped"; "planned" (attempt 0) for
+  /// a room creation an apply sets out to make, written before any attempt.
   std::string result;
   /// The homeserver's errcode (M_FORBIDDEN, ...) or empty.
   std::string errcode;
@@ -132,6 +133,24 @@ class StateStore {
   virtual model::Result<void> save_observation(
       const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) = 0;
 
+  /// Room ids mxctl wrote to (created, changed state in, invited to or
+  /// kicked from, sent a message to) since the observation last saved. On
+  /// Synapse concurrent writes can fork a room's event graph, and /sync then
+  /// computes its state at one branch and misses a change on the other, so
+  /// the next observation re-reads these rooms with GET /rooms/{id}/state.
+  virtual model::Result<std::set<std::string>> rooms_written() = 0;
+  /// Records that mxctl wrote to `room_id`; repeating does nothing.
+  virtual model::Result<void> mark_room_written(const std::string& room_id) = 0;
+  /// Forgets `room_ids` (an observation re-read them and its token and
+  /// snapshots are saved); ids not recorded are ignored.
+  virtual model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) = 0;
+
+  /// Keys of the rooms whose creation the journal records (an entry for
+  /// "create room <key>" in any run, whatever its result): a room holding
+  /// such a key's alias that the bot created may be mxctl's own, made by a
+  /// pass that ended before it could see the marker.
+  virtual model::Result<std::set<std::string>> journaled_room_creations() = 0;
+
   /// Increases on every change to the store's contents; a saved plan records
   /// it so that `apply --plan` can refuse a plan made from an older state.
   virtual model::Result<std::int64_t> serial() = 0;
@@ -180,9 +199,10 @@ class StateStore {
 
   /// Group commit (for the executor, which writes a journal row per attempt
   /// and an audit row per operation). With `policy` set, record(),
-  /// append_audit() and the facts an apply learns that the homeserver also
-  /// shows (set_room_id, mark_message_sent, mark_direct_set, record_archive,
-  /// clear_archive) go into one transaction, committed when
+  /// append_audit(), mark_room_written() and the facts an apply learns that
+  /// the homeserver also shows (set_room_id, mark_message_sent,
+  /// mark_direct_set, record_archive, clear_archive) go into one
+  /// transaction, committed when
   /// policy.max_writes are pending or the first is policy.max_age old, by
   /// flush(), and before any other write, turning grouping off, releasing
   /// the lock or closing the store. Reads through this store see the pending
@@ -191,8 +211,11 @@ class StateStore {
   /// not yet committed, at most those of its last max_age (given the flush()
   /// calls GroupCommit asks for). Convergence never depends on them: the next pass
   /// finds room ids by alias and marker, sent messages, m.direct and archive
-  /// times on the homeserver, and the journal and audit log are a record,
-  /// not an input. Writes nothing on the homeserver could rebuild are never
+  /// times on the homeserver; a room whose mark_room_written is lost is read
+  /// from /sync like any other; and the journal and audit log are a record.
+  /// The journal entries that are also an input (journaled_room_creations)
+  /// are committed by the executor before it sends any createRoom.
+  /// Writes nothing on the homeserver could rebuild are never
   /// left pending: the lock, runs, remember_account, tombstones, suspensions,
   /// protection and observations commit before they return (with whatever
   /// is pending). A failed commit returns an error saying how many grouped

@@ -173,6 +173,16 @@ std::string snapshot_text(const RoomState& state) {
   return text;
 }
 
+RoomState room_state_of(const nlohmann::json& events) {
+  RoomState state;
+  absorb(events, state);
+  return state;
+}
+
+BotRoom read_bot_room(const std::string& room_id, const RoomState& state, const model::Settings& settings) {
+  return read_room(room_id, state, settings);
+}
+
 std::optional<RoomState> parse_snapshot(const std::string& text) {
   nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
   if (!events.is_array()) {

@@ -64,6 +64,13 @@ struct BotRoom {
   std::set<std::string> creators;
 };
 
+/// The state events of `events` (a JSON array, e.g. GET /rooms/{id}/state)
+/// as a RoomState of compact events; anything else: an empty state.
+RoomState room_state_of(const nlohmann::json& events);
+
+/// One room read from its state into the model (marker, creators, ...).
+BotRoom read_bot_room(const std::string& room_id, const RoomState& state, const model::Settings& settings);
+
 /// What read_bot_rooms found.
 struct BotRooms {
   std::map<std::string, BotRoom> rooms;  ///< by room id

@@ -17,10 +17,12 @@
 #include "controller/clock.h"
 #include "controller/executor.h"
 #include "controller/planner.h"
+#include "controller/remaining_time.h"
 #include "controller/render_plan.h"
 #include "controller/render_state.h"
 #include "controller/saved_plan.h"
 #include "model/compile.h"
+#include "model/printable.h"
 
 namespace controller {
 
@@ -33,7 +35,11 @@ void print_diagnostics(const model::Diagnostics& diagnostics, std::ostream& err)
   err << diagnostics.size() << (diagnostics.size() == 1 ? " problem" : " problems") << " found\n";
 }
 
-void print_error(const model::Error& error, std::ostream& err) { err << "Error: " << error.message << "\n"; }
+// Errors quote the homeserver's own messages: escaped, like everything else
+// that came from outside (model/printable.h).
+void print_error(const model::Error& error, std::ostream& err) {
+  err << "Error: " << model::printable(error.message) << "\n";
+}
 
 std::string plural(std::size_t count, const char* one, const char* many) {
   return std::to_string(count) + " " + (count == 1 ? one : many);
@@ -71,6 +77,9 @@ struct Pass {
   /// digest(desired), computed before planning when a saved plan is
   /// written or checked; empty otherwise.
   std::string desired_digest;
+  /// Writes the executor repeated (429s, transient faults); the client
+  /// counts only the reads it repeats itself.
+  int repeated_writes = 0;
   /// What the plan is carried out against: `desired` as the lifecycle
   /// widened it (archived forms of rooms gone, suspended accounts).
   model::MatrixState execution_desired;
@@ -102,7 +111,8 @@ std::unique_ptr<Pass> prepare(const PassOptions& options, const std::string& com
   if (options.write_back && options.from_db.empty()) {
     problems.push_back({{"settings"}, "--write-back needs --from-db URI"});
   }
-  pass->source = adapters::load_desired(options.paths, options.from_db, pass->settings.app_database);
+  pass->source =
+      adapters::load_desired(options.paths, options.from_db, pass->settings.app_database, pass->settings.settings);
   problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -188,7 +198,7 @@ void print_stats(const Pass& pass, std::ostream& err) {
   adapters::ClientStats stats = pass.homeserver->stats();
   auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - pass.started);
   err << "Pass took " << wall.count() << " ms. Requests: " << stats.reads + stats.writes << " (" << stats.reads << " reads, " << stats.writes
-      << " writes, " << stats.retries << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
+      << " writes, " << stats.retries + static_cast<std::uint64_t>(pass.repeated_writes) << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received
       << " bytes received, " << stats.waiting.count() / 1000
       << " ms in requests (summed over concurrent requests)\n";
   // Own CPU against wall tells an operator whether a slow pass is mxctl's
@@ -219,6 +229,9 @@ bool confirm(Console& console) {
   return answer == "yes";
 }
 
+// How often the line-by-line progress repeats the estimate of the time left.
+constexpr std::chrono::seconds k_estimate_every{5};
+
 // Runs the executor and prints progress and the closing line; true if every
 // operation succeeded.
 bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, const std::string& command,
@@ -232,28 +245,41 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   executor.max_in_flight = options.max_in_flight;
   executor.dry_run = dry_run;
   std::size_t settled = 0;
+  const std::size_t total = plan.operations.size();
+  // The time left from the measured rate: the rate-limit note before the
+  // apply can only assume the server's limits.
+  RemainingTime remaining(total, std::chrono::steady_clock::now());
+  std::optional<std::chrono::steady_clock::time_point> last_estimate_line;
   auto progress = [&](const OperationReport& op) {
     ++settled;
+    const auto now = std::chrono::steady_clock::now();
+    remaining.settled(now);
+    const std::optional<std::chrono::milliseconds> left = settled < total ? remaining.estimate(now) : std::nullopt;
+    const std::string counter = std::to_string(settled) + "/" + std::to_string(total);
     bool trouble = op.status == OperationReport::Status::failed || op.status == OperationReport::Status::skipped;
     // Each line goes out in one write: stderr is unbuffered, and a cold
     // apply at instance scale prints hundreds of thousands of them.
     std::string line;
     if (console.progress_line && !trouble) {
       // One line rewritten in place; failures still get a line of their own.
-      line = "\r\033[K[" + std::to_string(settled) + "/" + std::to_string(plan.operations.size()) + "] " +
-             op.description;
+      line = "\r\033[K[" + counter + (left ? ", " + remaining_text(*left) : "") + "] " +
+             model::printable(op.description);
       console.err << line << std::flush;
       return;
     }
     if (console.progress_line) {
       line = "\r\033[K";
+    } else if (left && (!last_estimate_line || now - *last_estimate_line >= k_estimate_every)) {
+      // Line by line, the estimate gets a line of its own now and then.
+      last_estimate_line = now;
+      line = "Progress: " + counter + " operations settled, " + remaining_text(*left) + "\n";
     }
-    line += to_string(op.status) + std::string(": ") + op.description;
+    line += to_string(op.status) + std::string(": ") + model::printable(op.description);
     if (op.attempts > 1) {
       line += " (" + std::to_string(op.attempts) + " attempts)";
     }
     if (!op.error.empty()) {
-      line += ": " + op.error;
+      line += ": " + model::printable(op.error);
     }
     console.err << line + "\n";
   };
@@ -264,8 +290,9 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     console.err << "\r\033[K" << std::flush;
   }
   for (const std::string& warning : report.warnings) {
-    console.err << "Warning: " << warning << "\n";
+    console.err << "Warning: " << model::printable(warning) << "\n";
   }
+  pass.repeated_writes += report.repeated_attempts;
   pass.store->finish_run(*run_id, report.ok() ? "succeeded" : "failed", report.added + report.changed,
                          report.failed + report.skipped);
   console.out << "\n" << apply_summary(report, dry_run) << "\n";
@@ -299,12 +326,14 @@ bool write_back(Pass& pass, const PassOptions& options, Console& console) {
 
 int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db,
                  const std::string& config_path) {
-  adapters::LoadedSettings settings;
-  if (!from_db.empty()) {
-    settings = adapters::load_settings(config_path, adapters::process_environment());
+  // The server name, where known, decides whether user IDs and aliases fit;
+  // the settings' own problems matter only when they were asked for.
+  adapters::LoadedSettings settings = adapters::load_settings(config_path, adapters::process_environment());
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database, settings.settings);
+  model::Diagnostics problems;
+  if (!from_db.empty() || !config_path.empty()) {
+    problems = settings.diagnostics;
   }
-  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
-  model::Diagnostics problems = settings.diagnostics;
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
@@ -322,7 +351,7 @@ int run_desired(const std::string& config_path, const std::vector<std::string>& 
   if (settings.settings.server_name.empty()) {
     problems.push_back({{"settings"}, "no server name: set MATRIX_SERVER_NAME or serverName in the config"});
   }
-  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database);
+  adapters::LoadedDesired loaded = adapters::load_desired(paths, from_db, settings.app_database, settings.settings);
   problems.insert(problems.end(), loaded.diagnostics.begin(), loaded.diagnostics.end());
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);

@@ -96,6 +96,8 @@ struct ApplyReport {
   int would_run = 0;
   /// Operations that needed more than one attempt (whatever their outcome).
   int retried = 0;
+  /// Attempts beyond each operation's first, summed: the repeated requests.
+  int repeated_attempts = 0;
   /// Resource changes (Plan::changes, errors excluded) all of whose
   /// operations succeeded, were already done, or in a dry run would run,
   /// by action. `destroyed` stays 0 until plans can destroy.
@@ -123,7 +125,14 @@ std::string apply_summary(const ApplyReport& report, bool dry_run);
 /// journal under `run_id` (the caller begins and finishes the run).
 /// - An operation starts once every operation in its depends_on succeeded
 ///   (or was already done), at most options.max_in_flight at once, lowest
-///   plan index first among those ready.
+///   plan index first among those ready, and never while an operation
+///   writing to one of its rooms (rooms_written) runs: Synapse forks a room
+///   written to concurrently. Invites to one server wait for the first of
+///   them to get through (write_scheduler.h).
+/// - An invite failing as `unreachable` is not retried; the other invites
+///   to users on that server are skipped without a request ("skipped:
+///   server X unreachable"), and one warning names the server, the error
+///   and how many were skipped.
 /// - Retryable failures are repeated per options.retry; a failure that
 ///   stays is `failed`, and every operation depending on it, transitively,
 ///   is `skipped` (journalled with attempt 0). Everything else still runs.

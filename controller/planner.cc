@@ -90,6 +90,13 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
   }
   hints.suspended_accounts = std::move(*suspended);
   hints.room_snapshots = std::move(*snapshots);
+  auto written = store.rooms_written();
+  auto created = store.journaled_room_creations();
+  if (!written || !created) {
+    return tl::unexpected(!written ? written.error() : created.error());
+  }
+  hints.rooms_written = std::move(*written);
+  hints.rooms_created = std::move(*created);
   // Observation also looks at the managed accounts no longer desired. They
   // are added to the desired state for it and taken out again: at instance
   // scale a widened copy cost as much as the diff.
@@ -115,6 +122,12 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
   // read only what changed since this one looked.
   if (auto saved = store.save_observation(observed->sync_token, observed->changed_snapshots); !saved) {
     return tl::unexpected(saved.error());
+  }
+  // The rooms written were re-read, and what was read is saved: only later
+  // writes need re-reading. (Cleared after the save: a crash in between
+  // costs a second re-read, never a missed one.)
+  if (auto cleared = store.clear_rooms_written(hints.rooms_written); !cleared) {
+    return tl::unexpected(cleared.error());
   }
   // What the server showed was sent is remembered, so the check is not repeated.
   for (const std::string& key : observed->state.messages_sent) {

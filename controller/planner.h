@@ -25,8 +25,10 @@ struct PlannedPass {
 };
 
 /// Observes `port` (with the store's room ids, sync token and room
-/// snapshots as hints, so only changes are read), adds the store's record of
-/// sent messages, saves the new token and snapshots, and diffs. Rooms found are remembered in the
+/// snapshots as hints, so only changes are read, plus the rooms mxctl wrote
+/// to since, which are re-read in full, and the room creations its journal
+/// records), adds the store's record of sent messages, saves the new token
+/// and snapshots, forgets the rooms written (they were re-read), and diffs. Rooms found are remembered in the
 /// store (a lost store is rebuilt here), but nothing on the homeserver
 /// changes. The lifecycle (model/lifecycle.h) decides archives, restores,
 /// deletions and suspensions with the store's archive times, protection and

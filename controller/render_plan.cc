@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/printable.h"
+
 namespace controller {
 
 namespace {
@@ -11,6 +13,24 @@ namespace {
 using Action = model::ResourceChange::Action;
 
 const char* k_no_changes = "No changes. The homeserver matches the desired state.";
+
+// Every value, address and reason in a plan may come from the homeserver or
+// the input as it was: printed, control characters would drive the terminal.
+std::string shown(std::string_view text) { return model::printable(text); }
+
+// A markdown table cell: also no "|" (a new cell) or "<" (HTML).
+std::string table_cell(std::string_view text) {
+  std::string out;
+  for (char c : shown(text)) {
+    switch (c) {
+      case '|': out += "\\|"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 const char* symbol(Action action) {
   switch (action) {
@@ -26,27 +46,29 @@ const char* symbol(Action action) {
 }
 
 std::string headline(const model::ResourceChange& change) {
+  const std::string address = shown(change.address);
   switch (change.action) {
-    case Action::create: return "# " + change.address + " will be created";
-    case Action::update: return "# " + change.address + " will be updated in-place";
-    case Action::archive: return "# " + change.address + " will be archived";
-    case Action::restore: return "# " + change.address + " will be restored";
-    case Action::suspend: return "# " + change.address + " will be suspended";
-    case Action::destroy: return "# " + change.address + " will be destroyed";
-    case Action::error: return "# " + change.address + " cannot be changed as desired";
+    case Action::create: return "# " + address + " will be created";
+    case Action::update: return "# " + address + " will be updated in-place";
+    case Action::archive: return "# " + address + " will be archived";
+    case Action::restore: return "# " + address + " will be restored";
+    case Action::suspend: return "# " + address + " will be suspended";
+    case Action::destroy: return "# " + address + " will be destroyed";
+    case Action::error: return "# " + address + " cannot be changed as desired";
   }
   return "";
 }
 
 std::string field_line(const model::FieldChange& field, std::size_t width) {
-  std::string name = field.name + std::string(width - field.name.size(), ' ');
+  std::string name = shown(field.name);
+  name += std::string(width - std::min(width, name.size()), ' ');
   if (!field.before) {
-    return "+ " + name + " = " + field.after.value_or("");
+    return "+ " + name + " = " + shown(field.after.value_or(""));
   }
   if (!field.after) {
-    return "- " + name + " = " + *field.before;
+    return "- " + name + " = " + shown(*field.before);
   }
-  return "~ " + name + " = " + *field.before + " -> " + *field.after;
+  return "~ " + name + " = " + shown(*field.before) + " -> " + shown(*field.after);
 }
 
 void write_change(std::ostream& out, const model::Plan& plan, const model::ResourceChange& change,
@@ -54,11 +76,11 @@ void write_change(std::ostream& out, const model::Plan& plan, const model::Resou
   out << "  " << headline(change) << "\n";
   // Lifecycle changes always say why: that is what a reviewer checks.
   if (change.action != Action::create && change.action != Action::update) {
-    out << "  # (because " << change.reason << ")\n";
+    out << "  # (because " << shown(change.reason) << ")\n";
   } else if (options.explain) {
-    out << "  # (because " << change.reason << ")\n";
+    out << "  # (because " << shown(change.reason) << ")\n";
   }
-  out << "  " << symbol(change.action) << " " << change.address;
+  out << "  " << symbol(change.action) << " " << shown(change.address);
   if (change.fields.empty() && !options.explain) {
     out << "\n\n";
     return;
@@ -66,7 +88,7 @@ void write_change(std::ostream& out, const model::Plan& plan, const model::Resou
   out << " {\n";
   std::size_t width = 0;
   for (const model::FieldChange& field : change.fields) {
-    width = std::max(width, field.name.size());
+    width = std::max(width, shown(field.name).size());
   }
   for (const model::FieldChange& field : change.fields) {
     out << "      " << field_line(field, width) << "\n";
@@ -74,7 +96,7 @@ void write_change(std::ostream& out, const model::Plan& plan, const model::Resou
   if (options.explain) {
     for (std::size_t index : change.operations) {
       const model::Operation& op = plan.operations[index];
-      out << "      # " << model::describe(op) << ": " << op.reason << "\n";
+      out << "      # " << shown(model::describe(op)) << ": " << shown(op.reason) << "\n";
     }
   }
   out << "    }\n\n";
@@ -141,7 +163,7 @@ void write_plan_text(std::ostream& out, const model::Plan& plan, const RenderOpt
     out << plan_summary(plan) << "\n";
   }
   for (const std::string& warning : plan.warnings) {
-    out << "\nWarning: " << warning << "\n";
+    out << "\nWarning: " << shown(warning) << "\n";
   }
 }
 
@@ -196,14 +218,16 @@ std::string render_plan_json(const model::Plan& plan) {
   if (!plan.warnings.empty()) {
     out["warnings"] = plan.warnings;
   }
-  return out.dump(2) + "\n";
+  // Escaped by the JSON library; text that is not UTF-8 (from a server that
+  // sent it) is replaced rather than thrown on.
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_plan_markdown(const model::Plan& plan, const RenderOptions& options) {
   std::ostringstream out;
   std::string warnings;
   for (const std::string& warning : plan.warnings) {
-    warnings += "\n> **Warning:** " + warning + "\n";
+    warnings += "\n> **Warning:** " + table_cell(warning) + "\n";
   }
   if (plan.empty()) {
     out << "### mxctl plan: no changes\n\n" << k_no_changes << "\n" << warnings;
@@ -212,7 +236,8 @@ std::string render_plan_markdown(const model::Plan& plan, const RenderOptions& o
   out << "### mxctl plan\n\n**" << plan_summary(plan) << "**\n\n";
   out << "| | resource | why |\n|---|---|---|\n";
   for (const model::ResourceChange& change : plan.changes) {
-    out << "| `" << symbol(change.action) << "` | `" << change.address << "` | " << change.reason << " |\n";
+    out << "| `" << symbol(change.action) << "` | `" << table_cell(change.address) << "` | " << table_cell(change.reason)
+        << " |\n";
   }
   out << warnings;
   out << "\n<details><summary>Details</summary>\n\n```diff\n" << render_plan_text(plan, options) << "```\n\n</details>\n";

@@ -3,22 +3,25 @@
 #include <sstream>
 #include <vector>
 
+#include "model/printable.h"
+
 namespace controller {
 
 namespace {
 
-// Quotes like HCL/JSON so names with spaces or quotes read unambiguously.
+// Quotes like HCL/JSON so names with spaces or quotes read unambiguously,
+// and escapes control characters (printable.h): the values are the input's,
+// and the input may be hostile.
 std::string quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
       default: out += c;
     }
   }
-  return out + "\"";
+  return model::printable(out) + "\"";
 }
 
 std::string bool_text(bool value) { return value ? "true" : "false"; }

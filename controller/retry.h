@@ -1,8 +1,9 @@
 #pragma once
 // When to try a failed homeserver call again, and how long to wait first.
 // Only errors that may succeed on repetition (Error::retryable(): transient
-// and rate_limited) are retried; forbidden, invalid, conflict and not_found
-// are terminal. Waits use exponential backoff with full jitter (a uniform
+// and rate_limited) are retried; forbidden, invalid, conflict, not_found and
+// unreachable (another server that did not answer: it would only time out
+// again within the pass) are terminal. Waits use exponential backoff with full jitter (a uniform
 // draw between zero and the exponential ceiling), so that many clients
 // failing together do not come back together; a rate limit that names its
 // own wait is obeyed, within a cap.

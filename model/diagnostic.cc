@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "model/printable.h"
+
 namespace model {
 
 std::string SourceLocation::to_string() const {
@@ -18,7 +20,8 @@ const SourceLocation& Origin::of(std::string_view field) const {
 }
 
 std::string Diagnostic::to_string() const {
-  return where.to_string() + ": " + message;
+  // Messages quote the input, which may be hostile: never raw to a terminal.
+  return printable(where.to_string() + ": " + message);
 }
 
 void sort_diagnostics(Diagnostics& diagnostics) {

@@ -37,7 +37,7 @@ struct Diagnostic {
   SourceLocation where;
   std::string message;
 
-  /// "path:line:col: message".
+  /// "path:line:col: message", with control characters escaped (printable.h).
   std::string to_string() const;
   bool operator==(const Diagnostic&) const = default;
 };

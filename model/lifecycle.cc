@@ -228,6 +228,10 @@ class LifecycleDecider {
       Operation op;
       op.kind = Operation::Kind::delete_room;
       op.room_key = key;
+      // Deleting unlinks the room from its space: a write to the space too.
+      if (have.room.parent) {
+        op.link_key = have.room.parent->key;
+      }
       for (const SpaceLink& child : have.room.children) {
         if (m_deletions.count(child.key) && child.key != key) {
           op.depends_on.push_back(place(child.key));

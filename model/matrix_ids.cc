@@ -2,11 +2,13 @@
 
 #include <cstdio>
 
+#include "model/limits.h"
+
 namespace model {
 
 namespace {
 
-constexpr std::size_t k_max_user_id_bytes = 255;
+constexpr std::size_t k_max_user_id_bytes = k_max_identifier_bytes;
 constexpr std::size_t k_max_dns_name = 255;
 constexpr std::size_t k_min_ipv6 = 2;
 constexpr std::size_t k_max_ipv6 = 45;

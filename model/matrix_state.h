@@ -64,6 +64,10 @@ struct PowerLevels {
   std::map<std::string, int> users;
   /// `notifications.room`.
   int notifications_room = 50;
+  /// Every other key of the observed content, as the JSON text of one object
+  /// (`historical`, unknown keys, `notifications` keys but `room`); empty when
+  /// none. Opaque here: carried from the observation into the write unchanged.
+  std::string unmanaged;
 
   /// Effective level of `user_id` (its entry, else users_default).
   int level_of(const std::string& user_id) const;

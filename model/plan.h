@@ -57,7 +57,8 @@ struct Operation {
   std::string account_key;
   std::string user_id;
   StateField field = StateField::name;
-  /// For space_child / space_parent: the key of the room at the other end.
+  /// For space_child / space_parent: the key of the room at the other end;
+  /// for delete_room: the parent space it is unlinked from (empty if none).
   std::string link_key;
   /// For power_levels: the complete content to write, i.e. the observed
   /// event with the fields mxctl owns replaced (other users kept).

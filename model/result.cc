@@ -10,6 +10,7 @@ const char* to_string(Error::Kind kind) {
     case Error::Kind::forbidden: return "forbidden";
     case Error::Kind::rate_limited: return "rate_limited";
     case Error::Kind::transient: return "transient";
+    case Error::Kind::unreachable: return "unreachable";
   }
   return "unknown";
 }

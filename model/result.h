@@ -12,8 +12,10 @@ namespace model {
 
 /// What went wrong, classified so that callers can decide whether to retry.
 /// Only `transient` and `rate_limited` are worth retrying; the rest are terminal.
+/// `unreachable`: another homeserver the request needed (an invitee's) could
+/// not be reached; it may come back later, but not within this pass.
 struct Error {
-  enum class Kind { invalid, not_found, conflict, forbidden, rate_limited, transient };
+  enum class Kind { invalid, not_found, conflict, forbidden, rate_limited, transient, unreachable };
 
   Kind kind = Kind::invalid;
   /// Lower-case, human-readable, never contains a secret.

@@ -4,7 +4,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/limits.h"
 #include "model/matrix_ids.h"
+#include "model/printable.h"
 #include "model/suggest.h"
 
 namespace model {
@@ -17,7 +19,9 @@ constexpr int k_max_level = 100;
 // FT-17 policy unless a PowerPolicy of this name replaces it.
 constexpr std::string_view k_default_policy = "default";
 
-std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
+// Names come from the input as they are: a hostile one must not drive the
+// terminal that shows the diagnostic.
+std::string in_quotes(std::string_view text) { return "\"" + printable(text) + "\""; }
 
 // The first item of each name, as Topology::find_* would find it by a linear
 // scan; validation looks up every member, so the scans made it quadratic.
@@ -74,6 +78,9 @@ class Validator {
     for (const PowerPolicy& policy : m_topology.power_policies) {
       check_power_policy(policy);
     }
+    Diagnostics texts = check_texts(m_topology);
+    m_diagnostics.insert(m_diagnostics.end(), std::make_move_iterator(texts.begin()),
+                         std::make_move_iterator(texts.end()));
     sort_diagnostics(m_diagnostics);
     return std::move(m_diagnostics);
   }

@@ -7,10 +7,14 @@
 // Positions come from each object's Origin. A loader that wants precise
 // positions records these field paths (as written in a manifest):
 //   every object:      "metadata.name"
-//   User:              "spec.localpart", "spec.avatarUrl", "spec.linkedAccounts[i]"
-//   Community:         "spec.name", "spec.avatarUrl", "spec.powerPolicy"
-//   Council:           "spec.name", "spec.community", "spec.encrypted"
-//   CoordinationRoom:  "spec.between", "spec.between[i]", "spec.request", "spec.encrypted"
+//   User:              "spec.localpart", "spec.displayName", "spec.avatarUrl",
+//                      "spec.linkedAccounts[i]"
+//   Community:         "spec.name", "spec.topic", "spec.avatarUrl", "spec.powerPolicy",
+//                      "spec.generalRoom.name", "spec.generalRoom.topic", "spec.members"
+//   Council:           "spec.name", "spec.topic", "spec.community", "spec.encrypted",
+//                      "spec.members"
+//   CoordinationRoom:  "spec.between", "spec.between[i]", "spec.request", "spec.message",
+//                      "spec.encrypted"
 //   PowerPolicy:       "spec.bands", "spec.bands[i].minTrust", "spec.bands[i].level",
 //                      "spec.adminLevel", "spec.chairLevel", "spec.thresholds.<name>"
 //   members (own Origin, object = the member entry): "user", "trust", "role"
@@ -29,10 +33,13 @@ namespace model {
 /// did-you-mean; members are listed once, have trust >= 0, and council members
 /// belong to the council's community; councils and coordination rooms are
 /// encrypted; a coordination room is between exactly two distinct users;
-/// power policies have ascending bands from 0 and levels within 0..100.
+/// power policies have ascending bands from 0 and levels within 0..100;
+/// names, topics, display names and messages pass check_texts (limits.h).
+/// Limits that depend on the server's name are check_limits'.
 Diagnostics validate_topology(const Topology& topology);
 
-/// `kind "name"` as messages name an object, e.g. `coordination room "request-8841"`.
+/// `kind "name"` as messages name an object, e.g. `coordination room "request-8841"`;
+/// the name printable (printable.h).
 std::string describe_object(std::string_view kind, std::string_view name);
 
 }  // namespace model

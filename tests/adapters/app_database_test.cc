@@ -500,3 +500,106 @@ appDatabase:
                                           ":6:5: config: unknown query kind \"comunities\" (did you "
                                           "mean \"communities\"?)\n");
 }
+
+TEST_CASE("app database: integers are read at full width; beyond an int is an error at the row and column",
+          "[app_database][limits]") {
+  TempDir dir;
+  for (const TestDatabase& db : app_databases(dir)) {
+    INFO(db.engine);
+    // PostgreSQL's INTEGER is 32 bits: the app would have to use BIGINT to
+    // store such scores at all.
+    if (db.engine == "postgresql") {
+      execute_sql(db.uri, "ALTER TABLE memberships ALTER COLUMN trust_score TYPE BIGINT");
+    }
+    const std::string at = "table memberships row harbor/leo column trust: ";
+    // 2^32 + 42: read as 32 bits it would be 42, power level 50.
+    execute_sql(db.uri, "UPDATE memberships SET trust_score = 4294967338 WHERE " + member_where("harbor", "leo"));
+    CHECK(joined(load(db).diagnostics) == at + "trust is out of range, got 4294967338 (at most 2147483647)\n");
+    execute_sql(db.uri, "UPDATE memberships SET trust_score = 1e12 WHERE " + member_where("harbor", "leo"));
+    CHECK(joined(load(db).diagnostics) == at + "trust is out of range, got 1000000000000 (at most 2147483647)\n");
+    execute_sql(db.uri, "UPDATE memberships SET trust_score = -4294967296 WHERE " + member_where("harbor", "leo"));
+    CHECK(joined(load(db).diagnostics) == at + "trust is out of range, got -4294967296 (at least -2147483648)\n");
+    // The largest 64-bit value is still read exactly, then refused.
+    execute_sql(db.uri,
+                "UPDATE memberships SET trust_score = 9223372036854775807 WHERE " + member_where("harbor", "leo"));
+    CHECK(joined(load(db).diagnostics) ==
+          at + "trust is out of range, got 9223372036854775807 (at most 2147483647)\n");
+  }
+}
+
+TEST_CASE("app database: numeric values are read exactly, never through a wrapping cast", "[app_database][limits]") {
+  TempDir dir;
+  const std::vector<TestDatabase> dbs = app_databases(dir);
+  adapters::AppDatabaseSettings mapping;
+  // Every member as the default query reads them, leo's trust replaced
+  // (on PostgreSQL the whole column becomes numeric).
+  auto with_trust = [](const std::string& leo) {
+    return "SELECT c.slug AS community, u.username AS user, m.role AS role, CASE WHEN c.slug = 'harbor' AND "
+           "u.username = 'leo' THEN " +
+           leo +
+           " ELSE m.trust_score END AS trust FROM memberships m JOIN communities c ON c.id = m.community_id "
+           "JOIN app_users u ON u.id = m.user_id";
+  };
+  for (const TestDatabase& db : dbs) {
+    INFO(db.engine);
+    const std::string at = "query communityMembers row harbor/leo column trust: ";
+    // Beyond 2^53 a double would round it; beyond 2^63 a cast would be undefined.
+    mapping.queries["communityMembers"] = with_trust("CAST('4294967338' AS NUMERIC)");
+    CHECK(joined(load(db, mapping).diagnostics) == at + "trust is out of range, got 4294967338 (at most 2147483647)\n");
+    mapping.queries["communityMembers"] = with_trust("CAST('92233720368547758080' AS NUMERIC)");
+    const std::string beyond = joined(load(db, mapping).diagnostics);
+    CHECK(beyond.rfind(at + "trust is out of range, got \"", 0) == 0);
+    CHECK(std::count(beyond.begin(), beyond.end(), '\n') == 1);
+    mapping.queries["communityMembers"] = with_trust("CAST('31.000' AS NUMERIC)");
+    adapters::LoadedDesired loaded = load(db, mapping);
+    INFO(joined(loaded.diagnostics));
+    REQUIRE(loaded.diagnostics.empty());
+    const auto& harbor = loaded.topology.find_community("harbor")->members;
+    auto leo = std::find_if(harbor.begin(), harbor.end(), [](const auto& m) { return m.user == "leo"; });
+    REQUIRE(leo != harbor.end());
+    CHECK(leo->trust == 31);
+  }
+}
+
+TEST_CASE("app database: a key written twice in a community's config JSON is an error, never last-wins",
+          "[app_database][limits]") {
+  TempDir dir;
+  for (const TestDatabase& db : app_databases(dir)) {
+    INFO(db.engine);
+    execute_sql(db.uri,
+                "UPDATE communities SET config = '{\"matrixEnabled\": true, \"matrixEnabled\": false}' "
+                "WHERE slug = 'hilltop';"
+                "UPDATE communities SET config = '{\"matrixGeneralChatEncrypted\": {\"type\": \"boolean\", "
+                "\"value\": true, \"value\": false}}' WHERE slug = 'harbor'");
+    adapters::LoadedDesired loaded = load(db);
+    CHECK(joined(loaded.diagnostics) ==
+          "table communities row harbor column config: config: duplicate key \"matrixGeneralChatEncrypted.value\"\n"
+          "table communities row hilltop column config: config: duplicate key \"matrixEnabled\"\n");
+  }
+}
+
+TEST_CASE("app database: values the homeserver would refuse are errors at their row and column",
+          "[app_database][limits]") {
+  TempDir dir;
+  model::Settings naming = settings();
+  for (const TestDatabase& db : app_databases(dir)) {
+    INFO(db.engine);
+    const std::string esc = db.engine == "sqlite" ? "char(27)" : "chr(27)";
+    execute_sql(db.uri, "UPDATE app_users SET display_name = '" + std::string(300, 'A') +
+                            "' WHERE username = 'alice';"
+                            "UPDATE app_users SET matrix_localpart = '" +
+                            std::string(243, 'b') +
+                            "' WHERE username = 'bob';"
+                            "UPDATE communities SET name = 'Harbor' || " +
+                            esc + " || '[2J' WHERE slug = 'harbor'");
+    adapters::LoadedDesired loaded = adapters::load_desired({k_policies}, db.uri, {}, naming);
+    CHECK(joined(loaded.diagnostics) ==
+          "table app_users row alice column display_name: user \"alice\": displayName is 300 characters long; "
+          "Synapse accepts at most 256\n"
+          "table app_users row bob column localpart: user \"bob\": user id \"@" +
+              std::string(79, 'b') +
+              "\"… would be 256 bytes long; the spec allows at most 255\n"
+              "table communities row harbor column name: community \"harbor\": invalid name: contains a control "
+              "character (U+001B)\n");
+  }
+}

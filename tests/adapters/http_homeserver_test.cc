@@ -357,7 +357,8 @@ TEST_CASE("http homeserver: appservice observation reads one profile per desired
       return error(404, "M_NOT_FOUND", "Profile was not found");
     }
     if (request.path == "/_matrix/client/v3/sync") {
-      return Reply{200, {{"next_batch", "s1"}, {"rooms", {{"join", nlohmann::json::object()}}}}};
+      // What Synapse answers an appservice's sender.
+      return error(500, "M_UNKNOWN", "Internal server error");
     }
     return std::nullopt;
   });
@@ -372,9 +373,9 @@ TEST_CASE("http homeserver: appservice observation reads one profile per desired
 
   auto observed = homeserver.observe(desired, {});
   REQUIRE(observed);
+  // No rooms desired or known: nothing else is read (never /sync).
   CHECK(server.calls() == std::vector<std::string>{"GET /_matrix/client/v3/profile/@alice:example.org",
-                                                   "GET /_matrix/client/v3/profile/@bob:example.org",
-                                                   "GET /_matrix/client/v3/sync"});
+                                                   "GET /_matrix/client/v3/profile/@bob:example.org"});
   REQUIRE(observed->state.accounts.size() == 1);
   const model::Account& alice = observed->state.accounts.at("alice");
   CHECK(alice.display_name == std::optional<std::string>("Alice"));
@@ -528,4 +529,41 @@ TEST_CASE("http homeserver: failures name the action, the key and the errcode", 
   CHECK(account.error().message ==
         "update account alice (@alice:example.org): PUT /_synapse/admin/v2/users/%40alice%3Aexample.org: HTTP 403 "
         "M_FORBIDDEN: You are not a server admin");
+}
+
+TEST_CASE("http homeserver: an invitee's server that cannot be reached is an unreachable error", "[http]") {
+  // Synapse's answer when federation to the invitee's server fails, and a
+  // reverse proxy's 502 (no Matrix body) for a server that is down itself.
+  FakeServer server([](const Request& request) -> std::optional<Reply> {
+    if (request.path == "/_matrix/client/v3/rooms/!r:example.org/invite") {
+      const std::string user = request.body.value("user_id", "");
+      if (user == "@dana:other.example") {
+        return error(502, "M_UNKNOWN", "Can't connect to server other.example");
+      }
+      return Reply{502, nullptr};
+    }
+    return std::nullopt;
+  });
+  adapters::HttpHomeserver homeserver(settings_for(server, model::ProvisioningMode::synapse_admin), "token", quick());
+  model::MatrixState desired;
+  desired.rooms["council/disputes"] = room_with_version("10");
+  model::Operation invite;
+  invite.kind = model::Operation::Kind::invite;
+  invite.room_key = "council/disputes";
+  invite.user_id = "@dana:other.example";
+  const adapters::ExecutionContext context{&desired, {{"council/disputes", "!r:example.org"}}};
+
+  auto remote = homeserver.execute(invite, context);
+  REQUIRE_FALSE(remote);
+  CHECK(remote.error().kind == model::Error::Kind::unreachable);
+  CHECK_FALSE(remote.error().retryable());
+  CHECK(remote.error().message ==
+        "invite @dana:other.example to council/disputes: POST /_matrix/client/v3/rooms/%21r%3Aexample.org/invite: "
+        "HTTP 502 M_UNKNOWN: Can't connect to server other.example");
+
+  // Without Synapse's body the 502 may be anything between us and it: retried.
+  invite.user_id = "@erin:elsewhere.example";
+  auto proxy = homeserver.execute(invite, context);
+  REQUIRE_FALSE(proxy);
+  CHECK(proxy.error().kind == model::Error::Kind::transient);
 }

@@ -282,3 +282,49 @@ TEST_CASE("settings: deactivatedAccounts chooses suspension (default) or Synapse
         bad + ":1:22: config: deactivatedAccounts must be \"suspend\" or \"deactivate\", not \"erase\"");
   CHECK_FALSE(loaded.settings.deactivate_accounts);
 }
+
+TEST_CASE("settings: a setting written twice is an error at the second, never last-wins", "[settings][limits]") {
+  testing_support::TempDir dir;
+  std::string config = dir.write("twice.yaml", R"(serverName: example.org
+massChangeMaxPercent: 20
+deactivatedAccounts: suspend
+massChangeMaxPercent: 100
+appDatabase:
+  queries:
+    users: SELECT username AS key FROM app_users
+    users: SELECT 'x' AS key
+  queries: {}
+)");
+  auto loaded = adapters::load_settings(config, env_of({}));
+  std::vector<std::string> messages;
+  for (const auto& d : loaded.diagnostics) {
+    messages.push_back(d.to_string());
+  }
+  CHECK(messages == std::vector<std::string>{
+                        config + ":4:1: config: duplicate setting \"massChangeMaxPercent\" (first set at 2:1)",
+                        config + ":8:5: config: duplicate setting \"appDatabase.queries.users\" (first set at 7:5)",
+                        config + ":9:3: config: duplicate setting \"appDatabase.queries\" (first set at 6:3)",
+                    });
+  // The first value stands; the guard never silently widens to 100%.
+  CHECK(loaded.settings.mass_change_max_percent == 20);
+  CHECK(loaded.app_database.queries.at("users") == "SELECT username AS key FROM app_users");
+}
+
+TEST_CASE("settings: what goes into events is held to the homeserver's limits", "[settings][limits]") {
+  testing_support::TempDir dir;
+  std::string config = dir.write("long.yaml", "serverName: example.org\nmarkerEventType: org.example." +
+                                                  std::string(240, 'm') + "\ninstance: " + std::string(70000, 'i') +
+                                                  "\n");
+  auto loaded = adapters::load_settings(config, env_of({{"MATRIX_BOT_USER_ID", "@" + std::string(260, 'b') + ":x"}}));
+  std::vector<std::string> messages;
+  for (const auto& d : loaded.diagnostics) {
+    messages.push_back(d.to_string());
+  }
+  CHECK(messages == std::vector<std::string>{
+                        "settings: bot user id is 263 bytes long; the spec allows at most 255",
+                        "settings: markerEventType is too long: with \".archive\" added it is 260 bytes, and an event "
+                        "type may have at most 255",
+                        "settings: instance is too long for the ownership marker event (70280 bytes of content, at "
+                        "most 61440)",
+                    });
+}

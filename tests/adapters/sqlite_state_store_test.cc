@@ -478,7 +478,7 @@ TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its 
   REQUIRE(raw(path)
               ->exec("DROP TABLE room_snapshots; DROP TABLE directs_set; DROP TABLE archives; DROP TABLE tombstones; "
                      "DROP TABLE protected; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN suspended; "
-                     "PRAGMA user_version = 1",
+                     "DROP TABLE rooms_written; DROP INDEX journal_room_creations; PRAGMA user_version = 1",
                      "downgrade")
               .has_value());
   auto store = open_store(path);

@@ -284,6 +284,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
     CHECK(report.operations[0].attempts == 3);
     CHECK(report.operations[1].attempts == 1);
     CHECK(report.retried == 1);
+    CHECK(report.repeated_attempts == 2);
     CHECK(sleeper.waits == std::vector<long long>{1500, 1500});
     CHECK(server.calls() == std::vector<std::string>{"create account a", "create account a", "create account a",
                                                      "create account b"});
@@ -312,6 +313,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
     CHECK(report.operations[0].attempts == 3);
     CHECK(report.operations[0].error == "transient: fake M_UNKNOWN: bad gateway");
     CHECK(report.retried == 1);
+    CHECK(report.repeated_attempts == 2);
     CHECK(sleeper.waits.size() == 2);
   }
   SECTION("forbidden, invalid and conflict are not retried") {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controller/render_plan.h"
+#include "model/diff.h"
 
 namespace {
 
@@ -186,4 +187,60 @@ TEST_CASE("render plan: warnings follow the plan in every format, and only when 
         nlohmann::json::array({"cannot suspend @a:x: no way to"}));
   CHECK(controller::render_plan_markdown(plan, {}).find("> **Warning:** cannot suspend @a:x: no way to") !=
         std::string::npos);
+}
+
+namespace {
+
+// A room the server shows under a hostile name and topic: what a plan prints
+// of it is the diff's before values, straight from the homeserver.
+model::Plan plan_against_hostile_room() {
+  model::Room want;
+  want.key = "community/river";
+  want.alias = "#mxctl.community.river:example.org";
+  want.name = "River";
+  want.topic = "Our river";
+  model::ObservedRoom have;
+  have.room_id = "!r:example.org";
+  have.marker_key = want.key;
+  have.room = want;
+  have.room.name = "River\x1b[2J\x1b]0;pwned\x07\nfake line\xc2\x9b";
+  have.room.topic = "topic\xe2\x80\xae\xff";
+  model::MatrixState desired;
+  desired.rooms[want.key] = want;
+  model::ObservedState observed;
+  observed.rooms[want.key] = have;
+  return model::diff(desired, observed, {});
+}
+
+}  // namespace
+
+TEST_CASE("render plan: control characters from the server are printed escaped in every format", "[render]") {
+  const model::Plan plan = plan_against_hostile_room();
+  REQUIRE(plan.changes.size() == 1);
+  const std::string text = controller::render_plan_text(plan, {true});
+  CHECK(text.find("~ name  = \"River\\u001b[2J\\u001b]0;pwned\\u0007\\nfake line\\u009b\" -> \"River\"") !=
+        std::string::npos);
+  CHECK(text.find("~ topic = \"topic\\u202e\\xff\" -> \"Our river\"") != std::string::npos);
+  const std::string markdown = controller::render_plan_markdown(plan, {});
+  for (const std::string& out : {text, markdown}) {
+    INFO(out);
+    CHECK(out.find('\x1b') == std::string::npos);
+    CHECK(out.find('\x07') == std::string::npos);
+    CHECK(out.find("\xc2\x9b") == std::string::npos);
+    CHECK(out.find("\xe2\x80\xae") == std::string::npos);
+    CHECK(out.find("\nfake line") == std::string::npos);
+  }
+  // JSON escapes by itself; bytes that are not UTF-8 are replaced, not thrown on.
+  const std::string json_text = controller::render_plan_json(plan);
+  CHECK(json_text.find('\x1b') == std::string::npos);
+  nlohmann::json json = nlohmann::json::parse(json_text);
+  CHECK(json["changes"][0]["before"]["topic"] == "\"topic\xe2\x80\xae\xef\xbf\xbd\"");
+}
+
+TEST_CASE("render plan: markdown table cells cannot open cells or HTML", "[render]") {
+  model::Plan plan;
+  plan.operations.resize(1);
+  plan.changes = {{"room.dm/x", model::ResourceChange::Action::update, {}, "@evil|<img src=x>:example.org left", {0}}};
+  const std::string md = controller::render_plan_markdown(plan, {});
+  CHECK(md.find("| `~` | `room.dm/x` | @evil\\|&lt;img src=x&gt;:example.org left |") != std::string::npos);
 }

@@ -72,3 +72,13 @@ TEST_CASE("render state: the summary counts spaces and memberships", "[render]")
   CHECK(controller::summarize_state(model::MatrixState{}) == "0 accounts, 0 rooms (0 spaces), 0 memberships");
   CHECK(controller::summarize_state(small_state()) == "1 account, 1 room (1 space), 1 membership");
 }
+
+TEST_CASE("render state: control characters in values are escaped", "[render]") {
+  model::MatrixState state = small_state();
+  state.accounts["alice"].display_name = "Alice\x1b[2J\r\nRoot\xe2\x80\xae";
+  state.rooms["community/riverside"].once_message = model::OnceMessage{"t", "Hello\n\tthere\x07"};
+  const std::string text = controller::render_state_text(state);
+  CHECK(text.find("  display_name = \"Alice\\u001b[2J\\r\\nRoot\\u202e\"\n") != std::string::npos);
+  CHECK(text.find("  once_message       = \"Hello\\n\\tthere\\u0007\"\n") != std::string::npos);
+  CHECK(text.find('\x1b') == std::string::npos);
+}

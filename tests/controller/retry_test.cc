@@ -24,7 +24,8 @@ model::Error error_of(Kind kind, std::optional<milliseconds> retry_after = std::
 TEST_CASE("retry: terminal errors are never retried", "[retry]") {
   controller::RetryPolicy policy;
   controller::JitterEngine rng(1);
-  for (Kind kind : {Kind::invalid, Kind::not_found, Kind::conflict, Kind::forbidden}) {
+  // unreachable: the server behind the request would only time out again.
+  for (Kind kind : {Kind::invalid, Kind::not_found, Kind::conflict, Kind::forbidden, Kind::unreachable}) {
     CAPTURE(model::to_string(kind));
     CHECK_FALSE(controller::retry_delay(policy, error_of(kind), 1, rng).has_value());
   }

@@ -100,8 +100,8 @@ class FaultPump {
   std::thread m_thread;
 };
 
-// Repeats mxctl reports on stderr: the --stats line counts repeated reads,
-// and "(N attempts)" on a progress line N-1 repeated writes.
+// Repeats mxctl reports on stderr: "(N attempts)" on a progress line is N-1
+// repeated writes, and the --stats line counts every repeated request.
 struct Retries {
   int reads = 0;
   int writes = 0;
@@ -109,11 +109,11 @@ struct Retries {
 
 Retries reported_retries(const std::string& err) {
   Retries retries;
-  retries.reads = e2e::client_stats_in(err).retried;
   std::regex attempts(R"(\((\d+) attempts\))");
   for (auto it = std::sregex_iterator(err.begin(), err.end(), attempts); it != std::sregex_iterator(); ++it) {
     retries.writes += std::stoi((*it)[1]) - 1;
   }
+  retries.reads = e2e::client_stats_in(err).retried - retries.writes;
   return retries;
 }
 

@@ -123,6 +123,43 @@ class FakeStateStore final : public adapters::StateStore {
     return {};
   }
 
+  model::Result<std::set<std::string>> rooms_written() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_rooms_written;
+  }
+
+  model::Result<void> mark_room_written(const std::string& room_id) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    m_rooms_written.insert(room_id);
+    return {};
+  }
+
+  model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    for (const std::string& room_id : room_ids) {
+      m_rooms_written.erase(room_id);
+    }
+    return {};
+  }
+
+  model::Result<std::set<std::string>> journaled_room_creations() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    static const std::string k_prefix = "create room ";
+    std::set<std::string> keys;
+    for (const adapters::JournalEntry& entry : m_journal) {
+      if (entry.operation.rfind(k_prefix, 0) == 0 && entry.operation.size() > k_prefix.size()) {
+        keys.insert(entry.operation.substr(k_prefix.size()));
+      }
+    }
+    return keys;
+  }
+
   model::Result<std::int64_t> serial() override {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_serial;
@@ -353,6 +390,7 @@ class FakeStateStore final : public adapters::StateStore {
   std::string m_sync_token;
   std::map<std::string, std::string> m_room_snapshots;
   std::set<std::pair<std::string, std::string>> m_directs_set;
+  std::set<std::string> m_rooms_written;
   std::int64_t m_serial = 0;
   std::vector<adapters::RunRecord> m_runs;
   std::vector<adapters::JournalEntry> m_journal;

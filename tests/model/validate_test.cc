@@ -281,3 +281,36 @@ TEST_CASE("validate: diagnostics are sorted by position", "[validate]") {
   CHECK(lines[0].starts_with("a.yaml:2:1: user \"alice\""));
   CHECK(lines[1].starts_with("a.yaml:9:1: user \"carol\""));
 }
+
+TEST_CASE("validate: names with control characters are rejected at their position, and printed escaped",
+          "[validate][limits]") {
+  Topology topology = sample();
+  topology.communities[0].display_name = "Riverside\x1b[2J\nCommons";
+  topology.communities[0].origin.fields["spec.name"] = SourceLocation{"communities.yaml", 5, 9};
+  topology.users[1].display_name = "Bob\u202Eevil";
+  topology.users[1].origin.fields["spec.displayName"] = SourceLocation{"users.yaml", 12, 16};
+  topology.councils[0].topic = "Disputes\r\n";
+  topology.councils[0].origin.fields["spec.topic"] = SourceLocation{"councils.yaml", 7, 10};
+  // The once-message keeps its lines; a stray ESC in it is still refused.
+  topology.coordination_rooms[0].message = "Hello\n\tthere";
+  CHECK(check(topology) == Lines{
+                               "communities.yaml:5:9: community \"riverside\": invalid name: contains a control "
+                               "character (U+001B)",
+                               "councils.yaml:7:10: council \"disputes\": invalid topic: contains a line break "
+                               "(U+000D)",
+                               "users.yaml:12:16: user \"bob\": invalid displayName: contains a bidirectional "
+                               "override (U+202E)",
+                           });
+  topology = sample();
+  topology.coordination_rooms[0].message = "Hello\x1b]0;pwned\x07";
+  CHECK(check(topology) == Lines{"wealth_requests row 8841: coordination room \"request-8841\": invalid message: "
+                                 "contains a control character (U+001B)"});
+}
+
+TEST_CASE("validate: names in messages cannot drive the terminal", "[validate][limits]") {
+  Topology topology = sample();
+  topology.communities[0].name = "river\x1b[2J";
+  topology.councils[0].community = "river\x1b[2J";
+  CHECK(check(topology) == Lines{"communities row 1: community \"river\\u001b[2J\": invalid name: contains byte "
+                                 "0x1B; only a-z, 0-9 and \"-\" are allowed"});
+}

@@ -2,6 +2,8 @@
 // kick, ban, unban, knock and forget, with the appservice user and alias
 // queries that Synapse makes before acting on an unknown id.
 
+#include <thread>
+
 #include "tests/mxsim/errors.h"
 #include "tests/mxsim/homeserver.h"
 #include "tests/mxsim/ids.h"
@@ -108,6 +110,33 @@ ApiResponse do_join(Homeserver& hs, const ApiRequest& request, const std::string
   return ApiResponse::json(200, {{"room_id", room_id}});
 }
 
+/// Synapse's answer to an invite whose invitee's server cannot be reached
+/// (federation.h), given after the federation timeout; nothing when the
+/// invitee's server is reachable, or when the local checks refuse the
+/// invite first (they come before Synapse asks the remote server).
+void refuse_unreachable_invitee(Homeserver& hs, const ApiRequest& request, const std::string& room_id,
+                                const std::string& target) {
+  std::optional<std::string> server = hs.federation().unreachable_server_of(target);
+  if (!server) {
+    return;
+  }
+  {
+    auto lock = hs.read_lock();
+    ServerState& state = hs.state();
+    Requester requester = authenticate(state, request);
+    Room* room = state.find_room(room_id);
+    if (state.is_local_user(target) || !room || room->membership_of(requester.user_id) != "join") {
+      return;
+    }
+    const std::string current = room->membership_of(target);
+    if (current == "join" || current == "ban") {
+      return;
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(hs.federation().settings().timeout_ms));
+  throw unknown_error(502, "Can't connect to server " + *server);
+}
+
 void add_targeted_action(Homeserver& hs, Router& router, const std::string& action) {
   router.add_client("POST", "/rooms/{roomId}/" + action, [&hs, action](const ApiRequest& request,
                                                                        const PathParams& params) {
@@ -115,6 +144,7 @@ void add_targeted_action(Homeserver& hs, Router& router, const std::string& acti
     std::string target = target_user(body);
     if (action == "invite") {
       query_unknown_user(hs, target);
+      refuse_unreachable_invitee(hs, request, params.at("roomId"), target);
     }
     auto lock = hs.write_lock();
     ServerState& state = hs.state();

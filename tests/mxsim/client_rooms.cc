@@ -2,8 +2,10 @@
 // member lists, joined rooms, pagination and the space hierarchy.
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <set>
+#include <thread>
 
 #include "tests/mxsim/errors.h"
 #include "tests/mxsim/homeserver.h"
@@ -403,7 +405,18 @@ void add_client_room_routes(Homeserver& hs, Router& router) {
     Requester requester = authenticate(state, request);
     require_not_suspended(state, requester, "Room creation is not permitted while the account is suspended.");
     hs.check_rate("message", requester);
-    CreatedRoom created = create_room(state, requester, body, hs.settings().default_room_version);
+    // With a creation lag, others get the state lock while the room is made.
+    const std::chrono::milliseconds lag = hs.creation_lag();
+    std::function<void()> persisting;
+    if (lag.count() > 0) {
+      persisting = [&lock, &hs, lag] {
+        lock.unlock();
+        hs.notify_change();
+        std::this_thread::sleep_for(lag / 2);
+        lock.lock();
+      };
+    }
+    CreatedRoom created = create_room(state, requester, body, hs.settings().default_room_version, persisting);
     nlohmann::json answer = {{"room_id", created.room_id}};
     if (!created.alias.empty()) {
       answer["room_alias"] = created.alias;

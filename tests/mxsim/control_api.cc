@@ -1,5 +1,6 @@
 // The simulator's own control endpoint under /_mxsim: request journal and
-// counters, fault injection and rate limiting, for tests and operators.
+// counters, fault injection, rate limiting, forked writes and unreachable
+// servers, for tests and operators.
 // Guarded by a server admin's access token or the configured control token.
 
 #include "tests/mxsim/errors.h"
@@ -105,6 +106,22 @@ ApiResponse handle_control_request(Homeserver& hs, const ApiRequest& request) {
     }
     if (method == "GET" || method == "POST" || method == "PUT") {
       return ApiResponse::json(200, {{"ms", hs.request_delay().count()}});
+    }
+  }
+  if (what == "forks" && segments.size() == 2) {
+    if (method == "POST" || method == "PUT") {
+      hs.forks().configure(ForkSettings::from_json(request.json_object(), hs.forks().settings()));
+    }
+    if (method == "GET" || method == "POST" || method == "PUT") {
+      return ApiResponse::json(200, hs.forks().settings().to_json());
+    }
+  }
+  if (what == "federation" && segments.size() == 2) {
+    if (method == "POST" || method == "PUT") {
+      hs.federation().configure(FederationSettings::from_json(request.json_object(), hs.federation().settings()));
+    }
+    if (method == "GET" || method == "POST" || method == "PUT") {
+      return ApiResponse::json(200, hs.federation().settings().to_json());
     }
   }
   if (what == "sync-cache" && method == "DELETE") {

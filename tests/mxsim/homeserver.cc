@@ -26,7 +26,10 @@ bool is_write_method(const std::string& method) { return method != "GET" && meth
 Homeserver::Homeserver(HomeserverSettings settings)
     : m_settings(std::move(settings)), m_appservice_client(std::make_unique<AppServiceClient>()) {
   m_state.server_name = m_settings.server_name;
-  m_state.on_event = [this](const Event& event) { route_event_to_appservices(event); };
+  m_state.on_event = [this](const Event& event) {
+    ForkSimulator::on_commit(m_state, event);
+    route_event_to_appservices(event);
+  };
   add_client_account_routes(*this, m_router);
   add_client_profile_routes(*this, m_router);
   add_client_directory_routes(*this, m_router);
@@ -176,6 +179,28 @@ void Homeserver::route_event_to_appservices(const Event& event) {
   }
 }
 
+std::optional<RoomWrite> Homeserver::begin_room_write(const RouteMatch& match) {
+  ForkSettings forks = m_forks.settings();
+  if (!forks.enabled || match.kind != RouteMatch::Kind::found) {
+    return std::nullopt;
+  }
+  std::optional<std::string> room_id = room_written(match.route, match.params);
+  if (!room_id) {
+    return std::nullopt;
+  }
+  RoomWrite write;
+  write.room_id = *room_id;
+  {
+    auto lock = read_lock();
+    if (Room* room = m_state.find_room(*room_id)) {
+      write.parent_stream = room->last_stream();
+    }
+  }
+  // In flight on that parent: a write to the room sent meanwhile forks it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(forks.hold_ms));
+  return write;
+}
+
 std::string Homeserver::journal_user(const ApiRequest& request) {
   std::optional<std::string> token = request.access_token();
   if (!token) {
@@ -225,6 +250,10 @@ ApiResponse Homeserver::handle(const ApiRequest& request) {
   } else {
     if (fault) {
       entry.fault = true;
+    }
+    std::optional<ForkSimulator::Scope> room_write;
+    if (std::optional<RoomWrite> write = begin_room_write(match)) {
+      room_write.emplace(std::move(*write));
     }
     try {
       if (request.method == "OPTIONS") {

@@ -15,6 +15,8 @@
 #include "tests/mxsim/appservice.h"
 #include "tests/mxsim/appservice_client.h"
 #include "tests/mxsim/faults.h"
+#include "tests/mxsim/federation.h"
+#include "tests/mxsim/forks.h"
 #include "tests/mxsim/journal.h"
 #include "tests/mxsim/rate_limit.h"
 #include "tests/mxsim/request.h"
@@ -78,6 +80,10 @@ class Homeserver {
 
   /// Fault rules applied to incoming requests.
   FaultInjector& faults() { return m_faults; }
+  /// Forked room writes (off until enabled; see forks.h).
+  ForkSimulator& forks() { return m_forks; }
+  /// Remote servers that cannot be reached (none until listed).
+  Federation& federation() { return m_federation; }
   /// The journal of answered requests and its counters.
   Journal& journal() { return m_journal; }
   /// Rate limiting (off until enabled).
@@ -116,9 +122,18 @@ class Homeserver {
   void set_request_delay(std::chrono::milliseconds delay) { m_request_delay_ms = delay.count(); }
   /// The delay set by set_request_delay().
   std::chrono::milliseconds request_delay() const { return std::chrono::milliseconds(m_request_delay_ms.load()); }
+  /// A fault mode: createRoom takes `lag` to persist the room, as Synapse
+  /// does (100-200 ms seen). The alias resolves at once, while the room has
+  /// no event (state reads: 403, not in room) for the first half and no
+  /// initial_state (an ownership marker, say) for the second; the request is
+  /// answered after both. 0 (the default) creates a room in one step.
+  void set_creation_lag(std::chrono::milliseconds lag) { m_creation_lag_ms = lag.count(); }
+  /// The lag set by set_creation_lag().
+  std::chrono::milliseconds creation_lag() const { return std::chrono::milliseconds(m_creation_lag_ms.load()); }
 
  private:
   void route_event_to_appservices(const Event& event);
+  std::optional<RoomWrite> begin_room_write(const RouteMatch& match);
   std::string journal_user(const ApiRequest& request);
 
   HomeserverSettings m_settings;
@@ -126,9 +141,12 @@ class Homeserver {
   std::condition_variable_any m_changed;
   std::atomic<bool> m_stopping{false};
   std::atomic<int64_t> m_request_delay_ms{0};
+  std::atomic<int64_t> m_creation_lag_ms{0};
   ServerState m_state;
   Router m_router;
   FaultInjector m_faults;
+  ForkSimulator m_forks;
+  Federation m_federation;
   Journal m_journal;
   RateLimiter m_rate_limiter;
   SyncCache m_sync_cache;

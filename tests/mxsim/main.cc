@@ -50,6 +50,13 @@ options:
                             Synapse; 0 disables)
   --delay-ms MS             answer every request (but /_mxsim) MS ms late, like a server
                             across a network; concurrent requests wait in parallel
+  --fork-concurrent-writes  fork rooms like Synapse: two writes to one room in flight
+                            together share a parent, and an incremental /sync from
+                            before both misses the state change of one of them
+  --fork-hold-ms MS         how long each room write stays in flight first (default 30)
+  --unreachable-server NAME invites to users on server NAME fail with 502 M_UNKNOWN
+                            "Can't connect to server NAME" (repeatable)
+  --federation-timeout-ms MS  how long such an invite waits before failing (default 0)
   --help                    show this help
 
 Once listening, mxsim prints its base URL (http://HOST:PORT) on one line of
@@ -64,6 +71,8 @@ stdout. Control endpoint (bearer: admin token or --control-token):
   GET|POST /_mxsim/ratelimit     {"enabled": bool, "actions": {"message": {"per_second", "burst"}}}
   DELETE /_mxsim/sync-cache      forget cached /sync answers
   GET|POST /_mxsim/delay         {"ms": N}: the fixed delay of every request (0 = none)
+  GET|POST /_mxsim/forks         {"enabled": bool, "hold_ms": N}: forked room writes
+  GET|POST /_mxsim/federation    {"unreachable": [server names], "timeout_ms": N}
 )";
 
 struct Options {
@@ -82,11 +91,24 @@ struct Options {
   bool locked_flag = true;
   int64_t sync_cache_ms = 120000;
   int64_t delay_ms = 0;
+  mxsim::ForkSettings forks;
+  mxsim::FederationSettings federation;
 };
 
 [[noreturn]] void fail(const std::string& message) {
   std::cerr << "mxsim: " << message << "\n";
   std::exit(2);
+}
+
+int64_t non_negative(const std::string& option, const std::string& text) {
+  try {
+    int64_t number = std::stoll(text);
+    if (number >= 0) {
+      return number;
+    }
+  } catch (const std::exception&) {
+  }
+  fail(option + " wants a number of 0 or more");
 }
 
 Options parse_arguments(int argc, char** argv) {
@@ -152,6 +174,14 @@ Options parse_arguments(int argc, char** argv) {
       if (options.delay_ms < 0) {
         fail("--delay-ms wants a number of 0 or more");
       }
+    } else if (arg == "--fork-concurrent-writes") {
+      options.forks.enabled = true;
+    } else if (arg == "--fork-hold-ms") {
+      options.forks.hold_ms = non_negative(arg, value());
+    } else if (arg == "--unreachable-server") {
+      options.federation.unreachable.insert(value());
+    } else if (arg == "--federation-timeout-ms") {
+      options.federation.timeout_ms = non_negative(arg, value());
     } else {
       fail("unknown option '" + arg + "' (see --help)");
     }
@@ -210,6 +240,8 @@ int main(int argc, char** argv) {
     settings.sync_cache_ms = options.sync_cache_ms;
     homeserver.rate_limiter().set_enabled(options.rate_limit);
     homeserver.set_request_delay(std::chrono::milliseconds(options.delay_ms));
+    homeserver.forks().configure(options.forks);
+    homeserver.federation().configure(options.federation);
 
     if (!options.state_file.empty()) {
       mxsim::read_state_file(homeserver, options.state_file);

@@ -133,4 +133,16 @@ void Room::redact(const std::string& target_id, const nlohmann::json& redaction_
 
 int64_t Room::last_stream() const { return m_events.empty() ? 0 : m_events.back().stream; }
 
+void Room::hide_from_incremental_sync(const std::string& event_id, int64_t since_before, int64_t until_from) {
+  m_sync_omissions[event_id] = {since_before, until_from};
+}
+
+bool Room::hidden_from_incremental_sync(const std::string& event_id, int64_t since, int64_t until) const {
+  if (m_sync_omissions.empty()) {
+    return false;
+  }
+  auto it = m_sync_omissions.find(event_id);
+  return it != m_sync_omissions.end() && since < it->second.first && until >= it->second.second;
+}
+
 }  // namespace mxsim

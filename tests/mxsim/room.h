@@ -67,6 +67,15 @@ class Room {
   /// The stream position of the newest event (0 when empty).
   int64_t last_stream() const;
 
+  /// Leaves `event_id` out of incremental syncs from before `since_before`
+  /// that reach `until_from` or later: a forked write's lost state change
+  /// (see forks.h). Initial and full-state syncs still carry it.
+  void hide_from_incremental_sync(const std::string& event_id, int64_t since_before, int64_t until_from);
+  /// True when an incremental sync over (since, until] must leave `event_id` out.
+  bool hidden_from_incremental_sync(const std::string& event_id, int64_t since, int64_t until) const;
+  /// True when `event_id` is hidden from some incremental syncs.
+  bool hides(const std::string& event_id) const { return m_sync_omissions.count(event_id) > 0; }
+
  private:
   std::string m_room_id;
   std::string m_version;
@@ -74,6 +83,8 @@ class Room {
   std::map<StateKey, size_t> m_state;
   std::map<std::string, size_t> m_by_id;
   bool m_published = false;
+  /// event id -> (since_before, until_from) of hide_from_incremental_sync.
+  std::map<std::string, std::pair<int64_t, int64_t>> m_sync_omissions;
 };
 
 }  // namespace mxsim

@@ -98,7 +98,10 @@ nlohmann::json default_power_levels(const std::string& creator, const Preset& pr
           {"ban", 50},
           {"kick", 50},
           {"redact", 50},
-          {"invite", preset.invite_level}};
+          {"invite", preset.invite_level},
+          // Synapse 1.67 (handlers/room.py) adds MSC2716's level at the top
+          // level; a controller that writes only the keys it knows drops it.
+          {"historical", 100}};
 }
 
 }  // namespace
@@ -109,7 +112,7 @@ bool is_supported_room_version(const std::string& version) {
 }
 
 CreatedRoom create_room(ServerState& state, const Requester& requester, const nlohmann::json& body,
-                        const std::string& default_version) {
+                        const std::string& default_version, const std::function<void()>& persisting) {
   const std::string& creator = requester.user_id;
 
   // Validate everything first, so a refused request leaves nothing behind.
@@ -244,6 +247,13 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
   } while (state.rooms.count(room_id));
   state.rooms[room_id] = std::make_unique<Room>(room_id, version);
   Room& room = *state.rooms[room_id];
+  // Synapse registers the alias before it sends the room's first event.
+  if (!alias.empty()) {
+    state.aliases[alias] = AliasEntry{room_id, creator};
+  }
+  if (persisting) {
+    persisting();
+  }
 
   if (version != "11") {
     creation_content["creator"] = creator;
@@ -257,11 +267,8 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
   state.commit_event(room, std::move(create));
   update_membership(state, room, MembershipChange{creator, creator, "join", std::nullopt, {}});
   put_state(state, room, creator, "m.room.power_levels", "", power_levels);
-  if (!alias.empty()) {
-    state.aliases[alias] = AliasEntry{room_id, creator};
-    if (!initial_keys.count({"m.room.canonical_alias", ""})) {
-      put_state(state, room, creator, "m.room.canonical_alias", "", {{"alias", alias}});
-    }
+  if (!alias.empty() && !initial_keys.count({"m.room.canonical_alias", ""})) {
+    put_state(state, room, creator, "m.room.canonical_alias", "", {{"alias", alias}});
   }
   if (!initial_keys.count({"m.room.join_rules", ""})) {
     put_state(state, room, creator, "m.room.join_rules", "", {{"join_rule", preset->join_rule}});
@@ -272,6 +279,9 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
   }
   if (preset->guest_can_join && !initial_keys.count({"m.room.guest_access", ""})) {
     put_state(state, room, creator, "m.room.guest_access", "", {{"guest_access", "can_join"}});
+  }
+  if (persisting) {
+    persisting();
   }
   for (const auto& [type, key, content] : initial_state) {
     put_state(state, room, creator, type, key, content);

@@ -3,6 +3,7 @@
 // spec's event order, state changes with Synapse's validation and
 // deduplication, messages, redactions, and who may read a room's state.
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,12 +26,15 @@ struct CreatedRoom {
 
 /// Runs POST /createRoom for `requester` with request `body`. Validates the
 /// whole body before creating anything (M_UNSUPPORTED_ROOM_VERSION,
-/// M_ROOM_IN_USE, M_EXCLUSIVE, M_BAD_JSON, M_INVALID_PARAM), then sends
-/// create, creator join, power levels (override merged), canonical alias,
-/// the preset's join rules / history visibility / guest access, initial_state,
-/// name, topic and invites, in that order.
+/// M_ROOM_IN_USE, M_EXCLUSIVE, M_BAD_JSON, M_INVALID_PARAM), then registers
+/// the alias and sends create, creator join, power levels (override merged),
+/// canonical alias, the preset's join rules / history visibility / guest
+/// access, initial_state, name, topic and invites, in that order.
+/// `persisting`, when given, is called after the alias is registered and
+/// again before initial_state: a caller may release the state lock there
+/// for a while, so others see the room half made, as on Synapse.
 CreatedRoom create_room(ServerState& state, const Requester& requester, const nlohmann::json& body,
-                        const std::string& default_version);
+                        const std::string& default_version, const std::function<void()>& persisting = {});
 
 /// Sets a state event as `sender` and returns its event id. An identical
 /// event from the same sender returns the existing id without a new event;

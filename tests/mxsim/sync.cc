@@ -83,9 +83,13 @@ nlohmann::json stripped_invite_state(const Room& room, const Event& member) {
 /// Timeline and state for one room. `from` is exclusive; `until` inclusive.
 nlohmann::json room_section(const Room& room, int64_t from, int64_t until, bool full_state, const SyncFilter& filter) {
   std::vector<const Event*> candidates;
+  // A forked write's lost state change (forks.h) is missing from incremental syncs.
+  auto lost = [&](const Event& event) {
+    return !full_state && room.hidden_from_incremental_sync(event.event_id, from, until);
+  };
   for (const Event& event : room.events()) {
     if (event.stream > from && event.stream <= until &&
-        type_allowed(filter.timeline_types, filter.timeline_not_types, event.type)) {
+        type_allowed(filter.timeline_types, filter.timeline_not_types, event.type) && !lost(event)) {
       candidates.push_back(&event);
     }
   }
@@ -109,7 +113,7 @@ nlohmann::json room_section(const Room& room, int64_t from, int64_t until, bool 
     if (event->stream > until || in_timeline.count(event->event_id)) {
       continue;
     }
-    if (!full_state && event->stream <= from) {
+    if (!full_state && (event->stream <= from || lost(*event))) {
       continue;
     }
     if (!type_allowed(filter.state_types, filter.state_not_types, key.first)) {
@@ -294,6 +298,14 @@ void add_sync_routes(Homeserver& hs, Router& router) {
     auto lock = hs.read_lock();
     ServerState& state = hs.state();
     Requester requester = authenticate(state, request);
+    // Synapse refuses /sync to an appservice's sender, however it logs in
+    // (handlers/sync.py raises NotImplementedError: "We no longer support AS
+    // users using /sync directly"), which reaches the client as a bare 500.
+    for (const AppService& service : state.appservices) {
+      if (service.sender(state.server_name) == requester.user_id) {
+        throw unknown_error(500, "Internal server error");
+      }
+    }
 
     nlohmann::json filter_json = nlohmann::json::object();
     std::string filter_param = request.query_param("filter").value_or("");

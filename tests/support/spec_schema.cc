@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -109,6 +111,15 @@ Cache& cache() {
   return instance;
 }
 
+// With MXCTL_SPEC_TRACE set, appends each file read to that file, one path a
+// line: how scripts/refresh-spec-subset learns which files the tests need.
+// Called with the cache lock held, so lines from threads never interleave.
+void record_load(const fs::path& absolute) {
+  if (const char* trace = std::getenv("MXCTL_SPEC_TRACE"); trace && *trace) {
+    std::ofstream(trace, std::ios::app) << absolute.string() << '\n';
+  }
+}
+
 fs::path absolute_in_data(const fs::path& file) {
   return (file.is_absolute() ? file : data_dir() / file).lexically_normal();
 }
@@ -121,8 +132,10 @@ const json& load_document(const fs::path& absolute) {
     return *found->second;
   }
   if (!fs::exists(absolute)) {
-    throw std::runtime_error("spec file not found: " + absolute.string());
+    throw std::runtime_error("spec file not found: " + absolute.string() +
+                             " (the tests' subset of the spec is tests/spec/; see its README to refresh it)");
   }
+  record_load(absolute);
   try {
     auto document = std::make_unique<const json>(to_json(YAML::LoadFile(absolute.string())));
     return *c.files.emplace(absolute.string(), std::move(document)).first->second;
@@ -588,7 +601,12 @@ class Validator {
 }  // namespace
 
 fs::path data_dir() {
-  return (fs::path(MXCTL_REFERENCE_DIR) / "matrix-spec-v1.16" / "data").lexically_normal();
+  // Only scripts/refresh-spec-subset sets this, to run the tests against a
+  // whole upstream spec and learn which files they need.
+  if (const char* other = std::getenv("MXCTL_SPEC_DATA_DIR"); other && *other) {
+    return fs::path(other).lexically_normal();
+  }
+  return fs::path(MXCTL_SPEC_DATA_DIR).lexically_normal();
 }
 
 json yaml_to_json(const std::string& text) {

@@ -34,8 +34,8 @@ struct SchemaRef {
   const nlohmann::json* node = nullptr;
 };
 
-/// Root of the spec's machine-readable data:
-/// MXCTL_REFERENCE_DIR "/matrix-spec-v1.16/data".
+/// Root of the spec's machine-readable data: the subset vendored in
+/// tests/spec/matrix-spec-v1.16/data, or $MXCTL_SPEC_DATA_DIR when set.
 std::filesystem::path data_dir();
 
 /// Converts YAML (JSON is YAML) text to JSON. Quoted and block scalars stay

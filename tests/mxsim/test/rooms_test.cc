@@ -107,7 +107,8 @@ TEST_CASE("mxsim: private_chat power levels match Synapse's defaults", "[mxsim]"
                              {"ban", 50},
                              {"kick", 50},
                              {"redact", 50},
-                             {"invite", 0}};
+                             {"invite", 0},
+                             {"historical", 100}};
   CHECK(levels.body == expected);
 }
 
