@@ -348,7 +348,9 @@ class TreeBuilder : public YAML::EventHandler {
       }
       if (value_entry.kind != Tree::Kind::null && value_entry.kind != Tree::Kind::list &&
           value.mark.column <= map.mark.column) {
-        reject(value.mark, value_entry.kind == Tree::Kind::scalar
+        // A block scalar (`|`, `>`) is a value; any other scalar there is a key.
+        const char first = m_input[static_cast<std::size_t>(value.mark.pos)];
+        reject(value.mark, value_entry.kind == Tree::Kind::scalar && first != '|' && first != '>'
                                ? missing_colon(value_entry)
                                : std::string("a value on its own line must be indented more than its key"));
       }

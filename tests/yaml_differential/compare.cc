@@ -245,8 +245,10 @@ std::string disagreement(const std::string& text, const MxctlReading& mxctl, std
     }
     // libyaml takes a block scalar whose indicator starts a line at the
     // indentation of the "-" or key above for that entry's value (`-` /
-    // `>`); YAML 1.2 wants it indented, and yaml-cpp starts a document.
-    if (mxctl.error.find("unexpected content after the end of the document") != std::string::npos) {
+    // `>`, `k:` / `|`); YAML 1.2 wants it indented, and yaml-cpp starts a
+    // document or reads the value where mxctl refuses it.
+    if (mxctl.error.find("unexpected content after the end of the document") != std::string::npos ||
+        mxctl.error.find("a value on its own line must be indented more than its key") != std::string::npos) {
       const std::size_t line = static_cast<std::size_t>(std::stoi(mxctl.error));
       std::istringstream lines(text);
       std::string at;
