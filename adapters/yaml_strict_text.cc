@@ -129,6 +129,17 @@ std::size_t skip_quoted(std::string_view text, std::size_t pos) {
   return std::string_view::npos;
 }
 
+// Where the next token starts on the line from `pos`: past blanks and any
+// properties (`&a`, `!t`) before it.
+std::size_t next_token(std::string_view text, std::size_t pos) {
+  pos = std::min(text.size(), text.find_first_not_of(" \t", pos));
+  while (pos < text.size() && (text[pos] == '&' || text[pos] == '!')) {
+    pos = std::min(text.size(), text.find_first_of(" \t\r\n", pos));
+    pos = std::min(text.size(), text.find_first_not_of(" \t", pos));
+  }
+  return pos;
+}
+
 // Where the directive `line` (starting with '%') is wrong, as an offset in
 // it: %YAML takes a version ("1.2"), %TAG a handle ("!", "!!", "!name!")
 // and a prefix of URI characters; no other directive is known.
@@ -399,7 +410,7 @@ std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_
     if (i == std::string_view::npos) {
       return from;
     }
-    token_at = std::min(text.size(), text.find_first_not_of(" \t", i));
+    token_at = next_token(text, i);
   }
   while (i < text.size()) {
     const char c = text[i];
@@ -412,7 +423,7 @@ std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_
         return i;
       }
       i = closed;
-      token_at = std::min(text.size(), text.find_first_not_of(" \t", i));
+      token_at = next_token(text, i);
     } else {
       ++i;
     }
