@@ -386,6 +386,17 @@ std::optional<std::size_t> final_tag(std::string_view text) {
   return std::nullopt;
 }
 
+std::size_t node_content(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && (text[pos] == '!' || text[pos] == '&')) {
+    pos = std::min(text.size(), text.find_first_of(" \t\r\n", pos));
+    // Blanks, line breaks and comments up to the content.
+    while (pos < text.size() && (is_blank(text[pos]) || text[pos] == '#')) {
+      pos = text[pos] == '#' ? std::min(text.size(), text.find('\n', pos)) : pos + 1;
+    }
+  }
+  return pos;
+}
+
 bool indented_with_tab(std::string_view text, std::size_t pos) {
   pos = std::min(pos, text.size());
   const std::string_view indentation = text.substr(line_start(text, pos), pos - line_start(text, pos));

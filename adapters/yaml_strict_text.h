@@ -59,6 +59,11 @@ std::optional<TextSpot> alias_problem(std::string_view text, std::size_t pos);
 /// nothing.
 std::optional<std::size_t> final_tag(std::string_view text);
 
+/// Where the content of the node starting at `pos` begins: past its tags
+/// and anchors and the blanks, line breaks and comments after them; `pos`
+/// when it has none.
+std::size_t node_content(std::string_view text, std::size_t pos);
+
 /// Whether only blanks, a tab among them, come before `pos` on its line:
 /// indentation made with a tab, which YAML never allows.
 bool indented_with_tab(std::string_view text, std::size_t pos);

@@ -346,13 +346,22 @@ class TreeBuilder : public YAML::EventHandler {
       if (value_entry.kind == Tree::Kind::null && value.mark.pos == key.mark.pos) {
         reject(key.mark, missing_colon(key_entry));
       }
+      // Properties (`a: !t`) may leave the content for a later line, unless
+      // there is none (an empty scalar that is not quoted or a block scalar).
+      std::size_t content = node_content(m_input, static_cast<std::size_t>(value.mark.pos));
+      if (value_entry.kind == Tree::Kind::scalar && value_entry.size == 0 &&
+          (content >= m_input.size() || std::string_view("'\"|>").find(m_input[content]) == std::string_view::npos)) {
+        content = static_cast<std::size_t>(value.mark.pos);
+      }
+      const YAML::Mark content_mark =
+          content == static_cast<std::size_t>(value.mark.pos) ? value.mark : mark_at(m_input, content);
       if (value_entry.kind != Tree::Kind::null && value_entry.kind != Tree::Kind::list &&
-          value.mark.column <= map.mark.column) {
+          content_mark.column <= map.mark.column) {
         // A block scalar (`|`, `>`) is a value; any other scalar there is a key.
-        const char first = m_input[static_cast<std::size_t>(value.mark.pos)];
-        reject(value.mark, value_entry.kind == Tree::Kind::scalar && first != '|' && first != '>'
-                               ? missing_colon(value_entry)
-                               : std::string("a value on its own line must be indented more than its key"));
+        const char first = content < m_input.size() ? m_input[content] : '\0';
+        reject(content_mark, value_entry.kind == Tree::Kind::scalar && first != '|' && first != '>'
+                                 ? missing_colon(value_entry)
+                                 : std::string("a value on its own line must be indented more than its key"));
       }
       const auto key_pos = static_cast<std::size_t>(key.mark.pos);
       if (key_entry.kind == Tree::Kind::null && key_pos < m_input.size() && m_input[key_pos] == ':') {

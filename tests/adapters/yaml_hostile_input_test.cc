@@ -219,6 +219,9 @@ TEST_CASE("yaml hostile input: what yaml-cpp reads loosely is an error", "[yaml-
   // comment line after it (yaml-cpp made it the value of the key above).
   CHECK(check(k_user + "spec:\n  displayName:\n  Alice\n  # comment\n") ==
         Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"Alice\""});
+  CHECK(check(k_user + "spec:\n  displayName: !!str\n  Alice\n") ==
+        Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"Alice\""});
+  CHECK(check(k_user + "spec:\n  displayName: !!str\n    Alice\n") == Lines{});
   // Directives: only %YAML and %TAG, well formed.
   CHECK(check("%FOO bar\n---\n" + k_user) ==
         Lines{"test.yaml:1:1: invalid yaml: unknown directive \"%FOO\" (only %YAML and %TAG are known)"});
