@@ -404,8 +404,38 @@ bool indented_with_tab(std::string_view text, std::size_t pos) {
          indentation.find_first_not_of(" \t") == std::string_view::npos;
 }
 
-bool quoted_scalar_closes(std::string_view text, std::size_t pos) {
-  return skip_quoted(text, pos) != std::string_view::npos;
+std::optional<std::size_t> unclosed_quote(std::string_view text, std::size_t pos) {
+  std::size_t at = std::min(pos, text.size());
+  // Past the scalar's tag and anchor, if it has them.
+  while (at < text.size() && (text[at] == '!' || text[at] == '&')) {
+    at = std::min(text.size(), text.find_first_of(" \t\r\n", at));
+    at = std::min(text.size(), text.find_first_not_of(" \t\r\n", at));
+  }
+  if (at >= text.size() || (text[at] != '"' && text[at] != '\'') || skip_quoted(text, at) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return at;
+}
+
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t k_shown = 40;
+  std::size_t shown = std::min(text.size(), k_shown);
+  while (shown < text.size() && shown > 0 && (static_cast<unsigned char>(text[shown]) & 0xc0u) == 0x80u) {
+    --shown;
+  }
+  std::string out = "\"";
+  for (const char c : text.substr(0, shown)) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return out + (shown < text.size() ? "...\"" : "\"");
 }
 
 std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_t from) {

@@ -68,9 +68,15 @@ std::size_t node_content(std::string_view text, std::size_t pos);
 /// indentation made with a tab, which YAML never allows.
 bool indented_with_tab(std::string_view text, std::size_t pos);
 
-/// Whether the quoted scalar whose opening quote is at `pos` closes in
-/// `text` (`''` and `\"` are no closing quotes).
-bool quoted_scalar_closes(std::string_view text, std::size_t pos);
+/// Where the scalar starting at `pos` (its tag and anchor aside) opens a
+/// quote that does not close in `text` (`''` and `\"` close nothing), or
+/// nothing: yaml-cpp ends such a scalar at the end of its input.
+std::optional<std::size_t> unclosed_quote(std::string_view text, std::size_t pos);
+
+/// `text` quoted for a message: at most 40 bytes (then "..."), cut between
+/// UTF-8 characters, line breaks and tabs escaped, other controls as '?'
+/// (messages end up in JSON, which must be valid UTF-8, on one line).
+std::string excerpt(std::string_view text);
 
 /// Where the quoted scalar that runs to the end of `text` was opened: the
 /// first quote at `from` or later that starts a token (after a line's

@@ -54,29 +54,6 @@ YAML::Mark mark_at(std::string_view text, std::size_t pos) {
   return mark;
 }
 
-// `text` shortened for a message, never inside a UTF-8 sequence (messages
-// end up in JSON, which must be valid UTF-8), on one line.
-std::string quoted(std::string_view text) {
-  constexpr std::size_t k_shown = 40;
-  std::size_t shown = std::min(text.size(), k_shown);
-  while (shown < text.size() && shown > 0 && (static_cast<unsigned char>(text[shown]) & 0xc0u) == 0x80u) {
-    --shown;
-  }
-  std::string out = "\"";
-  for (const char c : text.substr(0, shown)) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += '?';
-    } else {
-      out += c;
-    }
-  }
-  return out + (shown < text.size() ? "...\"" : "\"");
-}
-
 }  // namespace
 
 bool Node::is_null() const { return m_tree == nullptr || m_tree->entry(m_index).kind == Tree::Kind::null; }
@@ -164,17 +141,7 @@ class TreeBuilder : public YAML::EventHandler {
   /// yaml-cpp ends a quoted scalar at the end of its input when only blanks
   /// follow its last line break, or nothing its opening quote.
   std::optional<std::size_t> open_quote_at_end() const {
-    std::size_t at = std::min(m_last_scalar, m_input.size());
-    // Past the scalar's tag and anchor, if it has them.
-    while (at < m_input.size() && (m_input[at] == '!' || m_input[at] == '&')) {
-      at = std::min(m_input.size(), m_input.find_first_of(" \t\r\n", at));
-      at = std::min(m_input.size(), m_input.find_first_not_of(" \t\r\n", at));
-    }
-    if (!m_read_scalar || at >= m_input.size() || (m_input[at] != '"' && m_input[at] != '\'') ||
-        quoted_scalar_closes(m_input, at)) {
-      return std::nullopt;
-    }
-    return at;
+    return m_read_scalar ? unclosed_quote(m_input, m_last_scalar) : std::nullopt;
   }
   /// True when the last document was only k_end_marker, not the text's.
   bool in_end_marker() const { return m_in_end_marker; }
@@ -298,7 +265,7 @@ class TreeBuilder : public YAML::EventHandler {
     }
     const std::size_t second = tag.size() > 2 && tag.front() == '!' ? tag.find('!', 1) : std::string::npos;
     if (second != std::string::npos && m_input.find("!<" + tag + ">") == std::string_view::npos) {
-      reject(mark, "undefined tag handle " + quoted(tag.substr(0, second + 1)));
+      reject(mark, "undefined tag handle " + excerpt(tag.substr(0, second + 1)));
     }
   }
 
@@ -394,7 +361,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   std::string missing_colon(const Tree::Entry& key) const {
     return key.kind == Tree::Kind::scalar
-               ? "expected ':' after " + quoted(std::string_view(m_tree.m_text).substr(key.begin, key.size))
+               ? "expected ':' after " + excerpt(std::string_view(m_tree.m_text).substr(key.begin, key.size))
                : std::string("expected ':' after the key");
   }
 
