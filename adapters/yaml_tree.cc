@@ -313,28 +313,39 @@ class TreeBuilder : public YAML::EventHandler {
       if (value_entry.kind == Tree::Kind::null && value.mark.pos == key.mark.pos) {
         reject(key.mark, missing_colon(key_entry));
       }
-      // Properties (`a: !t`) may leave the content for a later line, unless
-      // there is none (an empty scalar that is not quoted or a block scalar).
-      std::size_t content = node_content(m_input, static_cast<std::size_t>(value.mark.pos));
-      if (value_entry.kind == Tree::Kind::scalar && value_entry.size == 0 &&
-          (content >= m_input.size() || std::string_view("'\"|>").find(m_input[content]) == std::string_view::npos)) {
-        content = static_cast<std::size_t>(value.mark.pos);
-      }
-      const YAML::Mark content_mark =
-          content == static_cast<std::size_t>(value.mark.pos) ? value.mark : mark_at(m_input, content);
-      if (value_entry.kind != Tree::Kind::null && value_entry.kind != Tree::Kind::list &&
-          content_mark.column <= map.mark.column) {
-        // A block scalar (`|`, `>`) is a value; any other scalar there is a key.
-        const char first = content < m_input.size() ? m_input[content] : '\0';
-        reject(content_mark, value_entry.kind == Tree::Kind::scalar && first != '|' && first != '>'
-                                 ? missing_colon(value_entry)
-                                 : std::string("a value on its own line must be indented more than its key"));
+      if (value_entry.kind != Tree::Kind::null && value_entry.kind != Tree::Kind::list) {
+        check_value_indentation(map, value, value_entry);
       }
       const auto key_pos = static_cast<std::size_t>(key.mark.pos);
       if (key_entry.kind == Tree::Kind::null && key_pos < m_input.size() && m_input[key_pos] == ':') {
         reject(key.mark, "expected a key before ':'");
       }
     }
+  }
+
+  // A value on a later line than its key must be indented more than the
+  // key; properties (`a: !t`) may leave the content for a later line still,
+  // unless there is none (an empty scalar neither quoted nor a block
+  // scalar). A list is exempt: it may sit at its key's indentation.
+  void check_value_indentation(const Tree::Entry& map, const Child& value, const Tree::Entry& entry) const {
+    const auto start = static_cast<std::size_t>(value.mark.pos);
+    std::size_t content = node_content(m_input, start);
+    if (entry.kind == Tree::Kind::scalar && entry.size == 0 &&
+        (content >= m_input.size() || std::string_view("'\"|>").find(m_input[content]) == std::string_view::npos)) {
+      content = start;
+    }
+    // The column alone: a full mark counts every line above.
+    const std::size_t newline = content == 0 ? std::string_view::npos : m_input.rfind('\n', content - 1);
+    const auto content_column = static_cast<int>(newline == std::string_view::npos ? content : content - newline - 1);
+    if (std::min(value.mark.column, content_column) > map.mark.column) {
+      return;
+    }
+    // A block scalar (`|`, `>`) is a value; any other scalar there is a key.
+    const char first = content < m_input.size() ? m_input[content] : '\0';
+    reject(value.mark.column <= map.mark.column ? value.mark : mark_at(m_input, content),
+           entry.kind == Tree::Kind::scalar && first != '|' && first != '>'
+               ? missing_colon(entry)
+               : std::string("a value on its own line must be indented more than its key"));
   }
 
   // yaml-cpp reads an empty entry of a flow collection (`[a, , b]`,

@@ -222,6 +222,8 @@ TEST_CASE("yaml hostile input: what yaml-cpp reads loosely is an error", "[yaml-
   CHECK(check(k_user + "spec:\n  displayName: !!str\n  Alice\n") ==
         Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"Alice\""});
   CHECK(check(k_user + "spec:\n  displayName: !!str\n    Alice\n") == Lines{});
+  CHECK(check(k_user + "spec:\n  displayName:\n  !!str\n    Alice\n") ==
+        Lines{"test.yaml:7:3: invalid yaml: expected ':' after \"Alice\""});
   // Directives: only %YAML and %TAG, well formed.
   CHECK(check("%FOO bar\n---\n" + k_user) ==
         Lines{"test.yaml:1:1: invalid yaml: unknown directive \"%FOO\" (only %YAML and %TAG are known)"});
