@@ -85,61 +85,6 @@ bool is_uri_char(char c) {
          std::string_view("-;/?:@&=+$,_.!~*'()[]%").find(c) != std::string_view::npos;
 }
 
-// Whether a quote at `pos` opens a quoted scalar rather than sitting inside a
-// plain one ("it's"): what comes before it on its line is indentation, an
-// indicator, or a tag or anchor.
-bool starts_token(std::string_view text, std::size_t pos) {
-  std::size_t before = pos;
-  while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) {
-    --before;
-  }
-  if (before == 0 || text[before - 1] == '\n') {
-    return true;
-  }
-  const char indicator = text[before - 1];
-  if (std::string_view("[]{},").find(indicator) != std::string_view::npos) {
-    return true;
-  }
-  if (before < pos && std::string_view(":-?").find(indicator) != std::string_view::npos) {
-    return true;
-  }
-  // A tag or anchor: the word before the blank (after any flow indicator)
-  // starts with '!' or '&'.
-  std::size_t word = before;
-  while (word > 0 && !is_blank(text[word - 1]) && std::string_view("[{,").find(text[word - 1]) == std::string_view::npos) {
-    --word;
-  }
-  return before < pos && (text[word] == '!' || text[word] == '&');
-}
-
-// Past the closing quote of the scalar opened at `pos`, or npos.
-std::size_t skip_quoted(std::string_view text, std::size_t pos) {
-  const char quote = text[pos];
-  for (std::size_t i = pos + 1; i < text.size(); ++i) {
-    if (quote == '"' && text[i] == '\\') {
-      ++i;
-    } else if (text[i] == quote) {
-      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
-        ++i;
-      } else {
-        return i + 1;
-      }
-    }
-  }
-  return std::string_view::npos;
-}
-
-// Where the next token starts on the line from `pos`: past blanks and any
-// properties (`&a`, `!t`) before it.
-std::size_t next_token(std::string_view text, std::size_t pos) {
-  pos = std::min(text.size(), text.find_first_not_of(" \t", pos));
-  while (pos < text.size() && (text[pos] == '&' || text[pos] == '!')) {
-    pos = std::min(text.size(), text.find_first_of(" \t\r\n", pos));
-    pos = std::min(text.size(), text.find_first_not_of(" \t", pos));
-  }
-  return pos;
-}
-
 // Where the directive `line` (starting with '%') is wrong, as an offset in
 // it: %YAML takes a version ("1.2"), %TAG a handle ("!", "!!", "!name!")
 // and a prefix of URI characters; no other directive is known.
@@ -404,19 +349,6 @@ bool indented_with_tab(std::string_view text, std::size_t pos) {
          indentation.find_first_not_of(" \t") == std::string_view::npos;
 }
 
-std::optional<std::size_t> unclosed_quote(std::string_view text, std::size_t pos) {
-  std::size_t at = std::min(pos, text.size());
-  // Past the scalar's tag and anchor, if it has them.
-  while (at < text.size() && (text[at] == '!' || text[at] == '&')) {
-    at = std::min(text.size(), text.find_first_of(" \t\r\n", at));
-    at = std::min(text.size(), text.find_first_not_of(" \t\r\n", at));
-  }
-  if (at >= text.size() || (text[at] != '"' && text[at] != '\'') || skip_quoted(text, at) != std::string_view::npos) {
-    return std::nullopt;
-  }
-  return at;
-}
-
 std::string excerpt(std::string_view text) {
   constexpr std::size_t k_shown = 40;
   std::size_t shown = std::min(text.size(), k_shown);
@@ -438,38 +370,5 @@ std::string excerpt(std::string_view text) {
   return out + (shown < text.size() ? "...\"" : "\"");
 }
 
-std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_t from) {
-  std::size_t i = from;
-  // Where a token must start: after a quoted scalar closed, the next thing
-  // on the line is one even without an indicator (an error, but the quote
-  // there opens a scalar as far as the scanner goes).
-  std::size_t token_at = std::string_view::npos;
-  // The last node read may be a quoted scalar itself, closed; or, when
-  // nothing was read yet, the one that never closes.
-  if (i < text.size() && (text[i] == '"' || text[i] == '\'')) {
-    i = skip_quoted(text, i);
-    if (i == std::string_view::npos) {
-      return from;
-    }
-    token_at = next_token(text, i);
-  }
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '#' && (i == 0 || is_blank(text[i - 1]))) {
-      const std::size_t end = text.find('\n', i);
-      i = end == std::string_view::npos ? text.size() : end;
-    } else if ((c == '"' || c == '\'') && (i == token_at || starts_token(text, i))) {
-      const std::size_t closed = skip_quoted(text, i);
-      if (closed == std::string_view::npos) {
-        return i;
-      }
-      i = closed;
-      token_at = next_token(text, i);
-    } else {
-      ++i;
-    }
-  }
-  return std::nullopt;
-}
 
 }  // namespace adapters::manifest_yaml

@@ -2,8 +2,7 @@
 // Text-level facts the tree needs to reject what yaml-cpp 0.7 accepts but
 // YAML 1.2 does not: where a document may start without `---`, which
 // directives, tags and anchors are well formed (yaml-cpp reads them
-// loosely), and where a quoted scalar that never closes was opened
-// (yaml-cpp only says where the text ran out).
+// loosely), where a node's content is. Quoted scalars: yaml_quoted_text.h.
 
 #include <cstddef>
 #include <optional>
@@ -68,22 +67,9 @@ std::size_t node_content(std::string_view text, std::size_t pos);
 /// indentation made with a tab, which YAML never allows.
 bool indented_with_tab(std::string_view text, std::size_t pos);
 
-/// Where the scalar starting at `pos` (its tag and anchor aside) opens a
-/// quote that does not close in `text` (`''` and `\"` close nothing), or
-/// nothing: yaml-cpp ends such a scalar at the end of its input.
-std::optional<std::size_t> unclosed_quote(std::string_view text, std::size_t pos);
-
 /// `text` quoted for a message: at most 40 bytes (then "..."), cut between
 /// UTF-8 characters, line breaks and tabs escaped, other controls as '?'
 /// (messages end up in JSON, which must be valid UTF-8, on one line).
 std::string excerpt(std::string_view text);
-
-/// Where the quoted scalar that runs to the end of `text` was opened: the
-/// first quote at `from` or later that starts a token (after a line's
-/// indentation, `: `, `- `, `? `, `[`, `{`, `,`, a tag or an anchor) and is
-/// never closed; `from` is where the last node read before it started.
-/// Skips comments and quoted scalars that do close. Nothing when there is
-/// no such quote.
-std::optional<std::size_t> find_unclosed_quote(std::string_view text, std::size_t from);
 
 }  // namespace adapters::manifest_yaml

@@ -9,6 +9,7 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
 
+#include "adapters/yaml_quoted_text.h"
 #include "adapters/yaml_split.h"
 #include "adapters/yaml_strict_text.h"
 #include "adapters/yaml_text_check.h"
@@ -200,6 +201,9 @@ class TreeBuilder : public YAML::EventHandler {
     check_tag(mark, tag);
     m_last_scalar = static_cast<std::size_t>(mark.pos);
     m_read_scalar = true;
+    if (const std::optional<std::size_t> quote = dropped_empty_lines(m_input, m_last_scalar)) {
+      reject(mark_at(m_input, *quote), "empty lines before a closing quote are misread by the parser (write \\n)");
+    }
     const std::size_t index = add(Tree::Kind::scalar, mark, anchor);
     Tree::Entry& entry = m_tree.m_nodes[index];
     entry.tag = tag_index(tag);

@@ -48,6 +48,10 @@ const std::vector<std::pair<std::string, std::string>> k_stricter_than_yaml = {
     // 1.2 ignores directives other than %YAML and %TAG; mxctl refuses them
     // (as libyaml does).
     {"unknown directive", "a directive other than %YAML and %TAG"},
+    // yaml-cpp keeps at most one line break of the empty lines that end a
+    // multi-line quoted scalar ("a\n\n\n" before the closing quote is
+    // "a\n\n" to YAML, "a\n" to yaml-cpp): refused rather than misread.
+    {"empty lines before a closing quote", "empty lines ending a quoted string"},
     // yaml-cpp reads a tagged empty node at the end of a file with no final
     // line break as null, dropping the tag: refused rather than misread.
     {"a tag with nothing after it ends the file", "a tag ending a file"},
@@ -62,7 +66,8 @@ constexpr std::string_view k_mxctl_checks[] = {
     "unexpected '", "unexpected content after the end of the document", "expected ':' after",
     "expected a key before", "quoted string not closed", "undefined tag handle", "utf-8", "utf-16", "character U+",
     "carriage return", "byte order mark", "unknown directive", "a tag with nothing after it", "a space after the",
-    "invalid character in a", "empty tag", "indentation must use spaces", "expected an entry before", "directive",
+    "invalid character in a", "empty tag", "closing quote", "indentation must use spaces",
+    "expected an entry before", "directive",
 };
 
 // Line `line` (1-based) of `text`, without its line break; empty past the end.
