@@ -80,7 +80,8 @@ void read_part(const Part& part, manifest_yaml::Tree& tree, Partial& out) {
     }
   } catch (const YAML::Exception& error) {
     out.diagnostics.push_back(
-        model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark, error.msg)});
+        model::Diagnostic{reader.at(error.mark),
+                          "invalid yaml: " + error.msg + tab_hint(part.text, error.mark, error.msg)});
   }
 }
 

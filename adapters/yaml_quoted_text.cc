@@ -24,13 +24,18 @@ bool starts_token(std::string_view text, std::size_t pos) {
   if (std::string_view("[]{},").find(indicator) != std::string_view::npos) {
     return true;
   }
-  if (before < pos && std::string_view(":-?").find(indicator) != std::string_view::npos) {
+  // ':' ends a key whatever comes before it; '-' and '?' are indicators
+  // only as a token of their own (`a- 'b` is a plain scalar going on).
+  const bool alone = before == 1 || is_blank(text[before - 2]) ||
+                     std::string_view("[{,").find(text[before - 2]) != std::string_view::npos;
+  if (before < pos && (indicator == ':' || ((indicator == '-' || indicator == '?') && alone))) {
     return true;
   }
   // A tag or anchor: the word before the blank (after any flow indicator)
   // starts with '!' or '&'.
   std::size_t word = before;
-  while (word > 0 && !is_blank(text[word - 1]) && std::string_view("[{,").find(text[word - 1]) == std::string_view::npos) {
+  while (word > 0 && !is_blank(text[word - 1]) &&
+         std::string_view("[{,").find(text[word - 1]) == std::string_view::npos) {
     --word;
   }
   return before < pos && (text[word] == '!' || text[word] == '&');

@@ -277,7 +277,8 @@ std::optional<TextSpot> properties_problem(std::string_view text, std::size_t po
         return TextSpot{pos + escape, "invalid character in a tag"};
       }
     }
-    if (end < text.size() && !is_blank(text[end]) && std::string_view(",]}").find(text[end]) == std::string_view::npos) {
+    if (end < text.size() && !is_blank(text[end]) &&
+        std::string_view(",]}").find(text[end]) == std::string_view::npos) {
       return TextSpot{end, text[pos] == '!' ? "expected a space after the tag" : "expected a space after the anchor"};
     }
     pos = end;

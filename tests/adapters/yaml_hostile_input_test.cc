@@ -237,7 +237,8 @@ TEST_CASE("yaml hostile input: what yaml-cpp reads loosely is an error", "[yaml-
   CHECK(check(k_user + "spec: {displayName: &a:b Alice}\n") ==
         Lines{"test.yaml:5:23: invalid yaml: invalid character in an anchor name (letters, digits, '-' and '_' "
               "only)"});
-  CHECK(check(k_user + "spec: !t{admin: true}\n") == Lines{"test.yaml:5:9: invalid yaml: expected a space after the tag"});
+  CHECK(check(k_user + "spec: !t{admin: true}\n") ==
+        Lines{"test.yaml:5:9: invalid yaml: expected a space after the tag"});
   // Empty lines ending a quoted string: yaml-cpp keeps one line break of them.
   CHECK(check(k_user + "spec:\n  displayName: 'Alice\n\n\n    '\n") ==
         Lines{"test.yaml:9:5: invalid yaml: empty lines before a closing quote are misread by the parser (write "

@@ -133,7 +133,8 @@ std::string libyaml_stricter_than_yaml(const std::string& text, const std::strin
   const char previous = index > 0 ? at[index - 1] : ' ';
   const char before_previous = index > 1 ? at[index - 2] : ' ';
   if (libyaml_error.find("found character that cannot start any token") != std::string::npos &&
-      (previous == ':' || previous == '?') && std::string_view(" \t,[{").find(before_previous) != std::string_view::npos &&
+      (previous == ':' || previous == '?') &&
+      std::string_view(" \t,[{").find(before_previous) != std::string_view::npos &&
       std::string_view(" \t\r,[]{}").find(found) == std::string_view::npos) {
     return "':' or '?' starting a plain scalar in a flow collection";
   }
