@@ -8,7 +8,6 @@
 #include <set>
 #include <span>
 #include <sstream>
-#include <streambuf>
 #include <thread>
 #include <tuple>
 
@@ -17,6 +16,7 @@
 
 #include "adapters/yaml_document_reader.h"
 #include "adapters/yaml_objects.h"
+#include "adapters/yaml_split.h"
 #include "adapters/yaml_tree.h"
 #include "model/validate.h"
 
@@ -26,79 +26,15 @@ namespace {
 
 using model::SourceLocation;
 using manifest_yaml::DocumentReader;
+using manifest_yaml::DocumentText;
 using manifest_yaml::Node;
 using manifest_yaml::present;
 using manifest_yaml::read_document;
 
-// One YAML document's text (a view into its file's) and the 0-based line it
-// starts on in its file.
-struct DocumentText {
-  std::string_view text;
-  int first_line = 0;
-};
-
-bool is_marker(std::string_view line, std::string_view marker) {
-  if (!line.starts_with(marker)) {
-    return false;
-  }
-  const std::string_view rest = line.substr(marker.size());
-  return rest.empty() || rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\r' || rest.front() == '\n';
-}
-
-// Splits a stream at its document markers so that each document is parsed on
-// its own: yaml-cpp gives up on a whole stream at its first syntax error, and
-// one broken document must not hide the problems of the others. Markers are
-// only recognised at the start of a line, where YAML allows nothing else.
-std::vector<DocumentText> split_documents(std::string_view text) {
-  std::vector<DocumentText> documents;
-  std::size_t begin = 0;  // of the current document
-  int first_line = 0;
-  bool has_content = false;
-  int line_number = 0;
-  std::size_t offset = 0;
-  auto end_document = [&](std::size_t at) {
-    documents.push_back(DocumentText{text.substr(begin, at - begin), first_line});
-    begin = at;
-    first_line = line_number;
-    has_content = false;
-  };
-  while (offset < text.size()) {
-    const std::size_t end = text.find('\n', offset);
-    const std::string_view line = text.substr(offset, end == std::string_view::npos ? text.npos : end + 1 - offset);
-    if (is_marker(line, "---") && has_content) {
-      end_document(offset);
-    }
-    offset += line.size();
-    // Comments and directives belong with the document that follows them.
-    std::size_t first = line.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && line[first] != '#' && line[first] != '%') {
-      has_content = true;
-    }
-    ++line_number;
-    if (is_marker(line, "...")) {
-      end_document(offset);
-    }
-  }
-  end_document(text.size());
-  return documents;
-}
-
-// Reads a document's text in place for yaml-cpp's parser, which takes a
-// std::istream: a std::istringstream would copy the text first. yaml-cpp only
-// reads (and puts back what it read), so the text is never written through
-// the non-const pointers.
-class TextBuffer : public std::streambuf {
- public:
-  explicit TextBuffer(std::string_view text) {
-    char* begin = const_cast<char*>(text.data());
-    setg(begin, begin, begin + text.size());
-  }
-};
-
 // yaml-cpp's messages for tab indentation ("illegal map value") do not say
 // what is wrong, and a tab is invisible in most editors.
-std::string tab_hint(std::string_view text, const YAML::Mark& mark) {
-  if (mark.is_null()) {
+std::string tab_hint(std::string_view text, const YAML::Mark& mark, const std::string& message) {
+  if (mark.is_null() || message.find("tabs") != std::string::npos) {
     return "";
   }
   std::istringstream lines{std::string(text)};
@@ -135,9 +71,7 @@ struct Partial {
 void read_part(const Part& part, manifest_yaml::Tree& tree, Partial& out) {
   DocumentReader reader(*part.file, part.first_line, out.diagnostics);
   try {
-    TextBuffer buffer(part.text);
-    std::istream stream(&buffer);
-    for (const Node& document : tree.parse(stream)) {
+    for (const Node& document : tree.parse(part.text)) {
       if (!present(document)) {
         continue;
       }
@@ -146,7 +80,8 @@ void read_part(const Part& part, manifest_yaml::Tree& tree, Partial& out) {
     }
   } catch (const YAML::Exception& error) {
     out.diagnostics.push_back(
-        model::Diagnostic{reader.at(error.mark), "invalid yaml: " + error.msg + tab_hint(part.text, error.mark)});
+        model::Diagnostic{reader.at(error.mark),
+                          "invalid yaml: " + error.msg + tab_hint(part.text, error.mark, error.msg)});
   }
 }
 
@@ -249,7 +184,7 @@ void read_parts(const std::vector<Part>& parts, std::size_t threads, LoadedManif
 
 // The documents of `text` (a file's, which must outlive them) as parts.
 void add_parts(std::string_view text, const std::string& file, std::vector<Part>& parts) {
-  for (const DocumentText& document : split_documents(text)) {
+  for (const DocumentText& document : manifest_yaml::split_documents(text)) {
     parts.push_back(Part{&file, document.text, document.first_line});
   }
 }

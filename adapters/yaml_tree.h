@@ -4,10 +4,10 @@
 // events are kept in a flat, read-only tree instead of yaml-cpp's YAML::Node
 // graph, whose per-node allocations, shared_ptr bookkeeping and teardown cost
 // about as much again as the parse on large manifest sets, and whose map
-// lookups copy every key they pass.
+// lookups copy every key they pass. yaml-cpp 0.7 also accepts text that YAML
+// 1.2 rejects, reading it as something else; the tree rejects that text.
 
 #include <cstddef>
-#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,11 +65,16 @@ class Node {
 /// another without allocating per node.
 class Tree {
  public:
-  /// Parses every document in `input` and returns their roots in order, as
+  /// Parses every document in `text` and returns their roots in order, as
   /// YAML::LoadAll would (a document with no content is a null root). Throws
-  /// YAML::Exception on a syntax error, with yaml-cpp's message and mark;
-  /// the tree is then empty.
-  std::vector<Node> parse(std::istream& input);
+  /// YAML::Exception (0-based mark, lower-case message) on a syntax error,
+  /// and on what yaml-cpp would accept although YAML 1.2 does not: what
+  /// find_text_problem refuses, a quoted scalar open at the end, a block
+  /// mapping key without ':' or with nothing before it, an empty flow
+  /// entry, tab indentation, malformed tags, anchors and directives (see
+  /// yaml_strict_text.h), a document that follows another without `---` (or
+  /// a `...` line). The tree is then empty.
+  std::vector<Node> parse(std::string_view text);
 
  private:
   friend class Node;
@@ -93,6 +98,8 @@ class Tree {
   std::vector<Entry> m_nodes;
   std::vector<std::size_t> m_children;
   std::string m_text;
+  /// What yaml-cpp reads: the text given to parse() and an end marker.
+  std::string m_input;
   /// Each distinct tag once; nearly every scalar is "?" or "!".
   std::vector<std::string> m_tags;
 };

@@ -268,7 +268,11 @@ spec: {admn: true}
 
 TEST_CASE("manifests: tab indentation gets a hint", "[manifests]") {
   CHECK(check("apiVersion: mxctl/v1\nkind: User\nmetadata:\n\tname: alice\n") ==
-        Lines{"test.yaml:4:6: invalid yaml: illegal map value (indentation must use spaces, not tabs)"});
+        Lines{"test.yaml:4:2: invalid yaml: indentation must use spaces, not tabs"});
+  // Where yaml-cpp finds the tab first, its message gets the hint.
+  CHECK(check("apiVersion: mxctl/v1\nkind: User\nmetadata:\n  name: alice\n\tspec: {}\n") ==
+        Lines{"test.yaml:5:1: invalid yaml: illegal tab when looking for indentation (indentation must use spaces, "
+              "not tabs)"});
 }
 
 TEST_CASE("manifests: unknown kind suggests the closest", "[manifests]") {

@@ -1,6 +1,5 @@
 #include "adapters/yaml_tree.h"
 
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,10 +11,7 @@ namespace {
 using adapters::manifest_yaml::Node;
 using adapters::manifest_yaml::Tree;
 
-std::vector<Node> parse(Tree& tree, const std::string& text) {
-  std::istringstream input(text);
-  return tree.parse(input);
-}
+std::vector<Node> parse(Tree& tree, const std::string& text) { return tree.parse(text); }
 
 std::string where(const YAML::Mark& mark) { return std::to_string(mark.line) + ":" + std::to_string(mark.column); }
 
