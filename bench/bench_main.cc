@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/bench/plan_only.h"
-#include "tests/bench/results.h"
-#include "tests/bench/scenario.h"
-#include "tests/bench/sim_process.h"
+#include "bench/plan_only.h"
+#include "bench/results.h"
+#include "bench/scenario.h"
+#include "bench/sim_process.h"
 
 namespace {
 

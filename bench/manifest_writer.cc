@@ -1,4 +1,4 @@
-#include "tests/bench/manifest_writer.h"
+#include "bench/manifest_writer.h"
 
 #include <filesystem>
 #include <fstream>

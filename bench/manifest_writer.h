@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tests/bench/instance.h"
+#include "bench/instance.h"
 
 namespace bench {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/bench/app_database_writer.h"
-#include "tests/bench/instance.h"
-#include "tests/bench/manifest_writer.h"
+#include "bench/app_database_writer.h"
+#include "bench/instance.h"
+#include "bench/manifest_writer.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "tests/bench/scenario.h"
+#include "bench/scenario.h"
 
 #include <filesystem>
 #include <iostream>
@@ -7,9 +7,9 @@
 #include <stdexcept>
 
 #include "adapters/sqlite_db.h"
-#include "tests/bench/manifest_writer.h"
-#include "tests/bench/measured_process.h"
-#include "tests/bench/sim_process.h"
+#include "bench/manifest_writer.h"
+#include "bench/measured_process.h"
+#include "bench/sim_process.h"
 
 namespace bench {
 

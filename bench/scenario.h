@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "tests/bench/instance.h"
-#include "tests/bench/results.h"
+#include "bench/instance.h"
+#include "bench/results.h"
 
 namespace bench {
 

@@ -1,4 +1,4 @@
-#include "tests/bench/results.h"
+#include "bench/results.h"
 
 #include <algorithm>
 #include <cstdio>

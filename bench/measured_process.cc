@@ -1,4 +1,4 @@
-#include "tests/bench/measured_process.h"
+#include "bench/measured_process.h"
 
 #include "tests/support/exec_args.h"
 

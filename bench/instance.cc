@@ -1,4 +1,4 @@
-#include "tests/bench/instance.h"
+#include "bench/instance.h"
 
 #include <algorithm>
 #include <cctype>

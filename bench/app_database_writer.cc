@@ -1,4 +1,4 @@
-#include "tests/bench/app_database_writer.h"
+#include "bench/app_database_writer.h"
 
 #include <sqlite3.h>
 

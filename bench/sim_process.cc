@@ -1,4 +1,4 @@
-#include "tests/bench/sim_process.h"
+#include "bench/sim_process.h"
 
 #include <fcntl.h>
 #include <signal.h>

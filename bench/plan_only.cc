@@ -1,4 +1,4 @@
-#include "tests/bench/plan_only.h"
+#include "bench/plan_only.h"
 
 #include <time.h>
 
