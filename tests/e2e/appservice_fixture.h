@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/mxsim/appservice.h"
-#include "tests/mxsim/homeserver.h"
-#include "tests/mxsim/server.h"
+#include "mxsim/appservice.h"
+#include "mxsim/homeserver.h"
+#include "mxsim/server.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 

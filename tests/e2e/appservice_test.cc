@@ -12,9 +12,9 @@
 #include <regex>
 
 #include "adapters/http_homeserver.h"
+#include "mxsim/homeserver.h"
+#include "mxsim/server.h"
 #include "tests/e2e/appservice_fixture.h"
-#include "tests/mxsim/homeserver.h"
-#include "tests/mxsim/server.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/mxsim/homeserver.h"
-#include "tests/mxsim/server.h"
+#include "mxsim/homeserver.h"
+#include "mxsim/server.h"
 #include "tests/support/exec_args.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "adapters/state_store.h"
+#include "mxsim/ids.h"
 #include "tests/e2e/appservice_fixture.h"
 #include "tests/e2e/fixture.h"
-#include "tests/mxsim/ids.h"
 
 namespace {
 

@@ -1,0 +1,33 @@
+#pragma once
+// One benchmark scenario: a fresh mxsim on loopback, the real mxctl binary
+// run against it as a child process, and the instance taken from empty to
+// converged, through no-op passes and three small changes.
+
+#include <cstdint>
+#include <string>
+
+#include "bench/instance.h"
+#include "bench/results.h"
+
+namespace bench {
+
+/// What every scenario shares.
+struct BenchConfig {
+  std::string mxctl;        ///< path of the mxctl binary
+  std::string mxsim;        ///< path of the mxsim binary
+  std::string self;         ///< path of mxctl-bench itself (plan only runs as a child)
+  std::string work_dir;     ///< scratch space (manifests, stores, output)
+  std::uint64_t seed = 7;
+  int parallel = 8;         ///< mxctl --parallel for applies
+  bool verbose = false;     ///< print each run's stats line as it finishes
+};
+
+/// Measures `size` end to end (see SizeResult). Throws std::runtime_error
+/// when a step fails outright (mxctl errors, the instance does not converge).
+SizeResult run_size(const InstanceSize& size, const BenchConfig& config);
+
+/// Cold apply of `size` against mxsim with a fixed `delay_ms` per request,
+/// once with 1 operation in flight and once with config.parallel.
+ThroughputResult run_throughput(const InstanceSize& size, int delay_ms, const BenchConfig& config);
+
+}  // namespace bench

@@ -1,0 +1,148 @@
+#include "mxsim/appservice_client.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "mxsim/request.h"
+
+namespace mxsim {
+
+namespace {
+
+/// Splits "http://host:port/prefix" into "http://host:port" and "/prefix".
+std::pair<std::string, std::string> split_url(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t path_start = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (path_start == std::string::npos) {
+    return {url, ""};
+  }
+  std::string prefix = url.substr(path_start);
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.pop_back();
+  }
+  return {url.substr(0, path_start), prefix};
+}
+
+httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+bool query(const AppService& service, const std::string& path) {
+  if (service.url.empty()) {
+    return false;
+  }
+  auto [base, prefix] = split_url(service.url);
+  httplib::Client client(base);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  auto result = client.Get((prefix + path).c_str(), bearer(service.hs_token));
+  return result && result->status == 200;
+}
+
+}  // namespace
+
+AppServiceClient::~AppServiceClient() { stop(); }
+
+void AppServiceClient::enqueue(const AppService& service, nlohmann::json event) {
+  std::lock_guard lock(m_mutex);
+  if (m_stopping) {
+    return;
+  }
+  Queue& queue = m_queues[service.id];
+  queue.url = service.url;
+  queue.hs_token = service.hs_token;
+  queue.events.push_back(std::move(event));
+  if (!m_thread.joinable()) {
+    m_thread = std::thread([this] { run(); });
+  }
+  m_wake.notify_all();
+}
+
+bool AppServiceClient::query_user(const AppService& service, const std::string& user_id) {
+  return query(service, "/_matrix/app/v1/users/" + percent_encode(user_id));
+}
+
+bool AppServiceClient::query_alias(const AppService& service, const std::string& alias) {
+  return query(service, "/_matrix/app/v1/rooms/" + percent_encode(alias));
+}
+
+bool AppServiceClient::flush(int64_t timeout_ms) {
+  std::unique_lock lock(m_mutex);
+  return m_idle.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    if (m_busy) {
+      return false;
+    }
+    return std::all_of(m_queues.begin(), m_queues.end(), [](const auto& item) { return item.second.events.empty(); });
+  });
+}
+
+uint64_t AppServiceClient::transactions_sent() const {
+  std::lock_guard lock(m_mutex);
+  return m_sent;
+}
+
+void AppServiceClient::stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+    m_wake.notify_all();
+  }
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+}
+
+bool AppServiceClient::send_transaction(Queue& queue, const std::vector<nlohmann::json>& events, uint64_t txn) {
+  auto [base, prefix] = split_url(queue.url);
+  httplib::Client client(base);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  nlohmann::json body = {{"events", events}};
+  std::string path = prefix + "/_matrix/app/v1/transactions/" + std::to_string(txn);
+  auto result = client.Put(path.c_str(), bearer(queue.hs_token), body.dump(), "application/json");
+  return result && result->status == 200;
+}
+
+void AppServiceClient::run() {
+  std::unique_lock lock(m_mutex);
+  while (!m_stopping) {
+    // Pick one service with pending events; back off from ones that fail.
+    Queue* ready = nullptr;
+    std::string ready_id;
+    for (auto& [id, queue] : m_queues) {
+      if (!queue.events.empty()) {
+        ready = &queue;
+        ready_id = id;
+        break;
+      }
+    }
+    if (!ready) {
+      m_idle.notify_all();
+      m_wake.wait(lock);
+      continue;
+    }
+    std::vector<nlohmann::json> batch = ready->events;
+    uint64_t txn = ready->next_txn;
+    Queue snapshot = *ready;
+    m_busy = true;
+    lock.unlock();
+    bool ok = send_transaction(snapshot, batch, txn);
+    lock.lock();
+    m_busy = false;
+    Queue& queue = m_queues[ready_id];
+    if (ok) {
+      // Only the events that were sent leave the queue; more may have arrived.
+      queue.events.erase(queue.events.begin(), queue.events.begin() + static_cast<long>(batch.size()));
+      ++queue.next_txn;
+      queue.failures = 0;
+      ++m_sent;
+    } else {
+      ++queue.failures;
+      auto backoff = std::chrono::milliseconds(std::min(5000, 100 << std::min(queue.failures, 6)));
+      m_wake.wait_for(lock, backoff, [&] { return m_stopping; });
+    }
+  }
+  m_idle.notify_all();
+}
+
+}  // namespace mxsim

@@ -1,0 +1,63 @@
+#pragma once
+// The homeserver's calls to application services: user and room-alias
+// queries (blocking, made without holding the state lock) and event pushes
+// as transactions (`PUT /_matrix/app/v1/transactions/{txnId}`) from a
+// background thread, retried until the service accepts them.
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mxsim/appservice.h"
+
+namespace mxsim {
+
+/// Outgoing HTTP to registered application services.
+class AppServiceClient {
+ public:
+  AppServiceClient() = default;
+  ~AppServiceClient();
+  AppServiceClient(const AppServiceClient&) = delete;
+  AppServiceClient& operator=(const AppServiceClient&) = delete;
+
+  /// Queues `event` (client format) for `service`; pushed in order, batched.
+  void enqueue(const AppService& service, nlohmann::json event);
+  /// `GET /_matrix/app/v1/users/{userId}`: true when the service answered 200
+  /// (it has created the user through the client API meanwhile).
+  bool query_user(const AppService& service, const std::string& user_id);
+  /// `GET /_matrix/app/v1/rooms/{roomAlias}`: true when the service answered 200.
+  bool query_alias(const AppService& service, const std::string& alias);
+  /// Waits until every queue is empty or `timeout_ms` passes; true when empty.
+  bool flush(int64_t timeout_ms);
+  /// Transactions the services accepted so far.
+  uint64_t transactions_sent() const;
+  /// Stops the pusher thread (queued events are dropped).
+  void stop();
+
+ private:
+  struct Queue {
+    std::string url;
+    std::string hs_token;
+    std::vector<nlohmann::json> events;
+    uint64_t next_txn = 1;
+    int failures = 0;
+  };
+  void run();
+  bool send_transaction(Queue& queue, const std::vector<nlohmann::json>& events, uint64_t txn);
+
+  mutable std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::condition_variable m_idle;
+  std::map<std::string, Queue> m_queues;  ///< appservice id -> pending events
+  std::thread m_thread;
+  bool m_stopping = false;
+  bool m_busy = false;
+  uint64_t m_sent = 0;
+};
+
+}  // namespace mxsim
