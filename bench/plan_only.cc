@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "adapters/http_homeserver.h"
+#include "adapters/homeserver/http_homeserver.h"
 #include "adapters/state_store.h"
-#include "adapters/yaml_manifests.h"
+#include "adapters/manifests/yaml_manifests.h"
 #include "controller/clock.h"
 #include "controller/planner.h"
 #include "model/compile.h"

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "adapters/sqlite_db.h"
+#include "adapters/store/sqlite_db.h"
 #include "bench/manifest_writer.h"
 #include "bench/measured_process.h"
 #include "bench/sim_process.h"

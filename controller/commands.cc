@@ -6,15 +6,15 @@
 #include <iostream>
 #include <memory>
 
-#include "adapters/app_write_back.h"
-#include "adapters/desired_source.h"
-#include "adapters/http_homeserver.h"
-#include "adapters/matrix_state_json.h"
-#include "adapters/rate_limits.h"
+#include "adapters/appdb/app_write_back.h"
+#include "adapters/appdb/desired_source.h"
+#include "adapters/homeserver/http_homeserver.h"
+#include "adapters/homeserver/matrix_state_json.h"
+#include "adapters/homeserver/rate_limits.h"
 #include "adapters/redact.h"
-#include "adapters/settings_file.h"
+#include "adapters/manifests/settings_file.h"
 #include "adapters/state_store.h"
-#include "adapters/yaml_manifests.h"
+#include "adapters/manifests/yaml_manifests.h"
 #include "controller/clock.h"
 #include "controller/executor.h"
 #include "controller/planner.h"

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/app_database.h"
-#include "adapters/matrix_state_json.h"
+#include "adapters/appdb/app_database.h"
+#include "adapters/homeserver/matrix_state_json.h"
 #include "controller/render_plan.h"
 
 namespace controller {

@@ -249,7 +249,7 @@ void check_sync(const json& body, const std::string& what) {
   }
 }
 
-// mxctl's observation filter (adapters/http_homeserver.cc sync_filter()).
+// mxctl's observation filter (adapters/homeserver/http_homeserver.cc sync_filter()).
 std::string mxctl_filter() {
   json filter = {{"presence", {{"not_types", {"*"}}}},
                  {"account_data", {{"not_types", {"*"}}}},

@@ -2,17 +2,17 @@
 // SQLite and on a throwaway PostgreSQL server, always from the shipped
 // schema (manifests/app-schema.sql) and sample data (manifests/app-sample.sql).
 
-#include "adapters/app_database.h"
+#include "adapters/appdb/app_database.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "adapters/app_write_back.h"
-#include "adapters/desired_source.h"
-#include "adapters/matrix_state_json.h"
-#include "adapters/settings_file.h"
-#include "adapters/yaml_manifests.h"
+#include "adapters/appdb/app_write_back.h"
+#include "adapters/appdb/desired_source.h"
+#include "adapters/homeserver/matrix_state_json.h"
+#include "adapters/manifests/settings_file.h"
+#include "adapters/manifests/yaml_manifests.h"
 #include "model/compile.h"
 #include "model/naming.h"
 #include "tests/support/app_databases.h"

@@ -11,7 +11,7 @@
 #include <map>
 #include <string>
 
-#include "adapters/http_homeserver.h"
+#include "adapters/homeserver/http_homeserver.h"
 #include "tests/support/scripted_server.h"
 
 namespace {

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "adapters/http_homeserver.h"
+#include "adapters/homeserver/http_homeserver.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include "adapters/http_homeserver.h"
+#include "adapters/homeserver/http_homeserver.h"
 #include "model/compile.h"
 #include "model/topology.h"
 

@@ -11,7 +11,7 @@
 #include <chrono>
 #include <string>
 
-#include "adapters/matrix_client.h"
+#include "adapters/homeserver/matrix_client.h"
 #include "tests/support/scripted_server.h"
 
 namespace {

@@ -4,9 +4,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/matrix_state_json.h"
-#include "adapters/room_events.h"
-#include "adapters/room_state_reader.h"
+#include "adapters/homeserver/matrix_state_json.h"
+#include "adapters/homeserver/room_events.h"
+#include "adapters/homeserver/room_state_reader.h"
 #include "model/diff.h"
 #include "tests/support/spec_schema.h"
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "adapters/rate_limits.h"
+#include "adapters/homeserver/rate_limits.h"
 #include "model/plan.h"
 
 namespace {

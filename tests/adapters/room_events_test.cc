@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "adapters/room_events.h"
-#include "adapters/room_state_reader.h"
+#include "adapters/homeserver/room_events.h"
+#include "adapters/homeserver/room_state_reader.h"
 #include "tests/support/spec_schema.h"
 
 namespace {

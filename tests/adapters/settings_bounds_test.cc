@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/http_homeserver.h"
-#include "adapters/settings_file.h"
+#include "adapters/homeserver/http_homeserver.h"
+#include "adapters/manifests/settings_file.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

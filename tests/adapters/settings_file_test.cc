@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "adapters/appservice_registration.h"
-#include "adapters/settings_file.h"
+#include "adapters/manifests/appservice_registration.h"
+#include "adapters/manifests/settings_file.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/sqlite_db.h"
+#include "adapters/store/sqlite_db.h"
 
 TEST_CASE("sqlite db: a kept statement is reset after use, and a nested use of the same SQL gets its own",
           "[store]") {

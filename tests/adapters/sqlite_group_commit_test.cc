@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "adapters/sqlite_db.h"
-#include "adapters/sqlite_state_store.h"
+#include "adapters/store/sqlite_db.h"
+#include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
 using adapters::AuditEntry;

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/sqlite_db.h"
-#include "adapters/sqlite_state_store.h"
+#include "adapters/store/sqlite_db.h"
+#include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
 using adapters::JournalEntry;

@@ -10,9 +10,9 @@
 
 #include <unistd.h>
 
-#include "adapters/sqlite_db.h"
-#include "adapters/sqlite_schema.h"
-#include "adapters/sqlite_state_store.h"
+#include "adapters/store/sqlite_db.h"
+#include "adapters/store/sqlite_schema.h"
+#include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
 using adapters::SqliteStateStore;

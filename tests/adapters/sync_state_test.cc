@@ -5,7 +5,7 @@
 #include <atomic>
 #include <thread>
 
-#include "adapters/sync_state.h"
+#include "adapters/homeserver/sync_state.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <memory>
 #include <thread>
 
-#include "adapters/http_homeserver.h"
-#include "adapters/matrix_client.h"
+#include "adapters/homeserver/http_homeserver.h"
+#include "adapters/homeserver/matrix_client.h"
 #include "tests/support/tls_certificates.h"
 
 namespace {

@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/yaml_manifests.h"
+#include "adapters/manifests/yaml_manifests.h"
 #include "tests/support/isolated.h"
 
 namespace {

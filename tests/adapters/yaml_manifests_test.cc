@@ -1,4 +1,4 @@
-#include "adapters/yaml_manifests.h"
+#include "adapters/manifests/yaml_manifests.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "adapters/yaml_tree.h"
+#include "adapters/manifests/yaml_tree.h"
 
 #include <string>
 #include <vector>

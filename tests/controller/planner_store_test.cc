@@ -9,7 +9,7 @@
 
 #include <fstream>
 
-#include "adapters/sqlite_state_store.h"
+#include "adapters/store/sqlite_state_store.h"
 #include "controller/planner.h"
 #include "controller/render_plan.h"
 #include "controller/saved_plan.h"

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "adapters/desired_source.h"
-#include "adapters/http_homeserver.h"
+#include "adapters/appdb/desired_source.h"
+#include "adapters/homeserver/http_homeserver.h"
 #include "model/compile.h"
 #include "tests/e2e/answer_proxy.h"
 #include "tests/e2e/fixture.h"

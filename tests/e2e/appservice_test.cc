@@ -11,7 +11,7 @@
 #include <fstream>
 #include <regex>
 
-#include "adapters/http_homeserver.h"
+#include "adapters/homeserver/http_homeserver.h"
 #include "mxsim/homeserver.h"
 #include "mxsim/server.h"
 #include "tests/e2e/appservice_fixture.h"

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <thread>
 
-#include "adapters/sqlite_db.h"
+#include "adapters/store/sqlite_db.h"
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "adapters/sqlite_db.h"
+#include "adapters/store/sqlite_db.h"
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "adapters/http_homeserver.h"
+#include "adapters/homeserver/http_homeserver.h"
 #include "model/plan.h"
 #include "model/settings.h"
 #include "tests/e2e/fixture.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/app_database.h"
+#include "adapters/appdb/app_database.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_dir.h"
 

@@ -7,9 +7,9 @@
 
 #include <yaml-cpp/exceptions.h>
 
-#include "adapters/yaml_manifests.h"
-#include "adapters/yaml_split.h"
-#include "adapters/yaml_tree.h"
+#include "adapters/manifests/yaml_manifests.h"
+#include "adapters/manifests/yaml_split.h"
+#include "adapters/manifests/yaml_tree.h"
 #include "tests/yaml_differential/describe.h"
 #include "tests/yaml_differential/libyaml_reference.h"
 

@@ -1,0 +1,125 @@
+#pragma once
+// HomeserverPort over HTTP: the Matrix client-server API v3 for rooms, and
+// for accounts either Synapse's admin API or an appservice registration
+// (account_provisioning.h). Capabilities are probed, not assumed.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "adapters/homeserver_port.h"
+#include "adapters/homeserver/matrix_client.h"
+#include "adapters/homeserver/own_creation.h"
+#include "adapters/homeserver/room_lookup.h"
+#include "adapters/homeserver/rate_limits.h"
+#include "model/settings.h"
+
+namespace adapters {
+
+/// What the homeserver turned out to be.
+struct Capabilities {
+  /// The bot's own id as the server knows it (whoami).
+  std::string user_id;
+  /// "Synapse 1.120.0" when the Synapse admin API answered; empty otherwise.
+  std::string synapse_version;
+  /// The bot may use the Synapse admin API.
+  bool server_admin = false;
+  /// Client-server spec versions the server advertises.
+  std::vector<std::string> versions;
+  /// Whether the homeserver rate-limits the bot (for rate_limit_note()).
+  RateLimits rate_limits;
+};
+
+/// A client's options from the settings' bounds (timeouts, answer sizes,
+/// caFile), with the pass deadline `pass_timeout_minutes` after
+/// `pass_started`.
+ClientOptions client_options(const model::Settings& settings, std::chrono::steady_clock::time_point pass_started);
+
+/// The real homeserver.
+class HttpHomeserver : public HomeserverPort {
+ public:
+  HttpHomeserver(model::Settings settings, std::string access_token, ClientOptions options = {});
+
+  /// Who we are and what the server offers. Fails (forbidden) when the token
+  /// is rejected or belongs to another user than settings.bot_user_id, and
+  /// when synapse-admin provisioning is configured but unavailable.
+  /// Appservice provisioning needs no admin API (whoami with the as_token
+  /// names the appservice's sender). On Synapse, a bot with admin rights has
+  /// its rate-limit override read; an appservice registered with
+  /// `rate_limited: false` is unlimited. The answer is also kept for
+  /// capabilities().
+  model::Result<Capabilities> probe();
+
+  /// What the last successful probe() found; defaults before any.
+  const Capabilities& capabilities() const { return m_capabilities; }
+
+  model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) override;
+  model::Result<OperationOutcome> execute(const model::Operation& operation,
+                                          const ExecutionContext& context) override;
+
+  /// Requests made so far.
+  ClientStats stats() const { return m_client.stats(); }
+
+  /// How long a room mxctl may have just created (its alias taken, its
+  /// marker not readable yet) is waited for; see own_creation.h.
+  void set_creation_wait(CreationWait wait) { m_creation_wait = wait; }
+
+ private:
+  RateLimits probe_rate_limits(const Capabilities& caps);
+  /// Fills in caps' synapse_version and server_admin. With synapse-admin
+  /// provisioning, an admin API that is absent, refused to the bot or
+  /// failing is an error that says which (http_homeserver_probe.cc).
+  model::Result<void> probe_admin_api(Capabilities& caps);
+  // Observation (http_homeserver_observe.cc).
+  model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
+  /// Every room the bot is in (/sync), the rooms written re-read; or, for
+  /// an appservice, the managed rooms one by one.
+  model::Result<BotRooms> read_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                     AliasLookups& aliases);
+  /// Adds to `read` the rooms mxctl created (`rooms_created` has the key)
+  /// that hold a desired alias but whose marker was not readable yet,
+  /// once their marker shows (await_own_room).
+  model::Result<void> claim_own_rooms(const model::MatrixState& desired, const std::set<std::string>& rooms_created,
+                                      BotRooms& read, AliasLookups& aliases);
+  model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
+                                       const model::OnceMessage& message);
+  model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);
+  /// After M_ROOM_IN_USE: the room holding the alias if it is ours (its
+  /// marker, waited for when `may_be_ours`), else a conflict.
+  model::Result<OperationOutcome> adopt_existing(const model::Room& room, bool may_be_ours);
+  model::Result<OperationOutcome> membership(const model::Operation& operation, const ExecutionContext& context);
+  model::Result<OperationOutcome> set_state(const model::Operation& operation, const model::Room& room,
+                                            const ExecutionContext& context);
+  /// Lists the DM in the participant's m.direct (http_homeserver_direct.cc).
+  model::Result<OperationOutcome> set_direct(const model::Operation& operation, const model::Room& room,
+                                             const ExecutionContext& context);
+  /// Whether `user_id`'s m.direct already lists the DM (for a lost store).
+  model::Result<bool> direct_is_set(const model::Room& room, const std::string& room_id, const std::string& user_id,
+                                    const model::MatrixState& desired);
+  /// Hard-deletes a room (http_homeserver_lifecycle.cc): Synapse's admin
+  /// delete with purge, or the portable unlink/unalias/kick/leave.
+  model::Result<OperationOutcome> delete_room(const model::Operation& operation, const ExecutionContext& context);
+  /// Synapse's v2 delete with purge, polled until complete.
+  model::Result<OperationOutcome> purge_room(const model::Operation& operation, const std::string& room_id);
+  /// Suspends (or reactivates) the operation's account.
+  model::Result<OperationOutcome> set_suspended(const model::Operation& operation, bool suspend);
+  model::Result<std::set<std::string>> creators_of(const std::string& room_id, const model::Room& room);
+
+  model::Settings m_settings;
+  MatrixClient m_client;
+  Capabilities m_capabilities;
+  /// Creators of the observed rooms whose version gives creators unlimited
+  /// power (room version 12), by room id; execute() leaves them out of
+  /// power levels it writes. Guarded: execute() runs concurrently.
+  std::mutex m_creators_mutex;
+  std::map<std::string, std::set<std::string>> m_creators;
+  /// Keys of rooms mxctl may have created: from its journal (the last
+  /// observation's hints) and the createRoom requests of this process.
+  std::mutex m_creation_mutex;
+  std::set<std::string> m_rooms_created;
+  CreationWait m_creation_wait;
+};
+
+}  // namespace adapters

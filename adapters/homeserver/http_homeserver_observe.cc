@@ -1,0 +1,297 @@
+// HttpHomeserver's observation: the accounts (account_provisioning.cc) and
+// the rooms, read with /sync (synapse-admin) or room by room (appservice,
+// appservice_rooms.h), then sorted out by marker into managed rooms and
+// alias clashes.
+
+#include <random>
+
+#include "adapters/homeserver/account_provisioning.h"
+#include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/event_shape.h"
+#include "adapters/homeserver/appservice_rooms.h"
+#include "adapters/homeserver/http_homeserver.h"
+#include "adapters/homeserver/room_creators.h"
+#include "adapters/homeserver/room_lookup.h"
+#include "adapters/homeserver/room_state_reader.h"
+#include "adapters/homeserver/sync_state.h"
+
+namespace adapters {
+
+namespace {
+
+const std::string k_client = "/_matrix/client/v3";
+
+tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
+  model::Error error = failure.error;
+  error.message = action + ": " + error.message;
+  return tl::unexpected(error);
+}
+
+// A fresh filter string per pass: Synapse caches /sync answers for about two
+// minutes per (token, since, filter, timeout), and a second pass right after
+// an apply must not be served the answer from before it.
+std::string sync_filter() {
+  std::random_device random;
+  nlohmann::json filter = {
+      {"presence", {{"not_types", {"*"}}}},
+      {"account_data", {{"not_types", {"*", "org.mxctl.pass." + std::to_string(random())}}}},
+      {"room",
+       {{"timeline", {{"limit", 0}}},
+        {"ephemeral", {{"not_types", {"*"}}}},
+        {"account_data", {{"not_types", {"*"}}}},
+        {"state", {{"lazy_load_members", false}}}}},
+  };
+  return filter.dump();
+}
+
+}  // namespace
+
+model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
+  Observation out;
+  if (auto accounts = observe_accounts(m_client, m_settings, desired, hints.suspended_accounts, out.state); !accounts) {
+    return tl::unexpected(accounts.error());
+  }
+  if (auto rooms = observe_rooms(desired, hints, out); !rooms) {
+    return tl::unexpected(rooms.error());
+  }
+  return out;
+}
+
+model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                                   AliasLookups& aliases) {
+  if (m_settings.provisioning == model::ProvisioningMode::appservice) {
+    // Synapse refuses /sync to an appservice's sender. Every managed room
+    // is read in full, so the rooms written need nothing more.
+    return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshots, m_settings, aliases);
+  }
+  const std::string sync_path = k_client + "/sync?timeout=0&filter=" + encode_path_segment(sync_filter());
+  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, hints.room_snapshots, m_settings);
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  // Rooms mxctl wrote to since the token was taken are read again in full.
+  // Synapse creates up to five events of a room at once: a write racing
+  // another (a person's, say) gets the same parent, and /sync then reports
+  // the room's state at one branch, missing the other's change until a
+  // later event merges them. mxctl knows what it wrote; a pass that wrote
+  // nothing leaves the next one nothing to re-read.
+  if (auto reread = reread_rooms(m_client, hints.rooms_written, m_settings, *read); !reread) {
+    return tl::unexpected(reread.error());
+  }
+  return read;
+}
+
+model::Result<void> HttpHomeserver::claim_own_rooms(const model::MatrixState& desired,
+                                                    const std::set<std::string>& rooms_created, BotRooms& read,
+                                                    AliasLookups& aliases) {
+  if (rooms_created.empty()) {
+    return {};
+  }
+  std::set<std::string> marked;
+  std::map<std::string, std::string> holder_of;  // alias → a room read without a marker
+  for (const auto& [room_id, room] : read.rooms) {
+    if (!room.observed.marker_key.empty()) {
+      marked.insert(room.observed.marker_key);
+    } else if (!room.observed.room.alias.empty()) {
+      holder_of[room.observed.room.alias] = room_id;
+    }
+  }
+  const bool keep_snapshots = m_settings.provisioning != model::ProvisioningMode::appservice;
+  for (const auto& [key, want] : desired.rooms) {
+    if (marked.count(key) || !rooms_created.count(key)) {
+      continue;
+    }
+    std::optional<std::string> room_id;
+    if (auto holder = holder_of.find(want.alias); holder != holder_of.end()) {
+      room_id = holder->second;
+    } else {
+      auto resolved = resolve_alias(m_client, want.alias, aliases);
+      if (!resolved) {
+        return tl::unexpected(resolved.error());
+      }
+      room_id = *resolved;
+    }
+    if (!room_id) {
+      continue;
+    }
+    auto check = await_own_room(m_client, *room_id, key, m_settings, m_creation_wait);
+    if (!check) {
+      return tl::unexpected(check.error());
+    }
+    if (check->verdict != CreationCheck::Verdict::ours) {
+      continue;  // foreign, or still unmarked: an alias clash, found below
+    }
+    read.rooms[*room_id] = read_bot_room(*room_id, *check->state, m_settings);
+    if (keep_snapshots) {
+      read.changed_snapshots[*room_id] = snapshot_text(*check->state);
+    }
+  }
+  return {};
+}
+
+model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                                  Observation& out) {
+  {
+    std::lock_guard<std::mutex> lock(m_creation_mutex);
+    m_rooms_created.insert(hints.rooms_created.begin(), hints.rooms_created.end());
+  }
+  AliasLookups aliases;
+  auto read = read_rooms(desired, hints, aliases);
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  // A room mxctl created whose marker is not readable yet is its own, not
+  // a clash: found before anything below tells the two apart.
+  if (auto claimed = claim_own_rooms(desired, hints.rooms_created, *read, aliases); !claimed) {
+    return claimed;
+  }
+  out.sync_token = std::move(read->sync_token);
+  out.changed_snapshots = std::move(read->changed_snapshots);
+  out.incremental = read->incremental;
+  // Markers tell which room is which key; the store's map covers rooms
+  // whose marker we cannot read.
+  std::map<std::string, std::string> key_of;  // room id → key
+  for (const auto& [key, id] : hints.room_ids) {
+    key_of[id] = key;
+  }
+  for (const auto& [room_id, read_room] : read->rooms) {
+    if (!read_room.observed.marker_key.empty()) {
+      key_of[room_id] = read_room.observed.marker_key;
+    }
+  }
+  // Then the rooms that carry our marker, in room id order.
+  std::map<std::string, std::string> alias_holder;  // alias → room id of joined unmarked rooms
+  for (auto& [room_id, read_room] : read->rooms) {
+    model::ObservedRoom& room = read_room.observed;
+    resolve_room_links(room.room, key_of);
+    if (room.marker_key.empty()) {
+      if (!room.room.alias.empty()) {
+        alias_holder[room.room.alias] = room_id;
+      }
+      continue;
+    }
+    if (creators_have_unlimited_power(room.room.room_version)) {
+      std::set<std::string> creators = std::move(read_room.creators);
+      if (auto want = desired.rooms.find(room.marker_key); want != desired.rooms.end()) {
+        credit_creators(room.room.power_levels, want->second.power_levels, creators);
+      }
+      std::lock_guard<std::mutex> lock(m_creators_mutex);
+      m_creators[room_id] = std::move(creators);
+    } else {
+      std::lock_guard<std::mutex> lock(m_creators_mutex);
+      m_creators[room_id] = {};
+    }
+    // Two rooms with one key: a createRoom that failed half-way on Synapse
+    // can leave a marked room without its alias before the retry made the
+    // real one. The room holding the canonical alias is the one mxctl
+    // manages; the other is left alone (and never adopted by accident).
+    if (auto existing = out.state.rooms.find(room.marker_key); existing != out.state.rooms.end()) {
+      auto want = desired.rooms.find(room.marker_key);
+      bool existing_has_alias = want != desired.rooms.end() && existing->second.room.alias == want->second.alias;
+      bool this_has_alias = want != desired.rooms.end() && room.room.alias == want->second.alias;
+      if (existing_has_alias || !this_has_alias) {
+        continue;
+      }
+    }
+    out.room_ids[room.marker_key] = room_id;
+    out.state.rooms[room.marker_key] = std::move(room);
+  }
+  // Once-messages the store does not know about (first pass, lost store,
+  // crash after sending): look in the room's recent timeline.
+  for (const auto& [key, want] : desired.rooms) {
+    auto found = out.state.rooms.find(key);
+    if (!want.once_message || found == out.state.rooms.end() || hints.messages_sent.count(key)) {
+      continue;
+    }
+    auto sent = message_was_sent(key, found->second.room_id, *want.once_message);
+    if (!sent) {
+      return tl::unexpected(sent.error());
+    }
+    if (*sent) {
+      out.state.messages_sent.insert(key);
+    }
+  }
+  // The same for m.direct: only entries the store does not know, and only
+  // for our own accounts that exist already (their account data is the only
+  // one we can read; after a crash a DM can exist before its participants).
+  std::set<std::string> local_users;
+  for (const auto& [key, account] : out.state.accounts) {
+    if (account.status == model::AccountStatus::active) {
+      local_users.insert(account.user_id);
+    }
+  }
+  for (const auto& [key, want] : desired.rooms) {
+    auto found = out.state.rooms.find(key);
+    if (!want.is_direct || found == out.state.rooms.end()) {
+      continue;
+    }
+    for (const std::string& user : want.members) {
+      if (!local_users.count(user) || hints.directs_set.count({key, user})) {
+        continue;
+      }
+      auto listed = direct_is_set(want, found->second.room_id, user, desired);
+      if (!listed) {
+        return tl::unexpected(listed.error());
+      }
+      if (*listed) {
+        out.state.directs_set.insert({key, user});
+      }
+    }
+  }
+  // Desired rooms not found among the bot's rooms: the alias says whether
+  // something else holds the name (a clash) or nothing does (to be created).
+  for (const auto& [key, want] : desired.rooms) {
+    if (out.state.rooms.count(key)) {
+      continue;
+    }
+    if (auto holder = alias_holder.find(want.alias); holder != alias_holder.end()) {
+      out.state.alias_clashes[key] = holder->second;
+      continue;
+    }
+    auto resolved = resolve_alias(m_client, want.alias, aliases);
+    if (!resolved) {
+      return model::fail(resolved.error().kind, resolved.error().message + " (of " + key + ")");
+    }
+    // The alias exists but the bot is not in that room with our marker: it
+    // is not ours to change (or the bot was removed from it; an operator
+    // must decide).
+    if (*resolved) {
+      out.state.alias_clashes[key] = **resolved;
+    }
+  }
+  return {};
+}
+
+model::Result<bool> HttpHomeserver::message_was_sent(const std::string& key, const std::string& room_id,
+                                                     const model::OnceMessage& message) {
+  nlohmann::json filter = {{"types", {"m.room.message"}}, {"senders", {m_settings.bot_user_id}}};
+  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) +
+                           "/messages?dir=b&limit=100&filter=" + encode_path_segment(filter.dump());
+  auto page = m_client.get(path);
+  if (!page) {
+    return failed(page.error(), "cannot read the timeline of " + key + " (" + room_id + ")");
+  }
+  // {start, chunk: [event]}: a page without its chunk is not "no message".
+  Answer answer("GET", path, *page);
+  auto chunk = answer.field(*page, "", "chunk", JsonType::array);
+  model::Result<void> events = chunk ? check_events(answer, **chunk, "chunk", false) : model::Result<void>();
+  if (!chunk || !events) {
+    model::Error error = !chunk ? chunk.error() : events.error();
+    error.message = "cannot read the timeline of " + key + " (" + room_id + "): " + error.message;
+    return tl::unexpected(error);
+  }
+  for (const nlohmann::json& event : **chunk) {
+    // The transaction id comes back only to the sender's own device; the
+    // body is the fallback for messages sent with another token. Both are
+    // read leniently: content is what someone wrote.
+    auto unsigned_data = event.find("unsigned");
+    bool same_txn = unsigned_data != event.end() && unsigned_data->is_object() &&
+                    unsigned_data->value("transaction_id", nlohmann::json()) == message.txn_id;
+    if (same_txn || event["content"].value("body", nlohmann::json()) == message.body) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace adapters

@@ -1,0 +1,397 @@
+#include "adapters/homeserver/sync_state.h"
+
+#include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/event_shape.h"
+#include "adapters/homeserver/room_creators.h"
+#include "adapters/homeserver/room_state_reader.h"
+
+namespace adapters {
+
+namespace {
+
+bool is_string_field(const nlohmann::json& event, const char* name) {
+  auto it = event.find(name);
+  return it != event.end() && it->is_string();
+}
+
+bool is_state_event(const nlohmann::json& event) {
+  return event.is_object() && is_string_field(event, "state_key") && is_string_field(event, "type");
+}
+
+bool absorb(const nlohmann::json& events, RoomState& state) {
+  bool touched = false;
+  if (!events.is_array()) {
+    return touched;
+  }
+  for (const nlohmann::json& event : events) {
+    if (!is_state_event(event)) {
+      continue;  // not a state event (messages in the timeline)
+    }
+    state[{event["type"].get<std::string>(), event["state_key"].get<std::string>()}] = compact_event(event);
+    touched = true;
+  }
+  return touched;
+}
+
+const nlohmann::json& section(const nlohmann::json& room, const char* name) {
+  static const nlohmann::json k_empty = nlohmann::json::array();
+  auto it = room.find(name);
+  if (it == room.end() || !it->is_object()) {
+    return k_empty;
+  }
+  auto events = it->find("events");
+  return events == it->end() ? k_empty : *events;
+}
+
+// Reads one room into the model; `events` is a RoomState or a JSON array.
+template <typename Events, typename EventOf>
+BotRoom read_room(const std::string& room_id, const Events& events, EventOf event_of,
+                  const model::Settings& settings) {
+  static const std::map<std::string, std::string> k_no_keys;
+  RoomStateReader reader(room_id, k_no_keys, settings);
+  const nlohmann::json* create = nullptr;
+  for (const auto& item : events) {
+    const nlohmann::json& event = event_of(item);
+    reader.add(event);
+    if (is_state_event(event) && event["type"] == "m.room.create" && event["state_key"] == "") {
+      create = &event;
+    }
+  }
+  BotRoom room{std::move(reader).finish(), {}};
+  if (create && creators_have_unlimited_power(room.observed.room.room_version)) {
+    room.creators = room_creators(nlohmann::json::array({*create}));
+  }
+  return room;
+}
+
+BotRoom read_room(const std::string& room_id, const RoomState& state, const model::Settings& settings) {
+  return read_room(room_id, state, [](const RoomState::value_type& item) -> const nlohmann::json& { return item.second; },
+                   settings);
+}
+
+BotRoom read_room(const std::string& room_id, const nlohmann::json& array, const model::Settings& settings) {
+  return read_room(room_id, array, [](const nlohmann::json& event) -> const nlohmann::json& { return event; },
+                   settings);
+}
+
+// The shape of one joined room's entry, as far as mxctl reads it: an
+// object whose `state` (optional) and `timeline` (optional; its `events`
+// required, as the spec's TimelineBatch says) hold events.
+model::Result<void> check_joined(const Answer& answer, const nlohmann::json& entry, const std::string& where) {
+  if (auto object = answer.value(entry, where, JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  for (const char* name : {"state", "timeline"}) {
+    auto block = answer.optional_field(entry, where, name, JsonType::object);
+    if (!block) {
+      return tl::unexpected(block.error());
+    }
+    if (!*block) {
+      continue;
+    }
+    const std::string at = field_path(where, name);
+    const bool timeline = std::string(name) == "timeline";
+    auto events = timeline ? answer.field(**block, at, "events", JsonType::array)
+                           : answer.optional_field(**block, at, "events", JsonType::array);
+    if (!events) {
+      return tl::unexpected(events.error());
+    }
+    if (*events) {
+      if (auto checked = check_events(answer, **events, field_path(at, "events"), !timeline); !checked) {
+        return checked;
+      }
+    }
+  }
+  return {};
+}
+
+// What is left of a /sync answer once the joined rooms are taken out: an
+// object with a string next_batch; rooms, rooms.join and rooms.leave, where
+// present, objects (a left room's entry an object too).
+model::Result<void> check_rest(const Answer& answer, const nlohmann::json& rest) {
+  if (auto object = answer.body(JsonType::object); !object) {
+    return tl::unexpected(object.error());
+  }
+  if (auto token = answer.field(rest, "", "next_batch", JsonType::string); !token) {
+    return tl::unexpected(token.error());
+  }
+  auto rooms = answer.optional_field(rest, "", "rooms", JsonType::object);
+  if (!rooms || !*rooms) {
+    return rooms ? model::Result<void>() : tl::unexpected(rooms.error());
+  }
+  for (const char* name : {"join", "leave"}) {
+    auto block = answer.optional_field(**rooms, "rooms", name, JsonType::object);
+    if (!block) {
+      return tl::unexpected(block.error());
+    }
+    if (*block && std::string(name) == "leave") {
+      for (const auto& [room_id, entry] : (*block)->items()) {
+        if (auto left = answer.value(entry, "rooms.leave[\"" + room_id + "\"]", JsonType::object); !left) {
+          return tl::unexpected(left.error());
+        }
+      }
+    }
+  }
+  return {};
+}
+
+// One pass over a /sync answer, with or without the previous snapshots.
+class SyncFold {
+ public:
+  SyncFold(const std::map<std::string, std::string>* snapshots, const model::Settings& settings,
+           std::string path)
+      : m_snapshots(snapshots), m_settings(settings), m_path(std::move(path)) {}
+
+  // A joined room's entry, as the parser hands it over.
+  void joined(const std::string& room_id, const nlohmann::json& entry) {
+    if (m_malformed) {
+      return;
+    }
+    static const nlohmann::json k_streamed;  // the entries are checked one by one
+    if (auto checked = check_joined(Answer("GET", m_path, k_streamed), entry, "rooms.join[\"" + room_id + "\"]");
+        !checked) {
+      m_malformed = checked.error();
+      return;
+    }
+    RoomState state;
+    bool touched = true;  // a room new to us counts even if empty
+    if (m_snapshots) {
+      if (auto stored = m_snapshots->find(room_id); stored != m_snapshots->end()) {
+        auto parsed = parse_snapshot(stored->second);
+        if (!parsed) {
+          m_snapshot_unreadable = true;
+          return;
+        }
+        state = std::move(*parsed);
+        touched = false;
+      }
+    }
+    touched = absorb(section(entry, "state"), state) || touched;
+    touched = absorb(section(entry, "timeline"), state) || touched;
+    if (touched) {
+      m_out.changed_snapshots[room_id] = snapshot_text(state);
+    }
+    m_out.rooms[room_id] = read_room(room_id, state, m_settings);
+  }
+
+  // After the answer: the stored rooms it did not mention are as they were;
+  // the rooms it lists as left are gone.
+  void finish(const nlohmann::json& rest) {
+    if (auto checked = check_rest(Answer("GET", m_path, rest), rest); !checked && !m_malformed) {
+      m_malformed = checked.error();
+    }
+    if (m_malformed) {
+      return;
+    }
+    if (m_snapshots) {
+      for (const auto& [room_id, text] : *m_snapshots) {
+        if (m_out.rooms.count(room_id)) {
+          continue;
+        }
+        nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
+        if (!events.is_array()) {
+          m_snapshot_unreadable = true;
+          return;
+        }
+        m_out.rooms[room_id] = read_room(room_id, events, m_settings);
+      }
+    }
+    auto rooms = rest.find("rooms");
+    if (rooms != rest.end() && rooms->is_object()) {
+      if (auto leave = rooms->find("leave"); leave != rooms->end() && leave->is_object()) {
+        for (const auto& [room_id, room] : leave->items()) {
+          if (m_out.rooms.erase(room_id) > 0) {
+            m_out.changed_snapshots[room_id] = std::nullopt;
+          }
+        }
+      }
+    }
+    m_out.sync_token = rest.value("next_batch", "");
+    m_out.incremental = m_snapshots != nullptr;
+  }
+
+  bool snapshot_unreadable() const { return m_snapshot_unreadable; }
+  /// The first thing wrong with the answer's shape, if anything was.
+  const std::optional<model::Error>& malformed() const { return m_malformed; }
+  /// The answer's next_batch, once finished.
+  const std::string& next_batch() const { return m_out.sync_token; }
+  BotRooms take() && { return std::move(m_out); }
+
+ private:
+  const std::map<std::string, std::string>* m_snapshots;
+  const model::Settings& m_settings;
+  std::string m_path;
+  BotRooms m_out;
+  bool m_snapshot_unreadable = false;
+  std::optional<model::Error> m_malformed;
+};
+
+// Synapse (1.67) takes a well-formed token that is ahead of it and answers
+// from its own position: no rooms changed, next_batch behind the token.
+bool ahead_of_server(const std::string& since, const std::string& next_batch) {
+  const auto asked = token_position(since);
+  const auto answered = token_position(next_batch);
+  return asked && answered && *answered < *asked;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> token_position(const std::string& token) {
+  std::size_t start = 0;
+  if (!token.empty() && (token[0] == 's' || token[0] == 'm')) {
+    start = 1;
+  }
+  std::size_t end = start;
+  while (end < token.size() && token[end] >= '0' && token[end] <= '9') {
+    ++end;
+  }
+  // A bare number, or one ended by Synapse's separators ("_" between
+  // streams, "~" before the per-writer positions).
+  if (end == start || end - start > 18 || (end < token.size() && token[end] != '_' && token[end] != '~') ||
+      (start == 0 && end != token.size())) {
+    return std::nullopt;
+  }
+  return std::stoll(token.substr(start, end - start));
+}
+
+nlohmann::json compact_event(const nlohmann::json& event) {
+  nlohmann::json compact = nlohmann::json::object();
+  for (const char* field : {"type", "state_key", "sender", "content"}) {
+    if (auto it = event.find(field); it != event.end()) {
+      compact[field] = *it;
+    }
+  }
+  return compact;
+}
+
+bool absorb_sync_room(const nlohmann::json& room, RoomState& state) {
+  bool touched = absorb(section(room, "state"), state);
+  return absorb(section(room, "timeline"), state) || touched;
+}
+
+std::string snapshot_text(const RoomState& state) {
+  std::string text = "[";
+  for (const auto& [key, event] : state) {
+    if (text.size() > 1) {
+      text += ',';
+    }
+    text += event.dump();
+  }
+  text += ']';
+  // Appending doubles the capacity; 6,000 snapshots held until they are
+  // saved would otherwise take up to twice their size.
+  text.shrink_to_fit();
+  return text;
+}
+
+RoomState room_state_of(const nlohmann::json& events) {
+  RoomState state;
+  absorb(events, state);
+  return state;
+}
+
+BotRoom read_bot_room(const std::string& room_id, const RoomState& state, const model::Settings& settings) {
+  return read_room(room_id, state, settings);
+}
+
+std::optional<RoomState> parse_snapshot(const std::string& text) {
+  nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
+  if (!events.is_array()) {
+    return std::nullopt;
+  }
+  RoomState state;
+  absorb(events, state);
+  return state;
+}
+
+nlohmann::json::parser_callback_t stream_joined_rooms(
+    std::function<void()> on_document,
+    std::function<void(const std::string& room_id, const nlohmann::json& room)> on_room) {
+  // The keys on the path to the value being parsed, by depth: a joined
+  // room's entry is the object ending at depth 3 under "rooms" → "join".
+  auto path = std::make_shared<std::vector<std::string>>();
+  return [path, on_document = std::move(on_document), on_room = std::move(on_room)](
+             int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start && depth == 0) {
+      path->clear();
+      on_document();
+      return true;
+    }
+    if (event == Event::key) {
+      path->resize(static_cast<std::size_t>(depth) + 1);
+      (*path)[static_cast<std::size_t>(depth)] = parsed.is_string() ? parsed.get<std::string>() : std::string();
+      return true;
+    }
+    if (event == Event::object_end && depth == 3 && path->size() > 3 && (*path)[1] == "rooms" &&
+        (*path)[2] == "join") {
+      on_room((*path)[3], parsed);
+      return false;  // handled: drop it from the document
+    }
+    return true;
+  };
+}
+
+model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
+                                       const std::map<std::string, std::string>& snapshots,
+                                       const model::Settings& settings) {
+  auto failed_with = [](model::Error error, const std::string& action) {
+    error.message = action + ": " + error.message;
+    return tl::unexpected(error);
+  };
+  auto failed = [&](const MatrixFailure& failure, const std::string& action) {
+    return failed_with(failure.error, action);
+  };
+  // One fold per answer: a retried request starts a new document, and the
+  // fold starts again with it.
+  std::optional<SyncFold> fold;
+  auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
+    fold.reset();
+    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, settings, path); },
+                                                       [&](const std::string& room_id, const nlohmann::json& room) {
+                                                         fold->joined(room_id, room);
+                                                       }));
+    if (answer && !fold) {
+      fold.emplace(base, settings, path);  // no object was parsed: finish() says what came instead
+    }
+    return answer;
+  };
+  // With a token and the snapshots behind it, ask only for what changed. A
+  // token without snapshots would hide every room that did not change.
+  if (!since.empty() && !snapshots.empty()) {
+    auto sync = read(sync_path + "&since=" + encode_path_segment(since), &snapshots);
+    if (sync) {
+      fold->finish(*sync);
+      if (fold->malformed()) {
+        return failed_with(*fold->malformed(), "cannot read changes to the bot's rooms (/sync)");
+      }
+      if (!fold->snapshot_unreadable() && !ahead_of_server(since, fold->next_batch())) {
+        return std::move(*fold).take();
+      }
+      // A snapshot we cannot read, or a token the server never reached:
+      // read everything instead.
+    } else if (sync.error().error.kind != model::Error::Kind::invalid &&
+               sync.error().error.kind != model::Error::Kind::not_found) {
+      // A token the server no longer knows (or another server's) is not an
+      // error: read everything, as a pass without a token would.
+      return failed(sync.error(), "cannot read changes to the bot's rooms (/sync)");
+    }
+  }
+  auto sync = read(sync_path, nullptr);
+  if (!sync) {
+    return failed(sync.error(), "cannot read the bot's rooms (/sync)");
+  }
+  fold->finish(*sync);
+  if (fold->malformed()) {
+    return failed_with(*fold->malformed(), "cannot read the bot's rooms (/sync)");
+  }
+  BotRooms out = std::move(*fold).take();
+  for (const auto& [room_id, text] : snapshots) {
+    if (!out.rooms.count(room_id)) {
+      out.changed_snapshots[room_id] = std::nullopt;
+    }
+  }
+  return out;
+}
+
+}  // namespace adapters

@@ -1,0 +1,104 @@
+#pragma once
+// The state of the bot's rooms as /sync reports it, read room by room. An
+// initial sync gives every room's full state; an incremental one gives only
+// what changed (in the state block, and for Synapse sometimes in the
+// timeline), newly joined rooms in full, and the rooms left. Folding an
+// incremental answer into the snapshot of the previous pass reproduces the
+// current state.
+//
+// At instance scale the answer is large (60 MB for 6,000 rooms), and held
+// whole as a JSON document it takes ten times that. So each joined room is
+// taken out of the answer as soon as the parser has it, turned into the
+// model's ObservedRoom and a compact snapshot, and dropped (issue #7's
+// memory bound).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/homeserver/matrix_client.h"
+#include "model/observed_state.h"
+#include "model/result.h"
+#include "model/settings.h"
+
+namespace adapters {
+
+/// One room's current state events by (type, state_key).
+using RoomState = std::map<std::pair<std::string, std::string>, nlohmann::json>;
+
+/// A state event reduced to what mxctl reads: type, state_key, sender and
+/// content. Event ids, timestamps and `unsigned` (Synapse's prev_content)
+/// would only make snapshots larger.
+nlohmann::json compact_event(const nlohmann::json& event);
+
+/// Folds one joined room's /sync entry into `state`: state-block events,
+/// then timeline events that carry a state_key, each replacing the event
+/// with the same (type, state_key). True when any event was folded in.
+bool absorb_sync_room(const nlohmann::json& room, RoomState& state);
+
+/// A room's state as a JSON array of compact events (the stored snapshot).
+std::string snapshot_text(const RoomState& state);
+
+/// Parses a stored snapshot; nothing when it is not an array of events.
+std::optional<RoomState> parse_snapshot(const std::string& text);
+
+/// A parser callback for MatrixClient::get that calls `on_document` when an
+/// answer's top-level object starts (again, when a request is retried) and
+/// hands each entry of `rooms.join` of a /sync answer to `on_room` (room id,
+/// entry) as soon as it is parsed, then drops it from the document; the rest
+/// (next_batch, rooms.leave, ...) is parsed as usual.
+nlohmann::json::parser_callback_t stream_joined_rooms(
+    std::function<void()> on_document,
+    std::function<void(const std::string& room_id, const nlohmann::json& room)> on_room);
+
+/// One room the bot is in, as read.
+struct BotRoom {
+  /// Links (allow lists, space links) still name other rooms by raw id;
+  /// resolve_room_links maps them once every room's key is known.
+  model::ObservedRoom observed;
+  /// The creators (room version 12 and later), else empty.
+  std::set<std::string> creators;
+};
+
+/// The state events of `events` (a JSON array, e.g. GET /rooms/{id}/state)
+/// as a RoomState of compact events; anything else: an empty state.
+RoomState room_state_of(const nlohmann::json& events);
+
+/// One room read from its state into the model (marker, creators, ...).
+BotRoom read_bot_room(const std::string& room_id, const RoomState& state, const model::Settings& settings);
+
+/// What read_bot_rooms found.
+struct BotRooms {
+  std::map<std::string, BotRoom> rooms;  ///< by room id
+  std::string sync_token;                ///< next_batch
+  /// Snapshots that changed (nullopt: the bot left the room), to be saved
+  /// with `sync_token`.
+  std::map<std::string, std::optional<std::string>> changed_snapshots;
+  bool incremental = false;  ///< only changes since the given token were read
+};
+
+/// The room stream position a /sync token stands for, when the token has
+/// the form Synapse gives it ("s72594_4483_1934", "m72594~1.72595~2_…";
+/// mxsim's "s12" too) or a bare number (Conduit's); nothing for any other
+/// form. Tokens are opaque to clients: this is only ever used to notice a
+/// token that is ahead of the server.
+std::optional<std::int64_t> token_position(const std::string& token);
+
+/// Reads every room the bot is in with one filtered /sync (`sync_path`,
+/// without `since`): with `since` and `snapshots` (the state behind that
+/// token, by room id), only the changes; else everything. Everything too
+/// when the server refuses the token, when the token is ahead of the
+/// server (its next_batch is behind `since`: the server never issued it, or
+/// was restored from a backup since, and would answer "nothing changed"),
+/// when there are no snapshots behind the token, or a snapshot is
+/// unreadable.
+model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
+                                       const std::map<std::string, std::string>& snapshots,
+                                       const model::Settings& settings);
+
+}  // namespace adapters
