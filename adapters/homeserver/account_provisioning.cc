@@ -3,28 +3,14 @@
 #include <set>
 
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/error_context.h"
 
 namespace adapters {
 
 namespace {
 
-const std::string k_client = "/_matrix/client/v3";
-const std::string k_admin_v2 = "/_synapse/admin/v2";
 constexpr int k_user_page_size = 5000;
-
-// The action and the account's key and id, then the server's words (method,
-// path, status, errcode, message) and, where one helps, a hint.
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action,
-                                    const std::string& hint = "") {
-  model::Error error = failure.error;
-  error.message = action + ": " + error.message + hint;
-  return tl::unexpected(error);
-}
-
-tl::unexpected<model::Error> failed_with(model::Error error, const std::string& action) {
-  error.message = action + ": " + error.message;
-  return tl::unexpected(error);
-}
 
 std::string named(const model::Account& account) { return account.key + " (" + account.user_id + ")"; }
 
@@ -114,7 +100,7 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
   std::string from = "0";
   std::set<std::string> pages_seen;
   while (true) {
-    const std::string path = k_admin_v2 + "/users?deactivated=true&locked=true&limit=" +
+    const std::string path = api::k_admin_v2 + "/users?deactivated=true&locked=true&limit=" +
                              std::to_string(k_user_page_size) + "&from=" + encode_path_segment(from);
     auto page = client.get(path);
     if (!page) {
@@ -125,17 +111,17 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
     Answer answer("GET", path, *page);
     auto users = answer.field(*page, "", "users", JsonType::array);
     if (!users) {
-      return failed_with(users.error(), "cannot list accounts");
+      return failed(users.error(), "cannot list accounts");
     }
     if (auto total = answer.field(*page, "", "total", JsonType::integer); !total) {
-      return failed_with(total.error(), "cannot list accounts");
+      return failed(total.error(), "cannot list accounts");
     }
     std::size_t index = 0;
     for (const nlohmann::json& user : **users) {
       const std::string where = "users[" + std::to_string(index++) + "]";
       auto name = answer.string(user, where, "name");
       if (!name) {
-        return failed_with(name.error(), "cannot list accounts");
+        return failed(name.error(), "cannot list accounts");
       }
       auto it = key_of_user.find(*name);
       if (it == key_of_user.end()) {
@@ -143,13 +129,13 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
       }
       auto have = listed_account(answer, user, where, desired.accounts.at(it->second));
       if (!have) {
-        return failed_with(have.error(), "cannot list accounts");
+        return failed(have.error(), "cannot list accounts");
       }
       out.accounts[have->key] = std::move(*have);
     }
     auto next = next_page(answer, *page);
     if (!next) {
-      return failed_with(next.error(), "cannot list accounts");
+      return failed(next.error(), "cannot list accounts");
     }
     if (!*next) {
       break;
@@ -157,7 +143,7 @@ model::Result<void> observe_with_admin_api(MatrixClient& client, const model::Ma
     // A server handing out the same page again would keep this going for ever.
     pages_seen.insert(from);
     if (pages_seen.count(**next)) {
-      return failed_with(answer.malformed("next_token " + **next + " leads back to a page already read"),
+      return failed(answer.malformed("next_token " + **next + " leads back to a page already read"),
                          "cannot list accounts");
     }
     from = **next;
@@ -180,14 +166,14 @@ model::Result<void> observe_suspensions(MatrixClient& client, const model::Setti
     if (have.status == model::AccountStatus::suspended || (!wanted && !suspended_by_us.count(key))) {
       continue;
     }
-    const std::string path = k_admin_v2 + "/users/" + encode_path_segment(have.user_id);
+    const std::string path = api::k_admin_v2 + "/users/" + encode_path_segment(have.user_id);
     auto user = client.get(path);
     if (!user) {
       return failed(user.error(), "cannot read the account of " + have.user_id);
     }
     auto details = read_account_details("GET", path, *user);
     if (!details) {
-      return failed_with(details.error(), "cannot read the account of " + have.user_id);
+      return failed(details.error(), "cannot read the account of " + have.user_id);
     }
     if (details->suspended) {
       have.status = model::AccountStatus::suspended;
@@ -199,7 +185,7 @@ model::Result<void> observe_suspensions(MatrixClient& client, const model::Setti
   return {};
 }
 
-std::string profile_path(const std::string& user_id) { return k_client + "/profile/" + encode_path_segment(user_id); }
+std::string profile_path(const std::string& user_id) { return api::k_client + "/profile/" + encode_path_segment(user_id); }
 
 // GET /profile/{userId}: an object whose displayname and avatar_url are
 // optional strings (the spec's schema).
@@ -234,7 +220,7 @@ model::Result<void> observe_as_appservice(MatrixClient& client, const model::Mat
     }
     auto read = read_profile(profile_path(want.user_id), *profile);
     if (!read) {
-      return failed_with(read.error(), "cannot read the profile of account " + named(want));
+      return failed(read.error(), "cannot read the profile of account " + named(want));
     }
     model::Account have;
     have.key = key;
@@ -261,7 +247,7 @@ model::Result<void> put_with_admin_api(MatrixClient& client, const model::Accoun
   if (account.avatar_url) {
     body["avatar_url"] = *account.avatar_url;
   }
-  auto result = client.put(k_admin_v2 + "/users/" + encode_path_segment(account.user_id), body);
+  auto result = client.put(api::k_admin_v2 + "/users/" + encode_path_segment(account.user_id), body);
   if (!result) {
     return failed(result.error(), std::string(creating ? "create" : "update") + " account " + named(account));
   }
@@ -287,7 +273,7 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
     // in our namespace) got there first: the account exists, as desired.
     nlohmann::json body = {
         {"type", "m.login.application_service"}, {"username", account.localpart}, {"inhibit_login", true}};
-    auto registered = client.post(k_client + "/register", body);
+    auto registered = client.post(api::k_client + "/register", body);
     if (!registered && registered.error().errcode != "M_USER_IN_USE") {
       return failed(registered.error(), action, register_hint(registered.error()));
     }
@@ -303,7 +289,7 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
   }
   auto profile = read_profile(profile_path(account.user_id), *current);
   if (!profile) {
-    return failed_with(profile.error(), action + ": read its profile");
+    return failed(profile.error(), action + ": read its profile");
   }
   const std::tuple<const char*, const std::optional<std::string>*, const std::optional<std::string>*> fields[] = {
       {"displayname", &account.display_name, &profile->first}, {"avatar_url", &account.avatar_url, &profile->second}};

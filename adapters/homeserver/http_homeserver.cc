@@ -2,6 +2,8 @@
 
 #include "adapters/homeserver/account_provisioning.h"
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/event_shape.h"
 #include "adapters/homeserver/own_creation.h"
 #include "adapters/homeserver/room_creators.h"
@@ -12,24 +14,6 @@
 namespace adapters {
 
 namespace {
-
-const std::string k_client = "/_matrix/client/v3";
-
-// Errors carry what was being done and for which key, then the server's words.
-model::Error with_context(const MatrixFailure& failure, const std::string& action) {
-  model::Error error = failure.error;
-  error.message = action + ": " + error.message;
-  return error;
-}
-
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
-  return tl::unexpected(with_context(failure, action));
-}
-
-tl::unexpected<model::Error> failed(model::Error error, const std::string& action) {
-  error.message = action + ": " + error.message;
-  return tl::unexpected(error);
-}
 
 // A write's answer that carries what the spec requires: `{event_id}` for a
 // state event or a message. An empty 200 there is a proxy's or a broken
@@ -77,7 +61,7 @@ HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_toke
 
 model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room& room, bool may_be_ours) {
   const std::string action = "create room " + room.key + " (M_ROOM_IN_USE)";
-  const std::string directory_path = k_client + "/directory/room/" + encode_path_segment(room.alias);
+  const std::string directory_path = api::k_client + "/directory/room/" + encode_path_segment(room.alias);
   auto resolved = m_client.get(directory_path);
   if (!resolved) {
     return failed(resolved.error(), action + ": the alias is taken but cannot be resolved");
@@ -87,7 +71,7 @@ model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room
     return failed(room_id_field.error(), action + ": the alias is taken but cannot be resolved");
   }
   const std::string room_id = *room_id_field;
-  const std::string marker_path = k_client + "/rooms/" + encode_path_segment(room_id) + "/state/" +
+  const std::string marker_path = api::k_client + "/rooms/" + encode_path_segment(room_id) + "/state/" +
                                   encode_path_segment(m_settings.marker_event_type) + "/";
   auto marker_answer = m_client.get(marker_path);
   model::Result<std::pair<std::string, std::string>> marker = model::fail(model::Error::Kind::not_found, "");
@@ -142,7 +126,7 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
     std::lock_guard<std::mutex> lock(m_creation_mutex);
     may_be_ours = !m_rooms_created.insert(room.key).second;
   }
-  auto created = m_client.post(k_client + "/createRoom", *body);
+  auto created = m_client.post(api::k_client + "/createRoom", *body);
   if (!created) {
     // The alias is the idempotency key: after a retry or a crash the room may
     // already exist. Look before failing.
@@ -152,7 +136,7 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
     return failed(created.error(), "create room " + room.key);
   }
   // The room id is what every later write to the room needs.
-  auto room_id = Answer("POST", k_client + "/createRoom", *created).string(*created, "", "room_id");
+  auto room_id = Answer("POST", api::k_client + "/createRoom", *created).string(*created, "", "room_id");
   if (!room_id) {
     return failed(room_id.error(), "create room " + room.key);
   }
@@ -171,7 +155,7 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
   // (remote users, such as linked accounts elsewhere, can only be invited).
   const std::string local_suffix = ":" + m_settings.server_name;
   if (invite && m_settings.force_join && operation.user_id.ends_with(local_suffix)) {
-    auto joined = m_client.post("/_synapse/admin/v1/join/" + encode_path_segment(room_id->second), body);
+    auto joined = m_client.post(api::k_admin_v1 + "/join/" + encode_path_segment(room_id->second), body);
     if (!joined) {
       return failed(joined.error(), "join " + operation.user_id + " to " + operation.room_key);
     }
@@ -180,7 +164,7 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
   if (!invite) {
     body["reason"] = "no longer a member of " + operation.room_key + " in the desired state";
   }
-  auto result = m_client.post(k_client + "/rooms/" + encode_path_segment(room_id->second) +
+  auto result = m_client.post(api::k_client + "/rooms/" + encode_path_segment(room_id->second) +
                                   (invite ? "/invite" : "/kick"),
                               body);
   if (!result) {
@@ -215,7 +199,7 @@ model::Result<std::set<std::string>> HttpHomeserver::creators_of(const std::stri
   }
   // Not observed by this process (created or adopted during this apply):
   // read the create event, whose sender the content does not name.
-  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) + "/state";
+  const std::string path = api::k_client + "/rooms/" + encode_path_segment(room_id) + "/state";
   auto state = m_client.get(path);
   if (!state) {
     return failed(state.error(), "cannot read the state of " + room.key + " (" + room_id + ")");
@@ -253,7 +237,7 @@ model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation
     }
     leave_out_creators(write->content, *creators);
   }
-  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id->second) + "/state/" +
+  const std::string path = api::k_client + "/rooms/" + encode_path_segment(room_id->second) + "/state/" +
                            encode_path_segment(write->type) + "/" + encode_path_segment(write->state_key);
   auto result = m_client.put(path, write->content);
   if (!result) {
@@ -303,7 +287,7 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
       const model::OnceMessage& message = *room->second.once_message;
       // The transaction id is derived from the key, so a repeat (after a
       // timeout or crash) returns the first event instead of a second one.
-      const std::string path = k_client + "/rooms/" + encode_path_segment(room_id->second) +
+      const std::string path = api::k_client + "/rooms/" + encode_path_segment(room_id->second) +
                                "/send/m.room.message/" + encode_path_segment(message.txn_id);
       auto result = m_client.put(path, {{"msgtype", "m.text"}, {"body", message.body}});
       if (!result) {

@@ -7,22 +7,13 @@
 #include <chrono>
 
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/http_homeserver.h"
 
 namespace adapters {
 
 namespace {
-
-const std::string k_client = "/_matrix/client/v3";
-
-tl::unexpected<model::Error> failed(model::Error error, const std::string& action) {
-  error.message = action + ": " + error.message;
-  return tl::unexpected(error);
-}
-
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
-  return failed(failure.error, action);
-}
 
 // The other people in the DM as `user` sees them: every member except the
 // bot, the user and the user's own linked accounts.
@@ -57,7 +48,7 @@ class UserSession {
       // write; if it still fails the token merely expires in five minutes.
       ClientStats retried;
       for (int attempt = 1; attempt <= 3; ++attempt) {
-        auto done = m_own->post(k_client + "/logout", nlohmann::json::object());
+        auto done = m_own->post(api::k_client + "/logout", nlohmann::json::object());
         if (done || !done.error().error.retryable() || attempt == 3) {
           break;
         }
@@ -76,7 +67,7 @@ class UserSession {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::system_clock::now().time_since_epoch() + std::chrono::minutes(5))
                      .count();
-    const std::string path = "/_synapse/admin/v1/users/" + encode_path_segment(m_user_id) + "/login";
+    const std::string path = api::k_admin_v1 + "/users/" + encode_path_segment(m_user_id) + "/login";
     auto login = m_bot.post(path, {{"valid_until_ms", until}});
     if (!login) {
       return failed(login.error(), action + " (logging in as " + m_user_id + ")");
@@ -118,7 +109,7 @@ class UserSession {
  private:
   MatrixClient& client() { return m_own ? *m_own : m_bot; }
   std::string direct_path() const {
-    return k_client + "/user/" + encode_path_segment(m_user_id) + "/account_data/m.direct" + m_query;
+    return api::k_client + "/user/" + encode_path_segment(m_user_id) + "/account_data/m.direct" + m_query;
   }
 
   MatrixClient& m_bot;
@@ -179,7 +170,7 @@ model::Result<bool> HttpHomeserver::direct_is_set(const model::Room& room, const
   if (m_settings.provisioning == model::ProvisioningMode::synapse_admin) {
     // The admin API reads account data without acting as the user: logging
     // in would create a device and a token on the server, from a reader.
-    const std::string path = "/_synapse/admin/v1/users/" + encode_path_segment(user_id) + "/accountdata";
+    const std::string path = api::k_admin_v1 + "/users/" + encode_path_segment(user_id) + "/accountdata";
     auto data = m_client.get(path);
     if (data) {
       // {account_data: {global: {type: content}, rooms: {...}}}; a missing

@@ -13,6 +13,8 @@
 
 #include "adapters/homeserver/account_provisioning.h"
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/http_homeserver.h"
 #include "adapters/homeserver/room_events.h"
 
@@ -20,24 +22,9 @@ namespace adapters {
 
 namespace {
 
-const std::string k_client = "/_matrix/client/v3";
-const std::string k_admin_v1 = "/_synapse/admin/v1";
-const std::string k_admin_v2 = "/_synapse/admin/v2";
-
 // How long a Synapse delete may run before the operation gives up (it goes
 // on in the background; the next pass sees the room gone or deletes again).
 constexpr std::chrono::minutes k_delete_timeout{10};
-
-model::Result<OperationOutcome> fail_as(const MatrixFailure& failure, const std::string& what) {
-  model::Error error = failure.error;
-  error.message = what + ": " + error.message;
-  return tl::unexpected(error);
-}
-
-model::Result<OperationOutcome> fail_as(model::Error error, const std::string& what) {
-  error.message = what + ": " + error.message;
-  return tl::unexpected(error);
-}
 
 // What the portable delete needs of a room's state (GET /rooms/{id}/state,
 // an array of events with a string type, a string state_key and an object
@@ -100,7 +87,7 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
   if (room_id == context.room_ids.end()) {
     return model::fail(model::Error::Kind::not_found, what + ": room id unknown");
   }
-  const std::string room_path = k_client + "/rooms/" + encode_path_segment(room_id->second);
+  const std::string room_path = api::k_client + "/rooms/" + encode_path_segment(room_id->second);
   auto state = m_client.get(room_path + "/state");
   if (!state) {
     // Synapse answers 403 for a room that is gone or that the bot has left:
@@ -108,20 +95,20 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
     if (state.error().status == 403) {
       return OperationOutcome{std::nullopt, true};
     }
-    return fail_as(state.error(), what + ": cannot read the room's state");
+    return failed(state.error(), what + ": cannot read the room's state");
   }
   auto facts = room_facts(room_path + "/state", *state, m_settings.bot_user_id);
   if (!facts) {
-    return fail_as(facts.error(), what + ": cannot read the room's state");
+    return failed(facts.error(), what + ": cannot read the room's state");
   }
   // Unlink from the parent space first, so no space lists a deleted room.
   for (const std::string& parent : facts->parents) {
-    auto unlinked = m_client.put(k_client + "/rooms/" + encode_path_segment(parent) + "/state/m.space.child/" +
+    auto unlinked = m_client.put(api::k_client + "/rooms/" + encode_path_segment(parent) + "/state/m.space.child/" +
                                      encode_path_segment(room_id->second),
                                  nlohmann::json::object());
     // A parent deleted before (or one the bot is no longer in) has no link to remove.
     if (!unlinked && unlinked.error().status != 403 && unlinked.error().status != 404) {
-      return fail_as(unlinked.error(), what + ": cannot unlink it from space " + parent);
+      return failed(unlinked.error(), what + ": cannot unlink it from space " + parent);
     }
   }
   if (m_capabilities.server_admin) {
@@ -130,9 +117,9 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
   const std::set<std::string>& aliases = facts->aliases;
   const std::vector<std::string>& members = facts->members;
   for (const std::string& alias : aliases) {
-    auto removed = m_client.del(k_client + "/directory/room/" + encode_path_segment(alias), nlohmann::json::object());
+    auto removed = m_client.del(api::k_client + "/directory/room/" + encode_path_segment(alias), nlohmann::json::object());
     if (!removed && removed.error().status != 404) {
-      return fail_as(removed.error(), what + ": cannot remove alias " + alias);
+      return failed(removed.error(), what + ": cannot remove alias " + alias);
     }
   }
   for (const std::string& user : members) {
@@ -141,12 +128,12 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
     // 403: a member at the bot's own level (a community admin at 100) can
     // be removed by nobody but themselves; the room is left to them.
     if (!kicked && kicked.error().status != 403) {
-      return fail_as(kicked.error(), what + ": cannot remove " + user);
+      return failed(kicked.error(), what + ": cannot remove " + user);
     }
   }
   auto left = m_client.post(room_path + "/leave", nlohmann::json::object());
   if (!left && left.error().status != 403) {
-    return fail_as(left.error(), what + ": cannot leave the room");
+    return failed(left.error(), what + ": cannot leave the room");
   }
   return OperationOutcome{};
 }
@@ -154,24 +141,24 @@ model::Result<OperationOutcome> HttpHomeserver::delete_room(const model::Operati
 model::Result<OperationOutcome> HttpHomeserver::purge_room(const model::Operation& operation,
                                                            const std::string& room_id) {
   const std::string what = model::describe(operation);
-  const std::string delete_path = k_admin_v2 + "/rooms/" + encode_path_segment(room_id);
+  const std::string delete_path = api::k_admin_v2 + "/rooms/" + encode_path_segment(room_id);
   auto started = m_client.del(delete_path, {{"purge", true}});
   if (!started) {
-    return fail_as(started.error(), what + ": the Synapse admin API refused the delete");
+    return failed(started.error(), what + ": the Synapse admin API refused the delete");
   }
   Answer delete_answer("DELETE", delete_path, *started);
   auto delete_id_field = delete_answer.string(*started, "", "delete_id");
   if (!delete_id_field || delete_id_field->empty()) {
-    return fail_as(delete_id_field ? delete_answer.malformed("delete_id is empty") : delete_id_field.error(), what);
+    return failed(delete_id_field ? delete_answer.malformed("delete_id is empty") : delete_id_field.error(), what);
   }
   const std::string delete_id = *delete_id_field;
   const auto deadline = std::chrono::steady_clock::now() + k_delete_timeout;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
-    const std::string status_path = k_admin_v2 + "/rooms/delete_status/" + encode_path_segment(delete_id);
+    const std::string status_path = api::k_admin_v2 + "/rooms/delete_status/" + encode_path_segment(delete_id);
     auto status = m_client.get(status_path);
     if (!status) {
-      return fail_as(status.error(), what + ": cannot read the status of delete " + delete_id);
+      return failed(status.error(), what + ": cannot read the status of delete " + delete_id);
     }
     // {status, error?}: Synapse 1.67 says shutting_down, purging, complete or
     // failed; newer releases scheduled, active, complete or failed.
@@ -179,7 +166,7 @@ model::Result<OperationOutcome> HttpHomeserver::purge_room(const model::Operatio
     auto state_field = answer.string(*status, "", "status");
     auto reason = answer.optional_field(*status, "", "error", JsonType::string);
     if (!state_field || !reason) {
-      return fail_as(!state_field ? state_field.error() : reason.error(), what);
+      return failed(!state_field ? state_field.error() : reason.error(), what);
     }
     const std::string& state = *state_field;
     if (state == "complete") {
@@ -190,7 +177,7 @@ model::Result<OperationOutcome> HttpHomeserver::purge_room(const model::Operatio
                                                             (*reason ? (*reason)->get<std::string>() : "no reason"));
     }
     if (state != "scheduled" && state != "active" && state != "purging" && state != "shutting_down") {
-      return fail_as(answer.malformed("status is \"" + state + "\", which Synapse's docs do not list"), what);
+      return failed(answer.malformed("status is \"" + state + "\", which Synapse's docs do not list"), what);
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return model::fail(model::Error::Kind::transient, what + ": delete " + delete_id + " still " + state +
@@ -207,17 +194,17 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
   if (suspend && m_settings.deactivate_accounts) {
     // The operator asked for Synapse's deactivation; erasing is never asked
     // for: the audit trail keeps the person's messages.
-    auto deactivated = m_client.post(k_admin_v1 + "/deactivate/" + user, {{"erase", false}});
+    auto deactivated = m_client.post(api::k_admin_v1 + "/deactivate/" + user, {{"erase", false}});
     if (!deactivated) {
-      return fail_as(deactivated.error(), what + " (deactivate)");
+      return failed(deactivated.error(), what + " (deactivate)");
     }
-    auto after = m_client.get(k_admin_v2 + "/users/" + user);
+    auto after = m_client.get(api::k_admin_v2 + "/users/" + user);
     if (!after) {
-      return fail_as(after.error(), what + " (deactivate): cannot read the account back");
+      return failed(after.error(), what + " (deactivate): cannot read the account back");
     }
-    auto details = read_account_details("GET", k_admin_v2 + "/users/" + user, *after);
+    auto details = read_account_details("GET", api::k_admin_v2 + "/users/" + user, *after);
     if (!details) {
-      return fail_as(details.error(), what + " (deactivate): cannot read the account back");
+      return failed(details.error(), what + " (deactivate): cannot read the account back");
     }
     if (!details->deactivated) {
       return model::fail(model::Error::Kind::invalid,
@@ -228,13 +215,13 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
   if (!suspend) {
     // A deactivated account cannot be brought back by mxctl: Synapse wants a
     // new password for it, which only a person should choose.
-    auto account = m_client.get(k_admin_v2 + "/users/" + user);
+    auto account = m_client.get(api::k_admin_v2 + "/users/" + user);
     if (!account) {
-      return fail_as(account.error(), what);
+      return failed(account.error(), what);
     }
-    auto details = read_account_details("GET", k_admin_v2 + "/users/" + user, *account);
+    auto details = read_account_details("GET", api::k_admin_v2 + "/users/" + user, *account);
     if (!details) {
-      return fail_as(details.error(), what);
+      return failed(details.error(), what);
     }
     if (details->deactivated) {
       return model::fail(model::Error::Kind::forbidden,
@@ -243,28 +230,28 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
                              "only with a new password; an admin must do it");
     }
   }
-  auto suspended = m_client.put(k_admin_v1 + "/suspend/" + user, {{"suspend", suspend}});
+  auto suspended = m_client.put(api::k_admin_v1 + "/suspend/" + user, {{"suspend", suspend}});
   bool unsupported = !suspended && (suspended.error().errcode == "M_UNRECOGNIZED" ||
                                     suspended.error().status == 404);
   if (!suspended && !unsupported) {
-    return fail_as(suspended.error(), what);
+    return failed(suspended.error(), what);
   }
   // Without the suspend API, `locked` keeps the person out; reactivation
   // lifts both, whichever an earlier version of mxctl (or an admin) used.
   if (unsupported || !suspend) {
-    auto locked = m_client.put(k_admin_v2 + "/users/" + user, {{"locked", suspend}});
+    auto locked = m_client.put(api::k_admin_v2 + "/users/" + user, {{"locked", suspend}});
     if (!locked) {
-      return fail_as(locked.error(), what);
+      return failed(locked.error(), what);
     }
   }
   // A 200 proves nothing: Synapse before 1.93 accepts `locked` and ignores it.
-  auto after = m_client.get(k_admin_v2 + "/users/" + user);
+  auto after = m_client.get(api::k_admin_v2 + "/users/" + user);
   if (!after) {
-    return fail_as(after.error(), what + ": cannot read the account back");
+    return failed(after.error(), what + ": cannot read the account back");
   }
-  auto details = read_account_details("GET", k_admin_v2 + "/users/" + user, *after);
+  auto details = read_account_details("GET", api::k_admin_v2 + "/users/" + user, *after);
   if (!details) {
-    return fail_as(details.error(), what + ": cannot read the account back");
+    return failed(details.error(), what + ": cannot read the account back");
   }
   if (details->suspended != suspend) {
     return model::fail(model::Error::Kind::invalid,

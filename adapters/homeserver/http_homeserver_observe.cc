@@ -7,8 +7,10 @@
 
 #include "adapters/homeserver/account_provisioning.h"
 #include "adapters/homeserver/answer_shape.h"
-#include "adapters/homeserver/event_shape.h"
+#include "adapters/homeserver/api_paths.h"
 #include "adapters/homeserver/appservice_rooms.h"
+#include "adapters/homeserver/error_context.h"
+#include "adapters/homeserver/event_shape.h"
 #include "adapters/homeserver/http_homeserver.h"
 #include "adapters/homeserver/room_creators.h"
 #include "adapters/homeserver/room_lookup.h"
@@ -18,14 +20,6 @@
 namespace adapters {
 
 namespace {
-
-const std::string k_client = "/_matrix/client/v3";
-
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
-  model::Error error = failure.error;
-  error.message = action + ": " + error.message;
-  return tl::unexpected(error);
-}
 
 // A fresh filter string per pass: Synapse caches /sync answers for about two
 // minutes per (token, since, filter, timeout), and a second pass right after
@@ -64,7 +58,7 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
     // is read in full, so the rooms written need nothing more.
     return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshots, m_settings, aliases);
   }
-  const std::string sync_path = k_client + "/sync?timeout=0&filter=" + encode_path_segment(sync_filter());
+  const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(sync_filter());
   auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, hints.room_snapshots, m_settings);
   if (!read) {
     return tl::unexpected(read.error());
@@ -265,7 +259,7 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
 model::Result<bool> HttpHomeserver::message_was_sent(const std::string& key, const std::string& room_id,
                                                      const model::OnceMessage& message) {
   nlohmann::json filter = {{"types", {"m.room.message"}}, {"senders", {m_settings.bot_user_id}}};
-  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) +
+  const std::string path = api::k_client + "/rooms/" + encode_path_segment(room_id) +
                            "/messages?dir=b&limit=100&filter=" + encode_path_segment(filter.dump());
   auto page = m_client.get(path);
   if (!page) {

@@ -4,25 +4,14 @@
 #include <sstream>
 
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/http_homeserver.h"
 #include "adapters/redact.h"
 
 namespace adapters {
 
 namespace {
-
-const std::string k_client = "/_matrix/client/v3";
-const std::string k_admin_v1 = "/_synapse/admin/v1";
-const std::string k_admin_v2 = "/_synapse/admin/v2";
-
-tl::unexpected<model::Error> failed(model::Error error, const std::string& action) {
-  error.message = action + ": " + error.message;
-  return tl::unexpected(error);
-}
-
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
-  return failed(failure.error, action);
-}
 
 // The token itself was refused (not the server failing to say).
 bool token_refused(const MatrixFailure& failure) {
@@ -84,7 +73,7 @@ model::Result<Capabilities> HttpHomeserver::probe() {
     }
   }
   // With an appservice's as_token, whoami names the appservice's sender.
-  const std::string whoami_path = k_client + "/account/whoami";
+  const std::string whoami_path = api::k_client + "/account/whoami";
   auto whoami = m_client.get(whoami_path);
   if (!whoami) {
     // Only the server's refusal of the token blames the token; a timeout or
@@ -122,7 +111,7 @@ model::Result<void> HttpHomeserver::probe_admin_api(Capabilities& caps) {
   // merely learns whether the server is Synapse (for its rate limits).
   const bool needed = m_settings.provisioning == model::ProvisioningMode::synapse_admin;
   const std::string context = "provisioning is synapse-admin but ";
-  const std::string version_path = k_admin_v1 + "/server_version";
+  const std::string version_path = api::k_admin_v1 + "/server_version";
   auto version = m_client.get(version_path);
   if (!version) {
     if (!needed) {
@@ -148,7 +137,7 @@ model::Result<void> HttpHomeserver::probe_admin_api(Capabilities& caps) {
   caps.synapse_version = "Synapse " + *server_version;
   // One user is enough to learn whether the bot may use the API. Each way
   // this can fail is said as it is: only a 403 means "not a server admin".
-  const std::string users_path = k_admin_v2 + "/users?limit=1";
+  const std::string users_path = api::k_admin_v2 + "/users?limit=1";
   auto users = m_client.get(users_path);
   if (users) {
     auto listed = Answer("GET", users_path, *users).field(*users, "", "users", JsonType::array);
@@ -170,7 +159,7 @@ model::Result<void> HttpHomeserver::probe_admin_api(Capabilities& caps) {
       return failed(users.error(), context + caps.synapse_version +
                                        "'s user admin API did not accept the bot's access token");
     case AdminAnswer::absent:
-      return failed(users.error(), context + caps.synapse_version + " has no user admin API at " + k_admin_v2 +
+      return failed(users.error(), context + caps.synapse_version + " has no user admin API at " + api::k_admin_v2 +
                                        "/users (a proxy may hide it)");
     case AdminAnswer::failed: break;
   }
@@ -188,12 +177,12 @@ RateLimits HttpHomeserver::probe_rate_limits(const Capabilities& caps) {
   if (caps.synapse_version.empty()) {
     return limits;  // Other homeservers' limits are not known here.
   }
-  const std::string lift = "an admin can lift it: POST " + k_admin_v1 + "/users/" + bot +
+  const std::string lift = "an admin can lift it: POST " + api::k_admin_v1 + "/users/" + bot +
                            "/override_ratelimit with {\"messages_per_second\": 0, \"burst_count\": 0}";
   if (caps.server_admin) {
     // {} when no override is set; messages_per_second 0 exempts the user.
     // A malformed answer leaves the limits unknown (they only inform a note).
-    const std::string path = k_admin_v1 + "/users/" + encode_path_segment(bot) + "/override_ratelimit";
+    const std::string path = api::k_admin_v1 + "/users/" + encode_path_segment(bot) + "/override_ratelimit";
     auto found = m_client.get(path);
     std::optional<RateOverride> override_rate;
     if (found) {

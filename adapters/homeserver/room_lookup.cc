@@ -7,19 +7,13 @@
 #include <thread>
 
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/event_shape.h"
 
 namespace adapters {
 
 namespace {
-
-const std::string k_client = "/_matrix/client/v3";
-
-tl::unexpected<model::Error> failed(const MatrixFailure& failure, const std::string& action) {
-  model::Error error = failure.error;
-  error.message = action + ": " + error.message;
-  return tl::unexpected(error);
-}
 
 // Synapse's 403 for a room the bot is not in (or that does not exist), and
 // 404; not 401, which says the token is bad, not the room.
@@ -28,7 +22,7 @@ bool unreadable(const MatrixFailure& failure) { return failure.status == 403 || 
 }  // namespace
 
 model::Result<std::optional<RoomState>> fetch_room_state(MatrixClient& client, const std::string& room_id) {
-  const std::string path = k_client + "/rooms/" + encode_path_segment(room_id) + "/state";
+  const std::string path = api::k_client + "/rooms/" + encode_path_segment(room_id) + "/state";
   auto state = client.get(path);
   if (!state) {
     if (unreadable(state.error())) {
@@ -50,7 +44,7 @@ model::Result<std::optional<std::string>> resolve_alias(MatrixClient& client, co
   if (auto known = lookups.find(alias); known != lookups.end()) {
     return known->second;
   }
-  const std::string path = k_client + "/directory/room/" + encode_path_segment(alias);
+  const std::string path = api::k_client + "/directory/room/" + encode_path_segment(alias);
   auto resolved = client.get(path);
   if (!resolved) {
     if (resolved.error().error.kind != model::Error::Kind::not_found) {

@@ -1,6 +1,7 @@
 #include "adapters/homeserver/sync_state.h"
 
 #include "adapters/homeserver/answer_shape.h"
+#include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/event_shape.h"
 #include "adapters/homeserver/room_creators.h"
 #include "adapters/homeserver/room_state_reader.h"
@@ -335,13 +336,6 @@ nlohmann::json::parser_callback_t stream_joined_rooms(
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
                                        const model::Settings& settings) {
-  auto failed_with = [](model::Error error, const std::string& action) {
-    error.message = action + ": " + error.message;
-    return tl::unexpected(error);
-  };
-  auto failed = [&](const MatrixFailure& failure, const std::string& action) {
-    return failed_with(failure.error, action);
-  };
   // One fold per answer: a retried request starts a new document, and the
   // fold starts again with it.
   std::optional<SyncFold> fold;
@@ -363,7 +357,7 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
     if (sync) {
       fold->finish(*sync);
       if (fold->malformed()) {
-        return failed_with(*fold->malformed(), "cannot read changes to the bot's rooms (/sync)");
+        return failed(*fold->malformed(), "cannot read changes to the bot's rooms (/sync)");
       }
       if (!fold->snapshot_unreadable() && !ahead_of_server(since, fold->next_batch())) {
         return std::move(*fold).take();
@@ -383,7 +377,7 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
   }
   fold->finish(*sync);
   if (fold->malformed()) {
-    return failed_with(*fold->malformed(), "cannot read the bot's rooms (/sync)");
+    return failed(*fold->malformed(), "cannot read the bot's rooms (/sync)");
   }
   BotRooms out = std::move(*fold).take();
   for (const auto& [room_id, text] : snapshots) {
