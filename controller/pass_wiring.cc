@@ -1,0 +1,142 @@
+#include "controller/pass_wiring.h"
+
+#include <chrono>
+#include <ostream>
+#include <utility>
+
+#include "adapters/appdb/app_write_back.h"
+#include "controller/commands.h"
+#include "model/compile.h"
+#include "model/printable.h"
+
+namespace controller {
+
+std::optional<PassOptions> apply_inputs(const ApplyOptions& options, std::optional<SavedPlan>& saved,
+                                        Console& console) {
+  PassOptions pass_options = options.pass;
+  if (options.plan_path.empty()) {
+    if (pass_options.paths.empty() && pass_options.from_db.empty()) {
+      console.err << "Error: give manifest paths, --from-db URI or --plan FILE\n";
+      return std::nullopt;
+    }
+    return pass_options;
+  }
+  if (!pass_options.paths.empty()) {
+    console.err << "Error: give either --plan FILE or manifest paths, not both\n";
+    return std::nullopt;
+  }
+  auto read = read_saved_plan(options.plan_path);
+  if (!read) {
+    print_error(read.error(), console.err);
+    return std::nullopt;
+  }
+  saved = *read;
+  pass_options.paths = saved->paths;
+  // The reviewed plan's instant, unless the apply names its own.
+  if (!pass_options.now) {
+    pass_options.now = saved->now;
+  }
+  auto from_db = database_of(*saved, pass_options.from_db);
+  if (!from_db) {
+    print_error(from_db.error(), console.err);
+    return std::nullopt;
+  }
+  pass_options.from_db = *from_db;
+  return pass_options;
+}
+
+std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, bool reads_only, Console& console) {
+  // A plan is a reader of the store: it takes no lock, and a store it
+  // cannot write it reads as it is.
+  const bool reader = mode == Mode::plan;
+  auto pass = std::make_unique<PassWiring>();
+  adapters::Environment env = adapters::process_environment();
+  pass->settings = adapters::load_settings(options.config_path, env);
+  model::Diagnostics problems = pass->settings.diagnostics;
+  model::Diagnostics missing = adapters::require_connection_settings(pass->settings);
+  problems.insert(problems.end(), missing.begin(), missing.end());
+  if (options.write_back && options.from_db.empty()) {
+    problems.push_back({{"settings"}, "--write-back needs --from-db URI"});
+  }
+  pass->source =
+      adapters::load_desired(options.paths, options.from_db, pass->settings.app_database, pass->settings.settings);
+  problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
+  if (!problems.empty()) {
+    print_diagnostics(problems, console.err);
+    return nullptr;
+  }
+  auto token = adapters::load_access_token(pass->settings, env);
+  if (!token) {
+    print_error(token.error(), console.err);
+    return nullptr;
+  }
+  pass->desired = model::compile(pass->source.topology, pass->settings.settings);
+  if (!options.write_back) {
+    pass->source.topology = {};
+  }
+  auto store = adapters::open_sqlite_store(
+      options.state_path, reader ? adapters::StoreAccess::read_only_if_needed : adapters::StoreAccess::read_write);
+  if (!store) {
+    print_error(store.error(), console.err);
+    return nullptr;
+  }
+  pass->store = std::move(*store);
+  if (!reader) {
+    auto lock = pass->store->lock(to_string(mode));
+    if (!lock) {
+      print_error(lock.error(), console.err);
+      return nullptr;
+    }
+    pass->lock = std::move(*lock);
+    if (std::string took_over = pass->lock->took_over(); !took_over.empty()) {
+      console.err << "Warning: " << model::printable(took_over) << " (recorded in the audit log)\n";
+    }
+  }
+  // --now stands in for the clock in tests and drills.
+  if (options.now) {
+    pass->clock = std::make_unique<FixedClock>(*options.now);
+  } else {
+    pass->clock = std::make_unique<SystemClock>();
+  }
+  // The pass deadline counts from the start of the pass, loading included.
+  adapters::ClientOptions client = adapters::client_options(pass->settings.settings, pass->times.started);
+  client.read_only = reads_only;
+  pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token, client);
+  if (auto caps = pass->homeserver->probe(); !caps) {
+    print_error(caps.error(), console.err);
+    return nullptr;
+  }
+  return pass;
+}
+
+Reconciler reconciler_for(PassWiring& pass, const PassOptions& options, Mode mode, bool dry_run) {
+  ReconcileOptions reconcile = reconcile_options(pass.settings.settings, mode);
+  reconcile.dry_run = dry_run;
+  reconcile.allow_mass_change = options.allow_mass_change;
+  reconcile.max_in_flight = options.max_in_flight;
+  reconcile.deadline = pass.times.started + std::chrono::minutes(pass.settings.settings.pass_timeout_minutes);
+  return Reconciler(*pass.homeserver, *pass.store, *pass.clock, reconcile, pass.lock.get());
+}
+
+bool write_back(const PassWiring& pass, const PassOptions& options, Console& console) {
+  auto room_ids = pass.store->room_ids();
+  auto accounts = pass.store->managed_accounts();
+  if (!room_ids || !accounts) {
+    print_error(room_ids ? accounts.error() : room_ids.error(), console.err);
+    return false;
+  }
+  auto report = adapters::write_back(options.from_db, pass.source.topology, pass.source.ids,
+                                     adapters::MatrixIds{*room_ids, *accounts});
+  if (!report) {
+    print_error(report.error(), console.err);
+    return false;
+  }
+  for (const std::string& line : report->written) {
+    console.err << "Wrote back " << line << "\n";
+  }
+  console.out << "Write-back: " << plural(report->written.size(), "value", "values") << " written to "
+              << pass.source.database << ".\n";
+  return true;
+}
+
+}  // namespace controller
