@@ -123,7 +123,7 @@ class FakeStateStore final : public adapters::StateStore {
     return {};
   }
 
-  model::Result<bool> save_cache_unless_locked(const adapters::ObservationCache& cache) override {
+  model::Result<bool> save_cache_unless_locked(const adapters::CacheUpdate& cache) override {
     std::lock_guard<std::mutex> lock(m_mutex);
     if (m_writes_fail) {
       return write_failure();
