@@ -163,7 +163,7 @@ std::string keep_cache(adapters::StateStore& store, const adapters::ObserveHints
     return std::string("the state store cannot be written, so this plan kept nothing (not even its observation "
                        "cache)") + lost;
   }
-  adapters::ObservationCache cache;
+  adapters::CacheUpdate cache;
   for (const auto& [key, room_id] : observed.room_ids) {
     auto known = hints.room_ids.find(key);
     if (known == hints.room_ids.end() || known->second != room_id) {

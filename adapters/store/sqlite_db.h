@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -266,6 +267,50 @@ class Database {
   // A std::map, so the in_use marks lent out stay where they are.
   std::map<std::string, Kept, std::less<>> m_cache;
 };
+
+/// Steps `stmt` to the end, handing each row to `take`; the first error
+/// (naming `doing`) otherwise.
+template <typename Take>
+model::Result<void> for_each_row(Statement& stmt, std::string_view doing, Take take) {
+  for (;;) {
+    auto row = stmt.step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (!*row) {
+      return {};
+    }
+    take(stmt);
+  }
+}
+
+/// Prepares `sql` (cached), lets `bind` fill its parameters and runs it once.
+template <typename Bind>
+model::Result<void> run_statement(Database& db, const char* sql, std::string_view doing, Bind bind) {
+  auto stmt = db.cached(sql, doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  bind(*stmt);
+  if (auto ran = stmt->run(doing); !ran) {
+    return tl::unexpected(ran.error());
+  }
+  return {};
+}
+
+/// The first column of every row of `sql` (cached, no parameters), as a set.
+inline model::Result<std::set<std::string>> read_text_set(Database& db, const char* sql, std::string_view doing) {
+  auto stmt = db.cached(sql, doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::set<std::string> out;
+  auto read = for_each_row(*stmt, doing, [&](Statement& row) { out.insert(row.text(0)); });
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  return out;
+}
 
 /// A write transaction (BEGIN IMMEDIATE, so the write lock is taken up front
 /// and a busy database fails at begin rather than half-way through); rolled

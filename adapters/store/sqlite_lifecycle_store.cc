@@ -1,59 +1,11 @@
-// The lifecycle and audit half of SqliteStateStore: archive times,
-// tombstones, managed accounts, protection and the audit log (schema v4).
+// The lifecycle records of SqliteStateStore: archive times, tombstones,
+// managed and suspended accounts, and protection (schema v4).
 
 #include "adapters/store/sqlite_db.h"
 #include "adapters/store/sqlite_schema.h"
 #include "adapters/store/sqlite_state_store.h"
 
 namespace adapters {
-
-namespace {
-
-// Steps `stmt` to the end, handing each row to `take`.
-template <typename Take>
-model::Result<void> for_each_row(sqlite::Statement& stmt, std::string_view doing, Take take) {
-  for (;;) {
-    auto row = stmt.step(doing);
-    if (!row) {
-      return tl::unexpected(row.error());
-    }
-    if (!*row) {
-      return {};
-    }
-    take(stmt);
-  }
-}
-
-// Prepares `sql`, lets `bind` fill its parameters and runs it once.
-template <typename Bind>
-model::Result<void> run_statement(sqlite::Database& db, const char* sql, std::string_view doing, Bind bind) {
-  auto stmt = db.cached(sql, doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  bind(*stmt);
-  auto ran = stmt->run(doing);
-  if (!ran) {
-    return tl::unexpected(ran.error());
-  }
-  return {};
-}
-
-// The first column of every row of `sql`, as a set.
-model::Result<std::set<std::string>> read_text_set(sqlite::Database& db, const char* sql, const char* doing) {
-  auto stmt = db.cached(sql, doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  std::set<std::string> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out.insert(row.text(0)); });
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  return out;
-}
-
-}  // namespace
 
 model::Result<std::map<std::string, std::int64_t>> SqliteStateStore::archive_records() {
   const char* doing = "read archive records";
@@ -62,7 +14,7 @@ model::Result<std::map<std::string, std::int64_t>> SqliteStateStore::archive_rec
     return tl::unexpected(stmt.error());
   }
   std::map<std::string, std::int64_t> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out[row.text(0)] = row.int64(1); });
+  auto read = sqlite::for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out[row.text(0)] = row.int64(1); });
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -75,7 +27,7 @@ model::Result<void> SqliteStateStore::record_archive(const std::string& key, con
                                                      std::int64_t archived_at) {
   const std::string doing = "record the archive of " + key;
   return grouped(doing, [&] {
-    return run_statement(*m_db,
+    return sqlite::run_statement(*m_db,
                          "INSERT INTO archives (key, room_id, archived_at) VALUES (?1, ?2, ?3) "
                          "ON CONFLICT (key) DO NOTHING",
                          doing, [&](sqlite::Statement& stmt) {
@@ -87,7 +39,7 @@ model::Result<void> SqliteStateStore::record_archive(const std::string& key, con
 model::Result<void> SqliteStateStore::clear_archive(const std::string& key) {
   const std::string doing = "clear the archive record of " + key;
   return grouped(doing, [&] {
-    return run_statement(*m_db, "DELETE FROM archives WHERE key = ?1", doing,
+    return sqlite::run_statement(*m_db, "DELETE FROM archives WHERE key = ?1", doing,
                          [&](sqlite::Statement& stmt) { stmt.bind_text(1, key); });
   });
 }
@@ -103,7 +55,7 @@ model::Result<void> SqliteStateStore::record_tombstone(const Tombstone& tombston
     if (!txn) {
       return tl::unexpected(txn.error());
     }
-    auto inserted = run_statement(
+    auto inserted = sqlite::run_statement(
         *m_db, "INSERT INTO tombstones (key, room_id, archived_at, deleted_at) VALUES (?1, ?2, ?3, ?4)", doing,
         [&](sqlite::Statement& stmt) {
           stmt.bind_text(1, tombstone.key)
@@ -118,14 +70,14 @@ model::Result<void> SqliteStateStore::record_tombstone(const Tombstone& tombston
                             "DELETE FROM messages_sent WHERE key = ?1",
                             "DELETE FROM directs_set WHERE room_key = ?1"}) {
       auto ran =
-          run_statement(*m_db, sql, doing, [&](sqlite::Statement& stmt) { stmt.bind_text(1, tombstone.key); });
+          sqlite::run_statement(*m_db, sql, doing, [&](sqlite::Statement& stmt) { stmt.bind_text(1, tombstone.key); });
       if (!ran) {
         return ran;
       }
     }
     // A deleted room sends no "leave" to /sync, so its snapshot would
     // otherwise make incremental observation see it forever.
-    auto forgotten = run_statement(*m_db, "DELETE FROM room_snapshots WHERE room_id = ?1", doing,
+    auto forgotten = sqlite::run_statement(*m_db, "DELETE FROM room_snapshots WHERE room_id = ?1", doing,
                                    [&](sqlite::Statement& stmt) { stmt.bind_text(1, tombstone.room_id); });
     if (!forgotten) {
       return forgotten;
@@ -141,7 +93,7 @@ model::Result<std::vector<Tombstone>> SqliteStateStore::tombstones() {
     return tl::unexpected(stmt.error());
   }
   std::vector<Tombstone> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) {
+  auto read = sqlite::for_each_row(*stmt, doing, [&](sqlite::Statement& row) {
     out.push_back({row.text(0), row.text(1), row.int64(2), row.int64(3)});
   });
   if (!read) {
@@ -157,7 +109,7 @@ model::Result<std::map<std::string, std::string>> SqliteStateStore::managed_acco
     return tl::unexpected(stmt.error());
   }
   std::map<std::string, std::string> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out[row.text(0)] = row.text(1); });
+  auto read = sqlite::for_each_row(*stmt, doing, [&](sqlite::Statement& row) { out[row.text(0)] = row.text(1); });
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -177,12 +129,12 @@ model::Result<void> SqliteStateStore::remember_account(const std::string& key, c
     if (!txn) {
       return tl::unexpected(txn.error());
     }
-    auto moved = run_statement(*m_db, "DELETE FROM accounts WHERE user_id = ?1 AND key <> ?2", doing,
+    auto moved = sqlite::run_statement(*m_db, "DELETE FROM accounts WHERE user_id = ?1 AND key <> ?2", doing,
                                [&](sqlite::Statement& stmt) { stmt.bind_text(1, user_id).bind_text(2, key); });
     if (!moved) {
       return moved;
     }
-    auto upserted = run_statement(*m_db,
+    auto upserted = sqlite::run_statement(*m_db,
                                   "INSERT INTO accounts (key, user_id, provisioned_at) VALUES (?1, ?2, ?3) "
                                   "ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id "
                                   "WHERE accounts.user_id IS NOT excluded.user_id",
@@ -198,7 +150,7 @@ model::Result<void> SqliteStateStore::remember_account(const std::string& key, c
 }
 
 model::Result<std::set<std::string>> SqliteStateStore::suspended_accounts() {
-  return read_text_set(*m_db, "SELECT key FROM accounts WHERE suspended = 1", "read suspended accounts");
+  return sqlite::read_text_set(*m_db, "SELECT key FROM accounts WHERE suspended = 1", "read suspended accounts");
 }
 
 model::Result<void> SqliteStateStore::set_account_suspended(const std::string& key, bool suspended) {
@@ -206,13 +158,13 @@ model::Result<void> SqliteStateStore::set_account_suspended(const std::string& k
   // record is how the next pass knows.
   const std::string doing = "record the suspension of " + key;
   return durable(doing, [&] {
-    return run_statement(*m_db, "UPDATE accounts SET suspended = ?2 WHERE key = ?1 AND suspended <> ?2", doing,
+    return sqlite::run_statement(*m_db, "UPDATE accounts SET suspended = ?2 WHERE key = ?1 AND suspended <> ?2", doing,
                          [&](sqlite::Statement& stmt) { stmt.bind_text(1, key).bind_int64(2, suspended ? 1 : 0); });
   });
 }
 
 model::Result<std::set<std::string>> SqliteStateStore::protected_addresses() {
-  return read_text_set(*m_db, "SELECT address FROM protected", "read protected objects");
+  return sqlite::read_text_set(*m_db, "SELECT address FROM protected", "read protected objects");
 }
 
 model::Result<void> SqliteStateStore::set_protected(const std::string& address, bool is_protected) {
@@ -221,66 +173,14 @@ model::Result<void> SqliteStateStore::set_protected(const std::string& address, 
   }
   const std::string doing = "record the protection of " + address;
   if (!is_protected) {
-    return run_statement(*m_db, "DELETE FROM protected WHERE address = ?1", doing,
+    return sqlite::run_statement(*m_db, "DELETE FROM protected WHERE address = ?1", doing,
                          [&](sqlite::Statement& stmt) { stmt.bind_text(1, address); });
   }
-  return run_statement(*m_db,
+  return sqlite::run_statement(*m_db,
                        "INSERT INTO protected (address, since) VALUES (?1, ?2) ON CONFLICT (address) DO NOTHING",
                        doing, [&](sqlite::Statement& stmt) {
                          stmt.bind_text(1, address).bind_text(2, format_store_time(std::chrono::system_clock::now()));
                        });
-}
-
-model::Result<void> SqliteStateStore::append_audit(const AuditEntry& entry) {
-  const char* doing = "append to the audit log";
-  return grouped(doing, [&] {
-    return run_statement(*m_db,
-                         "INSERT INTO audit (run_id, at, action, key, target, before, after, result, message) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                         doing, [&](sqlite::Statement& stmt) {
-                           stmt.bind_int64(1, entry.run_id)
-                               .bind_text(2, format_store_time(entry.at))
-                               .bind_text(3, entry.action)
-                               .bind_text(4, entry.key)
-                               .bind_text(5, entry.target)
-                               .bind_text(6, entry.before)
-                               .bind_text(7, entry.after)
-                               .bind_text(8, entry.result)
-                               .bind_text(9, entry.message);
-                         });
-  });
-}
-
-model::Result<std::vector<AuditEntry>> SqliteStateStore::audit(const AuditQuery& query) {
-  const char* doing = "read the audit log";
-  // Times are fixed-width ISO-8601 UTC text, so text order is time order.
-  auto stmt = m_db->cached(
-      "SELECT id, run_id, at, action, key, target, before, after, result, message FROM audit "
-      "WHERE (?1 = '' OR at >= ?1) AND (?2 = '' OR key = ?2) ORDER BY id",
-      doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  stmt->bind_text(1, query.since ? format_store_time(*query.since) : std::string()).bind_text(2, query.key);
-  std::vector<AuditEntry> out;
-  auto read = for_each_row(*stmt, doing, [&](sqlite::Statement& row) {
-    AuditEntry entry;
-    entry.id = row.int64(0);
-    entry.run_id = row.int64(1);
-    entry.at = parse_store_time(row.text(2));
-    entry.action = row.text(3);
-    entry.key = row.text(4);
-    entry.target = row.text(5);
-    entry.before = row.text(6);
-    entry.after = row.text(7);
-    entry.result = row.text(8);
-    entry.message = row.text(9);
-    out.push_back(std::move(entry));
-  });
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  return out;
 }
 
 }  // namespace adapters

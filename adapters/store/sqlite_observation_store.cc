@@ -1,6 +1,6 @@
-// The half of SqliteStateStore that steers the next observation beyond the
-// sync token (schema v5): the rooms mxctl wrote to since the last one, and
-// the room creations in the journal; and the observation cache a plan keeps.
+// The observation cache of SqliteStateStore: room ids, sent messages,
+// m.direct entries, the sync token and room snapshots, the rooms written
+// since the last observation (schema v5), and the cache a plan keeps.
 
 #include "adapters/store/sqlite_db.h"
 #include "adapters/store/sqlite_schema.h"
@@ -11,121 +11,231 @@ namespace adapters {
 
 namespace {
 
-// The first column of every row of `stmt`, through `map` (nullopt: skipped).
-template <typename Map>
-model::Result<std::set<std::string>> read_column(sqlite::Statement& stmt, const char* doing, Map map) {
-  std::set<std::string> out;
-  for (;;) {
-    auto row = stmt.step(doing);
-    if (!row) {
-      return tl::unexpected(row.error());
-    }
-    if (!*row) {
-      return out;
-    }
-    if (std::optional<std::string> value = map(stmt.text(0))) {
-      out.insert(std::move(*value));
-    }
-  }
-}
+std::string now_text() { return format_store_time(std::chrono::system_clock::now()); }
+
+// The WHERE makes re-recording the same id a no-op, so a converged pass
+// neither writes nor moves the serial.
+const char* const k_set_room_id =
+    "INSERT INTO rooms (key, room_id, updated_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
+    "WHERE rooms.room_id IS NOT excluded.room_id";
+const char* const k_mark_message_sent =
+    "INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
+const char* const k_mark_direct_set =
+    "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+const char* const k_clear_room_written = "DELETE FROM rooms_written WHERE room_id = ?1";
+const char* const k_set_sync_token = "UPDATE meta SET sync_token = ?1 WHERE id = 1 AND sync_token IS NOT ?1";
 
 // Runs `sql` once per item of `items`, binding each with `bind`.
 template <typename Items, typename Bind>
-model::Result<void> for_each_item(sqlite::Database& db, const char* sql, const char* doing, const Items& items,
+model::Result<void> for_each_item(sqlite::Database& db, const char* sql, std::string_view doing, const Items& items,
                                   Bind bind) {
   for (const auto& item : items) {
-    auto stmt = db.cached(sql, doing);
-    if (!stmt) {
-      return tl::unexpected(stmt.error());
-    }
-    bind(*stmt, item);
-    if (auto ran = stmt->run(doing); !ran) {
-      return tl::unexpected(ran.error());
+    if (auto ran = sqlite::run_statement(db, sql, doing, [&](sqlite::Statement& stmt) { bind(stmt, item); }); !ran) {
+      return ran;
     }
   }
   return {};
 }
 
+// Every row of `sql` as a pair of its first two text columns, into `Map`
+// (a map or a set of pairs).
+template <typename Map>
+model::Result<Map> read_pairs(sqlite::Database& db, const char* sql, std::string_view doing) {
+  auto stmt = db.cached(sql, doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  Map out;
+  auto read = sqlite::for_each_row(*stmt, doing,
+                                   [&](sqlite::Statement& row) { out.emplace(row.text(0), row.text(1)); });
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  return out;
+}
+
 }  // namespace
 
-model::Result<bool> SqliteStateStore::save_cache_unless_locked(const ObservationCache& cache) {
+model::Result<std::map<std::string, std::string>> SqliteStateStore::room_ids() {
+  return read_pairs<std::map<std::string, std::string>>(*m_db, "SELECT key, room_id FROM rooms", "read room ids");
+}
+
+model::Result<void> SqliteStateStore::set_room_id(const std::string& key, const std::string& room_id) {
+  const std::string doing = "record room id for " + key;
+  return grouped(doing, [&] {
+    return sqlite::run_statement(*m_db, k_set_room_id, doing, [&](sqlite::Statement& stmt) {
+      stmt.bind_text(1, key).bind_text(2, room_id).bind_text(3, now_text());
+    });
+  });
+}
+
+model::Result<void> SqliteStateStore::forget_room(const std::string& key) {
   if (auto flushed = flush(); !flushed) {
-    return tl::unexpected(flushed.error());
+    return flushed;
   }
-  const char* doing = "save the observation cache";
-  // The lock is read inside the write transaction, so no pass can take it
-  // between the check and the writes.
+  const std::string doing = "forget room " + key;
   auto txn = sqlite::Transaction::begin(*m_db, doing);
   if (!txn) {
     return tl::unexpected(txn.error());
   }
-  auto held = read_lock_row(*m_db, true);
-  if (!held) {
-    return tl::unexpected(held.error());
+  for (const char* sql : {"DELETE FROM rooms WHERE key = ?1", "DELETE FROM messages_sent WHERE key = ?1",
+                          "DELETE FROM directs_set WHERE room_key = ?1"}) {
+    if (auto ran = sqlite::run_statement(*m_db, sql, doing, [&](sqlite::Statement& stmt) { stmt.bind_text(1, key); });
+        !ran) {
+      return ran;
+    }
   }
-  if (*held && holder_state(**held, now(), host_name(), m_options.lease) == LockHolder::live) {
+  return txn->commit(doing);
+}
+
+model::Result<std::set<std::string>> SqliteStateStore::messages_sent() {
+  return sqlite::read_text_set(*m_db, "SELECT key FROM messages_sent", "read sent messages");
+}
+
+model::Result<void> SqliteStateStore::mark_message_sent(const std::string& key) {
+  const std::string doing = "record message sent to " + key;
+  return grouped(doing, [&] {
+    return sqlite::run_statement(*m_db, k_mark_message_sent, doing, [&](sqlite::Statement& stmt) {
+      stmt.bind_text(1, key).bind_text(2, now_text());
+    });
+  });
+}
+
+model::Result<std::set<std::pair<std::string, std::string>>> SqliteStateStore::directs_set() {
+  return read_pairs<std::set<std::pair<std::string, std::string>>>(
+      *m_db, "SELECT room_key, user_id FROM directs_set", "read direct chats set");
+}
+
+model::Result<void> SqliteStateStore::mark_direct_set(const std::string& room_key, const std::string& user_id) {
+  const std::string doing = "record m.direct set for " + user_id + " in " + room_key;
+  return grouped(doing, [&] {
+    return sqlite::run_statement(*m_db, k_mark_direct_set, doing, [&](sqlite::Statement& stmt) {
+      stmt.bind_text(1, room_key).bind_text(2, user_id).bind_text(3, now_text());
+    });
+  });
+}
+
+model::Result<std::string> SqliteStateStore::sync_token() {
+  const char* doing = "read sync token";
+  auto stmt = m_db->cached("SELECT sync_token FROM meta WHERE id = 1", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  auto row = stmt->step(doing);
+  if (!row) {
+    return tl::unexpected(row.error());
+  }
+  return *row ? stmt->text(0) : std::string();
+}
+
+model::Result<void> SqliteStateStore::set_sync_token(const std::string& token) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
+  return sqlite::run_statement(*m_db, k_set_sync_token, "record sync token",
+                               [&](sqlite::Statement& stmt) { stmt.bind_text(1, token); });
+}
+
+model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapshots() {
+  return read_pairs<std::map<std::string, std::string>>(*m_db, "SELECT room_id, state FROM room_snapshots",
+                                                        "read room snapshots");
+}
+
+model::Result<void> SqliteStateStore::save_observation(
+    const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
+  const char* doing = "record observation";
+  auto txn = sqlite::Transaction::begin(*m_db, doing);
+  if (!txn) {
+    return tl::unexpected(txn.error());
+  }
+  if (auto written = write_observation(sync_token, changed); !written) {
+    return written;
+  }
+  return txn->commit(doing);
+}
+
+model::Result<void> SqliteStateStore::write_observation(
+    const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) {
+  const char* doing = "record observation";
+  const std::string now = now_text();
+  for (const auto& [room_id, state] : changed) {
+    auto ran = sqlite::run_statement(
+        *m_db,
+        state ? "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+              : "DELETE FROM room_snapshots WHERE room_id = ?1",
+        doing, [&](sqlite::Statement& stmt) {
+          stmt.bind_text(1, room_id);
+          if (state) {
+            stmt.bind_text(2, *state).bind_text(3, now);
+          }
+        });
+    if (!ran) {
+      return ran;
+    }
+  }
+  return sqlite::run_statement(*m_db, k_set_sync_token, doing,
+                               [&](sqlite::Statement& stmt) { stmt.bind_text(1, sync_token); });
+}
+
+model::Result<bool> SqliteStateStore::save_cache_unless_locked(const CacheUpdate& update) {
+  const char* doing = "save the observation cache";
+  // The lock is read inside the write transaction, so no pass can take it
+  // between the check and the writes.
+  auto locked = begin_at_lock_row(doing);
+  if (!locked) {
+    return tl::unexpected(locked.error());
+  }
+  if (locked->row && holder_state(*locked->row, now(), host_name(), m_options.lease) == LockHolder::live) {
     return false;
   }
   const std::string at = format_store_time(now());
-  auto saved = for_each_item(
-      *m_db,
-      "INSERT INTO rooms (key, room_id, updated_at) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
-      "WHERE rooms.room_id IS NOT excluded.room_id",
-      doing, cache.room_ids, [&](sqlite::Statement& stmt, const auto& room) {
-        stmt.bind_text(1, room.first).bind_text(2, room.second).bind_text(3, at);
-      });
+  auto saved = for_each_item(*m_db, k_set_room_id, doing, update.room_ids,
+                             [&](sqlite::Statement& stmt, const auto& room) {
+                               stmt.bind_text(1, room.first).bind_text(2, room.second).bind_text(3, at);
+                             });
   if (saved) {
-    saved = write_observation(cache.sync_token, cache.changed_snapshots);
+    saved = write_observation(update.sync_token, update.changed_snapshots);
   }
   if (saved) {
-    saved = for_each_item(*m_db, "DELETE FROM rooms_written WHERE room_id = ?1", doing, cache.rooms_reread,
+    saved = for_each_item(*m_db, k_clear_room_written, doing, update.rooms_reread,
                           [](sqlite::Statement& stmt, const std::string& room_id) { stmt.bind_text(1, room_id); });
   }
   if (saved) {
-    saved = for_each_item(*m_db, "INSERT INTO messages_sent (key, sent_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-                          doing, cache.messages_sent, [&](sqlite::Statement& stmt, const std::string& key) {
+    saved = for_each_item(*m_db, k_mark_message_sent, doing, update.messages_sent,
+                          [&](sqlite::Statement& stmt, const std::string& key) {
                             stmt.bind_text(1, key).bind_text(2, at);
                           });
   }
   if (saved) {
-    saved = for_each_item(
-        *m_db, "INSERT INTO directs_set (room_key, user_id, set_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", doing,
-        cache.directs_set, [&](sqlite::Statement& stmt, const auto& direct) {
-          stmt.bind_text(1, direct.first).bind_text(2, direct.second).bind_text(3, at);
-        });
+    saved = for_each_item(*m_db, k_mark_direct_set, doing, update.directs_set,
+                          [&](sqlite::Statement& stmt, const auto& direct) {
+                            stmt.bind_text(1, direct.first).bind_text(2, direct.second).bind_text(3, at);
+                          });
   }
   if (!saved) {
     return tl::unexpected(saved.error());
   }
-  if (auto committed = txn->commit(doing); !committed) {
+  if (auto committed = locked->txn.commit(doing); !committed) {
     return tl::unexpected(committed.error());
   }
   return true;
 }
 
 model::Result<std::set<std::string>> SqliteStateStore::rooms_written() {
-  const char* doing = "read the rooms written";
-  auto stmt = m_db->cached("SELECT room_id FROM rooms_written", doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  return read_column(*stmt, doing, [](std::string room_id) { return std::optional<std::string>(room_id); });
+  return sqlite::read_text_set(*m_db, "SELECT room_id FROM rooms_written", "read the rooms written");
 }
 
 model::Result<void> SqliteStateStore::mark_room_written(const std::string& room_id) {
   const std::string doing = "record a write to " + room_id;
-  return grouped(doing, [&]() -> model::Result<void> {
-    auto stmt = m_db->cached(
-        "INSERT INTO rooms_written (room_id, written_at) VALUES (?1, ?2) ON CONFLICT (room_id) DO NOTHING", doing);
-    if (!stmt) {
-      return tl::unexpected(stmt.error());
-    }
-    stmt->bind_text(1, room_id).bind_text(2, format_store_time(std::chrono::system_clock::now()));
-    if (auto ran = stmt->run(doing); !ran) {
-      return tl::unexpected(ran.error());
-    }
-    return {};
+  return grouped(doing, [&] {
+    return sqlite::run_statement(
+        *m_db, "INSERT INTO rooms_written (room_id, written_at) VALUES (?1, ?2) ON CONFLICT (room_id) DO NOTHING",
+        doing, [&](sqlite::Statement& stmt) { stmt.bind_text(1, room_id).bind_text(2, now_text()); });
   });
 }
 
@@ -141,35 +251,12 @@ model::Result<void> SqliteStateStore::clear_rooms_written(const std::set<std::st
   if (!txn) {
     return tl::unexpected(txn.error());
   }
-  for (const std::string& room_id : room_ids) {
-    auto stmt = m_db->cached("DELETE FROM rooms_written WHERE room_id = ?1", doing);
-    if (!stmt) {
-      return tl::unexpected(stmt.error());
-    }
-    stmt->bind_text(1, room_id);
-    if (auto ran = stmt->run(doing); !ran) {
-      return tl::unexpected(ran.error());
-    }
+  auto cleared = for_each_item(*m_db, k_clear_room_written, doing, room_ids,
+                               [](sqlite::Statement& stmt, const std::string& room_id) { stmt.bind_text(1, room_id); });
+  if (!cleared) {
+    return cleared;
   }
   return txn->commit(doing);
-}
-
-model::Result<std::set<std::string>> SqliteStateStore::journaled_room_creations() {
-  const char* doing = "read the room creations in the journal";
-  // The WHERE repeats the partial index's own condition, which is what lets
-  // SQLite use it.
-  auto stmt = m_db->cached("SELECT DISTINCT operation FROM journal WHERE operation LIKE 'create room %'", doing);
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  static const std::string k_prefix = "create room ";
-  return read_column(*stmt, doing, [](const std::string& operation) -> std::optional<std::string> {
-    // LIKE ignores ASCII case; only mxctl's own wording counts.
-    if (operation.rfind(k_prefix, 0) != 0 || operation.size() == k_prefix.size()) {
-      return std::nullopt;
-    }
-    return operation.substr(k_prefix.size());
-  });
 }
 
 }  // namespace adapters

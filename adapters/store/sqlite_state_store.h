@@ -22,6 +22,7 @@ namespace adapters {
 namespace sqlite {
 class Database;
 }
+struct LockRowTransaction;
 
 /// How a SqliteStateStore is opened; the defaults are a pass's.
 struct SqliteStoreOptions {
@@ -50,8 +51,10 @@ struct SqliteStoreOptions {
   std::function<std::chrono::system_clock::time_point()> clock;
 };
 
-/// StateStore backed by one SQLite connection. Not thread-safe: one pass uses
-/// one store. A StoreLock it hands out keeps the connection alive, so the lock
+/// StateStore backed by one SQLite connection: every role, each in a file of
+/// its own (sqlite_observation_store.cc, sqlite_pass_log.cc,
+/// sqlite_lifecycle_store.cc, sqlite_store_lock.cc). Not thread-safe: one
+/// pass uses one store. A StoreLock it hands out keeps the connection alive, so the lock
 /// may outlive the store.
 class SqliteStateStore final : public StateStore {
  public:
@@ -77,6 +80,8 @@ class SqliteStateStore final : public StateStore {
   static model::Result<std::unique_ptr<SqliteStateStore>> open(
       const std::string& path, std::chrono::milliseconds busy_timeout = k_default_busy_timeout);
 
+  // ObservationCache (sqlite_observation_store.cc).
+
   /// key → room id of every managed room; empty when none.
   model::Result<std::map<std::string, std::string>> room_ids() override;
   /// Records (or replaces) the room id of `key`. Recording the same id again
@@ -100,24 +105,17 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override;
   model::Result<void> save_observation(const std::string& sync_token,
                                        const std::map<std::string, std::optional<std::string>>& changed) override;
-  /// Saves `cache` in one transaction, or nothing (false) while another
+  /// Saves `update` in one transaction, or nothing (false) while another
   /// holder's lease runs; commits what is pending first.
-  model::Result<bool> save_cache_unless_locked(const ObservationCache& cache) override;
+  model::Result<bool> save_cache_unless_locked(const CacheUpdate& update) override;
   /// Room ids recorded by mark_room_written and not cleared; empty when none.
   model::Result<std::set<std::string>> rooms_written() override;
   /// Records `room_id` as written (a grouped write); repeating does nothing.
   model::Result<void> mark_room_written(const std::string& room_id) override;
   /// Forgets `room_ids` in one transaction, committing what is pending first.
   model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override;
-  /// Keys of "create room <key>" journal entries of every run, through a
-  /// partial index (so the lookup does not grow with the rest of the journal).
-  model::Result<std::set<std::string>> journaled_room_creations() override;
 
-  /// Starts at 0 and increases by at least one with every write that changes
-  /// rooms, sent messages, accounts or the sync token (not runs or the
-  /// journal, and not writes that change nothing). Kept by triggers in the
-  /// schema, so no code path can forget it.
-  model::Result<std::int64_t> serial() override;
+  // PassLog (sqlite_pass_log.cc).
 
   /// Records a run of `command` started now, outcome "running"; returns its id
   /// (ids are never reused).
@@ -126,7 +124,7 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> finish_run(std::int64_t run_id, const std::string& outcome, int changes_applied,
                                  int failures) override;
   /// The `limit` most recent runs, newest first; all of them when limit is
-  /// negative (as FakeStateStore does).
+  /// negative.
   model::Result<std::vector<RunRecord>> runs(int limit) override;
 
   /// Appends `entry` to its run's journal; an unset `at` (the epoch) is
@@ -135,6 +133,29 @@ class SqliteStateStore final : public StateStore {
   /// The journal of `run_id` in the order it was recorded; empty for an
   /// unknown run.
   model::Result<std::vector<JournalEntry>> journal(std::int64_t run_id) override;
+  /// Keys of "create room <key>" journal entries of every run, through a
+  /// partial index (so the lookup does not grow with the rest of the journal).
+  model::Result<std::set<std::string>> journaled_room_creations() override;
+  model::Result<void> append_audit(const AuditEntry& entry) override;
+  model::Result<std::vector<AuditEntry>> audit(const AuditQuery& query) override;
+
+  // LifecycleStore (sqlite_lifecycle_store.cc), as the interface describes it.
+
+  model::Result<std::map<std::string, std::int64_t>> archive_records() override;
+  model::Result<void> record_archive(const std::string& key, const std::string& room_id,
+                                     std::int64_t archived_at) override;
+  model::Result<void> clear_archive(const std::string& key) override;
+  model::Result<void> record_tombstone(const Tombstone& tombstone) override;
+  model::Result<std::vector<Tombstone>> tombstones() override;
+  model::Result<std::map<std::string, std::string>> managed_accounts() override;
+  model::Result<void> remember_account(const std::string& key, const std::string& user_id) override;
+  model::Result<std::set<std::string>> suspended_accounts() override;
+  model::Result<void> set_account_suspended(const std::string& key, bool suspended) override;
+  model::Result<std::set<std::string>> protected_addresses() override;
+  model::Result<void> set_protected(const std::string& address, bool is_protected) override;
+
+  // PassLock: the lock (sqlite_store_lock.cc), serial and group commit
+  // (sqlite_state_store.cc).
 
   /// Takes the single pass lock for this process (pid and hostname) running
   /// `command`, atomically, under a new lock id, and renews its lease from
@@ -155,23 +176,13 @@ class SqliteStateStore final : public StateStore {
   /// Opening made the schema: the file was new, empty or had no tables.
   bool created() const override { return m_created; }
 
-  // Lifecycle and audit records (sqlite_lifecycle_store.cc).
-  model::Result<std::map<std::string, std::int64_t>> archive_records() override;
-  model::Result<void> record_archive(const std::string& key, const std::string& room_id,
-                                     std::int64_t archived_at) override;
-  model::Result<void> clear_archive(const std::string& key) override;
-  model::Result<void> record_tombstone(const Tombstone& tombstone) override;
-  model::Result<std::vector<Tombstone>> tombstones() override;
-  model::Result<std::map<std::string, std::string>> managed_accounts() override;
-  model::Result<void> remember_account(const std::string& key, const std::string& user_id) override;
-  model::Result<std::set<std::string>> suspended_accounts() override;
-  model::Result<void> set_account_suspended(const std::string& key, bool suspended) override;
-  model::Result<std::set<std::string>> protected_addresses() override;
-  model::Result<void> set_protected(const std::string& address, bool is_protected) override;
-  model::Result<void> append_audit(const AuditEntry& entry) override;
-  model::Result<std::vector<AuditEntry>> audit(const AuditQuery& query) override;
+  /// Starts at 0 and increases by at least one with every write that changes
+  /// rooms, sent messages, accounts or the sync token (not runs or the
+  /// journal, and not writes that change nothing). Kept by triggers in the
+  /// schema, so no code path can forget it.
+  model::Result<std::int64_t> serial() override;
 
-  /// Group commit as StateStore describes it. The group is one open
+  /// Group commit as PassLock describes it. The group is one open
   /// transaction on this connection (BEGIN IMMEDIATE, begun at the first
   /// grouped write), so reads through this store see the pending writes and
   /// other connections see them once committed. It holds the database's
@@ -203,6 +214,9 @@ class SqliteStateStore final : public StateStore {
   // caller's transaction.
   model::Result<void> write_observation(const std::string& sync_token,
                                         const std::map<std::string, std::optional<std::string>>& changed);
+  // Commits what is pending, begins a write transaction and reads the lock
+  // row inside it: the start of whatever acts on the lock.
+  model::Result<LockRowTransaction> begin_at_lock_row(std::string_view doing);
   // Runs `write` so that it is durable when this returns: inside the group,
   // which is then committed with it (one commit, not two), or on its own
   // when grouping is off.

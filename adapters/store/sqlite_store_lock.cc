@@ -238,26 +238,36 @@ model::Result<bool> crash_suspected(sqlite::Database& db, std::int64_t version, 
   return *running > 0;
 }
 
-model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::string& command) {
+model::Result<LockRowTransaction> SqliteStateStore::begin_at_lock_row(std::string_view doing) {
+  // Pending grouped writes go first: the transaction below must not swallow
+  // them into a commit (or rollback) of its own.
   if (auto flushed = flush(); !flushed) {
     return tl::unexpected(flushed.error());
   }
-  const char* doing = "take the pass lock";
-  const std::int64_t pid = getpid();
-  const std::string hostname = host_name();
   auto txn = sqlite::Transaction::begin(*m_db, doing);
   if (!txn) {
     return tl::unexpected(txn.error());
   }
-  auto held = read_lock_row(*m_db, true);
+  auto row = read_lock_row(*m_db, true);
+  if (!row) {
+    return tl::unexpected(row.error());
+  }
+  return LockRowTransaction{std::move(*txn), std::move(*row)};
+}
+
+model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::string& command) {
+  const char* doing = "take the pass lock";
+  const std::int64_t pid = getpid();
+  const std::string hostname = host_name();
+  auto held = begin_at_lock_row(doing);
   if (!held) {
     return tl::unexpected(held.error());
   }
   const Clock::time_point now = this->now();
   const std::string at = format_store_time(now);
   std::string took_over;
-  if (*held) {
-    const LockRow& old = **held;
+  if (held->row) {
+    const LockRow& old = *held->row;
     const LockHolder state = holder_state(old, now, hostname, m_options.lease);
     if (state == LockHolder::live) {
       return model::fail(model::Error::Kind::conflict,
@@ -304,12 +314,12 @@ model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::stri
   }
   if (!took_over.empty()) {
     LockRow mine{pid, hostname, command, at, lock_id, at, m_options.lease.count()};
-    if (auto audited = audit_lock_event(*m_db, at, "take_over_lock", **held, describe_holder(mine), took_over);
+    if (auto audited = audit_lock_event(*m_db, at, "take_over_lock", *held->row, describe_holder(mine), took_over);
         !audited) {
       return tl::unexpected(audited.error());
     }
   }
-  if (auto committed = txn->commit(doing); !committed) {
+  if (auto committed = held->txn.commit(doing); !committed) {
     return tl::unexpected(committed.error());
   }
   std::unique_ptr<Heartbeat> heartbeat;
@@ -321,22 +331,15 @@ model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::stri
 }
 
 model::Result<std::string> SqliteStateStore::unlock(const std::string& lock_id) {
-  if (auto flushed = flush(); !flushed) {
-    return tl::unexpected(flushed.error());
-  }
   const char* doing = "remove the pass lock";
-  auto txn = sqlite::Transaction::begin(*m_db, doing);
-  if (!txn) {
-    return tl::unexpected(txn.error());
-  }
-  auto held = read_lock_row(*m_db, true);
+  auto held = begin_at_lock_row(doing);
   if (!held) {
     return tl::unexpected(held.error());
   }
-  if (!*held) {
+  if (!held->row) {
     return model::fail(model::Error::Kind::not_found, "the state store is not locked");
   }
-  const LockRow& old = **held;
+  const LockRow& old = *held->row;
   if (old.lock_id != lock_id) {
     return model::fail(model::Error::Kind::conflict, "the lock is " + old.lock_id + " (" + describe_holder(old) +
                                                          "), not " + lock_id + "; nothing was removed");
@@ -354,7 +357,7 @@ model::Result<std::string> SqliteStateStore::unlock(const std::string& lock_id) 
   if (auto audited = audit_lock_event(*m_db, format_store_time(now()), "unlock", old, "", by); !audited) {
     return tl::unexpected(audited.error());
   }
-  if (auto committed = txn->commit(doing); !committed) {
+  if (auto committed = held->txn.commit(doing); !committed) {
     return tl::unexpected(committed.error());
   }
   return description;

@@ -8,13 +8,10 @@
 #include <optional>
 #include <string>
 
+#include "adapters/store/sqlite_db.h"
 #include "model/result.h"
 
 namespace adapters {
-
-namespace sqlite {
-class Database;
-}
 
 /// The lock row as stored (schema 6 and later: with its id and lease).
 struct LockRow {
@@ -27,6 +24,15 @@ struct LockRow {
   std::string renewed_at;
   /// 0 for a row written before leases: the reader's own lease applies.
   std::int64_t lease_ms = 0;
+};
+
+/// A write transaction and the lock row as it read inside it, so that what
+/// is done about the lock (take it, remove it, keep out of its way) cannot
+/// race another process taking or dropping it.
+struct LockRowTransaction {
+  sqlite::Transaction txn;
+  /// Nothing when the store is not locked.
+  std::optional<LockRow> row;
 };
 
 /// Whether a lock's holder still holds it.

@@ -1,441 +1,247 @@
 #pragma once
-// An in-memory StateStore for controller tests: the same contract as the
-// SQLite store, held in maps, plus a way to make writes fail. Thread-safe
-// (the executor serialises its calls, but tests may read while it runs).
-// Header-only so that only the suites that include it compile it.
+// The real SQLite store, in memory, behind a wrapper that injects failures
+// (as controller-runtime's interceptor wraps a real client): the controller
+// tests run against the store's own semantics, not a second copy of them.
+// Thread-safe (the executor serialises its calls, but tests may read while
+// it runs). Header-only so that only the suites that include it compile it.
 
-#include <atomic>
-#include <chrono>
-#include <map>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/state_store.h"
+#include "adapters/store/sqlite_state_store.h"
 #include "model/result.h"
 
 namespace fakes {
 
 class FakeStateStore final : public adapters::StateStore {
  public:
-  /// While set, every write fails with `transient` "fake store: disk full".
+  /// A new, empty store in memory; throws when SQLite cannot make one.
+  FakeStateStore() {
+    auto opened = adapters::SqliteStateStore::open(":memory:");
+    if (!opened) {
+      throw std::runtime_error(opened.error().message);
+    }
+    m_store = std::move(*opened);
+  }
+
+  /// While set, every write but the run history, the lock and group commit
+  /// fails with `transient` "fake store: disk full", and changes nothing.
   void set_writes_fail(bool fail) {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    std::lock_guard<std::mutex> guard(*m_mutex);
     m_writes_fail = fail;
   }
 
-  /// Every journal entry of every run, in the order recorded.
+  /// Every journal entry of every run, run by run, each in the order recorded.
   std::vector<adapters::JournalEntry> all_entries() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_journal;
-  }
-
-  model::Result<std::map<std::string, std::string>> room_ids() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_room_ids;
-  }
-
-  model::Result<void> set_room_id(const std::string& key, const std::string& room_id) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_room_ids[key] = room_id;
-    ++m_serial;
-    return {};
-  }
-
-  model::Result<void> forget_room(const std::string& key) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_room_ids.erase(key);
-    ++m_serial;
-    return {};
-  }
-
-  model::Result<std::set<std::string>> messages_sent() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_messages_sent;
-  }
-
-  model::Result<void> mark_message_sent(const std::string& key) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_messages_sent.insert(key);
-    ++m_serial;
-    return {};
-  }
-
-  model::Result<std::string> sync_token() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_sync_token;
-  }
-
-  model::Result<void> set_sync_token(const std::string& token) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_sync_token = token;
-    return {};
-  }
-
-  model::Result<std::set<std::pair<std::string, std::string>>> directs_set() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_directs_set;
-  }
-
-  model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_directs_set.emplace(room_key, user_id);
-    return {};
-  }
-
-  model::Result<std::map<std::string, std::string>> room_snapshots() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_room_snapshots;
-  }
-
-  model::Result<void> save_observation(const std::string& sync_token,
-                                       const std::map<std::string, std::optional<std::string>>& changed) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    for (const auto& [room_id, state] : changed) {
-      if (state) {
-        m_room_snapshots[room_id] = *state;
-      } else {
-        m_room_snapshots.erase(room_id);
-      }
-    }
-    m_sync_token = sync_token;
-    return {};
-  }
-
-  model::Result<bool> save_cache_unless_locked(const adapters::ObservationCache& cache) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    if (*m_locked) {
-      return false;
-    }
-    for (const auto& [key, room_id] : cache.room_ids) {
-      m_room_ids[key] = room_id;
-      ++m_serial;
-    }
-    for (const auto& [room_id, state] : cache.changed_snapshots) {
-      if (state) {
-        m_room_snapshots[room_id] = *state;
-      } else {
-        m_room_snapshots.erase(room_id);
-      }
-    }
-    m_sync_token = cache.sync_token;
-    for (const std::string& room_id : cache.rooms_reread) {
-      m_rooms_written.erase(room_id);
-    }
-    m_messages_sent.insert(cache.messages_sent.begin(), cache.messages_sent.end());
-    m_directs_set.insert(cache.directs_set.begin(), cache.directs_set.end());
-    return true;
-  }
-
-  model::Result<std::set<std::string>> rooms_written() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_rooms_written;
-  }
-
-  model::Result<void> mark_room_written(const std::string& room_id) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_rooms_written.insert(room_id);
-    return {};
-  }
-
-  model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    for (const std::string& room_id : room_ids) {
-      m_rooms_written.erase(room_id);
-    }
-    return {};
-  }
-
-  model::Result<std::set<std::string>> journaled_room_creations() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    static const std::string k_prefix = "create room ";
-    std::set<std::string> keys;
-    for (const adapters::JournalEntry& entry : m_journal) {
-      if (entry.operation.rfind(k_prefix, 0) == 0 && entry.operation.size() > k_prefix.size()) {
-        keys.insert(entry.operation.substr(k_prefix.size()));
-      }
-    }
-    return keys;
-  }
-
-  model::Result<std::int64_t> serial() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_serial;
-  }
-
-  model::Result<std::int64_t> begin_run(const std::string& command) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    adapters::RunRecord run;
-    run.id = static_cast<std::int64_t>(m_runs.size()) + 1;
-    run.command = command;
-    run.started = std::chrono::system_clock::now();
-    run.outcome = "running";
-    m_runs.push_back(run);
-    return run.id;
-  }
-
-  model::Result<void> finish_run(std::int64_t run_id, const std::string& outcome, int changes_applied,
-                                 int failures) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (run_id < 1 || run_id > static_cast<std::int64_t>(m_runs.size())) {
-      return model::fail(model::Error::Kind::not_found, "no run " + std::to_string(run_id));
-    }
-    adapters::RunRecord& run = m_runs[static_cast<std::size_t>(run_id - 1)];
-    run.finished = std::chrono::system_clock::now();
-    run.outcome = outcome;
-    run.changes_applied = changes_applied;
-    run.failures = failures;
-    return {};
-  }
-
-  model::Result<std::vector<adapters::RunRecord>> runs(int limit) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    std::vector<adapters::RunRecord> newest(m_runs.rbegin(), m_runs.rend());
-    if (limit >= 0 && newest.size() > static_cast<std::size_t>(limit)) {
-      newest.resize(static_cast<std::size_t>(limit));
-    }
-    return newest;
-  }
-
-  model::Result<void> record(const adapters::JournalEntry& entry) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_journal.push_back(entry);
-    return {};
-  }
-
-  model::Result<std::vector<adapters::JournalEntry>> journal(std::int64_t run_id) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    std::lock_guard<std::mutex> guard(*m_mutex);
     std::vector<adapters::JournalEntry> entries;
-    for (const adapters::JournalEntry& entry : m_journal) {
-      if (entry.run_id == run_id) {
-        entries.push_back(entry);
+    for (std::int64_t run = 1; run <= m_last_run; ++run) {
+      if (auto journal = m_store->journal(run)) {
+        entries.insert(entries.end(), journal->begin(), journal->end());
       }
     }
     return entries;
   }
 
-  /// Grouping changes nothing here (every write is visible at once); the
-  /// policy and the calls are kept so tests can see how the store was used.
-  model::Result<void> set_group_commit(std::optional<adapters::GroupCommit> policy) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_group_commit = policy;
-    ++m_group_changes;
-    return {};
-  }
-  model::Result<void> flush() override { return {}; }
-
   /// The group commit policy now in force (nullopt: none).
   std::optional<adapters::GroupCommit> group_commit() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    std::lock_guard<std::mutex> guard(*m_mutex);
     return m_group_commit;
   }
   /// How often set_group_commit was called.
   int group_changes() const {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    std::lock_guard<std::mutex> guard(*m_mutex);
     return m_group_changes;
   }
 
-  model::Result<std::unique_ptr<adapters::StoreLock>> lock(const std::string& command) override {
-    std::lock_guard<std::mutex> guard(m_mutex);
-    if (*m_locked) {
-      return model::fail(model::Error::Kind::conflict, "the store is locked by " + m_lock_holder);
-    }
-    *m_locked = true;
-    m_lock_holder = command;
-    return std::unique_ptr<adapters::StoreLock>(std::make_unique<Lock>(m_locked));
+  // ObservationCache.
+  model::Result<std::map<std::string, std::string>> room_ids() override { return forward(&Store::room_ids); }
+  model::Result<void> set_room_id(const std::string& key, const std::string& room_id) override {
+    return write(&Store::set_room_id, key, room_id);
+  }
+  model::Result<void> forget_room(const std::string& key) override { return write(&Store::forget_room, key); }
+  model::Result<std::set<std::string>> messages_sent() override { return forward(&Store::messages_sent); }
+  model::Result<void> mark_message_sent(const std::string& key) override {
+    return write(&Store::mark_message_sent, key);
+  }
+  model::Result<std::set<std::pair<std::string, std::string>>> directs_set() override {
+    return forward(&Store::directs_set);
+  }
+  model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override {
+    return write(&Store::mark_direct_set, room_key, user_id);
+  }
+  model::Result<std::string> sync_token() override { return forward(&Store::sync_token); }
+  model::Result<void> set_sync_token(const std::string& token) override {
+    return write(&Store::set_sync_token, token);
+  }
+  model::Result<std::map<std::string, std::string>> room_snapshots() override {
+    return forward(&Store::room_snapshots);
+  }
+  model::Result<void> save_observation(const std::string& sync_token,
+                                       const std::map<std::string, std::optional<std::string>>& changed) override {
+    return write(&Store::save_observation, sync_token, changed);
+  }
+  model::Result<bool> save_cache_unless_locked(const adapters::CacheUpdate& update) override {
+    return write(&Store::save_cache_unless_locked, update);
+  }
+  model::Result<std::set<std::string>> rooms_written() override { return forward(&Store::rooms_written); }
+  model::Result<void> mark_room_written(const std::string& room_id) override {
+    return write(&Store::mark_room_written, room_id);
+  }
+  model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override {
+    return write(&Store::clear_rooms_written, room_ids);
   }
 
-  model::Result<std::string> unlock(const std::string& lock_id) override {
-    std::lock_guard<std::mutex> guard(m_mutex);
-    if (!*m_locked) {
-      return tl::unexpected(model::make_error(model::Error::Kind::not_found, "the state store is not locked"));
+  // PassLog.
+  model::Result<std::int64_t> begin_run(const std::string& command) override {
+    std::lock_guard<std::mutex> guard(*m_mutex);
+    auto run = m_store->begin_run(command);
+    if (run) {
+      m_last_run = *run;
     }
-    if (lock_id != m_lock_holder) {
-      return tl::unexpected(model::make_error(model::Error::Kind::conflict, "the lock is " + m_lock_holder));
-    }
-    *m_locked = false;
-    return m_lock_holder;
+    return run;
   }
-
-  model::Result<std::map<std::string, std::int64_t>> archive_records() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_archives;
+  model::Result<void> finish_run(std::int64_t run_id, const std::string& outcome, int changes_applied,
+                                 int failures) override {
+    return forward(&Store::finish_run, run_id, outcome, changes_applied, failures);
   }
-
-  model::Result<void> record_archive(const std::string& key, const std::string&, std::int64_t archived_at) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
+  model::Result<std::vector<adapters::RunRecord>> runs(int limit) override { return forward(&Store::runs, limit); }
+  /// The executor tests journal under a run id no pass began, which the
+  /// real store refuses; the runs up to it are begun first.
+  model::Result<void> record(const adapters::JournalEntry& entry) override {
+    std::lock_guard<std::mutex> guard(*m_mutex);
     if (m_writes_fail) {
       return write_failure();
     }
-    m_archives.emplace(key, archived_at);
-    return {};
-  }
-
-  model::Result<void> clear_archive(const std::string& key) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_archives.erase(key);
-    return {};
-  }
-
-  model::Result<void> record_tombstone(const adapters::Tombstone& tombstone) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_tombstones.push_back(tombstone);
-    m_room_ids.erase(tombstone.key);
-    m_archives.erase(tombstone.key);
-    m_messages_sent.erase(tombstone.key);
-    ++m_serial;
-    return {};
-  }
-
-  model::Result<std::vector<adapters::Tombstone>> tombstones() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_tombstones;
-  }
-
-  model::Result<std::map<std::string, std::string>> managed_accounts() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_accounts;
-  }
-
-  model::Result<void> remember_account(const std::string& key, const std::string& user_id) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_accounts[key] = user_id;
-    return {};
-  }
-
-  model::Result<std::set<std::string>> suspended_accounts() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_suspended;
-  }
-
-  model::Result<void> set_account_suspended(const std::string& key, bool suspended) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    if (suspended) {
-      m_suspended.insert(key);
-    } else {
-      m_suspended.erase(key);
-    }
-    return {};
-  }
-
-  model::Result<std::set<std::string>> protected_addresses() override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return m_protected;
-  }
-
-  model::Result<void> set_protected(const std::string& address, bool is_protected) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    if (is_protected) {
-      m_protected.insert(address);
-    } else {
-      m_protected.erase(address);
-    }
-    return {};
-  }
-
-  model::Result<void> append_audit(const adapters::AuditEntry& entry) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_writes_fail) {
-      return write_failure();
-    }
-    m_audit.push_back(entry);
-    m_audit.back().id = static_cast<std::int64_t>(m_audit.size());
-    return {};
-  }
-
-  model::Result<std::vector<adapters::AuditEntry>> audit(const adapters::AuditQuery& query) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    std::vector<adapters::AuditEntry> out;
-    for (const adapters::AuditEntry& entry : m_audit) {
-      if ((!query.since || entry.at >= *query.since) && (query.key.empty() || entry.key == query.key)) {
-        out.push_back(entry);
+    while (m_last_run < entry.run_id) {
+      auto run = m_store->begin_run("test");
+      if (!run) {
+        return tl::unexpected(run.error());
       }
+      m_last_run = *run;
     }
-    return out;
+    return m_store->record(entry);
   }
+  model::Result<std::vector<adapters::JournalEntry>> journal(std::int64_t run_id) override {
+    return forward(&Store::journal, run_id);
+  }
+  model::Result<std::set<std::string>> journaled_room_creations() override {
+    return forward(&Store::journaled_room_creations);
+  }
+  model::Result<void> append_audit(const adapters::AuditEntry& entry) override {
+    return write(&Store::append_audit, entry);
+  }
+  model::Result<std::vector<adapters::AuditEntry>> audit(const adapters::AuditQuery& query) override {
+    return forward(&Store::audit, query);
+  }
+
+  // LifecycleStore.
+  model::Result<std::map<std::string, std::int64_t>> archive_records() override {
+    return forward(&Store::archive_records);
+  }
+  model::Result<void> record_archive(const std::string& key, const std::string& room_id,
+                                     std::int64_t archived_at) override {
+    return write(&Store::record_archive, key, room_id, archived_at);
+  }
+  model::Result<void> clear_archive(const std::string& key) override { return write(&Store::clear_archive, key); }
+  model::Result<void> record_tombstone(const adapters::Tombstone& tombstone) override {
+    return write(&Store::record_tombstone, tombstone);
+  }
+  model::Result<std::vector<adapters::Tombstone>> tombstones() override { return forward(&Store::tombstones); }
+  model::Result<std::map<std::string, std::string>> managed_accounts() override {
+    return forward(&Store::managed_accounts);
+  }
+  model::Result<void> remember_account(const std::string& key, const std::string& user_id) override {
+    return write(&Store::remember_account, key, user_id);
+  }
+  model::Result<std::set<std::string>> suspended_accounts() override { return forward(&Store::suspended_accounts); }
+  model::Result<void> set_account_suspended(const std::string& key, bool suspended) override {
+    return write(&Store::set_account_suspended, key, suspended);
+  }
+  model::Result<std::set<std::string>> protected_addresses() override { return forward(&Store::protected_addresses); }
+  model::Result<void> set_protected(const std::string& address, bool is_protected) override {
+    return write(&Store::set_protected, address, is_protected);
+  }
+
+  // PassLock.
+  model::Result<std::unique_ptr<adapters::StoreLock>> lock(const std::string& command) override {
+    std::lock_guard<std::mutex> guard(*m_mutex);
+    auto taken = m_store->lock(command);
+    if (!taken) {
+      return tl::unexpected(taken.error());
+    }
+    return std::unique_ptr<adapters::StoreLock>(std::make_unique<Lock>(std::move(*taken), m_mutex));
+  }
+  model::Result<std::string> unlock(const std::string& lock_id) override { return forward(&Store::unlock, lock_id); }
+  model::Result<std::int64_t> serial() override { return forward(&Store::serial); }
+  /// Forwarded, and the policy and the calls kept so tests can see how the
+  /// store was used.
+  model::Result<void> set_group_commit(std::optional<adapters::GroupCommit> policy) override {
+    std::lock_guard<std::mutex> guard(*m_mutex);
+    m_group_commit = policy;
+    ++m_group_changes;
+    return m_store->set_group_commit(policy);
+  }
+  model::Result<void> flush() override { return forward(&Store::flush); }
+  bool read_only() const override { return m_store->read_only(); }
+  bool created() const override { return m_store->created(); }
 
  private:
-  std::map<std::string, std::int64_t> m_archives;
-  std::vector<adapters::Tombstone> m_tombstones;
-  std::map<std::string, std::string> m_accounts;
-  std::set<std::string> m_protected;
-  std::set<std::string> m_suspended;
-  std::vector<adapters::AuditEntry> m_audit;
-  // Releases on destruction; shares the flag so it may outlive the store.
+  using Store = adapters::SqliteStateStore;
+
+  // The real lock, released under the store's mutex: releasing writes on
+  // the connection the store's calls use.
   class Lock final : public adapters::StoreLock {
    public:
-    explicit Lock(std::shared_ptr<std::atomic<bool>> locked) : m_locked(std::move(locked)) {}
-    ~Lock() override { *m_locked = false; }
+    Lock(std::unique_ptr<adapters::StoreLock> inner, std::shared_ptr<std::mutex> mutex)
+        : m_inner(std::move(inner)), m_mutex(std::move(mutex)) {}
+    ~Lock() override {
+      std::lock_guard<std::mutex> guard(*m_mutex);
+      m_inner.reset();
+    }
+    std::string took_over() const override { return m_inner->took_over(); }
+    bool lost() const override { return m_inner->lost(); }
 
    private:
-    std::shared_ptr<std::atomic<bool>> m_locked;
+    std::unique_ptr<adapters::StoreLock> m_inner;
+    std::shared_ptr<std::mutex> m_mutex;
   };
 
   static tl::unexpected<model::Error> write_failure() {
     return model::fail(model::Error::Kind::transient, "fake store: disk full");
   }
 
-  mutable std::mutex m_mutex;
+  // Forwards a call that injection leaves alone.
+  template <typename Result, typename... Params, typename... Args>
+  Result forward(Result (Store::*method)(Params...), Args&&... args) {
+    std::lock_guard<std::mutex> guard(*m_mutex);
+    return ((*m_store).*method)(std::forward<Args>(args)...);
+  }
+
+  // Forwards a write, or fails it while set_writes_fail is on.
+  template <typename Result, typename... Params, typename... Args>
+  Result write(Result (Store::*method)(Params...), Args&&... args) {
+    std::lock_guard<std::mutex> guard(*m_mutex);
+    if (m_writes_fail) {
+      return write_failure();
+    }
+    return ((*m_store).*method)(std::forward<Args>(args)...);
+  }
+
+  // Shared with the locks handed out, which may outlive the store.
+  std::shared_ptr<std::mutex> m_mutex = std::make_shared<std::mutex>();
+  std::unique_ptr<adapters::SqliteStateStore> m_store;
   bool m_writes_fail = false;
-  std::map<std::string, std::string> m_room_ids;
-  std::set<std::string> m_messages_sent;
-  std::string m_sync_token;
-  std::map<std::string, std::string> m_room_snapshots;
-  std::set<std::pair<std::string, std::string>> m_directs_set;
-  std::set<std::string> m_rooms_written;
-  std::int64_t m_serial = 0;
-  std::vector<adapters::RunRecord> m_runs;
-  std::vector<adapters::JournalEntry> m_journal;
-  std::shared_ptr<std::atomic<bool>> m_locked = std::make_shared<std::atomic<bool>>(false);
-  std::string m_lock_holder;
+  // The highest run id begun, by a test or for a journal entry.
+  std::int64_t m_last_run = 0;
   std::optional<adapters::GroupCommit> m_group_commit;
   int m_group_changes = 0;
 };
