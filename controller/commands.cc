@@ -16,6 +16,7 @@
 #include "adapters/state_store.h"
 #include "adapters/manifests/yaml_manifests.h"
 #include "controller/clock.h"
+#include "controller/apply_plan.h"
 #include "controller/executor.h"
 #include "controller/planner.h"
 #include "controller/remaining_time.h"
@@ -260,7 +261,6 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
   }
   ExecutorOptions executor;
   executor.max_in_flight = options.max_in_flight;
-  executor.dry_run = dry_run;
   executor.deadline = pass.started + std::chrono::minutes(pass.settings.settings.pass_timeout_minutes);
   std::size_t settled = 0;
   const std::size_t total = plan.operations.size();
@@ -302,8 +302,9 @@ bool execute(Pass& pass, const model::Plan& plan, const PassOptions& options, co
     console.err << line + "\n";
   };
   executor.now = pass.lifecycle.now;
-  ApplyReport report = execute_plan(plan, pass.execution_desired, *pass.homeserver, *pass.store, *run_id, executor, room_ids,
-                                    progress);
+  ApplyReport report = dry_run ? dry_run_plan(plan, pass.execution_desired, executor, room_ids, progress)
+                               : apply_plan(plan, pass.execution_desired, *pass.homeserver, *pass.store, *run_id,
+                                            executor, room_ids, progress);
   if (console.progress_line && settled > 0) {
     console.err << "\r\033[K" << std::flush;
   }
