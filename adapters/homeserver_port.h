@@ -74,6 +74,9 @@ struct OperationOutcome {
   /// Set when the operation found its work already done (e.g. the alias
   /// existed with our marker), so nothing was written.
   bool already_done = false;
+  /// Set by a port that only pretends (a dry run's): nothing was sent, so
+  /// the operation would run and no attempt is counted.
+  bool simulated = false;
 };
 
 /// The homeserver as the controller sees it.

@@ -62,51 +62,32 @@ std::string errcode_of(const std::string& message) {
   return {};
 }
 
-ApplyRecords::ApplyRecords(adapters::StateStore& store, const model::MatrixState& desired, std::int64_t run_id,
-                           bool dry_run, std::optional<std::int64_t> now, std::map<std::string, std::string> room_ids)
-    : m_store(store),
-      m_desired(desired),
-      m_run_id(run_id),
-      m_dry_run(dry_run),
-      m_now(now),
-      m_room_ids(std::move(room_ids)) {}
+StoreRecorder::StoreRecorder(adapters::StateStore& store, const model::MatrixState& desired, std::int64_t run_id,
+                             std::optional<std::int64_t> now, std::map<std::string, std::string> room_ids)
+    : m_store(store), m_desired(desired), m_run_id(run_id), m_now(now), m_room_ids(desired, std::move(room_ids)) {}
 
-// Copying only these (not every id of the instance) keeps the cost of an
-// operation independent of the instance's size.
-std::map<std::string, std::string> ApplyRecords::ids_for(const model::Operation& operation) const {
-  std::vector<const std::string*> keys = {&operation.room_key, &operation.link_key};
-  if (auto room = m_desired.rooms.find(operation.room_key); room != m_desired.rooms.end()) {
-    if (room->second.parent) {
-      keys.push_back(&room->second.parent->key);
-    }
-    for (const model::SpaceLink& child : room->second.children) {
-      keys.push_back(&child.key);
-    }
-    for (const std::string& space : room->second.allow_spaces) {
-      keys.push_back(&space);
-    }
+void StoreRecorder::begin(const model::Plan& plan) {
+  // A journal and an audit row per operation, each its own transaction,
+  // cost more than the operation's own request against a fast server.
+  if (auto grouped = m_store.set_group_commit(adapters::GroupCommit{}); !grouped) {
+    m_warnings.push_back("could not group the journal's writes: " + grouped.error().message);
   }
-  std::map<std::string, std::string> ids;
-  for (const std::string* key : keys) {
-    if (auto it = m_room_ids.find(*key); it != m_room_ids.end()) {
-      ids.insert(*it);
-    }
-  }
-  return ids;
+  journal_creations(plan);
 }
 
-void ApplyRecords::remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
+std::map<std::string, std::string> StoreRecorder::ids_for(const model::Operation& operation) const {
+  return m_room_ids.ids_for(operation);
+}
+
+void StoreRecorder::remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
   using Kind = model::Operation::Kind;
-  if (m_dry_run) {
-    return;
-  }
   if (operation.kind == Kind::create_room) {
     if (!outcome.room_id) {
       m_warnings.push_back("create room " + operation.room_key +
                            " returned no room id; operations on it cannot name it");
       return;
     }
-    m_room_ids[operation.room_key] = *outcome.room_id;
+    m_room_ids.learn(operation.room_key, *outcome.room_id);
     if (auto saved = m_store.set_room_id(operation.room_key, *outcome.room_id); !saved) {
       m_warnings.push_back("could not save the room id of " + operation.room_key + ": " + saved.error().message);
     }
@@ -129,8 +110,8 @@ void ApplyRecords::remember(const model::Operation& operation, const adapters::O
 // On Synapse a write racing another (a person's, say) can fork the room's
 // event graph, and /sync then misses one of the two changes: the next
 // observation re-reads a room written to in full. Once per room per apply.
-void ApplyRecords::remember_room_written(const model::Operation& operation,
-                                         const adapters::OperationOutcome& outcome) {
+void StoreRecorder::remember_room_written(const model::Operation& operation,
+                                          const adapters::OperationOutcome& outcome) {
   using Kind = model::Operation::Kind;
   const bool writes_events = operation.kind == Kind::create_room || operation.kind == Kind::set_state ||
                              operation.kind == Kind::invite || operation.kind == Kind::kick ||
@@ -138,7 +119,7 @@ void ApplyRecords::remember_room_written(const model::Operation& operation,
   if (!writes_events || outcome.already_done) {
     return;
   }
-  const std::string room_id = room_id_of(operation.room_key);
+  const std::string room_id = m_room_ids.id_of(operation.room_key);
   if (room_id.empty() || !m_rooms_written.insert(room_id).second) {
     return;
   }
@@ -147,10 +128,7 @@ void ApplyRecords::remember_room_written(const model::Operation& operation,
   }
 }
 
-void ApplyRecords::journal_creations(const model::Plan& plan) {
-  if (m_dry_run) {
-    return;
-  }
+void StoreRecorder::journal_creations(const model::Plan& plan) {
   bool any = false;
   for (const model::Operation& operation : plan.operations) {
     if (operation.kind == model::Operation::Kind::create_room) {
@@ -169,7 +147,7 @@ void ApplyRecords::journal_creations(const model::Plan& plan) {
 
 // The store's side of the lifecycle: archive times (kept with the room's
 // own archive event), tombstones, and which accounts mxctl manages.
-void ApplyRecords::remember_lifecycle(const model::Operation& operation) {
+void StoreRecorder::remember_lifecycle(const model::Operation& operation) {
   using Kind = model::Operation::Kind;
   model::Result<void> saved;
   if (operation.kind == Kind::create_account) {
@@ -180,7 +158,8 @@ void ApplyRecords::remember_lifecycle(const model::Operation& operation) {
   } else if (operation.kind == Kind::set_state && operation.field == model::StateField::archive_record) {
     auto room = m_desired.rooms.find(operation.room_key);
     if (room != m_desired.rooms.end() && room->second.archived_at) {
-      saved = m_store.record_archive(operation.room_key, room_id_of(operation.room_key), *room->second.archived_at);
+      saved = m_store.record_archive(operation.room_key, m_room_ids.id_of(operation.room_key),
+                                     *room->second.archived_at);
     } else {
       saved = m_store.clear_archive(operation.room_key);
     }
@@ -189,7 +168,7 @@ void ApplyRecords::remember_lifecycle(const model::Operation& operation) {
   } else if (operation.kind == Kind::delete_room) {
     adapters::Tombstone tombstone;
     tombstone.key = operation.room_key;
-    tombstone.room_id = room_id_of(operation.room_key);
+    tombstone.room_id = m_room_ids.id_of(operation.room_key);
     tombstone.archived_at = operation.archived_at.value_or(0);
     tombstone.deleted_at = now_ms();
     saved = m_store.record_tombstone(tombstone);
@@ -200,12 +179,7 @@ void ApplyRecords::remember_lifecycle(const model::Operation& operation) {
   }
 }
 
-std::string ApplyRecords::room_id_of(const std::string& key) const {
-  auto it = m_room_ids.find(key);
-  return it == m_room_ids.end() ? std::string() : it->second;
-}
-
-std::int64_t ApplyRecords::now_ms() const {
+std::int64_t StoreRecorder::now_ms() const {
   if (m_now) {
     return *m_now;
   }
@@ -215,11 +189,8 @@ std::int64_t ApplyRecords::now_ms() const {
 }
 
 // FT-17's audit trail.
-void ApplyRecords::audit(const model::Operation& operation, Status status, const std::string& message) {
+void StoreRecorder::audit(const model::Operation& operation, Status status, const std::string& message) {
   using Kind = model::Operation::Kind;
-  if (m_dry_run) {
-    return;
-  }
   adapters::AuditEntry entry;
   entry.run_id = m_run_id;
   entry.at = std::chrono::system_clock::now();
@@ -227,7 +198,7 @@ void ApplyRecords::audit(const model::Operation& operation, Status status, const
   const bool on_account = operation.kind == Kind::create_account || operation.kind == Kind::update_account ||
                           operation.kind == Kind::suspend_account || operation.kind == Kind::reactivate_account;
   entry.key = on_account ? operation.account_key : operation.room_key;
-  entry.target = on_account ? operation.user_id : room_id_of(operation.room_key);
+  entry.target = on_account ? operation.user_id : m_room_ids.id_of(operation.room_key);
   if (operation.kind == Kind::invite || operation.kind == Kind::kick || operation.kind == Kind::set_direct) {
     entry.after = operation.user_id;
   } else {
@@ -242,8 +213,8 @@ void ApplyRecords::audit(const model::Operation& operation, Status status, const
   }
 }
 
-adapters::JournalEntry ApplyRecords::journal_entry(const std::string& description, Status status, int attempt,
-                                                   std::string errcode, std::string message) const {
+adapters::JournalEntry StoreRecorder::journal_entry(const std::string& description, Status status, int attempt,
+                                                    std::string errcode, std::string message) const {
   adapters::JournalEntry entry;
   entry.run_id = m_run_id;
   entry.operation = description;
@@ -255,12 +226,23 @@ adapters::JournalEntry ApplyRecords::journal_entry(const std::string& descriptio
   return entry;
 }
 
-void ApplyRecords::journal(const adapters::JournalEntry& entry) {
-  if (m_dry_run) {
-    return;
-  }
+void StoreRecorder::journal(const adapters::JournalEntry& entry) {
   if (auto recorded = m_store.record(entry); !recorded) {
     m_warnings.push_back("could not journal \"" + entry.operation + "\": " + recorded.error().message);
+  }
+}
+
+void StoreRecorder::commit_due() {
+  if (auto flushed = m_store.flush(); !flushed) {
+    m_warnings.push_back("could not commit the journal and audit log: " + flushed.error().message);
+  }
+}
+
+// Everything this apply recorded is durable before the caller goes on (and
+// before it releases the lock).
+void StoreRecorder::finish() {
+  if (auto ended = m_store.set_group_commit(std::nullopt); !ended) {
+    m_warnings.push_back("could not commit the journal and audit log: " + ended.error().message);
   }
 }
 

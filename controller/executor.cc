@@ -4,23 +4,23 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <iterator>
+#include <map>
 #include <mutex>
-#include <random>
 #include <set>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "adapters/homeserver_port.h"
-#include "adapters/redact.h"
-#include "adapters/state_store.h"
-#include "controller/apply_records.h"
-#include "controller/concurrency_window.h"
+#include "controller/apply_recorder.h"
+#include "controller/operation_attempts.h"
 #include "controller/write_scheduler.h"
 #include "controller/write_targets.h"
 #include "model/matrix_state.h"
 #include "model/plan.h"
-#include "model/result.h"
 
 namespace controller {
 
@@ -28,45 +28,27 @@ namespace {
 
 using Status = OperationReport::Status;
 
-// The port a dry run walks the plan with: every call "succeeds" at once and
-// touches nothing, so the walk itself (order, dependencies) is the real one.
-class NoopPort final : public adapters::HomeserverPort {
- public:
-  model::Result<adapters::Observation> observe(const model::MatrixState&, const adapters::ObserveHints&) override {
-    return adapters::Observation{};
-  }
-  model::Result<adapters::OperationOutcome> execute(const model::Operation&,
-                                                    const adapters::ExecutionContext&) override {
-    return adapters::OperationOutcome{};
-  }
-};
-
 // One execute_plan call. Each worker thread takes the lowest ready
 // operation the scheduler lets start (none writing to a room another one is
-// writing to), performs it, and settles it itself: journals and audits it,
-// releases or skips what depends on it, and goes on with the next ready
-// operation. An operation thus costs no hand-off between threads; a worker
-// wakes another only when it releases more work than it takes itself. The
-// calling thread waits for the end, and meanwhile commits the store's
-// grouped writes as they come due.
+// writing to), performs it, and settles it itself: records it, releases or
+// skips what depends on it, and goes on with the next ready operation. An
+// operation thus costs no hand-off between threads; a worker wakes another
+// only when it releases more work than it takes itself. The calling thread
+// waits for the end, and meanwhile has the recorder commit what comes due.
 class Execution {
  public:
   Execution(const model::Plan& plan, const model::MatrixState& desired, adapters::HomeserverPort& port,
-            adapters::StateStore& store, std::int64_t run_id, const ExecutorOptions& options,
-            std::map<std::string, std::string> known_room_ids, ProgressCallback progress)
+            ApplyRecorder& recorder, const ExecutorOptions& options, ProgressCallback progress)
       : m_plan(plan),
         m_desired(desired),
-        m_port(options.dry_run ? static_cast<adapters::HomeserverPort&>(m_noop) : port),
-        m_store(store),
+        m_recorder(recorder),
         m_options(options),
         m_progress(std::move(progress)),
-        m_seed(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
-        m_records(store, desired, run_id, options.dry_run, options.now, std::move(known_room_ids)),
+        m_attempts(port, recorder, options),
         m_unmet(plan.operations.size(), 0),
         m_dependents(plan.operations.size()),
         m_settled(plan.operations.size(), false),
-        m_scheduler(plan.operations.size()),
-        m_window(options.max_in_flight) {
+        m_scheduler(plan.operations.size()) {
     m_report.operations.resize(plan.operations.size());
     for (std::size_t i = 0; i < plan.operations.size(); ++i) {
       m_report.operations[i].index = i;
@@ -98,14 +80,7 @@ class Execution {
         m_ready.push_back(i);
       }
     }
-    if (!m_options.dry_run) {
-      // A journal and an audit row per operation, each its own transaction,
-      // cost more than the operation's own request against a fast server.
-      if (auto grouped = m_store.set_group_commit(adapters::GroupCommit{}); !grouped) {
-        m_records.warn("could not group the journal's writes: " + grouped.error().message);
-      }
-      m_records.journal_creations(m_plan);
-    }
+    m_recorder.begin(m_plan);
     // No worker runs yet; the lock is taken because settling expects it.
     {
       std::lock_guard<std::mutex> lock(m_mutex);
@@ -120,13 +95,7 @@ class Execution {
         settle_unattempted(i, Status::skipped, "skipped: its dependencies form a cycle, so it could never start");
       }
     }
-    if (!m_options.dry_run) {
-      // Everything this apply recorded is durable before the caller goes on
-      // (and before it releases the lock).
-      if (auto ended = m_store.set_group_commit(std::nullopt); !ended) {
-        m_records.warn("could not commit the journal and audit log: " + ended.error().message);
-      }
-    }
+    m_recorder.finish();
     tally();
     return std::move(m_report);
   }
@@ -137,16 +106,6 @@ class Execution {
     Status status;
     int attempts;
     std::string error;
-  };
-
-  // How perform() left an operation: its settlement, the journal row of its
-  // last attempt (not yet written, so that it goes in with the settlement)
-  // and, when it succeeded, what it produced.
-  struct Performed {
-    Settled settled;
-    adapters::JournalEntry last_attempt;
-    std::optional<adapters::OperationOutcome> outcome;
-    bool unreachable = false;  // failed for good because a remote server did not answer
   };
 
   // A server an invite could not reach, and the invites to it skipped since.
@@ -177,7 +136,7 @@ class Execution {
     } catch (const std::system_error& e) {
       // Fewer workers only means less concurrency.
       std::lock_guard<std::mutex> lock(m_mutex);
-      m_records.warn(std::string("started ") + std::to_string(workers.size()) + " of " +
+      m_warnings.push_back(std::string("started ") + std::to_string(workers.size()) + " of " +
                            std::to_string(count) + " workers: " + e.what());
     }
     if (workers.empty()) {
@@ -190,13 +149,9 @@ class Execution {
       // every worker waits on the homeserver (a long retry wait) nothing is
       // written, so this thread commits at that interval, which keeps the
       // store's bound on what a killed process can lose.
-      const auto interval = adapters::GroupCommit{}.max_age;
+      const auto interval = commit_interval();
       while (!m_finished_cv.wait_for(lock, interval, [this] { return m_finished; })) {
-        if (!m_options.dry_run) {
-          if (auto flushed = m_store.flush(); !flushed) {
-            m_records.warn("could not commit the journal and audit log: " + flushed.error().message);
-          }
-        }
+        m_recorder.commit_due();
       }
     }
     for (std::thread& worker : workers) {
@@ -232,18 +187,22 @@ class Execution {
       ++m_running;
       adapters::ExecutionContext context;
       context.desired = &m_desired;
-      context.room_ids = m_records.ids_for(m_plan.operations[index]);
+      context.room_ids = m_recorder.ids_for(m_plan.operations[index]);
       lock.unlock();
-      Performed performed = perform(index, context);
+      Attempted attempted = m_attempts.perform(index, m_plan.operations[index], m_report.operations[index].description,
+                                               context, [this](const adapters::JournalEntry& entry) {
+                                                 std::lock_guard<std::mutex> guard(m_mutex);
+                                                 m_recorder.journal(entry);
+                                               });
       lock.lock();
       --m_running;
       m_scheduler.release(index);
-      learn_server(index, performed);
-      m_records.journal(performed.last_attempt);
-      if (performed.outcome) {
-        m_records.remember(m_plan.operations[index], *performed.outcome);
+      learn_server(index, attempted);
+      m_recorder.journal(attempted.last_attempt);
+      if (attempted.outcome) {
+        m_recorder.remember(m_plan.operations[index], *attempted.outcome);
       }
-      settle(std::move(performed.settled));
+      settle({index, attempted.status, attempted.attempts, std::move(attempted.error)});
       wake_idle();
     }
   }
@@ -261,15 +220,15 @@ class Execution {
   // With the lock held: what an invite's outcome says about its invitee's
   // server. One success proves it answers, so the other invites to it need
   // not wait; an unreachable answer is remembered for the rest of the pass.
-  void learn_server(std::size_t index, const Performed& performed) {
+  void learn_server(std::size_t index, const Attempted& attempted) {
     const std::string server = invited_server(m_plan.operations[index]);
     if (server.empty()) {
       return;
     }
-    if (performed.settled.status == Status::succeeded) {
+    if (attempted.status == Status::succeeded) {
       m_scheduler.open(server);
-    } else if (performed.unreachable) {
-      m_unreachable.emplace(server, Unreachable{performed.settled.error, 0});
+    } else if (attempted.unreachable) {
+      m_unreachable.emplace(server, Unreachable{attempted.error, 0});
       m_scheduler.open(server);
     }
   }
@@ -299,69 +258,6 @@ class Execution {
     return true;
   }
 
-  // Runs without the lock: all attempts at one operation. Attempts that
-  // will be repeated are journalled here; the last one is left to the caller.
-  Performed perform(std::size_t index, const adapters::ExecutionContext& context) {
-    const model::Operation& operation = m_plan.operations[index];
-    const std::string& description = m_report.operations[index].description;
-    JitterEngine rng(m_seed + index);
-    RetryState retry;
-    for (int attempt = 1;; ++attempt) {
-      const ConcurrencyWindow::Ticket ticket = m_window.acquire();
-      model::Result<adapters::OperationOutcome> result = call_port(operation, context);
-      m_window.release(ticket, !result && result.error().kind == model::Error::Kind::rate_limited);
-      if (result) {
-        Status status = m_options.dry_run      ? Status::would_run
-                        : result->already_done ? Status::already_done
-                                               : Status::succeeded;
-        return {{index, status, m_options.dry_run ? 0 : attempt, {}},
-                m_records.journal_entry(description, status, attempt, {}, {}),
-                std::move(*result)};
-      }
-      const model::Error& error = result.error();
-      std::string message = adapters::redact(error.message, {});
-      adapters::JournalEntry entry =
-          m_records.journal_entry(description, Status::failed, attempt, errcode_of(message), message);
-      std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, retry, rng);
-      const bool too_late =
-          delay && m_options.deadline && std::chrono::steady_clock::now() + *delay > *m_options.deadline;
-      if (!delay || too_late) {
-        std::string why = std::string(model::to_string(error.kind)) + ": " + message;
-        if (too_late) {
-          why += "; not tried again: the pass deadline (passTimeoutMinutes) comes first";
-        } else if (error.kind == model::Error::Kind::rate_limited) {
-          why += "; not tried again: waiting once more would take it past " +
-                 std::to_string(m_options.retry.rate_limit_budget.count() / 1000) +
-                 " s of rate-limit waits, the most one operation waits";
-        }
-        return {{index, Status::failed, attempt, why}, std::move(entry), std::nullopt,
-                error.kind == model::Error::Kind::unreachable};
-      }
-      if (!m_options.dry_run) {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_records.journal(entry);
-      }
-      if (m_options.sleep) {
-        m_options.sleep(*delay);
-      } else {
-        sleep_for_real(*delay);
-      }
-    }
-  }
-
-  model::Result<adapters::OperationOutcome> call_port(const model::Operation& operation,
-                                                      const adapters::ExecutionContext& context) {
-    // An exception escaping a worker thread would end the process; contain
-    // it as a terminal failure of this one operation.
-    try {
-      return m_port.execute(operation, context);
-    } catch (const std::exception& e) {
-      return model::fail(model::Error::Kind::invalid, std::string("internal error: ") + e.what());
-    } catch (...) {
-      return model::fail(model::Error::Kind::invalid, "internal error: unknown exception");
-    }
-  }
-
   // Records the outcome, tells the caller, and releases or skips the
   // operations waiting on it.
   void settle(Settled settled) {
@@ -370,7 +266,7 @@ class Execution {
       return;
     }
     m_settled[index] = true;
-    m_records.audit(m_plan.operations[index], settled.status, settled.error);
+    m_recorder.audit(m_plan.operations[index], settled.status, settled.error);
     OperationReport& report = m_report.operations[index];
     report.status = settled.status;
     report.attempts = settled.attempts;
@@ -380,12 +276,10 @@ class Execution {
       try {
         m_progress(report);
       } catch (const std::exception& e) {
-        m_records.warn(std::string("progress report failed: ") + e.what());
+        m_warnings.push_back(std::string("progress report failed: ") + e.what());
       }
     }
-    const bool ok = settled.status == Status::succeeded || settled.status == Status::already_done ||
-                    settled.status == Status::would_run;
-    if (ok) {
+    if (lets_dependents_run(settled.status)) {
       for (std::size_t dependent : m_dependents[index]) {
         if (--m_unmet[dependent] == 0 && !m_settled[dependent]) {
           m_scheduler.ready(dependent);
@@ -408,71 +302,40 @@ class Execution {
   // Settles an operation that never reached the homeserver, journalled with
   // attempt 0 so the journal accounts for every operation of the plan.
   void settle_unattempted(std::size_t index, Status status, const std::string& message) {
-    m_records.journal(m_records.journal_entry(m_report.operations[index].description, status, 0, {}, message));
+    m_recorder.journal(m_recorder.journal_entry(m_report.operations[index].description, status, 0, {}, message));
     settle({index, status, 0, message});
   }
 
+  // Totals and warnings, once every operation has settled: the recorder's
+  // warnings, then the walk's, which end with the unreachable servers.
   void tally() {
-    m_report.narrowest_window = m_window.narrowest();
-    for (const OperationReport& report : m_report.operations) {
-      switch (report.status) {
-        case Status::succeeded: ++m_report.succeeded; break;
-        case Status::already_done: ++m_report.already_done; break;
-        case Status::failed: ++m_report.failed; break;
-        case Status::skipped: ++m_report.skipped; break;
-        case Status::would_run: ++m_report.would_run; break;
-      }
-      if (report.attempts > 1) {
-        ++m_report.retried;
-        m_report.repeated_attempts += report.attempts - 1;
-      }
-    }
-    for (const model::ResourceChange& change : m_plan.changes) {
-      if (change.action == model::ResourceChange::Action::error) {
-        continue;
-      }
-      bool complete = std::all_of(change.operations.begin(), change.operations.end(), [&](std::size_t i) {
-        if (i >= m_report.operations.size()) {
-          return false;
-        }
-        Status status = m_report.operations[i].status;
-        return status == Status::succeeded || status == Status::already_done || status == Status::would_run;
-      });
-      if (!complete) {
-        ++m_report.incomplete;
-      } else if (change.action == model::ResourceChange::Action::create) {
-        ++m_report.added;
-      } else if (change.action == model::ResourceChange::Action::destroy) {
-        ++m_report.destroyed;
-      } else {
-        ++m_report.changed;
-      }
-    }
+    m_report.narrowest_window = m_attempts.narrowest_window();
+    count_outcomes(m_report, m_plan);
     for (const auto& [server, unreachable] : m_unreachable) {
-      m_records.warn("server " + server + " is unreachable (" + unreachable.error + "); " +
+      m_warnings.push_back("server " + server + " is unreachable (" + unreachable.error + "); " +
                            std::to_string(unreachable.skipped) +
                            (unreachable.skipped == 1 ? " more invite" : " more invites") +
                            " to its users skipped without a request");
     }
-    m_report.warnings = m_records.take_warnings();
+    m_report.warnings = m_recorder.take_warnings();
+    m_report.warnings.insert(m_report.warnings.end(), std::make_move_iterator(m_warnings.begin()),
+                             std::make_move_iterator(m_warnings.end()));
   }
 
   const model::Plan& m_plan;
   const model::MatrixState& m_desired;
-  NoopPort m_noop;
-  adapters::HomeserverPort& m_port;
-  adapters::StateStore& m_store;
+  ApplyRecorder& m_recorder;
   const ExecutorOptions& m_options;
   ProgressCallback m_progress;
-  const std::uint64_t m_seed;
+  // Thread-safe: workers use it without m_mutex.
+  OperationAttempts m_attempts;
 
-  // One lock for everything the workers share: the walk, the records (the
-  // room ids, the store, whose interface promises no thread safety, and the
-  // warnings) and the report. One lock, taken once per operation, is cheaper than several.
+  // One lock for everything the workers share: the walk, the recorder
+  // (which promises no thread safety), the warnings and the report. One
+  // lock, taken once per operation, is cheaper than several.
   std::mutex m_mutex;
   std::condition_variable m_work_cv;      // ready work for an idle worker, or the end
   std::condition_variable m_finished_cv;  // the end, for the calling thread
-  ApplyRecords m_records;
   std::vector<std::size_t> m_unmet;
   std::vector<std::vector<std::size_t>> m_dependents;
   std::vector<bool> m_settled;
@@ -480,54 +343,20 @@ class Execution {
   // operations are settled); the scheduler holds what is ready from then on.
   std::vector<std::size_t> m_ready;
   WriteScheduler m_scheduler;
-  // Attempts in flight, narrowed while the homeserver rate-limits; taken
-  // without m_mutex, around each attempt only.
-  ConcurrencyWindow m_window;
   std::map<std::string, Unreachable> m_unreachable;
   std::size_t m_running = 0;
   std::size_t m_idle = 0;
   bool m_finished = false;
+  // The walk's own warnings; the recorder keeps its own.
+  std::vector<std::string> m_warnings;
   ApplyReport m_report;
 };
 
-std::string resources_line(const ApplyReport& report, bool dry_run) {
-  if (dry_run) {
-    return "Resources: " + std::to_string(report.added) + " to add, " + std::to_string(report.changed) +
-           " to change, " + std::to_string(report.destroyed) + " to destroy.";
-  }
-  return "Resources: " + std::to_string(report.added) + " added, " + std::to_string(report.changed) + " changed, " +
-         std::to_string(report.destroyed) + " destroyed.";
-}
-
 }  // namespace
 
-const char* to_string(OperationReport::Status status) {
-  switch (status) {
-    case Status::succeeded: return "succeeded";
-    case Status::already_done: return "already_done";
-    case Status::failed: return "failed";
-    case Status::skipped: return "skipped";
-    case Status::would_run: return "would_run";
-  }
-  return "unknown";
-}
-
-std::string apply_summary(const ApplyReport& report, bool dry_run) {
-  if (dry_run) {
-    return "Dry run: nothing was applied. " + resources_line(report, true);
-  }
-  if (report.ok()) {
-    return "Apply complete! " + resources_line(report, false);
-  }
-  std::string failures = std::to_string(report.failed) + (report.failed == 1 ? " operation" : " operations") +
-                         " failed, " + std::to_string(report.skipped) + " skipped.";
-  return "Apply failed: " + failures + " " + resources_line(report, false);
-}
-
 ApplyReport execute_plan(const model::Plan& plan, const model::MatrixState& desired, adapters::HomeserverPort& port,
-                         adapters::StateStore& store, std::int64_t run_id, const ExecutorOptions& options,
-                         std::map<std::string, std::string> known_room_ids, ProgressCallback progress) {
-  Execution execution(plan, desired, port, store, run_id, options, std::move(known_room_ids), std::move(progress));
+                         ApplyRecorder& recorder, const ExecutorOptions& options, ProgressCallback progress) {
+  Execution execution(plan, desired, port, recorder, options, std::move(progress));
   return execution.run();
 }
 

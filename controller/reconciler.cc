@@ -4,6 +4,7 @@
 
 #include "adapters/homeserver_port.h"
 #include "adapters/state_store.h"
+#include "controller/apply_plan.h"
 #include "controller/clock.h"
 #include "model/lifecycle.h"
 #include "model/matrix_state.h"
@@ -104,12 +105,13 @@ ApplyOutcome Reconciler::apply(const GuardedPlan& planned, const ProgressCallbac
   }
   ExecutorOptions executor;
   executor.max_in_flight = m_options.max_in_flight;
-  executor.dry_run = m_options.dry_run;
   executor.deadline = m_options.deadline;
   executor.now = planned.now;
   const PlannedPass& pass = planned.planned;
-  out.report = execute_plan(pass.plan, pass.desired, m_port, m_store, *run_id, executor, pass.observation.room_ids,
-                            progress);
+  out.report = m_options.dry_run
+                   ? dry_run_plan(pass.plan, pass.desired, executor, pass.observation.room_ids, progress)
+                   : apply_plan(pass.plan, pass.desired, m_port, m_store, *run_id, executor,
+                                pass.observation.room_ids, progress);
   // The run's row is a record; failing to close it changes nothing the
   // next pass relies on, and the apply itself is done either way.
   (void)m_store.finish_run(*run_id, out.report->ok() ? "succeeded" : "failed",

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/executor.h"
+#include "controller/apply_plan.h"
 #include "model/plan.h"
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
@@ -111,7 +111,7 @@ TEST_CASE("executor: 429s are waited out beyond max_attempts and counted as retr
   options.sleep = sleeper.sleeper();
   options.retry.max_attempts = 3;
   server.fail_next("create account a", limited(), 20);
-  controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
   CHECK(report.ok());
   CHECK(report.operations[0].status == Status::succeeded);
   CHECK(report.operations[0].attempts == 21);
@@ -125,7 +125,7 @@ TEST_CASE("executor: 429s are waited out beyond max_attempts and counted as retr
     fakes::FakeHomeserver failing;
     failing.fail_next("create account a", model::Error{Kind::transient, "POST /x: 502", std::nullopt}, 10);
     controller::ApplyReport failed =
-        controller::execute_plan(setup.plan, setup.desired, failing, store, k_run + 1, options, {});
+        controller::apply_plan(setup.plan, setup.desired, failing, store, k_run + 1, options, {});
     CHECK(failed.operations[0].status == Status::failed);
     CHECK(failed.operations[0].attempts == 3);
   }
@@ -140,7 +140,7 @@ TEST_CASE("executor: while 429s come, fewer attempts are in flight", "[executor]
   controller::ExecutorOptions options;
   options.max_in_flight = 8;
   options.sleep = sleeper.sleeper();
-  controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, port, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(setup.plan, setup.desired, port, store, k_run, options, {});
   CHECK(report.ok());
   CHECK(report.succeeded == 12);
   CHECK(report.repeated_attempts == 40);
@@ -161,7 +161,7 @@ TEST_CASE("executor: the pass deadline ends rate-limit waits and skips what has 
   SECTION("a deadline already past: nothing is sent") {
     options.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.skipped == 3);
     CHECK(server.calls().empty());
     CHECK(report.operations[0].error ==
@@ -174,7 +174,7 @@ TEST_CASE("executor: the pass deadline ends rate-limit waits and skips what has 
     options.retry.max_retry_after = std::chrono::minutes(30);
     server.fail_next("create account a", long_limit, 1);
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.operations[0].status == Status::failed);
     CHECK(report.operations[0].attempts == 1);
     CHECK(report.operations[0].error ==
@@ -187,7 +187,7 @@ TEST_CASE("executor: the pass deadline ends rate-limit waits and skips what has 
     options.retry.rate_limit_budget = milliseconds(1000);
     server.fail_next("create account a", limited(), 100);
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.operations[0].status == Status::failed);
     CHECK(report.operations[0].error ==
           "rate_limited: POST /x: 429 M_LIMIT_EXCEEDED: Too Many Requests; not tried again: waiting once more "

@@ -3,7 +3,7 @@
 // one of them. A port that watches every room's calls fails the test when
 // two are in flight at once, and shows that different rooms still overlap.
 
-#include "controller/executor.h"
+#include "controller/apply_plan.h"
 
 #include <catch2/catch.hpp>
 
@@ -178,7 +178,7 @@ TEST_CASE("executor: two writes to one room are never in flight together; other 
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
   options.max_in_flight = 8;
-  controller::ApplyReport report = controller::execute_plan(plan, {}, port, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(plan, {}, port, store, k_run, options, {});
 
   CHECK(report.succeeded == static_cast<int>(plan.operations.size()));
   CHECK(port.overlaps() == std::vector<std::string>{});
@@ -190,8 +190,8 @@ TEST_CASE("executor: two writes to one room are never in flight together; other 
     RoomWatchPort serial(milliseconds(0));
     options.max_in_flight = 1;
     std::vector<std::size_t> order;
-    controller::execute_plan(plan, {}, serial, store, k_run + 1, options, {},
-                             [&](const controller::OperationReport& op) { order.push_back(op.index); });
+    controller::apply_plan(plan, {}, serial, store, k_run + 1, options, {},
+                           [&](const controller::OperationReport& op) { order.push_back(op.index); });
     REQUIRE(order.size() == plan.operations.size());
     CHECK(std::is_sorted(order.begin(), order.end()));
     CHECK(serial.peak_rooms() == 1);
@@ -211,7 +211,7 @@ TEST_CASE("executor: a whole instance converges with one write per room at a tim
   REQUIRE(plan.operations.size() > 10);
   controller::ExecutorOptions options;
   options.max_in_flight = 8;
-  controller::ApplyReport report = controller::execute_plan(plan, desired, port, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(plan, desired, port, store, k_run, options, {});
 
   CHECK(report.ok());
   CHECK(port.overlaps() == std::vector<std::string>{});
@@ -237,7 +237,7 @@ TEST_CASE("executor: deleting a room waits for writes to its space, and they for
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
   options.max_in_flight = 4;
-  controller::ApplyReport report = controller::execute_plan(plan, {}, port, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(plan, {}, port, store, k_run, options, {});
   CHECK(report.succeeded == 4);
   CHECK(port.overlaps() == std::vector<std::string>{});
   CHECK(port.peak_rooms() >= 2);

@@ -1,5 +1,5 @@
 // The executor with the real SQLite store: its grouped journal and audit
-// writes reach other connections when execute_plan returns, and within the
+// writes reach other connections when apply_plan returns, and within the
 // group's age while the apply still runs, even when nothing else is written.
 
 #include <catch2/catch.hpp>
@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "adapters/state_store.h"
-#include "controller/executor.h"
+#include "controller/apply_plan.h"
 #include "model/plan.h"
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/support/temp_dir.h"
@@ -49,7 +49,7 @@ std::unique_ptr<adapters::StateStore> open_store(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("executor: with the SQLite store everything recorded is committed when execute_plan returns",
+TEST_CASE("executor: with the SQLite store everything recorded is committed when apply_plan returns",
           "[executor][store]") {
   testing_support::TempDir dir;
   const std::string path = (dir.path() / "mxctl.db").string();
@@ -65,7 +65,7 @@ TEST_CASE("executor: with the SQLite store everything recorded is committed when
   controller::ExecutorOptions options;
   options.max_in_flight = 4;
   controller::ApplyReport report =
-      controller::execute_plan(setup.plan, setup.desired, server, *store, *run, options, {});
+      controller::apply_plan(setup.plan, setup.desired, server, *store, *run, options, {});
   REQUIRE(report.ok());
   CHECK(report.warnings.empty());
 
@@ -123,7 +123,7 @@ TEST_CASE("executor: grouped writes are committed within the group's age while w
   WaitingPort port(server, path, *run);
   controller::ExecutorOptions options;
   options.max_in_flight = 2;
-  controller::ApplyReport report = controller::execute_plan(setup.plan, setup.desired, port, *store, *run, options, {});
+  controller::ApplyReport report = controller::apply_plan(setup.plan, setup.desired, port, *store, *run, options, {});
 
   CHECK(report.failed == 1);
   CHECK(report.succeeded == 1);

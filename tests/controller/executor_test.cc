@@ -2,7 +2,7 @@
 // dependency order under concurrency, failure isolation, retries, the
 // concurrency bound, the journal, room ids reaching dependants, and dry runs.
 
-#include "controller/executor.h"
+#include "controller/apply_plan.h"
 
 #include <catch2/catch.hpp>
 
@@ -158,7 +158,7 @@ TEST_CASE("executor: applying a plan converges the homeserver and the next plan 
 
   controller::ExecutorOptions options;
   options.max_in_flight = 4;
-  controller::ApplyReport report = controller::execute_plan(plan, desired, server, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(plan, desired, server, store, k_run, options, {});
 
   CHECK(report.ok());
   CHECK(report.succeeded == static_cast<int>(plan.operations.size()));
@@ -178,8 +178,8 @@ TEST_CASE("executor: applying a plan converges the homeserver and the next plan 
 
   SECTION("a converged pass makes no calls") {
     const std::size_t calls = server.calls().size();
-    controller::ApplyReport again = controller::execute_plan(replan(desired, server, store), desired, server, store,
-                                                             k_run + 1, options, *store.room_ids());
+    controller::ApplyReport again = controller::apply_plan(replan(desired, server, store), desired, server, store,
+                                                           k_run + 1, options, *store.room_ids());
     CHECK(again.operations.empty());
     CHECK(server.calls().size() == calls);
     CHECK(controller::apply_summary(again, false) == "Apply complete! Resources: 0 added, 0 changed, 0 destroyed.");
@@ -195,7 +195,7 @@ TEST_CASE("executor: every operation starts after its dependencies ended, under 
   controller::ExecutorOptions options;
   options.max_in_flight = 4;
 
-  controller::ApplyReport report = controller::execute_plan(plan, desired, server, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(plan, desired, server, store, k_run, options, {});
   REQUIRE(report.ok());
 
   const std::vector<std::string> timeline = server.timeline();
@@ -226,10 +226,10 @@ TEST_CASE("executor: a failed operation skips its dependents transitively, the r
   options.max_in_flight = 1;  // one at a time, so the call journal is exact
   std::vector<std::string> progress;
   controller::ApplyReport report =
-      controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {},
-                               [&](const controller::OperationReport& op) {
-                                 progress.push_back(op.description + ": " + controller::to_string(op.status));
-                               });
+      controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {},
+                             [&](const controller::OperationReport& op) {
+                               progress.push_back(op.description + ": " + controller::to_string(op.status));
+                             });
 
   CHECK(server.calls() == std::vector<std::string>{"create account a", "create account d"});
   CHECK(statuses(report) ==
@@ -279,7 +279,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
     server.fail_next("create account a",
                      error_of(Kind::rate_limited, "fake M_LIMIT_EXCEEDED: too many requests", milliseconds(1500)), 2);
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.ok());
     CHECK(report.operations[0].attempts == 3);
     CHECK(report.operations[1].attempts == 1);
@@ -296,7 +296,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
   SECTION("transient failures back off with jitter from the seed") {
     server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway"), 3);
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.ok());
     CHECK(report.operations[0].attempts == 4);
     // Operation 0 draws from JitterEngine(seed + 0).
@@ -312,7 +312,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
     options.retry.max_attempts = 3;
     server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway"), 10);
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(statuses(report) == std::vector<Status>{Status::failed, Status::skipped});
     CHECK(report.operations[0].attempts == 3);
     CHECK(report.operations[0].error == "transient: fake M_UNKNOWN: bad gateway");
@@ -326,7 +326,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
       fakes::FakeHomeserver fresh;
       fresh.fail_next("create account a", error_of(kind, "fake M_X: no"), 5);
       controller::ApplyReport report =
-          controller::execute_plan(setup.plan, setup.desired, fresh, store, k_run, options, {});
+          controller::apply_plan(setup.plan, setup.desired, fresh, store, k_run, options, {});
       CHECK(report.operations[0].status == Status::failed);
       CHECK(report.operations[0].attempts == 1);
       CHECK(fresh.calls() == std::vector<std::string>{"create account a"});
@@ -343,8 +343,8 @@ TEST_CASE("executor: the journal records every attempt", "[executor]") {
   RecordingSleeper sleeper;
   controller::ExecutorOptions options;
   options.sleep = sleeper.sleeper();
-  controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
-  controller::execute_plan(setup.plan, setup.desired, server, store, k_run + 1, options, {});
+  controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+  controller::apply_plan(setup.plan, setup.desired, server, store, k_run + 1, options, {});
 
   auto first = store.journal(k_run);
   REQUIRE(first);
@@ -378,14 +378,14 @@ TEST_CASE("executor: at most max_in_flight operations run at once", "[executor]"
   SECTION("three") {
     options.max_in_flight = 3;
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.succeeded == 12);
     CHECK(server.peak_in_flight() <= 3);
     CHECK(server.peak_in_flight() >= 2);  // twelve 15 ms calls on three workers do overlap
   }
   SECTION("one runs them in plan order") {
     options.max_in_flight = 1;
-    controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(server.peak_in_flight() == 1);
     std::vector<std::string> expected;
     for (const model::Operation& op : setup.plan.operations) {
@@ -402,7 +402,7 @@ TEST_CASE("executor: among ready operations the lowest plan index goes first", "
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
   options.max_in_flight = 1;
-  controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+  controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
   CHECK(server.calls() ==
         std::vector<std::string>{"create account b", "create account c", "create account a", "create account d"});
 }
@@ -443,7 +443,7 @@ TEST_CASE("executor: room ids from create_room reach dependants and the store", 
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
   controller::ApplyReport report =
-      controller::execute_plan(plan, desired, server, store, k_run, options, {{space.key, "!space:example.org"}});
+      controller::apply_plan(plan, desired, server, store, k_run, options, {{space.key, "!space:example.org"}});
 
   REQUIRE(report.ok());
   const std::map<std::string, std::string> seen = server.contexts().at("invite @zed:elsewhere.org to " + room.key);
@@ -455,7 +455,7 @@ TEST_CASE("executor: room ids from create_room reach dependants and the store", 
   SECTION("without the parent's id the creation fails and its dependants are skipped") {
     fakes::FakeHomeserver bare("example.org");
     fakes::FakeStateStore empty;
-    controller::ApplyReport failed = controller::execute_plan(plan, desired, bare, empty, k_run, options, {});
+    controller::ApplyReport failed = controller::apply_plan(plan, desired, bare, empty, k_run, options, {});
     CHECK(statuses(failed) == std::vector<Status>{Status::failed, Status::skipped, Status::skipped});
     CHECK(empty.room_ids()->empty());
   }
@@ -467,10 +467,9 @@ TEST_CASE("executor: a dry run executes nothing and reports what would run", "[e
   fakes::FakeStateStore store;
   const model::Plan plan = replan(desired, server, store);
   controller::ExecutorOptions options;
-  options.dry_run = true;
   std::size_t progress = 0;
-  controller::ApplyReport report = controller::execute_plan(
-      plan, desired, server, store, k_run, options, {}, [&](const controller::OperationReport&) { ++progress; });
+  controller::ApplyReport report = controller::dry_run_plan(plan, desired, options, {},
+                                                            [&](const controller::OperationReport&) { ++progress; });
 
   CHECK(server.calls().empty());
   CHECK(server.state().rooms.empty());
@@ -492,7 +491,7 @@ TEST_CASE("executor: a malformed plan fails or skips instead of hanging", "[exec
   fakes::FakeHomeserver server;
   fakes::FakeStateStore store;
   controller::ApplyReport report =
-      controller::execute_plan(setup.plan, setup.desired, server, store, k_run, controller::ExecutorOptions{}, {});
+      controller::apply_plan(setup.plan, setup.desired, server, store, k_run, controller::ExecutorOptions{}, {});
   CHECK(statuses(report) ==
         std::vector<Status>{Status::failed, Status::skipped, Status::skipped, Status::skipped, Status::succeeded});
   CHECK(report.operations[0].error.rfind("invalid: ", 0) == 0);
@@ -506,7 +505,7 @@ TEST_CASE("executor: store failures become warnings, not failed operations", "[e
   fakes::FakeStateStore store;
   store.set_writes_fail(true);
   controller::ApplyReport report =
-      controller::execute_plan(setup.plan, setup.desired, server, store, k_run, controller::ExecutorOptions{}, {});
+      controller::apply_plan(setup.plan, setup.desired, server, store, k_run, controller::ExecutorOptions{}, {});
   CHECK(report.ok());
   CHECK(report.succeeded == 2);
   // Per operation: its journal entry, the managed-account record, its audit entry.
@@ -548,7 +547,7 @@ TEST_CASE("executor: an exception from the port fails only that operation", "[ex
   ThrowingPort port(server);
   fakes::FakeStateStore store;
   controller::ApplyReport report =
-      controller::execute_plan(setup.plan, setup.desired, port, store, k_run, controller::ExecutorOptions{}, {});
+      controller::apply_plan(setup.plan, setup.desired, port, store, k_run, controller::ExecutorOptions{}, {});
   CHECK(statuses(report) == std::vector<Status>{Status::succeeded, Status::failed, Status::skipped});
   CHECK(report.operations[1].error == "invalid: internal error: boom");
 }
@@ -561,15 +560,14 @@ TEST_CASE("executor: the store groups its writes while an apply runs, never in a
 
   SECTION("apply: on for the walk, off (and so committed) before it returns") {
     controller::ApplyReport report =
-        controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+        controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     REQUIRE(report.ok());
     CHECK(store.group_changes() == 2);
     CHECK_FALSE(store.group_commit().has_value());
     CHECK(store.journal(k_run)->size() == 2);
   }
   SECTION("dry run: nothing is written, so nothing is grouped") {
-    options.dry_run = true;
-    controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+    controller::dry_run_plan(setup.plan, setup.desired, options, {});
     CHECK(store.group_changes() == 0);
   }
 }
@@ -594,7 +592,7 @@ TEST_CASE("executor: with many workers every operation settles once, reported on
   std::atomic<int> inside{0};
   std::atomic<int> overlapped{0};
   std::vector<std::size_t> seen;
-  controller::ApplyReport report = controller::execute_plan(
+  controller::ApplyReport report = controller::apply_plan(
       setup.plan, setup.desired, server, store, k_run, options, {}, [&](const controller::OperationReport& op) {
         if (inside.fetch_add(1) != 0) {
           ++overlapped;

@@ -2,7 +2,7 @@
 // finds out (once, not retried), the others to that server are skipped
 // without a request and reported once, and the rest of the pass goes on.
 
-#include "controller/executor.h"
+#include "controller/apply_plan.h"
 
 #include <catch2/catch.hpp>
 
@@ -151,7 +151,7 @@ TEST_CASE("executor: one invite per pass finds a server unreachable, the others 
   options.max_in_flight = 8;
   std::vector<std::string> sleeps;
   options.sleep = [&](milliseconds) { sleeps.push_back("slept"); };
-  controller::ApplyReport report = controller::execute_plan(plan, {}, port, store, k_run, options, {});
+  controller::ApplyReport report = controller::apply_plan(plan, {}, port, store, k_run, options, {});
 
   CHECK(port.calls("down.example") == 1);
   CHECK(sleeps.empty());  // not retried
@@ -201,7 +201,7 @@ TEST_CASE("executor: one invite per pass finds a server unreachable, the others 
   CHECK(skipped == 4);
 
   SECTION("the next pass tries once more") {
-    controller::ApplyReport again = controller::execute_plan(plan, {}, port, store, k_run + 1, options, {});
+    controller::ApplyReport again = controller::apply_plan(plan, {}, port, store, k_run + 1, options, {});
     CHECK(port.calls("down.example") == 2);
     CHECK(again.failed == 1);
     CHECK(again.skipped == 4);
@@ -216,7 +216,7 @@ TEST_CASE("executor: invites to a server wait for the first one, then go togethe
   options.max_in_flight = 8;
 
   SECTION("once one invite got through, the others overlap") {
-    controller::execute_plan(plan, {}, port, store, k_run, options, {});
+    controller::apply_plan(plan, {}, port, store, k_run, options, {});
     CHECK(port.calls("up.example") == 6);
     CHECK_FALSE(port.overtook_first("up.example"));
     CHECK(port.peak("up.example") >= 2);
@@ -224,7 +224,7 @@ TEST_CASE("executor: invites to a server wait for the first one, then go togethe
   }
   SECTION("a first invite refused for another reason proves nothing: the next one probes") {
     port.fail_invites("up.example", model::make_error(model::Error::Kind::forbidden, "fake M_FORBIDDEN: banned"), 2);
-    controller::ApplyReport report = controller::execute_plan(plan, {}, port, store, k_run, options, {});
+    controller::ApplyReport report = controller::apply_plan(plan, {}, port, store, k_run, options, {});
     const auto up = invites_to(plan, report, "up.example");
     auto count = [&](Status status) {
       return std::count_if(up.begin(), up.end(), [&](const controller::OperationReport* op) { return op->status == status; });

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "controller/executor.h"
+#include "controller/apply_plan.h"
 #include "controller/planner.h"
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
@@ -78,7 +78,7 @@ TEST_CASE("executor: each room written to is recorded once for the next observat
   controller::ExecutorOptions options;
   const std::map<std::string, std::string> known = {{"old", "!old:example.org"}, {"quiet", "!quiet:example.org"}};
   SECTION("an apply") {
-    controller::ApplyReport report = controller::execute_plan(plan, desired, server, store, k_run, options, known);
+    controller::ApplyReport report = controller::apply_plan(plan, desired, server, store, k_run, options, known);
     REQUIRE(report.ok());
     const std::string new_id = store.room_ids()->at("new");
     CHECK(store.rooms_written() == Rooms{new_id, "!old:example.org"});
@@ -97,8 +97,7 @@ TEST_CASE("executor: each room written to is recorded once for the next observat
     CHECK(store.journaled_room_creations() == Rooms{"new", "quiet"});
   }
   SECTION("a dry run records nothing") {
-    options.dry_run = true;
-    controller::execute_plan(plan, desired, server, store, k_run, options, known);
+    controller::dry_run_plan(plan, desired, options, known);
     CHECK(store.rooms_written() == Rooms{});
     CHECK(store.journaled_room_creations() == Rooms{});
   }

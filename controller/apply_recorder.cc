@@ -1,0 +1,25 @@
+#include "controller/apply_recorder.h"
+
+#include <utility>
+
+#include "adapters/homeserver_port.h"
+#include "model/plan.h"
+
+namespace controller {
+
+std::chrono::milliseconds commit_interval() { return adapters::GroupCommit{}.max_age; }
+
+NullRecorder::NullRecorder(const model::MatrixState& desired, std::map<std::string, std::string> room_ids)
+    : m_room_ids(desired, std::move(room_ids)) {}
+
+std::map<std::string, std::string> NullRecorder::ids_for(const model::Operation& operation) const {
+  return m_room_ids.ids_for(operation);
+}
+
+void NullRecorder::remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
+  if (operation.kind == model::Operation::Kind::create_room && outcome.room_id) {
+    m_room_ids.learn(operation.room_key, *outcome.room_id);
+  }
+}
+
+}  // namespace controller
