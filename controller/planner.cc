@@ -11,7 +11,7 @@ namespace {
 // Protection is remembered as declared, so it still holds once the object
 // is gone from the desired state; objects not declared keep their record.
 // `known` follows the declaration either way; the store only when `write`.
-model::Result<void> record_protection(const model::MatrixState& desired, adapters::StateStore& store,
+model::Result<void> record_protection(const model::MatrixState& desired, adapters::LifecycleStore& store,
                                       std::set<std::string>& known, bool write) {
   auto set = [&](const std::string& address, bool is_protected) -> model::Result<void> {
     if (known.count(address) == static_cast<std::size_t>(is_protected)) {
@@ -37,7 +37,7 @@ model::Result<void> record_protection(const model::MatrixState& desired, adapter
   return {};
 }
 
-model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::StateStore& store) {
+model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::LifecycleStore& store) {
   model::LifecycleRecords records;
   auto archives = store.archive_records();
   auto protection = store.protected_addresses();
@@ -113,7 +113,7 @@ std::string store_reset_warning(std::size_t rooms, bool created) {
 
 // What a lock holder keeps of an observation, in the order that makes a
 // crash between two steps cost a second read, never a missed change.
-model::Result<void> keep_observation(adapters::StateStore& store, const adapters::ObserveHints& hints,
+model::Result<void> keep_observation(adapters::ObservationCache& store, const adapters::ObserveHints& hints,
                                      const adapters::Observation& observed) {
   // Remember what was found, so the next pass (and apply) can address rooms
   // by id even if this one stops here; this is how a lost store heals.
@@ -156,10 +156,11 @@ model::Result<void> keep_observation(adapters::StateStore& store, const adapters
 
 // What a reader keeps: the same cache, in one transaction, unless a pass
 // holds the lock. Returns why nothing was kept, or nothing.
-std::string keep_cache(adapters::StateStore& store, const adapters::ObserveHints& hints,
+// `read_only`: the store was opened for reading only.
+std::string keep_cache(adapters::ObservationCache& store, bool read_only, const adapters::ObserveHints& hints,
                        const adapters::Observation& observed) {
   const char* lost = "; the next pass reads from the homeserver what this one could not keep";
-  if (store.read_only()) {
+  if (read_only) {
     return std::string("the state store cannot be written, so this plan kept nothing (not even its observation "
                        "cache)") + lost;
   }
@@ -228,7 +229,7 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
       return tl::unexpected(kept.error());
     }
   } else {
-    pass.cache_note = keep_cache(store, *hints, *observed);
+    pass.cache_note = keep_cache(store, store.read_only(), *hints, *observed);
   }
   observed->state.messages_sent.insert(hints->messages_sent.begin(), hints->messages_sent.end());
   observed->state.directs_set.insert(hints->directs_set.begin(), hints->directs_set.end());
