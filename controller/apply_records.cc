@@ -1,6 +1,5 @@
 #include "controller/apply_records.h"
 
-#include <cctype>
 #include <chrono>
 #include <utility>
 
@@ -45,22 +44,6 @@ const char* journal_result(Status status) {
 }
 
 }  // namespace
-
-std::string errcode_of(const std::string& message) {
-  for (std::size_t at = message.find("M_"); at != std::string::npos; at = message.find("M_", at + 1)) {
-    if (at > 0 && (std::isalnum(static_cast<unsigned char>(message[at - 1])) || message[at - 1] == '_')) {
-      continue;
-    }
-    std::size_t end = at + 2;
-    while (end < message.size() && (std::isupper(static_cast<unsigned char>(message[end])) || message[end] == '_')) {
-      ++end;
-    }
-    if (end > at + 2) {
-      return message.substr(at, end - at);
-    }
-  }
-  return {};
-}
 
 ApplyRecords::ApplyRecords(adapters::StateStore& store, const model::MatrixState& desired, std::int64_t run_id,
                            bool dry_run, std::optional<std::int64_t> now, std::map<std::string, std::string> room_ids)

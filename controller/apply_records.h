@@ -26,11 +26,6 @@ struct OperationOutcome;
 
 namespace controller {
 
-/// The first "M_..." word of a message, which is how the HTTP adapter passes
-/// the homeserver's errcode along ("PUT /x: HTTP 403 M_FORBIDDEN: ...");
-/// empty when there is none.
-std::string errcode_of(const std::string& message);
-
 /// The records of one apply. Not thread-safe: the executor calls it under
 /// its lock, except journal_entry, which reads only what never changes.
 class ApplyRecords {
