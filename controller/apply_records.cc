@@ -1,9 +1,11 @@
 #include "controller/apply_records.h"
 
 #include <chrono>
+#include <tuple>
 #include <utility>
 
 #include "adapters/homeserver_port.h"
+#include "controller/field_text.h"
 #include "model/matrix_state.h"
 #include "model/plan.h"
 
@@ -214,8 +216,7 @@ void ApplyRecords::audit(const model::Operation& operation, Status status, const
   if (operation.kind == Kind::invite || operation.kind == Kind::kick || operation.kind == Kind::set_direct) {
     entry.after = operation.user_id;
   } else {
-    entry.before = operation.before;
-    entry.after = operation.after;
+    std::tie(entry.before, entry.after) = audit_values(operation);
   }
   entry.result = journal_result(status);
   entry.message = message;

@@ -208,7 +208,7 @@ class LifecycleDecider {
         change.action = ResourceChange::Action::archive;
         change.reason = m_archive_reasons.at(key) + "; it will be deleted on " + date_text(delete_at) +
                         " unless it comes back before";
-        change.fields.push_back({"deleted_on", std::nullopt, "\"" + date_text(delete_at) + "\""});
+        change.fields.push_back({"deleted_on", std::nullopt, TextValue{date_text(delete_at)}});
       } else if (fate->second == Fate::restore) {
         change.action = ResourceChange::Action::restore;
         change.reason = "it is desired again within its grace period: its name, topic, join rule and power "
@@ -240,14 +240,13 @@ class LifecycleDecider {
       }
       const auto& [archived_at, delete_at] = m_deletions.at(key);
       op.archived_at = archived_at;
-      op.before = have.room_id;
       op.reason = "archived on " + date_text(archived_at) + ", grace period of " +
                   std::to_string(m_lifecycle.grace_period_days) + " days ended on " + date_text(delete_at);
+      op.fields = {{"room_id", TextValue{have.room_id}, std::nullopt}};
       plan.operations.push_back(op);
       std::size_t index = plan.operations.size() - 1;
       index_of[key] = index;
-      plan.changes.push_back({room_address(key), ResourceChange::Action::destroy,
-                              {{"room_id", "\"" + have.room_id + "\"", std::nullopt}}, op.reason, {index}});
+      plan.changes.push_back({room_address(key), ResourceChange::Action::destroy, op.fields, op.reason, {index}});
       return index;
     };
     for (const auto& [key, dates] : m_deletions) {
