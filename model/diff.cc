@@ -10,6 +10,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "model/naming.h"
+
 namespace model {
 
 namespace {
@@ -159,7 +161,7 @@ class Differ {
   }
 
   void diff_account(const Account& want) {
-    ResourceChange change{"account." + want.key, ResourceChange::Action::update, {}, "", {}};
+    ResourceChange change{account_address(want.key), ResourceChange::Action::update, {}, "", {}};
     auto found = m_observed.accounts.find(want.key);
     if (found == m_observed.accounts.end() && want.status == AccountStatus::suspended) {
       return;  // A deactivated person who never had an account needs none.
@@ -226,7 +228,7 @@ class Differ {
 
   void plan_status_change(const Account& want) {
     const bool suspend = want.status == AccountStatus::suspended;
-    const std::string address = "account." + want.key;
+    const std::string address = account_address(want.key);
     auto existing = std::find_if(m_plan.changes.begin(), m_plan.changes.end(),
                                  [&](const ResourceChange& c) { return c.address == address; });
     if (existing == m_plan.changes.end()) {
@@ -270,7 +272,7 @@ class Differ {
   }
 
   void diff_room(const Room& want) {
-    const std::string address = "room." + want.key;
+    const std::string address = room_address(want.key);
     if (auto clash = m_observed.alias_clashes.find(want.key); clash != m_observed.alias_clashes.end()) {
       add_change({address, ResourceChange::Action::error, {},
                   "alias " + want.alias + " belongs to room " + clash->second +

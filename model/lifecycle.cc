@@ -4,14 +4,13 @@
 #include <functional>
 
 #include "model/compile.h"
+#include "model/naming.h"
 
 namespace model {
 
 namespace {
 
 enum class Fate { archive, restore, destroy };
-
-std::string room_address(const std::string& key) { return "room." + key; }
 
 // Decides the rest of the pass for every managed object, then lets the diff
 // work out the field changes of what stays.
@@ -57,8 +56,8 @@ class LifecycleDecider {
       if (have == m_observed.accounts.end()) {
         continue;
       }
-      if (is_protected("account." + key, false)) {
-        m_errors.push_back({"account." + key, ResourceChange::Action::error, {},
+      if (is_protected(account_address(key), false)) {
+        m_errors.push_back({account_address(key), ResourceChange::Action::error, {},
                             user_id + " is protected (protect: true) and cannot be removed from the desired state; "
                                       "remove the protection first",
                             {}});
@@ -194,10 +193,10 @@ class LifecycleDecider {
 
   void label(Plan& plan) const {
     for (ResourceChange& change : plan.changes) {
-      if (change.action != ResourceChange::Action::update || change.address.rfind("room.", 0) != 0) {
+      if (change.action != ResourceChange::Action::update || address_kind(change.address) != AddressKind::room) {
         continue;
       }
-      const std::string key = change.address.substr(5);
+      const std::string key(address_key(change.address));
       auto fate = m_fates.find(key);
       if (fate == m_fates.end()) {
         continue;
