@@ -9,7 +9,7 @@
 #include "adapters/appdb/app_write_back.h"
 #include "adapters/appdb/desired_source.h"
 #include "adapters/homeserver/http_homeserver.h"
-#include "adapters/homeserver/matrix_state_json.h"
+#include "controller/state_json.h"
 #include "adapters/homeserver/rate_limits.h"
 #include "adapters/redact.h"
 #include "adapters/manifests/settings_file.h"
@@ -381,7 +381,7 @@ int run_desired(const std::string& config_path, const std::vector<std::string>& 
   }
   model::MatrixState desired = model::compile(loaded.topology, settings.settings);
   if (output == "json") {
-    console.out << adapters::to_json(desired).dump(2) << "\n";
+    console.out << state_json(desired).dump(2) << "\n";
   } else {
     console.out << render_state_text(desired);
   }
