@@ -1,10 +1,11 @@
 #include "controller/apply_records.h"
 
-#include <cctype>
 #include <chrono>
+#include <tuple>
 #include <utility>
 
 #include "adapters/homeserver_port.h"
+#include "controller/field_text.h"
 #include "model/matrix_state.h"
 #include "model/plan.h"
 
@@ -45,22 +46,6 @@ const char* journal_result(Status status) {
 }
 
 }  // namespace
-
-std::string errcode_of(const std::string& message) {
-  for (std::size_t at = message.find("M_"); at != std::string::npos; at = message.find("M_", at + 1)) {
-    if (at > 0 && (std::isalnum(static_cast<unsigned char>(message[at - 1])) || message[at - 1] == '_')) {
-      continue;
-    }
-    std::size_t end = at + 2;
-    while (end < message.size() && (std::isupper(static_cast<unsigned char>(message[end])) || message[end] == '_')) {
-      ++end;
-    }
-    if (end > at + 2) {
-      return message.substr(at, end - at);
-    }
-  }
-  return {};
-}
 
 StoreRecorder::StoreRecorder(adapters::StateStore& store, const model::MatrixState& desired, std::int64_t run_id,
                              std::optional<std::int64_t> now, std::map<std::string, std::string> room_ids)
@@ -202,8 +187,7 @@ void StoreRecorder::audit(const model::Operation& operation, Status status, cons
   if (operation.kind == Kind::invite || operation.kind == Kind::kick || operation.kind == Kind::set_direct) {
     entry.after = operation.user_id;
   } else {
-    entry.before = operation.before;
-    entry.after = operation.after;
+    std::tie(entry.before, entry.after) = audit_values(operation);
   }
   entry.result = journal_result(status);
   entry.message = message;

@@ -27,11 +27,6 @@ struct OperationOutcome;
 
 namespace controller {
 
-/// The first "M_..." word of a message, which is how the HTTP adapter passes
-/// the homeserver's errcode along ("PUT /x: HTTP 403 M_FORBIDDEN: ...");
-/// empty when there is none.
-std::string errcode_of(const std::string& message);
-
 /// The records of one apply, kept in the state store. Not thread-safe
 /// (ApplyRecorder says how the executor calls it).
 class StoreRecorder final : public ApplyRecorder {

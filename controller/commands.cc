@@ -5,7 +5,6 @@
 #include <string>
 
 #include "adapters/appdb/desired_source.h"
-#include "adapters/homeserver/matrix_state_json.h"
 #include "adapters/homeserver/rate_limits.h"
 #include "adapters/manifests/settings_file.h"
 #include "controller/pass_output.h"
@@ -15,6 +14,7 @@
 #include "controller/render_plan.h"
 #include "controller/render_state.h"
 #include "controller/saved_plan.h"
+#include "controller/state_json.h"
 #include "model/compile.h"
 
 namespace controller {
@@ -100,7 +100,7 @@ int run_desired(const std::string& config_path, const std::vector<std::string>& 
   }
   model::MatrixState desired = model::compile(loaded.topology, settings.settings);
   if (output == "json") {
-    console.out << adapters::to_json(desired).dump(2) << "\n";
+    console.out << state_json(desired).dump(2) << "\n";
   } else {
     console.out << render_state_text(desired);
   }

@@ -46,7 +46,7 @@ Attempted OperationAttempts::perform(std::size_t index, const model::Operation& 
     const model::Error& error = result.error();
     std::string message = adapters::redact(error.message, {});
     adapters::JournalEntry entry =
-        m_recorder.journal_entry(description, Status::failed, attempt, errcode_of(message), message);
+        m_recorder.journal_entry(description, Status::failed, attempt, error.errcode, message);
     std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, retry, rng);
     const bool too_late =
         delay && m_options.deadline && std::chrono::steady_clock::now() + *delay > *m_options.deadline;

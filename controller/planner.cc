@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "model/naming.h"
+
 namespace controller {
 
 namespace {
@@ -25,12 +27,12 @@ model::Result<void> record_protection(const model::MatrixState& desired, adapter
     return write ? store.set_protected(address, is_protected) : model::Result<void>{};
   };
   for (const auto& [key, room] : desired.rooms) {
-    if (auto saved = set("room." + key, room.protect); !saved) {
+    if (auto saved = set(model::room_address(key), room.protect); !saved) {
       return saved;
     }
   }
   for (const auto& [key, account] : desired.accounts) {
-    if (auto saved = set("account." + key, account.protect); !saved) {
+    if (auto saved = set(model::account_address(key), account.protect); !saved) {
       return saved;
     }
   }

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/field_text.h"
+#include "model/diff.h"
 #include "model/printable.h"
 
 namespace controller {
@@ -63,12 +65,13 @@ std::string field_line(const model::FieldChange& field, std::size_t width) {
   std::string name = shown(field.name);
   name += std::string(width - std::min(width, name.size()), ' ');
   if (!field.before) {
-    return "+ " + name + " = " + shown(field.after.value_or(""));
+    return "+ " + name + " = " + (field.after ? shown(field_value_text(*field.after)) : std::string());
   }
   if (!field.after) {
-    return "- " + name + " = " + shown(*field.before);
+    return "- " + name + " = " + shown(field_value_text(*field.before));
   }
-  return "~ " + name + " = " + shown(*field.before) + " -> " + shown(*field.after);
+  return "~ " + name + " = " + shown(field_value_text(*field.before)) + " -> " +
+         shown(field_value_text(*field.after));
 }
 
 void write_change(std::ostream& out, const model::Plan& plan, const model::ResourceChange& change,
@@ -115,14 +118,39 @@ const char* action_name(Action action) {
   return "unknown";
 }
 
-// Displayed values are JSON literals where they can be ("Alice", 25, true);
-// the rest ("invited", join rules with allow lists) stay strings.
-nlohmann::json value_json(const std::string& text) {
-  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) {
-    return text;
+// Whether a JSON string holds `text` as it is: no control characters, and
+// UTF-8 (which dump() checks).
+bool json_holds(const std::string& text) {
+  for (unsigned char c : text) {
+    if (c < 0x20) {
+      return false;
+    }
   }
-  return parsed;
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+// Values are JSON values where JSON has one ("Alice", 25, true); words,
+// days and restricted join rules are strings as the plan shows them. Text
+// JSON cannot hold as it is keeps its quoted plan form, as it always has.
+nlohmann::json value_json(const model::FieldValue& value) {
+  struct Writer {
+    nlohmann::json operator()(const model::TextValue& text) const {
+      return json_holds(text.text) ? nlohmann::json(text.text) : nlohmann::json(field_value_text(text));
+    }
+    nlohmann::json operator()(const model::WordValue& word) const { return word.word; }
+    nlohmann::json operator()(std::int64_t number) const { return number; }
+    nlohmann::json operator()(bool flag) const { return flag; }
+    nlohmann::json operator()(const model::DayValue& day) const { return model::date_text(day.ms_since_epoch); }
+    nlohmann::json operator()(const model::JoinRuleValue& rule) const {
+      return rule.rule == model::JoinRule::restricted ? field_value_text(rule) : model::to_string(rule.rule);
+    }
+  };
+  return std::visit(Writer{}, value);
 }
 
 }  // namespace

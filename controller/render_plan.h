@@ -32,8 +32,8 @@ void write_plan_text(std::ostream& out, const model::Plan& plan, const RenderOpt
 
 /// {"format_version":"1","changes":[{"address","actions","reason","before","after"}],
 ///  "operations":[{"index","description","depends_on","reason"}],
-///  "summary":{"add","change","destroy","error"}}; keys stable, values as
-/// JSON where the displayed value is JSON, else strings.
+///  "summary":{"add","change","destroy","error"}}; keys stable; text,
+/// numbers and flags as JSON values, the rest as the text the plan shows.
 std::string render_plan_json(const model::Plan& plan);
 
 /// A heading with the summary line and the text rendering in a diff block,

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/appdb/app_database.h"
-#include "adapters/homeserver/matrix_state_json.h"
 #include "controller/render_plan.h"
+#include "controller/state_json.h"
 
 namespace controller {
 
@@ -69,7 +69,7 @@ model::Result<void> write_private_file(const std::string& path, const std::strin
 
 }  // namespace
 
-std::string digest(const model::MatrixState& desired) { return fnv1a_hex(adapters::to_json(desired).dump()); }
+std::string digest(const model::MatrixState& desired) { return fnv1a_hex(state_json(desired).dump()); }
 
 model::Result<void> write_saved_plan(const std::string& path, const SavedPlan& saved) {
   nlohmann::json out = {

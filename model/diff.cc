@@ -10,6 +10,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "model/naming.h"
+
 namespace model {
 
 namespace {
@@ -23,13 +25,6 @@ std::string quote(const std::string& text) {
     out += c;
   }
   return out + "\"";
-}
-
-std::optional<std::string> quoted(const std::optional<std::string>& text) {
-  if (!text) {
-    return std::nullopt;
-  }
-  return quote(*text);
 }
 
 }  // namespace
@@ -46,22 +41,27 @@ std::string date_text(std::int64_t ms_since_epoch) {
 
 namespace {
 
-std::string bool_text(bool value) { return value ? "true" : "false"; }
+FieldValue text(std::string value) { return TextValue{std::move(value)}; }
 
-std::string list_text(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    out += (i == 0 ? "" : ", ") + quote(items[i]);
+std::optional<FieldValue> optional_text(const std::optional<std::string>& value) {
+  if (!value) {
+    return std::nullopt;
   }
-  return out + "]";
+  return text(*value);
 }
 
-std::string join_rule_text(const Room& room) {
-  std::string text = quote(to_string(room.join_rule));
-  if (room.join_rule == JoinRule::restricted) {
-    text += " allow " + list_text(room.allow_spaces);
+FieldValue level(int value) { return std::int64_t{value}; }
+
+std::optional<FieldValue> optional_level(const int* value) {
+  if (!value) {
+    return std::nullopt;
   }
-  return text;
+  return level(*value);
+}
+
+FieldValue join_rule_value(const Room& room) {
+  return JoinRuleValue{room.join_rule,
+                       room.join_rule == JoinRule::restricted ? room.allow_spaces : std::vector<std::string>{}};
 }
 
 bool is_council_or_dm(const std::string& key) { return key.rfind("council/", 0) == 0 || key.rfind("dm/", 0) == 0; }
@@ -161,7 +161,7 @@ class Differ {
   }
 
   void diff_account(const Account& want) {
-    ResourceChange change{"account." + want.key, ResourceChange::Action::update, {}, "", {}};
+    ResourceChange change{account_address(want.key), ResourceChange::Action::update, {}, "", {}};
     auto found = m_observed.accounts.find(want.key);
     if (found == m_observed.accounts.end() && want.status == AccountStatus::suspended) {
       return;  // A deactivated person who never had an account needs none.
@@ -169,14 +169,14 @@ class Differ {
     if (found == m_observed.accounts.end()) {
       change.action = ResourceChange::Action::create;
       change.reason = want.user_id + " does not exist on the homeserver";
-      change.fields.push_back({"user_id", std::nullopt, quote(want.user_id)});
+      change.fields.push_back({"user_id", std::nullopt, text(want.user_id)});
       if (want.display_name) {
-        change.fields.push_back({"display_name", std::nullopt, quote(*want.display_name)});
+        change.fields.push_back({"display_name", std::nullopt, text(*want.display_name)});
       }
       if (want.avatar_url) {
-        change.fields.push_back({"avatar_url", std::nullopt, quote(*want.avatar_url)});
+        change.fields.push_back({"avatar_url", std::nullopt, text(*want.avatar_url)});
       }
-      change.fields.push_back({"admin", std::nullopt, bool_text(want.admin)});
+      change.fields.push_back({"admin", std::nullopt, want.admin});
       Operation op = make_operation(Operation::Kind::create_account, "", want.key, want.user_id);
       op.reason = change.reason;
       std::size_t index = add_operation(op);
@@ -187,13 +187,13 @@ class Differ {
     }
     const Account& have = found->second;
     if (want.display_name && want.display_name != have.display_name) {
-      change.fields.push_back({"display_name", quoted(have.display_name), quote(*want.display_name)});
+      change.fields.push_back({"display_name", optional_text(have.display_name), text(*want.display_name)});
     }
     if (want.avatar_url && want.avatar_url != have.avatar_url) {
-      change.fields.push_back({"avatar_url", quoted(have.avatar_url), quote(*want.avatar_url)});
+      change.fields.push_back({"avatar_url", optional_text(have.avatar_url), text(*want.avatar_url)});
     }
     if (want.admin != have.admin) {
-      change.fields.push_back({"admin", bool_text(have.admin), bool_text(want.admin)});
+      change.fields.push_back({"admin", have.admin, want.admin});
     }
     if (!change.fields.empty()) {
       change.reason = "the profile on the homeserver differs from the desired state";
@@ -228,7 +228,7 @@ class Differ {
 
   void plan_status_change(const Account& want) {
     const bool suspend = want.status == AccountStatus::suspended;
-    const std::string address = "account." + want.key;
+    const std::string address = account_address(want.key);
     auto existing = std::find_if(m_plan.changes.begin(), m_plan.changes.end(),
                                  [&](const ResourceChange& c) { return c.address == address; });
     if (existing == m_plan.changes.end()) {
@@ -236,11 +236,10 @@ class Differ {
       existing = m_plan.changes.end() - 1;
     }
     ResourceChange& change = *existing;
-    change.fields.push_back({"status", quote(suspend ? "active" : "suspended"), quote(suspend ? "suspended" : "active")});
+    change.fields.push_back({"status", text(suspend ? "active" : "suspended"), text(suspend ? "suspended" : "active")});
     Operation op = make_operation(suspend ? Operation::Kind::suspend_account : Operation::Kind::reactivate_account, "",
                                   want.key, want.user_id);
-    op.before = suspend ? "active" : "suspended";
-    op.after = suspend ? "suspended" : "active";
+    op.fields = {change.fields.back()};
     if (suspend) {
       change.action = ResourceChange::Action::suspend;
       change.reason = want.user_id + " is deactivated or no longer in the desired state: demoted, removed from "
@@ -273,7 +272,7 @@ class Differ {
   }
 
   void diff_room(const Room& want) {
-    const std::string address = "room." + want.key;
+    const std::string address = room_address(want.key);
     if (auto clash = m_observed.alias_clashes.find(want.key); clash != m_observed.alias_clashes.end()) {
       add_change({address, ResourceChange::Action::error, {},
                   "alias " + want.alias + " belongs to room " + clash->second +
@@ -314,27 +313,27 @@ class Differ {
   void diff_new_room(const Room& want, const std::string& address) {
     ResourceChange change{address, ResourceChange::Action::create, {}, want.alias + " does not exist on the homeserver",
                           {m_room_creations.at(want.key)}};
-    auto add = [&](std::string name, std::string value) {
+    auto add = [&](std::string name, FieldValue value) {
       change.fields.push_back({std::move(name), std::nullopt, std::move(value)});
     };
-    add("alias", quote(want.alias));
-    add("kind", quote(to_string(want.kind)));
-    add("name", quote(want.name));
+    add("alias", text(want.alias));
+    add("kind", text(to_string(want.kind)));
+    add("name", text(want.name));
     if (!want.topic.empty()) {
-      add("topic", quote(want.topic));
+      add("topic", text(want.topic));
     }
     if (want.avatar_url) {
-      add("avatar_url", quote(*want.avatar_url));
+      add("avatar_url", text(*want.avatar_url));
     }
-    add("room_version", quote(want.room_version));
-    add("join_rule", join_rule_text(want));
-    add("history_visibility", quote(to_string(want.history_visibility)));
-    add("encrypted", bool_text(want.encrypted));
+    add("room_version", text(want.room_version));
+    add("join_rule", join_rule_value(want));
+    add("history_visibility", text(to_string(want.history_visibility)));
+    add("encrypted", want.encrypted);
     if (want.parent) {
-      add("parent", quote(want.parent->key));
+      add("parent", text(want.parent->key));
     }
-    for (const auto& [user, level] : want.power_levels.users) {
-      add("power_levels.users[" + quote(user) + "]", std::to_string(level));
+    for (const auto& [user, user_level] : want.power_levels.users) {
+      add("power_levels.users[" + quote(user) + "]", level(user_level));
     }
     Room empty;
     diff_links(want, empty, change);
@@ -358,8 +357,7 @@ class Differ {
     }
     op.reason = std::move(reason);
     if (!change.fields.empty()) {
-      op.before = change.fields.back().before.value_or("");
-      op.after = change.fields.back().after.value_or("");
+      op.fields = {change.fields.back()};
     }
     change.operations.push_back(add_operation(op));
   }
@@ -367,41 +365,43 @@ class Differ {
   void diff_state_fields(const Room& want, const ObservedRoom& have, ResourceChange& change) {
     const Room& now = have.room;
     if (want.name != now.name) {
-      change.fields.push_back({"name", quote(now.name), quote(want.name)});
+      change.fields.push_back({"name", text(now.name), text(want.name)});
       set_state(want, StateField::name, change, "the name differs");
     }
     if (want.topic != now.topic) {
-      change.fields.push_back({"topic", quote(now.topic), quote(want.topic)});
+      change.fields.push_back({"topic", text(now.topic), text(want.topic)});
       set_state(want, StateField::topic, change, "the topic differs");
     }
     if (want.avatar_url && want.avatar_url != now.avatar_url) {
-      change.fields.push_back({"avatar_url", quoted(now.avatar_url), quote(*want.avatar_url)});
+      change.fields.push_back({"avatar_url", optional_text(now.avatar_url), text(*want.avatar_url)});
       set_state(want, StateField::avatar, change, "the avatar differs");
     }
     if (want.join_rule != now.join_rule || want.allow_spaces != now.allow_spaces) {
-      change.fields.push_back({"join_rule", join_rule_text(now), join_rule_text(want)});
+      change.fields.push_back({"join_rule", join_rule_value(now), join_rule_value(want)});
       set_state(want, StateField::join_rules, change, "the join rule differs");
     }
     if (want.history_visibility != now.history_visibility) {
-      change.fields.push_back({"history_visibility", quote(to_string(now.history_visibility)),
-                               quote(to_string(want.history_visibility))});
+      change.fields.push_back({"history_visibility", text(to_string(now.history_visibility)),
+                               text(to_string(want.history_visibility))});
       set_state(want, StateField::history_visibility, change, "the history visibility differs");
     }
     if (want.encrypted && !now.encrypted) {
-      change.fields.push_back({"encrypted", "false", "true"});
+      change.fields.push_back({"encrypted", false, true});
       set_state(want, StateField::encryption, change, "the room must be end-to-end encrypted");
     } else if (!want.encrypted && now.encrypted) {
-      add_change({change.address, ResourceChange::Action::error, {{"encrypted", "true", "false"}},
+      add_change({change.address, ResourceChange::Action::error, {{"encrypted", true, false}},
                   "room " + have.room_id + " is encrypted; encryption cannot be turned off once on", {}});
     }
     if (want.protect != now.protect) {
-      change.fields.push_back({"protect", bool_text(now.protect), bool_text(want.protect)});
+      change.fields.push_back({"protect", now.protect, want.protect});
       set_state(want, StateField::marker, change,
                 want.protect ? "the room's marker records its protection" : "the room is no longer protected");
     }
     if (want.archived_at != now.archived_at) {
-      change.fields.push_back({"archived_at", now.archived_at ? std::optional(date_text(*now.archived_at)) : std::nullopt,
-                               want.archived_at ? std::optional(date_text(*want.archived_at)) : std::nullopt});
+      auto day = [](const std::optional<std::int64_t>& at) -> std::optional<FieldValue> {
+        return at ? std::optional<FieldValue>(DayValue{*at}) : std::nullopt;
+      };
+      change.fields.push_back({"archived_at", day(now.archived_at), day(want.archived_at)});
       set_state(want, StateField::archive_record, change,
                 want.archived_at ? "the archive time is recorded in the room" : "the room is no longer archived");
     }
@@ -410,6 +410,7 @@ class Differ {
   void diff_power_levels(const Room& want, const ObservedRoom& have, ResourceChange& change) {
     const PowerLevels& now = have.room.power_levels;
     const PowerLevels& target = want.power_levels;
+    const std::size_t first = change.fields.size();  // the first field this adds
     // Copied only on the first difference: a converged room (nearly every
     // room of a pass) must not copy its user and event maps to compare them.
     std::optional<PowerLevels> merged;
@@ -421,8 +422,7 @@ class Differ {
     };
     auto threshold = [&](const char* name, int PowerLevels::*field) {
       if (now.*field != target.*field) {
-        change.fields.push_back(
-            {std::string("power_levels.") + name, std::to_string(now.*field), std::to_string(target.*field)});
+        change.fields.push_back({std::string("power_levels.") + name, level(now.*field), level(target.*field)});
         edit().*field = target.*field;
       }
     };
@@ -433,13 +433,12 @@ class Differ {
     threshold("events_default", &PowerLevels::events_default);
     threshold("state_default", &PowerLevels::state_default);
     threshold("users_default", &PowerLevels::users_default);
-    for (const auto& [type, level] : target.events) {
+    for (const auto& [type, event_level] : target.events) {
       auto it = now.events.find(type);
-      if (it == now.events.end() || it->second != level) {
+      if (it == now.events.end() || it->second != event_level) {
         change.fields.push_back({"power_levels.events[" + quote(type) + "]",
-                                 it == now.events.end() ? std::nullopt : std::optional(std::to_string(it->second)),
-                                 std::to_string(level)});
-        edit().events[type] = level;
+                                 optional_level(it == now.events.end() ? nullptr : &it->second), level(event_level)});
+        edit().events[type] = event_level;
       }
     }
     // Users: only those mxctl manages (its accounts, their linked accounts,
@@ -473,9 +472,8 @@ class Differ {
       if (before && after && *before == *after) {
         continue;
       }
-      change.fields.push_back({"power_levels.users[" + quote(user) + "]",
-                               before ? std::optional(std::to_string(*before)) : std::nullopt,
-                               after ? std::optional(std::to_string(*after)) : std::nullopt});
+      change.fields.push_back(
+          {"power_levels.users[" + quote(user) + "]", optional_level(before), optional_level(after)});
       if (after) {
         edit().users[user] = *after;
       } else {
@@ -488,13 +486,8 @@ class Differ {
       op.field = StateField::power_levels;
       op.power_levels = std::move(*merged);
       op.reason = "power levels differ from the policy";
-      // The audit log keeps every level that changed, as the plan showed it.
-      for (const FieldChange& field : change.fields) {
-        if (field.name.rfind("power_levels.", 0) == 0) {
-          op.before += (op.before.empty() ? "" : ", ") + field.name + "=" + field.before.value_or("none");
-          op.after += (op.after.empty() ? "" : ", ") + field.name + "=" + field.after.value_or("none");
-        }
-      }
+      // The audit log keeps every level that changed.
+      op.fields.assign(change.fields.begin() + static_cast<std::ptrdiff_t>(first), change.fields.end());
       change.operations.push_back(add_operation(op));
     }
   }
@@ -504,15 +497,15 @@ class Differ {
       bool present = std::any_of(now.children.begin(), now.children.end(),
                                  [&](const SpaceLink& link) { return link.key == child.key; });
       if (!present) {
-        change.fields.push_back({"children[" + quote(child.key) + "]", std::nullopt, "linked"});
+        change.fields.push_back({"children[" + quote(child.key) + "]", std::nullopt, WordValue{"linked"}});
         set_state(want, StateField::space_child, change, child.key + " belongs in this space", child.key);
       }
     }
     // A new room gets its parent link in createRoom's initial_state.
     bool created_here = m_room_creations.count(want.key) > 0;
     if (want.parent && !created_here && (!now.parent || now.parent->key != want.parent->key)) {
-      change.fields.push_back({"parent", now.parent ? quoted(now.parent->key) : std::nullopt,
-                               quote(want.parent->key)});
+      change.fields.push_back({"parent", now.parent ? std::optional(text(now.parent->key)) : std::nullopt,
+                               text(want.parent->key)});
       set_state(want, StateField::space_parent, change, "this room belongs in " + want.parent->key,
                 want.parent->key);
     }
@@ -546,7 +539,7 @@ class Differ {
           continue;  // They chose to leave; the policy says to respect that.
         }
       }
-      change.fields.push_back({"members[" + quote(user) + "]", std::nullopt, "invited"});
+      change.fields.push_back({"members[" + quote(user) + "]", std::nullopt, WordValue{"invited"}});
       Operation op = make_operation(Operation::Kind::invite, want.key, "", user);
       op.depends_on = room_dependency(want.key);
       for (std::size_t dep : account_dependency(user)) {
@@ -568,7 +561,7 @@ class Differ {
       if (!present || user == m_options.bot_user_id || (wanted != want.members.end() && order == 0)) {
         continue;
       }
-      change.fields.push_back({"members[" + quote(user) + "]", std::string(to_string(state.membership)), std::nullopt});
+      change.fields.push_back({"members[" + quote(user) + "]", WordValue{to_string(state.membership)}, std::nullopt});
       Operation op = make_operation(Operation::Kind::kick, want.key, "", user);
       op.reason = user + " is not a member in the desired state";
       change.operations.push_back(add_operation(op));
@@ -585,7 +578,7 @@ class Differ {
       if (!m_local_users.count(user) || m_observed.directs_set.count({want.key, user})) {
         continue;
       }
-      change.fields.push_back({"direct[" + quote(user) + "]", std::nullopt, "listed"});
+      change.fields.push_back({"direct[" + quote(user) + "]", std::nullopt, WordValue{"listed"}});
       Operation op = make_operation(Operation::Kind::set_direct, want.key, "", user);
       op.depends_on = room_dependency(want.key);
       for (std::size_t dep : account_dependency(user)) {
@@ -600,7 +593,7 @@ class Differ {
     if (!want.once_message || m_observed.messages_sent.count(want.key)) {
       return;
     }
-    change.fields.push_back({"once_message", std::nullopt, quote(want.once_message->body)});
+    change.fields.push_back({"once_message", std::nullopt, text(want.once_message->body)});
     Operation op = make_operation(Operation::Kind::send_message, want.key);
     op.depends_on = room_dependency(want.key);
     op.reason = "the context message has not been sent";

@@ -4,14 +4,13 @@
 #include <functional>
 
 #include "model/compile.h"
+#include "model/naming.h"
 
 namespace model {
 
 namespace {
 
 enum class Fate { archive, restore, destroy };
-
-std::string room_address(const std::string& key) { return "room." + key; }
 
 // Decides the rest of the pass for every managed object, then lets the diff
 // work out the field changes of what stays.
@@ -57,8 +56,8 @@ class LifecycleDecider {
       if (have == m_observed.accounts.end()) {
         continue;
       }
-      if (is_protected("account." + key, false)) {
-        m_errors.push_back({"account." + key, ResourceChange::Action::error, {},
+      if (is_protected(account_address(key), false)) {
+        m_errors.push_back({account_address(key), ResourceChange::Action::error, {},
                             user_id + " is protected (protect: true) and cannot be removed from the desired state; "
                                       "remove the protection first",
                             {}});
@@ -194,10 +193,10 @@ class LifecycleDecider {
 
   void label(Plan& plan) const {
     for (ResourceChange& change : plan.changes) {
-      if (change.action != ResourceChange::Action::update || change.address.rfind("room.", 0) != 0) {
+      if (change.action != ResourceChange::Action::update || address_kind(change.address) != AddressKind::room) {
         continue;
       }
-      const std::string key = change.address.substr(5);
+      const std::string key(address_key(change.address));
       auto fate = m_fates.find(key);
       if (fate == m_fates.end()) {
         continue;
@@ -208,7 +207,7 @@ class LifecycleDecider {
         change.action = ResourceChange::Action::archive;
         change.reason = m_archive_reasons.at(key) + "; it will be deleted on " + date_text(delete_at) +
                         " unless it comes back before";
-        change.fields.push_back({"deleted_on", std::nullopt, "\"" + date_text(delete_at) + "\""});
+        change.fields.push_back({"deleted_on", std::nullopt, TextValue{date_text(delete_at)}});
       } else if (fate->second == Fate::restore) {
         change.action = ResourceChange::Action::restore;
         change.reason = "it is desired again within its grace period: its name, topic, join rule and power "
@@ -240,14 +239,13 @@ class LifecycleDecider {
       }
       const auto& [archived_at, delete_at] = m_deletions.at(key);
       op.archived_at = archived_at;
-      op.before = have.room_id;
       op.reason = "archived on " + date_text(archived_at) + ", grace period of " +
                   std::to_string(m_lifecycle.grace_period_days) + " days ended on " + date_text(delete_at);
+      op.fields = {{"room_id", TextValue{have.room_id}, std::nullopt}};
       plan.operations.push_back(op);
       std::size_t index = plan.operations.size() - 1;
       index_of[key] = index;
-      plan.changes.push_back({room_address(key), ResourceChange::Action::destroy,
-                              {{"room_id", "\"" + have.room_id + "\"", std::nullopt}}, op.reason, {index}});
+      plan.changes.push_back({room_address(key), ResourceChange::Action::destroy, op.fields, op.reason, {index}});
       return index;
     };
     for (const auto& [key, dates] : m_deletions) {

@@ -13,6 +13,9 @@ namespace {
 /// (see once_txn_id).
 constexpr std::string_view k_txn_prefix = "mxctl.";
 
+constexpr std::string_view k_room_prefix = "room.";
+constexpr std::string_view k_account_prefix = "account.";
+
 std::string join_key(std::string_view kind, std::string_view name, std::string_view sub = {}) {
   std::string key;
   key.reserve(kind.size() + name.size() + sub.size() + 2);
@@ -70,6 +73,29 @@ std::string once_txn_id(std::string_view room_key, std::string_view purpose) {
   std::string id(k_txn_prefix);
   id.append(dotted_key(room_key)).append(".").append(purpose);
   return id;
+}
+
+std::string room_address(std::string_view key) { return std::string(k_room_prefix).append(key); }
+
+std::string account_address(std::string_view key) { return std::string(k_account_prefix).append(key); }
+
+AddressKind address_kind(std::string_view address) {
+  if (address.starts_with(k_room_prefix)) {
+    return AddressKind::room;
+  }
+  if (address.starts_with(k_account_prefix)) {
+    return AddressKind::account;
+  }
+  return AddressKind::none;
+}
+
+std::string_view address_key(std::string_view address) {
+  switch (address_kind(address)) {
+    case AddressKind::room: return address.substr(k_room_prefix.size());
+    case AddressKind::account: return address.substr(k_account_prefix.size());
+    case AddressKind::none: break;
+  }
+  return {};
 }
 
 }  // namespace model

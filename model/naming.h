@@ -52,6 +52,23 @@ std::string alias_localpart_for(std::string_view room_key, const Settings& setti
 /// e.g. "community/riverside/general" → "#mxctl.community.riverside.general:example.org".
 std::string alias_for(std::string_view room_key, const Settings& settings);
 
+/// What a plan address names: "room.<key>" a room, "account.<key>" an
+/// account; anything else is no address of ours.
+enum class AddressKind { room, account, none };
+
+/// The address of the room `key` in plans and the state store: "room.<key>".
+std::string room_address(std::string_view key);
+
+/// The address of the account `key`: "account.<key>".
+std::string account_address(std::string_view key);
+
+/// What `address` names; `none` for text that is neither address.
+AddressKind address_kind(std::string_view address);
+
+/// The key in `address` ("room.community/a" → "community/a"); empty when
+/// address_kind is `none`.
+std::string_view address_key(std::string_view address);
+
 /// Transaction id of a message sent once into a room, derived only from the
 /// room key and what the message is for: "mxctl." + dotted_key + "." + purpose,
 /// e.g. ("dm/request-8841", "context") → "mxctl.dm.request-8841.context".

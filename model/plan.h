@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "model/field_value.h"
 #include "model/matrix_state.h"
 
 namespace model {
@@ -38,6 +39,15 @@ enum class StateField {
 
 /// The spec event type written for a field ("m.room.name", ...).
 const char* event_type(StateField field);
+
+/// A field's old and new value; absent means the field is not set on that
+/// side.
+struct FieldChange {
+  std::string name;
+  std::optional<FieldValue> before;
+  std::optional<FieldValue> after;
+  bool operator==(const FieldChange&) const = default;
+};
 
 /// One homeserver call.
 struct Operation {
@@ -73,24 +83,15 @@ struct Operation {
   /// For delete_room: when the room was archived (ms since the epoch), kept
   /// in the tombstone.
   std::optional<std::int64_t> archived_at;
-  /// The value before and after, as displayed in the plan, for the audit log.
-  std::string before;
-  std::string after;
+  /// The field changes of the plan this operation carries out (what the
+  /// audit log records as before and after); empty for the rest.
+  std::vector<FieldChange> fields;
 
   bool operator==(const Operation&) const = default;
 };
 
 /// "create room community/riverside", "invite @a:x to council/disputes", ...
 std::string describe(const Operation& operation);
-
-/// A field's old and new value as displayed (JSON-ish literals); absent means
-/// the field is not set on that side.
-struct FieldChange {
-  std::string name;
-  std::optional<std::string> before;
-  std::optional<std::string> after;
-  bool operator==(const FieldChange&) const = default;
-};
 
 /// What happens to one resource.
 struct ResourceChange {

@@ -22,6 +22,9 @@ struct Error {
   std::string message;
   /// Set for `rate_limited` when the server said how long to wait.
   std::optional<std::chrono::milliseconds> retry_after;
+  /// The homeserver's Matrix errcode ("M_FORBIDDEN", ...) when the error came
+  /// from its answer; empty otherwise.
+  std::string errcode;
 
   /// True when repeating the same request later may succeed.
   bool retryable() const { return kind == Kind::transient || kind == Kind::rate_limited; }
@@ -29,7 +32,7 @@ struct Error {
 
 /// Shorthand for building an error of a given kind.
 inline Error make_error(Error::Kind kind, std::string message) {
-  return Error{kind, std::move(message), std::nullopt};
+  return Error{kind, std::move(message), std::nullopt, {}};
 }
 
 /// The name of an error kind as shown to operators ("not_found", ...).

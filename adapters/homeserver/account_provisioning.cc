@@ -256,10 +256,10 @@ model::Result<void> put_with_admin_api(MatrixClient& client, const model::Accoun
 
 // Hints for the appservice registration errors operators actually meet.
 std::string register_hint(const MatrixFailure& failure) {
-  if (failure.errcode == "M_EXCLUSIVE") {
+  if (failure.error.errcode == "M_EXCLUSIVE") {
     return " (the account is outside the appservice's user namespace, or another appservice reserves it)";
   }
-  if (failure.errcode == "M_UNKNOWN_TOKEN" || failure.errcode == "M_MISSING_TOKEN") {
+  if (failure.error.errcode == "M_UNKNOWN_TOKEN" || failure.error.errcode == "M_MISSING_TOKEN") {
     return " (the access token must be the as_token of a registration the homeserver loaded)";
   }
   return "";
@@ -274,7 +274,7 @@ model::Result<void> put_as_appservice(MatrixClient& client, const model::Account
     nlohmann::json body = {
         {"type", "m.login.application_service"}, {"username", account.localpart}, {"inhibit_login", true}};
     auto registered = client.post(api::k_client + "/register", body);
-    if (!registered && registered.error().errcode != "M_USER_IN_USE") {
+    if (!registered && registered.error().error.errcode != "M_USER_IN_USE") {
       return failed(registered.error(), action, register_hint(registered.error()));
     }
   }

@@ -130,8 +130,14 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
   if (!created) {
     // The alias is the idempotency key: after a retry or a crash the room may
     // already exist. Look before failing.
-    if (created.error().errcode == "M_ROOM_IN_USE") {
-      return adopt_existing(room, may_be_ours);
+    if (created.error().error.errcode == "M_ROOM_IN_USE") {
+      auto adopted = adopt_existing(room, may_be_ours);
+      // The operation's own answer was M_ROOM_IN_USE; what went wrong after
+      // it (a directory or marker read) is in the message.
+      if (!adopted) {
+        adopted.error().errcode = "M_ROOM_IN_USE";
+      }
+      return adopted;
     }
     return failed(created.error(), "create room " + room.key);
   }
@@ -178,7 +184,7 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
     // A remote invitee's server must sign the invite; Synapse answers 502
     // with a Matrix body when it cannot reach it (a proxy's 502 has none).
     // Repeating it in this pass would only wait for the same timeout again.
-    if (invite && result.error().status == 502 && result.error().errcode == "M_UNKNOWN" &&
+    if (invite && result.error().status == 502 && result.error().error.errcode == "M_UNKNOWN" &&
         !operation.user_id.ends_with(local_suffix)) {
       model::Error error = with_context(result.error(), model::describe(operation));
       error.kind = model::Error::Kind::unreachable;
@@ -233,7 +239,10 @@ model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation
     // level so the diff saw no change; the event itself must not list them.
     auto creators = creators_of(room_id->second, room);
     if (!creators) {
-      return model::fail(creators.error().kind, model::describe(operation) + ": " + creators.error().message);
+      model::Error error =
+          model::make_error(creators.error().kind, model::describe(operation) + ": " + creators.error().message);
+      error.errcode = creators.error().errcode;
+      return tl::unexpected(error);
     }
     leave_out_creators(write->content, *creators);
   }

@@ -185,8 +185,8 @@ model::Result<bool> HttpHomeserver::direct_is_set(const model::Room& room, const
       nlohmann::json direct = *found ? **found : nlohmann::json::object();
       return !list_room(direct, others, room_id);
     }
-    bool missing_api = data.error().status == 404 && data.error().errcode != "M_NOT_FOUND";
-    if (!missing_api && data.error().errcode != "M_UNRECOGNIZED") {
+    bool missing_api = data.error().status == 404 && data.error().error.errcode != "M_NOT_FOUND";
+    if (!missing_api && data.error().error.errcode != "M_UNRECOGNIZED") {
       return failed(data.error(), action);
     }
     // A server without that API: only a pass that may write logs in as the

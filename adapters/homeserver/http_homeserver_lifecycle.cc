@@ -231,7 +231,7 @@ model::Result<OperationOutcome> HttpHomeserver::set_suspended(const model::Opera
     }
   }
   auto suspended = m_client.put(api::k_admin_v1 + "/suspend/" + user, {{"suspend", suspend}});
-  bool unsupported = !suspended && (suspended.error().errcode == "M_UNRECOGNIZED" ||
+  bool unsupported = !suspended && (suspended.error().error.errcode == "M_UNRECOGNIZED" ||
                                     suspended.error().status == 404);
   if (!suspended && !unsupported) {
     return failed(suspended.error(), what);

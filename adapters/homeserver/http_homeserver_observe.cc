@@ -244,7 +244,9 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     }
     auto resolved = resolve_alias(m_client, want.alias, aliases);
     if (!resolved) {
-      return model::fail(resolved.error().kind, resolved.error().message + " (of " + key + ")");
+      model::Error error = model::make_error(resolved.error().kind, resolved.error().message + " (of " + key + ")");
+      error.errcode = resolved.error().errcode;
+      return tl::unexpected(error);
     }
     // The alias exists but the bot is not in that room with our marker: it
     // is not ours to change (or the bot was removed from it; an operator

@@ -15,7 +15,8 @@ namespace {
 
 // The token itself was refused (not the server failing to say).
 bool token_refused(const MatrixFailure& failure) {
-  return failure.status == 401 || failure.errcode == "M_UNKNOWN_TOKEN" || failure.errcode == "M_MISSING_TOKEN";
+  const std::string& errcode = failure.error.errcode;
+  return failure.status == 401 || errcode == "M_UNKNOWN_TOKEN" || errcode == "M_MISSING_TOKEN";
 }
 
 // What a failed admin API request says about the API: absent (an unknown
@@ -25,7 +26,7 @@ bool token_refused(const MatrixFailure& failure) {
 enum class AdminAnswer { absent, unauthenticated, refused, failed };
 
 AdminAnswer admin_answer(const MatrixFailure& failure) {
-  if (failure.status == 404 || failure.errcode == "M_UNRECOGNIZED") {
+  if (failure.status == 404 || failure.error.errcode == "M_UNRECOGNIZED") {
     return AdminAnswer::absent;
   }
   if (failure.status == 401) {

@@ -101,6 +101,7 @@ MatrixFailure classify_failure(const std::string& method, const std::string& pat
                                const std::string& body, const std::string& retry_after_header) {
   MatrixFailure failure;
   failure.status = status;
+  std::string errcode;
   std::string detail;
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
   std::optional<std::chrono::milliseconds> retry_after;
@@ -110,7 +111,7 @@ MatrixFailure classify_failure(const std::string& method, const std::string& pat
       auto it = parsed.find(name);
       return it != parsed.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
-    failure.errcode = text("errcode");
+    errcode = text("errcode");
     detail = text("error");
     if (parsed.contains("retry_after_ms") && parsed["retry_after_ms"].is_number_integer()) {
       retry_after = std::chrono::milliseconds(parsed["retry_after_ms"].get<std::int64_t>());
@@ -127,13 +128,13 @@ MatrixFailure classify_failure(const std::string& method, const std::string& pat
   Kind kind = Kind::invalid;
   if (status == 0 || status >= 500) {
     kind = Kind::transient;
-  } else if (status == 429 || failure.errcode == "M_LIMIT_EXCEEDED") {
+  } else if (status == 429 || errcode == "M_LIMIT_EXCEEDED") {
     kind = Kind::rate_limited;
   } else if (status == 401 || status == 403) {
     kind = Kind::forbidden;
   } else if (status == 404) {
     kind = Kind::not_found;
-  } else if (status == 409 || failure.errcode == "M_ROOM_IN_USE" || failure.errcode == "M_USER_IN_USE") {
+  } else if (status == 409 || errcode == "M_ROOM_IN_USE" || errcode == "M_USER_IN_USE") {
     kind = Kind::conflict;
   }
   std::string message = method + " " + path + ": ";
@@ -141,14 +142,15 @@ MatrixFailure classify_failure(const std::string& method, const std::string& pat
     message += detail;
   } else {
     message += "HTTP " + std::to_string(status);
-    if (!failure.errcode.empty()) {
-      message += " " + failure.errcode;
+    if (!errcode.empty()) {
+      message += " " + errcode;
     }
     if (!detail.empty()) {
       message += ": " + detail;
     }
   }
-  failure.error = model::Error{kind, redact(message, {}), kind == Kind::rate_limited ? retry_after : std::nullopt};
+  failure.error = model::Error{kind, redact(message, {}), kind == Kind::rate_limited ? retry_after : std::nullopt,
+                               std::move(errcode)};
   return failure;
 }
 

@@ -23,11 +23,11 @@ class Client;
 
 namespace adapters {
 
-/// How a request went wrong, with the homeserver's own words.
+/// How a request went wrong, with the homeserver's own words (its errcode
+/// is the error's: `error.errcode`, empty when the body had none).
 struct MatrixFailure {
   model::Error error;
-  int status = 0;       ///< HTTP status; 0 when no answer came (refused, timeout)
-  std::string errcode;  ///< M_FORBIDDEN, ...; empty when the body had none
+  int status = 0;  ///< HTTP status; 0 when no answer came (refused, timeout)
   /// No (complete) answer came in time: the read timeout, the request's
   /// deadline or the pass deadline. Not repeated by get(): the server had
   /// its full time already.

@@ -1,6 +1,8 @@
 #pragma once
-// JSON form of the Matrix state: used for `mxctl desired -o json`, saved
-// plans and test fixtures. Field names follow the Matrix spec where one exists.
+// JSON form of the Matrix state for the homeserver: the power levels content
+// written to it, and whole states for test fixtures. Field names follow the
+// Matrix spec where one exists. What people and saved plans see has its own
+// form (controller/state_json.h), so changes here never touch it.
 
 #include <nlohmann/json.hpp>
 

@@ -518,6 +518,8 @@ TEST_CASE("http homeserver: failures name the action, the key and the errcode", 
   auto room = homeserver.execute(create, {&desired, {}});
   REQUIRE_FALSE(room);
   CHECK(room.error().kind == model::Error::Kind::conflict);
+  // The createRoom answer's errcode, not the marker read's that came after it.
+  CHECK(room.error().errcode == "M_ROOM_IN_USE");
   CHECK(room.error().message ==
         "create room council/disputes (M_ROOM_IN_USE): alias #mxctl.council.disputes:example.org belongs to room "
         "!other:example.org, whose marker cannot be read (GET "
@@ -526,6 +528,7 @@ TEST_CASE("http homeserver: failures name the action, the key and the errcode", 
 
   auto account = homeserver.execute(account_operation(model::Operation::Kind::update_account), {&desired, {}});
   REQUIRE_FALSE(account);
+  CHECK(account.error().errcode == "M_FORBIDDEN");
   CHECK(account.error().message ==
         "update account alice (@alice:example.org): PUT /_synapse/admin/v2/users/%40alice%3Aexample.org: HTTP 403 "
         "M_FORBIDDEN: You are not a server admin");
@@ -556,6 +559,7 @@ TEST_CASE("http homeserver: an invitee's server that cannot be reached is an unr
   auto remote = homeserver.execute(invite, context);
   REQUIRE_FALSE(remote);
   CHECK(remote.error().kind == model::Error::Kind::unreachable);
+  CHECK(remote.error().errcode == "M_UNKNOWN");
   CHECK_FALSE(remote.error().retryable());
   CHECK(remote.error().message ==
         "invite @dana:other.example to council/disputes: POST /_matrix/client/v3/rooms/%21r%3Aexample.org/invite: "
@@ -566,4 +570,5 @@ TEST_CASE("http homeserver: an invitee's server that cannot be reached is an unr
   auto proxy = homeserver.execute(invite, context);
   REQUIRE_FALSE(proxy);
   CHECK(proxy.error().kind == model::Error::Kind::transient);
+  CHECK(proxy.error().errcode.empty());
 }

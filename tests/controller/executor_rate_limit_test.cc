@@ -51,7 +51,8 @@ AccountPlan accounts(int count) {
 }
 
 model::Error limited() {
-  return model::Error{Kind::rate_limited, "POST /x: 429 M_LIMIT_EXCEEDED: Too Many Requests", milliseconds(20)};
+  return model::Error{Kind::rate_limited, "POST /x: 429 M_LIMIT_EXCEEDED: Too Many Requests", milliseconds(20),
+                      "M_LIMIT_EXCEEDED"};
 }
 
 // The fake homeserver behind a rate limit: its first `refusals` calls are
@@ -123,7 +124,7 @@ TEST_CASE("executor: 429s are waited out beyond max_attempts and counted as retr
   }
   SECTION("a transient failure still ends at max_attempts") {
     fakes::FakeHomeserver failing;
-    failing.fail_next("create account a", model::Error{Kind::transient, "POST /x: 502", std::nullopt}, 10);
+    failing.fail_next("create account a", model::Error{Kind::transient, "POST /x: 502", std::nullopt, {}}, 10);
     controller::ApplyReport failed =
         controller::apply_plan(setup.plan, setup.desired, failing, store, k_run + 1, options, {});
     CHECK(failed.operations[0].status == Status::failed);

@@ -119,7 +119,8 @@ TEST_CASE("executor: grouped writes are committed within the group's age while w
   REQUIRE(run);
   AccountPlan setup = accounts({"a", "b"});
   fakes::FakeHomeserver server;
-  server.fail_next("create account a", model::Error{model::Error::Kind::forbidden, "fake M_FORBIDDEN", {}});
+  server.fail_next("create account a",
+                   model::Error{model::Error::Kind::forbidden, "fake M_FORBIDDEN", {}, "M_FORBIDDEN"});
   WaitingPort port(server, path, *run);
   controller::ExecutorOptions options;
   options.max_in_flight = 2;

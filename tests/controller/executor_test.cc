@@ -142,8 +142,9 @@ std::vector<Status> statuses(const controller::ApplyReport& report) {
   return out;
 }
 
-model::Error error_of(Kind kind, const std::string& message, std::optional<milliseconds> retry_after = {}) {
-  return model::Error{kind, message, retry_after};
+model::Error error_of(Kind kind, const std::string& message, std::optional<milliseconds> retry_after = {},
+                      std::string errcode = {}) {
+  return model::Error{kind, message, retry_after, std::move(errcode)};
 }
 
 }  // namespace
@@ -220,7 +221,7 @@ TEST_CASE("executor: a failed operation skips its dependents transitively, the r
   // a ← b ← c, d independent, e needs a and d.
   AccountPlan setup = account_plan({{"a", {}}, {"b", {0}}, {"c", {1}}, {"d", {}}, {"e", {3, 0}}});
   fakes::FakeHomeserver server;
-  server.fail_next("create account a", error_of(Kind::forbidden, "fake M_FORBIDDEN: not an admin"));
+  server.fail_next("create account a", error_of(Kind::forbidden, "fake M_FORBIDDEN: not an admin", {}, "M_FORBIDDEN"));
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
   options.max_in_flight = 1;  // one at a time, so the call journal is exact
@@ -277,7 +278,8 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
 
   SECTION("rate_limited waits at least what the server asked, plus jitter") {
     server.fail_next("create account a",
-                     error_of(Kind::rate_limited, "fake M_LIMIT_EXCEEDED: too many requests", milliseconds(1500)), 2);
+                     error_of(Kind::rate_limited, "fake M_LIMIT_EXCEEDED: too many requests", milliseconds(1500),
+                              "M_LIMIT_EXCEEDED"), 2);
     controller::ApplyReport report =
         controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.ok());
@@ -294,7 +296,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
                                                      "create account b"});
   }
   SECTION("transient failures back off with jitter from the seed") {
-    server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway"), 3);
+    server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway", {}, "M_UNKNOWN"), 3);
     controller::ApplyReport report =
         controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(report.ok());
@@ -310,7 +312,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
   }
   SECTION("retries end after max_attempts and the operation fails") {
     options.retry.max_attempts = 3;
-    server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway"), 10);
+    server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: bad gateway", {}, "M_UNKNOWN"), 10);
     controller::ApplyReport report =
         controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
     CHECK(statuses(report) == std::vector<Status>{Status::failed, Status::skipped});
@@ -324,7 +326,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
     for (Kind kind : {Kind::forbidden, Kind::invalid, Kind::conflict}) {
       CAPTURE(model::to_string(kind));
       fakes::FakeHomeserver fresh;
-      fresh.fail_next("create account a", error_of(kind, "fake M_X: no"), 5);
+      fresh.fail_next("create account a", error_of(kind, "fake M_X: no", {}, "M_X"), 5);
       controller::ApplyReport report =
           controller::apply_plan(setup.plan, setup.desired, fresh, store, k_run, options, {});
       CHECK(report.operations[0].status == Status::failed);
@@ -338,7 +340,7 @@ TEST_CASE("executor: retryable failures are retried with the injected sleeper", 
 TEST_CASE("executor: the journal records every attempt", "[executor]") {
   AccountPlan setup = account_plan({{"a", {}}});
   fakes::FakeHomeserver server;
-  server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: try later"), 1);
+  server.fail_next("create account a", error_of(Kind::transient, "fake M_UNKNOWN: try later", {}, "M_UNKNOWN"), 1);
   fakes::FakeStateStore store;
   RecordingSleeper sleeper;
   controller::ExecutorOptions options;
@@ -362,6 +364,28 @@ TEST_CASE("executor: the journal records every attempt", "[executor]") {
   REQUIRE(second);
   REQUIRE(second->size() == 1);
   CHECK((*second)[0].result == "already_done");
+}
+
+TEST_CASE("executor: a failed attempt's journal entry carries the error's errcode, not one read from its message",
+          "[executor]") {
+  AccountPlan setup = account_plan({{"a", {}}, {"b", {}}});
+  fakes::FakeHomeserver server;
+  server.fail_next("create account a", error_of(Kind::forbidden, "PUT /x: refused", {}, "M_FORBIDDEN"));
+  server.fail_next("create account b", error_of(Kind::invalid, "fake M_LOOKS_LIKE_ONE: but has none"));
+  fakes::FakeStateStore store;
+  controller::ExecutorOptions options;
+  options.max_in_flight = 1;
+  controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+
+  auto journal = store.journal(k_run);
+  REQUIRE(journal);
+  REQUIRE(journal->size() == 2);
+  CHECK((*journal)[0].operation == "create account a");
+  CHECK((*journal)[0].errcode == "M_FORBIDDEN");
+  CHECK((*journal)[0].message == "PUT /x: refused");
+  CHECK((*journal)[1].operation == "create account b");
+  CHECK((*journal)[1].errcode.empty());
+  CHECK((*journal)[1].message == "fake M_LOOKS_LIKE_ONE: but has none");
 }
 
 TEST_CASE("executor: at most max_in_flight operations run at once", "[executor]") {

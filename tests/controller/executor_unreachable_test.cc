@@ -73,9 +73,12 @@ class FederationPort final : public adapters::HomeserverPort {
       return tl::unexpected(*failure);
     }
     if (server == m_down) {
-      return model::fail(model::Error::Kind::unreachable,
-                         model::describe(op) + ": POST /_matrix/client/v3/rooms/!x:example.org/invite: HTTP 502 "
+      model::Error error = model::make_error(
+          model::Error::Kind::unreachable, model::describe(op) +
+                                               ": POST /_matrix/client/v3/rooms/!x:example.org/invite: HTTP 502 "
                                                "M_UNKNOWN: Can't connect to server " + m_down);
+      error.errcode = "M_UNKNOWN";
+      return tl::unexpected(error);
     }
     return adapters::OperationOutcome{};
   }

@@ -28,17 +28,18 @@ model::Plan sample_plan() {
   plan.changes = {
       {"account.alice",
        model::ResourceChange::Action::create,
-       {{"user_id", std::nullopt, "\"@alice:example.org\""}, {"admin", std::nullopt, "false"}},
+       {{"user_id", std::nullopt, model::TextValue{"@alice:example.org"}}, {"admin", std::nullopt, false}},
        "@alice:example.org does not exist on the homeserver",
        {0}},
       {"room.community/river",
        model::ResourceChange::Action::update,
-       {{"name", "\"River\"", "\"River Commons\""}, {"members[\"@alice:example.org\"]", std::nullopt, "invited"}},
+       {{"name", model::TextValue{"River"}, model::TextValue{"River Commons"}},
+        {"members[\"@alice:example.org\"]", std::nullopt, model::WordValue{"invited"}}},
        "differs from the desired state",
        {1, 2}},
       {"room.council/x",
        model::ResourceChange::Action::error,
-       {{"encrypted", "true", "false"}},
+       {{"encrypted", true, false}},
        "room !x:example.org is encrypted; encryption cannot be turned off once on",
        {}},
   };
@@ -107,6 +108,40 @@ TEST_CASE("render plan: json is versioned with typed values", "[render]") {
                                                   {"error", 1}}));
 }
 
+TEST_CASE("render plan: json gives each kind of value its JSON form, else the text the plan shows", "[render]") {
+  model::Plan plan;
+  plan.operations.resize(1);
+  plan.changes = {{"room.community/river",
+                   model::ResourceChange::Action::update,
+                   {{"name", model::TextValue{"River \"Commons\""}, model::TextValue{"42"}},
+                    {"topic", model::TextValue{"two\nlines"}, model::TextValue{"bad \xff byte"}},
+                    {"power_levels.ban", std::int64_t{50}, std::int64_t{-1}},
+                    {"encrypted", false, true},
+                    {"members[\"@a:x\"]", model::WordValue{"join"}, std::nullopt},
+                    {"archived_at", std::nullopt, model::DayValue{1'780'000'000'000}},
+                    {"join_rule", model::JoinRuleValue{model::JoinRule::invite, {}},
+                     model::JoinRuleValue{model::JoinRule::restricted, {"!s:x"}}}},
+                   "differs from the desired state",
+                   {0}}};
+  nlohmann::json json = nlohmann::json::parse(controller::render_plan_json(plan));
+  const nlohmann::json& before = json["changes"][0]["before"];
+  const nlohmann::json& after = json["changes"][0]["after"];
+  CHECK(before["name"] == "River \"Commons\"");
+  CHECK(after["name"] == "42");
+  // Text a JSON string cannot hold as it is keeps its quoted plan form.
+  CHECK(before["topic"] == "\"two\nlines\"");
+  CHECK(after["topic"] == "\"bad \xef\xbf\xbd byte\"");
+  CHECK(before["power_levels.ban"] == 50);
+  CHECK(after["power_levels.ban"] == -1);
+  CHECK(before["encrypted"] == false);
+  CHECK(after["encrypted"] == true);
+  CHECK(before["members[\"@a:x\"]"] == "join");
+  CHECK_FALSE(after.contains("members[\"@a:x\"]"));
+  CHECK(after["archived_at"] == "2026-05-28");
+  CHECK(before["join_rule"] == "invite");
+  CHECK(after["join_rule"] == "\"restricted\" allow [\"!s:x\"]");
+}
+
 TEST_CASE("render plan: markdown has the summary and a table", "[render]") {
   std::string md = controller::render_plan_markdown(sample_plan(), {});
   CHECK(md.rfind("### mxctl plan\n\n**Plan: 1 to add, 1 to change, 0 to destroy, 1 error.**\n", 0) == 0);
@@ -130,17 +165,18 @@ TEST_CASE("render plan: lifecycle changes say what happens and why", "[render]")
   plan.changes = {
       {"room.community/old",
        model::ResourceChange::Action::archive,
-       {{"name", "\"Old\"", "\"Old (archived)\""}, {"deleted_on", std::nullopt, "\"2026-03-02\""}},
+       {{"name", model::TextValue{"Old"}, model::TextValue{"Old (archived)"}},
+        {"deleted_on", std::nullopt, model::TextValue{"2026-03-02"}}},
        "it is no longer in the desired state; it will be deleted on 2026-03-02 unless it comes back before",
        {0}},
       {"room.community/gone",
        model::ResourceChange::Action::destroy,
-       {{"room_id", "\"!gone:example.org\"", std::nullopt}},
+       {{"room_id", model::TextValue{"!gone:example.org"}, std::nullopt}},
        "archived on 2026-01-01, grace period of 60 days ended on 2026-03-02",
        {1}},
       {"account.oscar",
        model::ResourceChange::Action::suspend,
-       {{"status", "\"active\"", "\"suspended\""}},
+       {{"status", model::TextValue{"active"}, model::TextValue{"suspended"}}},
        "@oscar:example.org is deactivated",
        {2}},
   };

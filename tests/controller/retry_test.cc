@@ -19,7 +19,7 @@ using std::chrono::milliseconds;
 using Kind = model::Error::Kind;
 
 model::Error error_of(Kind kind, std::optional<milliseconds> retry_after = std::nullopt) {
-  return model::Error{kind, "fake error", retry_after};
+  return model::Error{kind, "fake error", retry_after, {}};
 }
 
 }  // namespace

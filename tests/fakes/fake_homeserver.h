@@ -138,7 +138,9 @@ class FakeHomeserver final : public adapters::HomeserverPort {
 
   static tl::unexpected<model::Error> error(model::Error::Kind kind, const std::string& errcode,
                                             const std::string& message) {
-    return model::fail(kind, "fake " + errcode + ": " + message);
+    model::Error failure = model::make_error(kind, "fake " + errcode + ": " + message);
+    failure.errcode = errcode;
+    return tl::unexpected(failure);
   }
 
   const model::Room* desired_room(const adapters::ExecutionContext& context, const std::string& key) const {

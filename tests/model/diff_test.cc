@@ -164,8 +164,8 @@ TEST_CASE("diff: one trust change is one power-levels write that keeps other use
   CHECK(op.power_levels->users == std::map<std::string, int>{
                                       {k_bot, 100}, {"@alice:example.org", 25}, {"@stranger:other.org", 30}});
   REQUIRE(plan.changes.size() == 1);
-  CHECK(plan.changes[0].fields ==
-        std::vector<model::FieldChange>{{"power_levels.users[\"@alice:example.org\"]", "50", "25"}});
+  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"power_levels.users[\"@alice:example.org\"]",
+                                                                   std::int64_t{50}, std::int64_t{25}}});
   SECTION("a managed user the policy no longer lists is removed from the map") {
     desired.rooms["community/river/general"].power_levels.users.erase("@alice:example.org");
     model::Plan removal = model::diff(desired, observed, options());
@@ -183,7 +183,8 @@ TEST_CASE("diff: renaming changes the name event only", "[diff]") {
   CHECK(descriptions(plan) == std::vector<std::string>{"set m.room.name in community/river"});
   REQUIRE(plan.changes.size() == 1);
   CHECK(plan.changes[0].action == model::ResourceChange::Action::update);
-  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"name", "\"community/river\"", "\"River Commons\""}});
+  const model::FieldChange name{"name", model::TextValue{"community/river"}, model::TextValue{"River Commons"}};
+  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{name});
 }
 
 TEST_CASE("diff: protection is written to the room's marker, where a lost store cannot take it", "[diff]") {
@@ -195,7 +196,7 @@ TEST_CASE("diff: protection is written to the room's marker, where a lost store 
     CHECK(descriptions(plan) == std::vector<std::string>{"set org.mxctl.managed in council/disputes"});
     REQUIRE(plan.changes.size() == 1);
     CHECK(plan.changes[0].action == model::ResourceChange::Action::update);
-    CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"protect", "false", "true"}});
+    CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"protect", false, true}});
     CHECK(plan.operations[0].field == model::StateField::marker);
   }
   SECTION("no longer protected") {
@@ -309,7 +310,8 @@ TEST_CASE("diff: profile changes update the account", "[diff]") {
   model::Plan plan = model::diff(desired, observed, options());
   CHECK(descriptions(plan) == std::vector<std::string>{"update account alice"});
   REQUIRE(plan.changes.size() == 1);
-  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{{"display_name", std::nullopt, "\"Alice\""}});
+  CHECK(plan.changes[0].fields ==
+        std::vector<model::FieldChange>{{"display_name", std::nullopt, model::TextValue{"Alice"}}});
 }
 
 TEST_CASE("diff: a DM is listed once in each local participant's m.direct", "[diff]") {
@@ -357,4 +359,32 @@ TEST_CASE("diff: a server that cannot suspend gets one warning instead of a susp
     CHECK(descriptions(plan) == std::vector<std::string>{"reactivate account alice"});
     CHECK(plan.warnings.empty());
   }
+}
+
+TEST_CASE("diff: field values stay typed, and each write carries the field changes it makes", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  model::Room& council = desired.rooms["council/disputes"];
+  council.join_rule = model::JoinRule::restricted;
+  council.allow_spaces = {"community/river"};
+  council.archived_at = 1'780'000'000'000;
+  council.power_levels.ban = 75;
+  council.power_levels.users.erase("@alice:example.org");
+  observed.rooms["council/disputes"].members["@carol:example.org"] = {model::Membership::join, false};
+  model::Plan plan = model::diff(desired, observed, options());
+
+  const model::FieldChange join_rule{"join_rule", model::JoinRuleValue{model::JoinRule::invite, {}},
+                                     model::JoinRuleValue{model::JoinRule::restricted, {"community/river"}}};
+  const model::FieldChange archived_at{"archived_at", std::nullopt, model::DayValue{1'780'000'000'000}};
+  const model::FieldChange ban{"power_levels.ban", std::int64_t{50}, std::int64_t{75}};
+  const model::FieldChange alice{"power_levels.users[\"@alice:example.org\"]", std::int64_t{50}, std::nullopt};
+  const model::FieldChange carol{"members[\"@carol:example.org\"]", model::WordValue{"join"}, std::nullopt};
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{join_rule, archived_at, ban, alice, carol});
+
+  CHECK(find_op(plan, "set m.room.join_rules in council/disputes").fields ==
+        std::vector<model::FieldChange>{join_rule});
+  CHECK(find_op(plan, "set m.room.power_levels in council/disputes").fields ==
+        std::vector<model::FieldChange>{ban, alice});
+  CHECK(find_op(plan, "kick @carol:example.org from council/disputes").fields.empty());
 }

@@ -86,6 +86,8 @@ TEST_CASE("lifecycle: a room gone from the desired state is archived, dated, wit
   CHECK(change->action == Action::archive);
   CHECK(change->reason == "it is no longer in the desired state; it will be deleted on 2026-07-27 unless it comes back "
                           "before");
+  REQUIRE_FALSE(change->fields.empty());
+  CHECK(change->fields.back() == model::FieldChange{"deleted_on", std::nullopt, model::TextValue{"2026-07-27"}});
   const model::Room& want = pass.desired.rooms.at("community/ops");
   CHECK(want.name == "Ops (archived)");
   CHECK(want.topic == "Archived on 2026-05-28; it will be deleted on 2026-07-27.");
@@ -132,6 +134,9 @@ TEST_CASE("lifecycle: the grace period ends on day 60, measured by the archive e
     const model::Operation& op = pass.plan.operations[change->operations[0]];
     CHECK(op.kind == model::Operation::Kind::delete_room);
     CHECK(op.archived_at == k_day0);
+    const std::vector<model::FieldChange> room_id{{"room_id", model::TextValue{"!ops:example.org"}, std::nullopt}};
+    CHECK(change->fields == room_id);
+    CHECK(op.fields == room_id);  // for the audit log
     CHECK(pass.plan.operations.size() == 1);  // Nothing else is written to a room about to go.
   }
   SECTION("day 61: deleted") {
@@ -295,6 +300,8 @@ TEST_CASE("lifecycle: people gone or deactivated are demoted, kicked from counci
     CHECK(change->action == Action::suspend);
     const model::Operation& suspend = pass.plan.operations[change->operations.back()];
     REQUIRE(suspend.kind == model::Operation::Kind::suspend_account);
+    CHECK(suspend.fields == std::vector<model::FieldChange>{
+                                {"status", model::TextValue{"active"}, model::TextValue{"suspended"}}});
     // It waits for every demotion and for the kick from the council.
     std::size_t waits_for_levels = 0;
     bool waits_for_kick = false;

@@ -85,5 +85,28 @@ TEST_CASE("naming: once txn id derives from key and purpose only", "[naming]") {
   CHECK(once_txn_id("dm/a", "context") != once_txn_id("dm/b", "context"));
 }
 
+TEST_CASE("naming: plan addresses name a room or an account by its key", "[naming]") {
+  CHECK(room_address("community/riverside") == "room.community/riverside");
+  CHECK(account_address("alice") == "account.alice");
+  CHECK(address_kind("room.community/riverside") == AddressKind::room);
+  CHECK(address_kind("account.alice") == AddressKind::account);
+  CHECK(address_key("room.community/riverside") == "community/riverside");
+  CHECK(address_key("account.alice") == "alice");
+  SECTION("the key round-trips, whatever it holds") {
+    for (const std::string key : {"", "a.b", "room.x", "account.y"}) {
+      CHECK(address_kind(room_address(key)) == AddressKind::room);
+      CHECK(address_key(room_address(key)) == key);
+      CHECK(address_kind(account_address(key)) == AddressKind::account);
+      CHECK(address_key(account_address(key)) == key);
+    }
+  }
+  SECTION("anything else is no address") {
+    for (const char* text : {"", "room", "rooms.x", "user.alice", "Room.x", " room.x"}) {
+      CHECK(address_kind(text) == AddressKind::none);
+      CHECK(address_key(text).empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace model
