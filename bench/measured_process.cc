@@ -26,7 +26,9 @@ std::string slurp(const std::string& path) {
   return text.str();
 }
 
-double ms_of(const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; }
+double ms_of(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) * 1000.0 + static_cast<double>(tv.tv_usec) / 1000.0;
+}
 
 }  // namespace
 

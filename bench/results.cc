@@ -17,7 +17,7 @@ std::string fixed(double value, int decimals) {
 
 std::string ms(double value) { return value >= 10000 ? fixed(value / 1000, 1) + " s" : fixed(value, 0) + " ms"; }
 
-std::string mb(long kb) { return fixed(kb / 1024.0, 0) + " MB"; }
+std::string mb(long kb) { return fixed(static_cast<double>(kb) / 1024.0, 0) + " MB"; }
 
 std::string requests(const PassResult& pass) {
   if (!pass.ran) {
@@ -108,7 +108,8 @@ std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, con
     // Against mxsim with no delay the server answers in microseconds, so
     // this share is mxctl's CPU per request against mxsim's; the row below
     // measures it against a server with network-like latency.
-    double per_request_us = size.cold_apply.requests > 0 ? size.cold_apply.cpu_ms * 1000 / size.cold_apply.requests : 0;
+    double per_request_us =
+        size.cold_apply.requests > 0 ? size.cold_apply.cpu_ms * 1000 / static_cast<double>(size.cold_apply.requests) : 0;
     checks.push_back({"cold apply, mxsim without delay: mxctl CPU < 10% of wall" + on,
                       fixed(size.cold_apply.cpu_percent(), 1) + "% (" + fixed(per_request_us, 0) +
                           " µs of CPU per request)",

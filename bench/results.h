@@ -22,7 +22,7 @@ struct PassResult {
   long server_requests = 0;  ///< as mxsim's journal counted them
 
   /// Requests per second of wall time.
-  double requests_per_second() const { return wall_ms > 0 ? requests * 1000.0 / wall_ms : 0; }
+  double requests_per_second() const { return wall_ms > 0 ? static_cast<double>(requests) * 1000.0 / wall_ms : 0; }
   /// Share of wall time mxctl spent on CPU, in percent.
   double cpu_percent() const { return wall_ms > 0 ? cpu_ms * 100.0 / wall_ms : 0; }
 };

@@ -72,8 +72,8 @@ TEST_CASE("remaining time: a change of rate is followed, smoothed", "[remaining_
   auto moving = remaining.estimate(at(now));
   REQUIRE(moving);
   const double fast = 800 * 10;
-  CHECK(moving->count() < 800 * 100 * 0.9);
-  CHECK(moving->count() > fast * 1.5);
+  CHECK(static_cast<double>(moving->count()) < 800 * 100 * 0.9);
+  CHECK(static_cast<double>(moving->count()) > fast * 1.5);
   // After several seconds it has settled on the new rate.
   now = settle_every(remaining, 600, 10, now);
   auto settled = remaining.estimate(at(now));
