@@ -91,8 +91,8 @@ TEST_CASE("executor: the recorder hears of each success, failure, retry and skip
   // b is refused, c waits on b, d times out once.
   AccountPlan setup = account_plan({{"a", {}}, {"b", {}}, {"c", {1}}, {"d", {}}});
   fakes::FakeHomeserver server;
-  server.fail_next("create account b", model::Error{Kind::forbidden, "fake M_FORBIDDEN: not an admin", {}});
-  server.fail_next("create account d", model::Error{Kind::transient, "fake: timed out", {}});
+  server.fail_next("create account b", model::Error{Kind::forbidden, "fake M_FORBIDDEN: not an admin", {}, {}});
+  server.fail_next("create account d", model::Error{Kind::transient, "fake: timed out", {}, {}});
   controller::ExecutorOptions options;
   options.max_in_flight = 1;  // one at a time, so the order of calls is exact
   options.jitter_seed = 1;
@@ -171,7 +171,7 @@ TEST_CASE("dry run: a homeserver that would refuse everything is not asked, and 
           "[executor][dry-run]") {
   AccountPlan setup = account_plan({{"a", {}}, {"b", {0}}, {"c", {1}}, {"d", {}}});
   fakes::FakeHomeserver server;
-  server.fail_next("", model::Error{Kind::forbidden, "fake M_FORBIDDEN: not an admin", {}}, 100);
+  server.fail_next("", model::Error{Kind::forbidden, "fake M_FORBIDDEN: not an admin", {}, {}}, 100);
   controller::ExecutorOptions options;
   std::vector<std::string> progress;
   auto note = [&](const controller::OperationReport& op) {

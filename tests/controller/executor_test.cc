@@ -375,7 +375,7 @@ TEST_CASE("executor: a failed attempt's journal entry carries the error's errcod
   fakes::FakeStateStore store;
   controller::ExecutorOptions options;
   options.max_in_flight = 1;
-  controller::execute_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+  controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
 
   auto journal = store.journal(k_run);
   REQUIRE(journal);
