@@ -64,7 +64,10 @@ FieldValue join_rule_value(const Room& room) {
                        room.join_rule == JoinRule::restricted ? room.allow_spaces : std::vector<std::string>{}};
 }
 
-bool is_council_or_dm(const std::string& key) { return key.rfind("council/", 0) == 0 || key.rfind("dm/", 0) == 0; }
+bool is_council_or_dm(const std::string& key) {
+  const RoomKeyKind kind = room_key_kind(key);
+  return kind == RoomKeyKind::council || kind == RoomKeyKind::coordination;
+}
 
 // Orders rooms so that every room comes after its parent space, which must
 // exist before the child's createRoom can name it in m.space.parent.
