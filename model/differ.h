@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/diff.h"
+#include "model/naming.h"
 
 namespace model::diffing {
 
@@ -60,7 +61,8 @@ inline FieldValue join_rule_value(const Room& room) {
 
 /// True for council rooms and coordination DMs, whose membership is an office.
 inline bool is_council_or_dm(const std::string& key) {
-  return key.rfind("council/", 0) == 0 || key.rfind("dm/", 0) == 0;
+  const RoomKeyKind kind = room_key_kind(key);
+  return kind == RoomKeyKind::council || kind == RoomKeyKind::coordination;
 }
 
 /// An operation of `kind` on a room, an account or a room member; the rest

@@ -13,6 +13,11 @@ namespace {
 /// (see once_txn_id).
 constexpr std::string_view k_txn_prefix = "mxctl.";
 
+// The first segment of a room key: what the room was made for.
+constexpr std::string_view k_community = "community";
+constexpr std::string_view k_council = "council";
+constexpr std::string_view k_coordination = "dm";
+
 constexpr std::string_view k_room_prefix = "room.";
 constexpr std::string_view k_account_prefix = "account.";
 
@@ -39,19 +44,33 @@ std::string user_id_for(const User& user, const Settings& settings) {
                      settings);
 }
 
-std::string community_space_key(std::string_view community) { return join_key("community", community); }
+std::string community_space_key(std::string_view community) { return join_key(k_community, community); }
 
 std::string community_general_key(std::string_view community) {
-  return join_key("community", community, "general");
+  return join_key(k_community, community, "general");
 }
 
-std::string council_space_key(std::string_view council) { return join_key("council", council); }
+std::string council_space_key(std::string_view council) { return join_key(k_council, council); }
 
 std::string council_discussion_key(std::string_view council) {
-  return join_key("council", council, "discussion");
+  return join_key(k_council, council, "discussion");
 }
 
-std::string coordination_room_key(std::string_view name) { return join_key("dm", name); }
+std::string coordination_room_key(std::string_view name) { return join_key(k_coordination, name); }
+
+RoomKeyKind room_key_kind(std::string_view room_key) {
+  const std::string_view first = room_key.substr(0, room_key.find('/'));
+  if (first.size() == room_key.size()) {
+    return RoomKeyKind::other;  // no segment after it: not a key of ours
+  }
+  if (first == k_community) {
+    return RoomKeyKind::community;
+  }
+  if (first == k_council) {
+    return RoomKeyKind::council;
+  }
+  return first == k_coordination ? RoomKeyKind::coordination : RoomKeyKind::other;
+}
 
 std::string dotted_key(std::string_view room_key) {
   std::string dotted(room_key);

@@ -38,6 +38,14 @@ std::string council_discussion_key(std::string_view council);
 /// Key of a coordination DM: "dm/<name>".
 std::string coordination_room_key(std::string_view name);
 
+/// The kind of topology object a room key was made for, from its first
+/// segment: "community/..." a community's, "council/..." a council's, "dm/..."
+/// a coordination room; `other` for any other key.
+enum class RoomKeyKind { community, council, coordination, other };
+
+/// The kind of the room key `room_key` (see RoomKeyKind).
+RoomKeyKind room_key_kind(std::string_view room_key);
+
 /// A room key with every '/' replaced by '.': "community/a/general" →
 /// "community.a.general". Reversible for our keys because topology names are
 /// `[a-z0-9][a-z0-9-]*` and never contain '.'.

@@ -85,6 +85,17 @@ TEST_CASE("naming: once txn id derives from key and purpose only", "[naming]") {
   CHECK(once_txn_id("dm/a", "context") != once_txn_id("dm/b", "context"));
 }
 
+TEST_CASE("naming: a room key's kind is read from the segment its constructor wrote", "[naming]") {
+  CHECK(room_key_kind(community_space_key("river")) == RoomKeyKind::community);
+  CHECK(room_key_kind(community_general_key("river")) == RoomKeyKind::community);
+  CHECK(room_key_kind(council_space_key("disputes")) == RoomKeyKind::council);
+  CHECK(room_key_kind(council_discussion_key("disputes")) == RoomKeyKind::council);
+  CHECK(room_key_kind(coordination_room_key("request-8841")) == RoomKeyKind::coordination);
+  for (const char* key : {"", "council", "dm", "councils/x", "Council/x", "x/council/y", "/dm"}) {
+    CHECK(room_key_kind(key) == RoomKeyKind::other);
+  }
+}
+
 TEST_CASE("naming: plan addresses name a room or an account by its key", "[naming]") {
   CHECK(room_address("community/riverside") == "room.community/riverside");
   CHECK(account_address("alice") == "account.alice");
