@@ -19,8 +19,9 @@ struct Isolated {
   std::string how;
 };
 
-/// Runs `work` in a forked child limited to `limit` of wall time and 1 GiB
-/// of address space (a runaway allocation fails there, not on the machine);
+/// Runs `work` in a forked child limited to `limit` of wall time and to 1 GiB
+/// more address space than it started with (a runaway allocation fails
+/// there, not on the machine);
 /// the child is killed when time runs out. Call from a single-threaded
 /// process.
 Isolated run_isolated(const std::function<std::string()>& work, std::chrono::milliseconds limit);
