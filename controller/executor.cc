@@ -246,9 +246,14 @@ class Execution {
     return true;
   }
 
-  // With the lock held: settles an operation taken after the pass deadline
-  // without a request; false before the deadline.
+  // With the lock held: settles an operation taken after the pass deadline,
+  // or once mxctl is stopping, without a request; false otherwise.
   bool skip_late(std::size_t index) {
+    if (m_options.stopping && m_options.stopping->load()) {
+      settle_unattempted(index, Status::skipped, "skipped: mxctl is stopping");
+      m_scheduler.release(index);
+      return true;
+    }
     if (!m_options.deadline || std::chrono::steady_clock::now() < *m_options.deadline) {
       return false;
     }

@@ -9,6 +9,7 @@
 // dry run is the same walk with a no-op port and a recorder that keeps
 // nothing (apply_plan.h), and reports what apply would attempt.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -52,6 +53,10 @@ struct ExecutorOptions {
   /// The pass deadline: no operation starts after it (the rest are
   /// skipped), and no retry is waited for past it. Empty: none.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// Set by a controller shutting down: from then on, like a passed
+  /// deadline, no operation starts and no retry is waited for, while the
+  /// operations in flight finish. Null: never.
+  const std::atomic<bool>* stopping = nullptr;
 };
 
 /// Called once per operation as it settles, in the order operations settle,

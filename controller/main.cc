@@ -12,6 +12,7 @@
 
 #include "controller/clock.h"
 #include "controller/commands.h"
+#include "controller/run_command.h"
 #include "controller/version.h"
 
 namespace {
@@ -129,6 +130,26 @@ int main(int argc, char** argv) {
   reconcile->add_flag("--write-back", reconcile_options.write_back,
                       "After a successful pass, write the Matrix ids back to the --from-db database");
 
+  controller::RunOptions run_options;
+  std::string run_log_format = "text";
+  CLI::App* run = app.add_subcommand(
+      "run", "The long-running controller: a pass at start, then a targeted pass whenever a managed room drifts "
+             "(watched through /sync) or the desired state changes (manifests watched, --from-db polled), and a "
+             "full resync every resyncIntervalMinutes. Holds the pass lock for its whole life. SIGTERM/SIGINT: "
+             "finish the operations in flight (shutdownGraceSeconds) and exit 0; SIGHUP: reload the config and "
+             "the desired state");
+  run->add_option("paths", run_options.paths, "Manifest files or directories (watched for changes)");
+  add_from_db(run, run_options.from_db);
+  run->add_option("--state", run_options.state_path, "State store (SQLite file)")
+      ->envname("MXCTL_STATE")
+      ->capture_default_str();
+  run->add_option("--parallel", run_options.max_in_flight, "Operations in flight at once while applying")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  run->add_option("--log-format", run_log_format, "Log lines as text, or as one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   controller::AuditOptions audit_options;
   CLI::App* audit = app.add_subcommand(
       "audit", "Print the audit log of applied actions (time, action, key, id, before/after, result)");
@@ -158,7 +179,8 @@ int main(int argc, char** argv) {
     bool no_source = (*validate && validate_paths.empty() && validate_from_db.empty()) ||
                      (*desired && desired_paths.empty() && desired_from_db.empty()) ||
                      (*plan && plan_options.pass.paths.empty() && plan_options.pass.from_db.empty()) ||
-                     (*reconcile && reconcile_options.paths.empty() && reconcile_options.from_db.empty());
+                     (*reconcile && reconcile_options.paths.empty() && reconcile_options.from_db.empty()) ||
+                     (*run && run_options.paths.empty() && run_options.from_db.empty());
     if (no_source) {
       throw CLI::RequiredError("paths");
     }
@@ -186,6 +208,12 @@ int main(int argc, char** argv) {
     }
     if (*reconcile) {
       return controller::run_reconcile(reconcile_options, console);
+    }
+    if (*run) {
+      run_options.config_path = config_path;
+      run_options.log_format =
+          run_log_format == "json" ? controller::LogFormat::json : controller::LogFormat::text;
+      return controller::run_controller(run_options, console);
     }
     if (*audit) {
       return controller::run_audit(audit_options, console);

@@ -50,9 +50,12 @@ Attempted OperationAttempts::perform(std::size_t index, const model::Operation& 
     std::optional<std::chrono::milliseconds> delay = retry_delay(m_options.retry, error, retry, rng);
     const bool too_late =
         delay && m_options.deadline && std::chrono::steady_clock::now() + *delay > *m_options.deadline;
-    if (!delay || too_late) {
+    const bool stopping = delay && m_options.stopping && m_options.stopping->load();
+    if (!delay || too_late || stopping) {
       std::string why = std::string(model::to_string(error.kind)) + ": " + message;
-      if (too_late) {
+      if (stopping) {
+        why += "; not tried again: mxctl is stopping";
+      } else if (too_late) {
         why += "; not tried again: the pass deadline (passTimeoutMinutes) comes first";
       } else if (error.kind == model::Error::Kind::rate_limited) {
         why += "; not tried again: waiting once more would take it past " +

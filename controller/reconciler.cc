@@ -8,6 +8,7 @@
 #include "controller/clock.h"
 #include "model/lifecycle.h"
 #include "model/matrix_state.h"
+#include "model/plan_filter.h"
 #include "model/settings.h"
 
 namespace controller {
@@ -61,12 +62,25 @@ model::Result<GuardedPlan> Reconciler::plan(model::MatrixState&& desired) {
   lifecycle.grace_period_days = m_options.grace_period_days;
   // Only a pass that may write (and so holds the lock) keeps all it learns.
   const StoreWrites writes = m_options.mode == Mode::plan ? StoreWrites::cache_only : StoreWrites::all;
+  // Without a token, observation reads every room in full; the new token
+  // is saved with it.
+  if (m_options.full_observation && writes == StoreWrites::all) {
+    if (auto forgot = m_store.set_sync_token(""); !forgot) {
+      return tl::unexpected(forgot.error());
+    }
+  }
   auto planned = make_plan(std::move(desired), m_port, m_store, m_options.diff, lifecycle, writes);
   if (!planned) {
     return tl::unexpected(planned.error());
   }
   out.planned = std::move(*planned);
   out.guard = judge(out.planned);
+  if (out.guard.refusal == Refusal::mass_change && m_options.hold_back_destructive) {
+    model::FilteredPlan kept = model::held_back_destructive(out.planned.plan);
+    out.guard.held_back = kept.held_back + kept.held_back_dependants;
+    out.guard.refusal = Refusal::none;
+    out.planned.plan = std::move(kept.plan);
+  }
   return out;
 }
 
@@ -98,7 +112,7 @@ ApplyOutcome Reconciler::apply(const GuardedPlan& planned, const ProgressCallbac
     out.refused = planned.guard.refusal;
     return out;
   }
-  auto run_id = m_store.begin_run(to_string(m_options.mode));
+  auto run_id = m_store.begin_run(m_options.command.empty() ? to_string(m_options.mode) : m_options.command);
   if (!run_id) {
     out.error = run_id.error();
     return out;
@@ -106,6 +120,7 @@ ApplyOutcome Reconciler::apply(const GuardedPlan& planned, const ProgressCallbac
   ExecutorOptions executor;
   executor.max_in_flight = m_options.max_in_flight;
   executor.deadline = m_options.deadline;
+  executor.stopping = m_options.stopping;
   executor.now = planned.now;
   const PlannedPass& pass = planned.planned;
   out.report = m_options.dry_run

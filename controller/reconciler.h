@@ -9,6 +9,7 @@
 // changes: plan() then apply(planned). run() is both, for callers that
 // have no one to ask (cron, a long-running controller, tests).
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +61,17 @@ struct ReconcileOptions {
   int max_in_flight = 8;
   /// No operation starts after it; empty: none.
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  /// A controller's shutdown flag (ExecutorOptions::stopping); null: none.
+  const std::atomic<bool>* stopping = nullptr;
+  /// The command the run history records; empty: the mode's name.
+  std::string command;
+  /// When the mass-change guard objects, carry out the rest of the plan
+  /// instead of refusing it whole: a long-running controller keeps
+  /// repairing while it holds the destructive changes back and reports them.
+  bool hold_back_destructive = false;
+  /// Read every room afresh instead of only what changed since the stored
+  /// sync token (a long-running controller's periodic resync).
+  bool full_observation = false;
 };
 
 /// Options for `mode` from `settings`: the diff's (suspension only with
@@ -85,6 +97,9 @@ struct GuardVerdict {
   bool mass_change_allowed = false;
   /// What stops this pass, in its mode; plan errors come first.
   Refusal refusal = Refusal::none;
+  /// With hold_back_destructive: the changes left out of the plan because
+  /// the guard objected (its destructive changes and what depends on them).
+  std::size_t held_back = 0;
 };
 
 /// What plan() returns and apply() takes.

@@ -22,6 +22,23 @@ const char* event_type(StateField field) {
   return "unknown";
 }
 
+const char* to_string(Operation::Kind kind) {
+  switch (kind) {
+    case Operation::Kind::create_account: return "create_account";
+    case Operation::Kind::update_account: return "update_account";
+    case Operation::Kind::create_room: return "create_room";
+    case Operation::Kind::set_state: return "set_state";
+    case Operation::Kind::invite: return "invite";
+    case Operation::Kind::kick: return "kick";
+    case Operation::Kind::send_message: return "send_message";
+    case Operation::Kind::set_direct: return "set_direct";
+    case Operation::Kind::delete_room: return "delete_room";
+    case Operation::Kind::suspend_account: return "suspend_account";
+    case Operation::Kind::reactivate_account: return "reactivate_account";
+  }
+  return "unknown";
+}
+
 std::string describe(const Operation& operation) {
   switch (operation.kind) {
     case Operation::Kind::create_account: return "create account " + operation.account_key;

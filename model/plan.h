@@ -93,6 +93,10 @@ struct Operation {
 /// "create room community/riverside", "invite @a:x to council/disputes", ...
 std::string describe(const Operation& operation);
 
+/// The kind's name as spelled in the enum: "create_room", "invite", ...
+/// (log fields and metric labels).
+const char* to_string(Operation::Kind kind);
+
 /// What happens to one resource.
 struct ResourceChange {
   /// create `+`, update `~`, archive and restore (updates with a lifecycle

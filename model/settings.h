@@ -85,6 +85,13 @@ struct Settings {
   /// rate-limit waits stop at it and operations not started are skipped;
   /// the next pass goes on from what the homeserver then shows.
   int pass_timeout_minutes = 360;
+  /// `mxctl run`: a pass reading every room afresh this often (what /sync
+  /// cannot show, such as account flags changed through the admin API).
+  int resync_interval_minutes = 60;
+  /// `mxctl run`: how often the app database is read for changes.
+  int source_interval_seconds = 60;
+  /// `mxctl run`: how long a stop waits for the operations in flight.
+  int shutdown_grace_seconds = 30;
   /// PEM file of the certificate authorities an https homeserver's
   /// certificate must chain to; empty: the system's. Verification cannot be
   /// switched off.

@@ -61,6 +61,14 @@ class HttpHomeserver : public HomeserverPort {
 
   /// Requests made so far.
   ClientStats stats() const { return m_client.stats(); }
+  /// The deadline of the next pass (a long-running controller's passes
+  /// each have their own). Only between passes.
+  void set_pass_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    m_client.set_deadline(deadline);
+  }
+  /// Ends every request in flight and refuses later ones (shutdown after
+  /// the grace period); see MatrixClient::cancel.
+  void cancel() { m_client.cancel(); }
 
   /// How long a room mxctl may have just created (its alias taken, its
   /// marker not readable yet) is waited for; see own_creation.h.

@@ -199,6 +199,12 @@ void MatrixClient::release(std::unique_ptr<httplib::Client> client) {
 MatrixClient::Response MatrixClient::send(const std::string& method, const std::string& path,
                                           const nlohmann::json* body, const nlohmann::json::parser_callback_t* filter) {
   const std::string request = method + " " + redact(path, {});
+  {
+    std::lock_guard<std::mutex> lock(m_cancel_mutex);
+    if (m_cancelled) {
+      return tl::unexpected(failure_of(request, model::Error::Kind::transient, "not sent: the client was shut down", true));
+    }
+  }
   if (m_options.read_only && !is_read(method)) {
     return tl::unexpected(failure_of(request, model::Error::Kind::forbidden, "not sent: this pass only reads"));
   }
@@ -343,8 +349,18 @@ MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann
       std::lock_guard<std::mutex> lock(m_stats_mutex);
       m_stats.retries += 1;
     }
-    std::this_thread::sleep_for(delay);
+    std::unique_lock<std::mutex> lock(m_cancel_mutex);
+    m_cancelled_changed.wait_for(lock, delay, [&] { return m_cancelled; });
   }
+}
+
+void MatrixClient::cancel() {
+  {
+    std::lock_guard<std::mutex> lock(m_cancel_mutex);
+    m_cancelled = true;
+  }
+  m_cancelled_changed.notify_all();
+  m_watchdog.cancel_all();
 }
 
 MatrixClient::Response MatrixClient::put(const std::string& path, const nlohmann::json& body) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -120,6 +121,13 @@ class MatrixClient {
   Response del(const std::string& path, const nlohmann::json& body);
 
   ClientStats stats() const;
+  /// Replaces ClientOptions::deadline, for a client that serves pass after
+  /// pass. Only while no request of this client is in flight.
+  void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) { m_options.deadline = deadline; }
+  /// Shuts the client down from any thread: requests in flight end at once
+  /// (failing as timed out, so they are not repeated), retry waits end, and
+  /// later requests fail without being sent. Cannot be undone.
+  void cancel();
   /// Adds another client's counts to this one's (a short-lived client used
   /// on a user's behalf still counts towards the pass).
   void absorb(const ClientStats& other);
@@ -143,6 +151,9 @@ class MatrixClient {
   std::vector<std::unique_ptr<httplib::Client>> m_pool;
   mutable std::mutex m_stats_mutex;
   ClientStats m_stats;
+  std::mutex m_cancel_mutex;
+  std::condition_variable m_cancelled_changed;
+  bool m_cancelled = false;
   /// Declared last: destroyed first, so no watch outlives a client.
   RequestWatchdog m_watchdog;
 };

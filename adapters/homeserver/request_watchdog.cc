@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace adapters {
@@ -30,9 +31,21 @@ RequestWatchdog::Watch RequestWatchdog::watch(httplib::Client& client, Clock::ti
     m_thread = std::thread([this] { run(); });
   }
   const std::uint64_t id = m_next_id++;
-  m_entries.emplace(id, Entry{deadline, &client});
+  m_entries.emplace(id, Entry{m_cancelled ? Clock::now() : deadline, &client});
   m_changed.notify_all();
   return Watch(*this, id);
+}
+
+void RequestWatchdog::cancel_all() {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_cancelled = true;
+    const auto now = Clock::now();
+    for (auto& [id, entry] : m_entries) {
+      entry.deadline = std::min(entry.deadline, now);
+    }
+  }
+  m_changed.notify_all();
 }
 
 bool RequestWatchdog::Watch::end() {

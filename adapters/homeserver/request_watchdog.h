@@ -52,6 +52,10 @@ class RequestWatchdog {
   /// `client` must outlive the Watch. The thread starts with the first watch.
   Watch watch(httplib::Client& client, Clock::time_point deadline);
 
+  /// Stops every request being watched now, and every later one as soon as
+  /// it is watched: for a client being shut down (a long-poll cut short).
+  void cancel_all();
+
  private:
   struct Entry {
     Clock::time_point deadline;
@@ -69,6 +73,7 @@ class RequestWatchdog {
   std::map<std::uint64_t, Entry> m_entries;
   std::uint64_t m_next_id = 0;
   bool m_stopping = false;
+  bool m_cancelled = false;
   std::thread m_thread;
 };
 

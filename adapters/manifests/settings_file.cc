@@ -23,7 +23,7 @@ const std::vector<std::string> k_keys = {
     "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin", "massChangeMaxPercent", "massChangeMaxCount",
     "deactivatedAccounts", "readTimeoutSeconds", "requestTimeoutSeconds", "syncTimeoutSeconds",
     "maxAnswerMegabytes", "maxSyncAnswerMegabytes", "passTimeoutMinutes", "caFile",
-    "appDatabase",
+    "appDatabase", "resyncIntervalMinutes", "sourceIntervalSeconds", "shutdownGraceSeconds",
 };
 
 // The whole-number settings bounding the homeserver's answers: key, target,
@@ -43,6 +43,9 @@ const Bound k_bounds[] = {
     {"maxAnswerMegabytes", &model::Settings::max_answer_megabytes, 1, 4096, "MB"},
     {"maxSyncAnswerMegabytes", &model::Settings::max_sync_answer_megabytes, 1, 4096, "MB"},
     {"passTimeoutMinutes", &model::Settings::pass_timeout_minutes, 1, 10080, "minutes"},
+    {"resyncIntervalMinutes", &model::Settings::resync_interval_minutes, 1, 10080, "minutes"},
+    {"sourceIntervalSeconds", &model::Settings::source_interval_seconds, 1, 86400, "seconds"},
+    {"shutdownGraceSeconds", &model::Settings::shutdown_grace_seconds, 1, 3600, "seconds"},
 };
 
 // A YAML 1.2 boolean (true/false only), or a diagnostic naming the key.

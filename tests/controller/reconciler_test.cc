@@ -308,6 +308,26 @@ TEST_CASE("reconciler: the mass-change guard stops a pass before any write", "[r
     CHECK(store->archive_records()->empty());
   }
 
+  SECTION("held back by a controller, which repairs the rest") {
+    model::MatrixState renamed = rooms_gone;
+    renamed.accounts.begin()->second.display_name = "Renamed";
+    controller::ReconcileOptions holding = options(Mode::reconcile);
+    holding.hold_back_destructive = true;
+    controller::Reconciler reconciler(server, *store, clock, holding);
+    controller::PassOutcome outcome = reconciler.run(std::move(renamed));
+    REQUIRE(outcome.planned);
+    const controller::GuardVerdict& guard = outcome.planned->guard;
+    CHECK(guard.mass_change);
+    CHECK(guard.refusal == Refusal::none);
+    CHECK(guard.held_back == desired.rooms.size());
+    CHECK(outcome.planned->planned.plan.count(model::ResourceChange::Action::archive) == 0);
+    CHECK(outcome.ok());
+    const std::vector<std::string> after = server.calls();
+    REQUIRE(after.size() == calls.size() + 1);
+    CHECK(after.back().find("update account") == 0);
+    CHECK(store->archive_records()->empty());
+  }
+
   SECTION("let through, archiving at the pass's instant") {
     controller::ReconcileOptions allowed = options(Mode::reconcile);
     allowed.allow_mass_change = true;

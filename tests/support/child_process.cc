@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <fstream>
 #include <stdexcept>
+#include <thread>
 
 #include "tests/support/exec_args.h"
 
@@ -84,6 +85,23 @@ int ChildProcess::wait() {
     m_exit_code = decode(status);
   }
   return *m_exit_code;
+}
+
+std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (running()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return m_exit_code;
+}
+
+void ChildProcess::signal(int signal) {
+  if (running()) {
+    kill(m_pid, signal);
+  }
 }
 
 std::string ChildProcess::out() const { return read_file(m_out_path); }

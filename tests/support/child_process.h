@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@ class ChildProcess {
   int kill_and_wait();
   /// Waits for the child to exit; its exit code (128+signal when killed by one).
   int wait();
+  /// Waits up to `limit` for the child to exit: its exit code, or nothing
+  /// when it still runs.
+  std::optional<int> wait_for(std::chrono::milliseconds limit);
+  /// Sends `signal` unless the child has exited.
+  void signal(int signal);
   /// What it wrote to stdout / stderr so far.
   std::string out() const;
   std::string err() const;

@@ -1,0 +1,266 @@
+#include "controller/loop/run_host.h"
+
+#include <sstream>
+#include <utility>
+
+#include "adapters/appdb/desired_source.h"
+#include "adapters/redact.h"
+#include "model/compile.h"
+#include "model/printable.h"
+
+namespace controller {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// How long one wait of the change feed lasts.
+constexpr std::chrono::milliseconds k_feed_wait{30000};
+
+std::string diagnostics_text(const model::Diagnostics& diagnostics) {
+  std::string text;
+  for (const model::Diagnostic& diagnostic : diagnostics) {
+    text += (text.empty() ? "" : "; ") + diagnostic.to_string();
+  }
+  return text;
+}
+
+std::string error_text(const model::Error& error) { return adapters::redact(error.message, {}); }
+
+// The managed object an operation is about, as the plan names it.
+std::string object_key(const model::Operation& operation) {
+  return operation.room_key.empty() ? "account." + operation.account_key : "room." + operation.room_key;
+}
+
+}  // namespace
+
+std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) {
+  std::unique_ptr<RunHost> host(new RunHost(options, log));
+  adapters::Environment env = adapters::process_environment();
+  host->m_settings = adapters::load_settings(options.config_path, env);
+  model::Diagnostics problems = host->m_settings.diagnostics;
+  model::Diagnostics missing = adapters::require_connection_settings(host->m_settings);
+  problems.insert(problems.end(), missing.begin(), missing.end());
+  if (options.paths.empty() && options.from_db.empty()) {
+    problems.push_back({{"command line"}, "give manifest paths or --from-db URI"});
+  }
+  for (const model::Diagnostic& problem : problems) {
+    log.error(problem.to_string());
+  }
+  if (!problems.empty()) {
+    return nullptr;
+  }
+  auto token = adapters::load_access_token(host->m_settings, env);
+  if (!token) {
+    log.error(error_text(token.error()));
+    return nullptr;
+  }
+  auto store = adapters::open_sqlite_store(options.state_path, adapters::StoreAccess::read_write);
+  if (!store) {
+    log.error(error_text(store.error()));
+    return nullptr;
+  }
+  host->m_store = std::move(*store);
+  // Held for the life of the process: no cron pass writes meanwhile.
+  auto lock = host->m_store->lock("run");
+  if (!lock) {
+    log.error(error_text(lock.error()));
+    return nullptr;
+  }
+  host->m_lock = std::move(*lock);
+  if (std::string took_over = host->m_lock->took_over(); !took_over.empty()) {
+    log.warning(took_over + " (recorded in the audit log)");
+  }
+  const model::Settings& settings = host->m_settings.settings;
+  adapters::ClientOptions client = adapters::client_options(settings, SteadyClock::now());
+  host->m_homeserver = std::make_unique<adapters::HttpHomeserver>(settings, *token, client);
+  if (settings.provisioning != model::ProvisioningMode::appservice) {
+    host->m_feed = std::make_unique<adapters::SyncChangeFeed>(settings.homeserver_url, *token, client, k_feed_wait);
+  } else {
+    log.info("no change feed: an appservice's bot may not /sync; drift is repaired at each resync");
+  }
+  return host;
+}
+
+LoopOptions RunHost::loop_options() const {
+  const model::Settings& settings = m_settings.settings;
+  LoopOptions options;
+  options.resync_interval = std::chrono::minutes(settings.resync_interval_minutes);
+  // Manifests are watched; only a database is polled.
+  options.source_interval = m_options.from_db.empty() ? std::chrono::milliseconds(0)
+                                                      : std::chrono::seconds(settings.source_interval_seconds);
+  options.shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds);
+  options.feed.wait = k_feed_wait;
+  return options;
+}
+
+model::Result<model::MatrixState> RunHost::load_desired() {
+  adapters::LoadedDesired loaded = adapters::load_desired(m_options.paths, m_options.from_db,
+                                                          m_settings.app_database, m_settings.settings);
+  if (!loaded.diagnostics.empty()) {
+    return model::fail(model::Error::Kind::invalid, diagnostics_text(loaded.diagnostics));
+  }
+  return model::compile(loaded.topology, m_settings.settings);
+}
+
+model::Result<void> RunHost::reload_settings() {
+  adapters::LoadedSettings fresh = adapters::load_settings(m_options.config_path, adapters::process_environment());
+  if (!fresh.diagnostics.empty()) {
+    return model::fail(model::Error::Kind::invalid, diagnostics_text(fresh.diagnostics));
+  }
+  const model::Settings& was = m_settings.settings;
+  const model::Settings& now = fresh.settings;
+  // The connection was made with the old ones; a new one needs a restart.
+  if (now.homeserver_url != was.homeserver_url || now.bot_user_id != was.bot_user_id ||
+      now.server_name != was.server_name || now.provisioning != was.provisioning ||
+      fresh.access_token_file != m_settings.access_token_file) {
+    m_log.warning("the config changes the homeserver connection; that takes a restart, the rest applies now");
+    fresh.settings.homeserver_url = was.homeserver_url;
+    fresh.settings.bot_user_id = was.bot_user_id;
+    fresh.settings.server_name = was.server_name;
+    fresh.settings.provisioning = was.provisioning;
+    fresh.access_token_file = m_settings.access_token_file;
+  }
+  m_settings = std::move(fresh);
+  m_log.info("reloaded the config");
+  return {};
+}
+
+PassOutcome RunHost::run_pass(model::MatrixState desired, const PassRequest& request) {
+  PassOutcome out;
+  out.mode = Mode::reconcile;
+  if (!m_probed) {
+    if (auto caps = m_homeserver->probe(); !caps) {
+      out.error = caps.error();
+      return out;
+    }
+    m_probed = true;
+  }
+  const model::Settings& settings = m_settings.settings;
+  const auto deadline = SteadyClock::now() + std::chrono::minutes(settings.pass_timeout_minutes);
+  m_homeserver->set_pass_deadline(deadline);
+  ReconcileOptions options = reconcile_options(settings, Mode::reconcile);
+  options.command = "run";
+  options.max_in_flight = m_options.max_in_flight;
+  options.deadline = deadline;
+  options.stopping = request.stopping;
+  options.full_observation = request.full_observation;
+  options.hold_back_destructive = true;
+  Reconciler reconciler(*m_homeserver, *m_store, m_clock, options, m_lock.get());
+  auto planned = reconciler.plan(std::move(desired));
+  if (!planned) {
+    out.error = planned.error();
+    return out;
+  }
+  out.planned = std::move(*planned);
+  const model::Plan& plan = out.planned->planned.plan;
+  const auto& room_ids = out.planned->planned.observation.room_ids;
+  auto progress = [&](const OperationReport& report) {
+    const model::Operation& operation = plan.operations[report.index];
+    LogFields fields{object_key(operation), model::to_string(operation.kind), {}, std::nullopt};
+    if (auto id = room_ids.find(operation.room_key); id != room_ids.end()) {
+      fields.room_id = id->second;
+    }
+    switch (report.status) {
+      case OperationReport::Status::succeeded: m_log.info(report.description, fields); break;
+      case OperationReport::Status::already_done: m_log.info(report.description + ": already done", fields); break;
+      case OperationReport::Status::failed: m_log.error(report.description + ": " + report.error, fields); break;
+      case OperationReport::Status::skipped: m_log.warning(report.description + ": " + report.error, fields); break;
+      case OperationReport::Status::would_run: break;
+    }
+  };
+  out.applied = reconciler.apply(*out.planned, progress);
+  return out;
+}
+
+std::string RunHost::sync_position() {
+  auto token = m_store->sync_token();
+  return token ? *token : std::string();
+}
+
+void RunHost::cancel_requests() { m_homeserver->cancel(); }
+
+void RunHost::pass_started(const PassRequest& request) {
+  std::string message = std::string("pass started: ") + to_string(request.reason);
+  if (!request.rooms.empty()) {
+    message += " (" + std::to_string(request.rooms.size()) + (request.rooms.size() == 1 ? " room)" : " rooms)");
+  }
+  m_log.info(message, {{}, "pass", {}, std::nullopt});
+}
+
+void RunHost::pass_finished(const PassRequest& request, const PassOutcome& outcome, std::chrono::milliseconds took) {
+  LogFields fields{{}, "pass", {}, took};
+  const std::string reason = to_string(request.reason);
+  if (outcome.error) {
+    m_log.error("pass failed (" + reason + "): " + error_text(*outcome.error), fields);
+  } else if (outcome.planned) {
+    const GuardVerdict& guard = outcome.planned->guard;
+    const model::Plan& plan = outcome.planned->planned.plan;
+    if (guard.mass_change && guard.held_back > 0) {
+      m_log.warning("mass-change guard: " + *guard.mass_change + "; held back " + std::to_string(guard.held_back) +
+                        " changes, repairing the rest (run `mxctl apply --allow-mass-change` to let them through)",
+                    fields);
+    }
+    if (guard.plan_errors > 0) {
+      m_log.error(std::to_string(guard.plan_errors) + " changes cannot be made as desired (see `mxctl plan`)", fields);
+    }
+    if (outcome.applied && outcome.applied->lock_lost) {
+      m_log.error("another process took the pass lock over while this pass ran", fields);
+    }
+    if (outcome.applied && outcome.applied->error) {
+      m_log.error("pass not carried out: " + error_text(*outcome.applied->error), fields);
+    }
+    if (plan.empty()) {
+      m_log.info("pass done (" + reason + "): no changes", fields);
+    } else if (outcome.applied && outcome.applied->report) {
+      const ApplyReport& report = *outcome.applied->report;
+      m_log.info("pass done (" + reason + "): " + std::to_string(report.succeeded) + " operations succeeded, " +
+                     std::to_string(report.failed) + " failed, " + std::to_string(report.skipped) + " skipped",
+                 fields);
+    }
+  }
+  if (m_reporter) {
+    m_reporter->pass_finished(request, outcome, took);
+  }
+}
+
+void RunHost::desired_loaded(bool changed) {
+  if (changed) {
+    m_log.info("the desired state changed");
+  }
+}
+
+void RunHost::desired_rejected(const model::Error& error) {
+  m_log.error("the desired state does not load; keeping the last good one: " + error.message);
+  if (m_reporter) {
+    m_reporter->desired_rejected();
+  }
+}
+
+void RunHost::reload_failed(const model::Error& error) {
+  m_log.error("the config does not load; keeping the one in use: " + error.message);
+}
+
+void RunHost::feed_failed(const model::Error& error) {
+  if (!m_feed_failing.exchange(true)) {
+    m_log.warning("waiting for changes failed (trying again, backing off): " + error_text(error));
+  }
+  if (m_reporter) {
+    m_reporter->feed_failed();
+  }
+}
+
+void RunHost::feed_answered() {
+  if (m_feed_failing.exchange(false)) {
+    m_log.info("the homeserver answers again");
+  }
+  if (m_reporter) {
+    m_reporter->feed_answered();
+  }
+}
+
+void RunHost::stopping() { m_log.info("stopping: no new work; the operations in flight finish"); }
+
+void RunHost::grace_expired() { m_log.warning("stopping: the grace period is over; cutting the requests off"); }
+
+}  // namespace controller

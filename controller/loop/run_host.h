@@ -1,0 +1,98 @@
+#pragma once
+// `mxctl run`'s LoopHost: the real parts (settings and sources, the state
+// store and the pass lock held for the life of the process, the HTTP
+// homeserver) wired once, a Reconciler per pass, and every report as a log
+// line (and, through LoopTelemetry, a metric).
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/homeserver/http_homeserver.h"
+#include "adapters/homeserver/sync_change_feed.h"
+#include "adapters/manifests/settings_file.h"
+#include "adapters/state_store.h"
+#include "controller/clock.h"
+#include "controller/loop/control_loop.h"
+#include "controller/loop/loop_log.h"
+
+namespace controller {
+
+/// What `mxctl run` was asked to keep in line, and how.
+struct RunOptions {
+  std::string config_path;
+  std::vector<std::string> paths;
+  std::string from_db;
+  std::string state_path = "mxctl.db";
+  int max_in_flight = 8;
+  /// Where /metrics, /healthz and /readyz are served.
+  std::string listen = "127.0.0.1:9464";
+  LogFormat log_format = LogFormat::text;
+};
+
+/// Counts and gauges the host keeps for /metrics and /readyz; every
+/// method is called with no lock of the host's held. Empty by default.
+class LoopReporter {
+ public:
+  virtual ~LoopReporter() = default;
+  virtual void pass_finished(const PassRequest&, const PassOutcome&, std::chrono::milliseconds) {}
+  virtual void desired_rejected() {}
+  virtual void feed_answered() {}
+  virtual void feed_failed() {}
+};
+
+/// The host. Built by wire(); the loop runs on it.
+class RunHost final : public LoopHost {
+ public:
+  /// Loads the settings (an error in them, or missing connection
+  /// settings, or no token: nothing), opens the store, takes the pass lock
+  /// for the life of the host and connects (without probing: the first
+  /// pass does, so a homeserver still starting is waited for). Problems
+  /// are logged; null when any step fails.
+  static std::unique_ptr<RunHost> wire(const RunOptions& options, LoopLog& log);
+
+  /// The change feed, unless the bot cannot /sync (appservice).
+  adapters::ChangeFeed* feed() { return m_feed.get(); }
+  /// The loop's timings from the settings.
+  LoopOptions loop_options() const;
+  void set_reporter(LoopReporter* reporter) { m_reporter = reporter; }
+
+  model::Result<model::MatrixState> load_desired() override;
+  model::Result<void> reload_settings() override;
+  PassOutcome run_pass(model::MatrixState desired, const PassRequest& request) override;
+  std::string sync_position() override;
+  void cancel_requests() override;
+  bool lock_lost() override { return m_lock && m_lock->lost(); }
+
+  void pass_started(const PassRequest& request) override;
+  void pass_finished(const PassRequest& request, const PassOutcome& outcome, std::chrono::milliseconds took) override;
+  void desired_loaded(bool changed) override;
+  void desired_rejected(const model::Error& error) override;
+  void reload_failed(const model::Error& error) override;
+  void feed_failed(const model::Error& error) override;
+  void feed_answered() override;
+  void stopping() override;
+  void grace_expired() override;
+
+ private:
+  RunHost(RunOptions options, LoopLog& log) : m_options(std::move(options)), m_log(log) {}
+
+  RunOptions m_options;
+  LoopLog& m_log;
+  LoopReporter* m_reporter = nullptr;
+  adapters::LoadedSettings m_settings;
+  std::unique_ptr<adapters::StateStore> m_store;
+  std::unique_ptr<adapters::StoreLock> m_lock;
+  std::unique_ptr<adapters::HttpHomeserver> m_homeserver;
+  std::unique_ptr<adapters::SyncChangeFeed> m_feed;
+  SystemClock m_clock;
+  bool m_probed = false;
+  /// The feed's last wait failed; said once until one answers again.
+  std::atomic<bool> m_feed_failing{false};
+};
+
+}  // namespace controller

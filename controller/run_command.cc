@@ -1,0 +1,83 @@
+// `mxctl run`: wires the long-running controller (signals first, so every
+// thread started later has them blocked; then the host, the manifest watch
+// and the loop) and runs it until a signal stops it.
+
+#include "controller/run_command.h"
+
+#include <memory>
+#include <mutex>
+
+#include "adapters/manifests/manifest_watch.h"
+#include "controller/loop/control_loop.h"
+#include "controller/loop/run_host.h"
+#include "controller/loop/signal_listener.h"
+
+namespace controller {
+
+namespace {
+
+// Signals may come before the loop exists (during wiring); they wait here.
+class SignalRelay {
+ public:
+  void stop() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_loop) {
+      m_loop->request_stop();
+    } else {
+      m_stop = true;
+    }
+  }
+  void reload() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_loop) {
+      m_loop->events().post_reload();
+    }
+  }
+  void attach(ControlLoop* loop) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_loop = loop;
+    if (m_loop && m_stop) {
+      m_loop->request_stop();
+    }
+  }
+  bool stopped() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_stop;
+  }
+
+ private:
+  std::mutex m_mutex;
+  ControlLoop* m_loop = nullptr;
+  bool m_stop = false;
+};
+
+}  // namespace
+
+int run_controller(const RunOptions& options, Console& console) {
+  LoopLog log(console.err, options.log_format);
+  SignalRelay relay;
+  SignalListener signals([&] { relay.stop(); }, [&] { relay.reload(); });
+  std::unique_ptr<RunHost> host = RunHost::wire(options, log);
+  if (!host) {
+    return k_exit_error;
+  }
+  ControlLoop loop(*host, host->feed(), host->loop_options());
+  std::unique_ptr<adapters::ManifestWatch> watch;
+  if (!options.paths.empty()) {
+    auto started = adapters::ManifestWatch::start(options.paths, [&loop] { loop.events().post_source_changed(); });
+    if (!started) {
+      log.error(started.error().message);
+      return k_exit_error;
+    }
+    watch = std::move(*started);
+  }
+  relay.attach(&loop);
+  log.info("mxctl run: keeping the homeserver in line with the desired state");
+  const int result = loop.run();
+  relay.attach(nullptr);
+  watch.reset();
+  log.info(result == 0 ? "stopped" : "stopped with an error");
+  return result == 0 ? k_exit_ok : k_exit_error;
+}
+
+}  // namespace controller

@@ -1,0 +1,248 @@
+// `mxctl run` against the simulator: the long-running controller repairs
+// drift made by hand through the client API, applies manifest edits, keeps
+// the last good desired state when a manifest breaks, reloads on SIGHUP and
+// stops cleanly on SIGTERM. Every wait is on a condition, with a generous
+// bound; none is an assertion by itself.
+
+#include <signal.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "adapters/state_store.h"
+#include "tests/e2e/fixture.h"
+#include "tests/support/child_process.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Polls `condition` until it holds or `limit` passes; whether it held.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 30s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) {
+      return true;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return condition();
+}
+
+std::string encode(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '#') {
+      out += "%23";
+    } else if (c == ':') {
+      out += "%3A";
+    } else if (c == '!') {
+      out += "%21";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// `mxctl run` on the fixture's manifests, its log in the fixture's directory.
+class RunningController {
+ public:
+  RunningController(e2e::Fixture& fx, std::vector<std::string> args = {}, std::map<std::string, std::string> env = {})
+      : m_fx(fx), m_child(argv(fx, std::move(args)), merged(fx, std::move(env)), fx.scratch("run.out"),
+                          fx.scratch("run.err")) {}
+
+  std::string log() const { return m_child.err(); }
+  testing_support::ChildProcess& child() { return m_child; }
+
+  // Waits for the log to say `text` (`count` times in all).
+  bool logged(const std::string& text, std::size_t count = 1, std::chrono::milliseconds limit = 30s) {
+    return eventually(
+        [&] {
+          const std::string log = m_child.err();
+          std::size_t found = 0;
+          for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) {
+            ++found;
+          }
+          return found >= count;
+        },
+        limit);
+  }
+
+ private:
+  static std::vector<std::string> argv(const e2e::Fixture& fx, std::vector<std::string> args) {
+    std::vector<std::string> out = {MXCTL_BINARY, "run", fx.manifests()};
+    out.insert(out.end(), args.begin(), args.end());
+    return out;
+  }
+  static std::map<std::string, std::string> merged(const e2e::Fixture& fx, std::map<std::string, std::string> env) {
+    std::map<std::string, std::string> out = fx.env();
+    for (auto& [name, value] : env) {
+      out[name] = value;
+    }
+    return out;
+  }
+
+  e2e::Fixture& m_fx;
+  testing_support::ChildProcess m_child;
+};
+
+std::string room_id_of(e2e::Fixture& fx, const std::string& alias) {
+  mxsim::ApiResponse resolved = fx.as_bot("GET", "/_matrix/client/v3/directory/room/" + encode(alias), nullptr);
+  REQUIRE(resolved.status == 200);
+  return resolved.body["room_id"];
+}
+
+nlohmann::json state_of(e2e::Fixture& fx, const std::string& room_id, const std::string& type,
+                        const std::string& state_key = "") {
+  mxsim::ApiResponse got =
+      fx.as_bot("GET", "/_matrix/client/v3/rooms/" + encode(room_id) + "/state/" + type + "/" + state_key, nullptr);
+  return got.status == 200 ? got.body : nlohmann::json();
+}
+
+void put_state(e2e::Fixture& fx, const std::string& room_id, const std::string& type, const std::string& state_key,
+               const nlohmann::json& content) {
+  REQUIRE(fx.as_bot("PUT", "/_matrix/client/v3/rooms/" + encode(room_id) + "/state/" + type + "/" + state_key,
+                    content)
+              .status == 200);
+}
+
+const std::string k_space_alias = "#mxctl.community.riverside:mxsim.test";
+
+}  // namespace
+
+TEST_CASE("mxctl run repairs drift made by hand through the client API", "[run]") {
+  e2e::Fixture fx;
+  RunningController run(fx);
+  REQUIRE(run.logged("pass done (start)"));
+  const std::string space = room_id_of(fx, k_space_alias);
+  INFO(run.log());
+
+  SECTION("a room name and a topic") {
+    const std::string name = state_of(fx, space, "m.room.name").value("name", "");
+    REQUIRE(name == "Riverside Commons");
+    put_state(fx, space, "m.room.name", "", {{"name", "vandalised"}});
+    put_state(fx, space, "m.room.topic", "", {{"topic", "vandalised"}});
+    CHECK(eventually([&] {
+      return state_of(fx, space, "m.room.name").value("name", "") == "Riverside Commons" &&
+             state_of(fx, space, "m.room.topic").value("topic", "") ==
+                 "Sharing tools, food and time along the river";
+    }));
+  }
+
+  SECTION("a power level") {
+    nlohmann::json levels = state_of(fx, space, "m.room.power_levels");
+    REQUIRE(levels["users"].contains("@grace:mxsim.test"));
+    const int want = levels["users"]["@grace:mxsim.test"];
+    levels["users"]["@grace:mxsim.test"] = 99;
+    put_state(fx, space, "m.room.power_levels", "", levels);
+    CHECK(eventually([&] {
+      return state_of(fx, space, "m.room.power_levels")["users"].value("@grace:mxsim.test", -1) == want;
+    }));
+  }
+
+  SECTION("a kick") {
+    REQUIRE(fx.as_bot("POST", "/_matrix/client/v3/rooms/" + encode(space) + "/kick",
+                      {{"user_id", "@grace:mxsim.test"}, {"reason", "by hand"}})
+                .status == 200);
+    CHECK(eventually([&] {
+      return state_of(fx, space, "m.room.member", "@grace:mxsim.test").value("membership", "") == "invite";
+    }));
+  }
+
+  SECTION("a removed space link") {
+    mxsim::ApiResponse state = fx.as_bot("GET", "/_matrix/client/v3/rooms/" + encode(space) + "/state", nullptr);
+    REQUIRE(state.status == 200);
+    std::string child;
+    for (const auto& event : state.body) {
+      if (event.value("type", "") == "m.space.child" && !event["content"].empty()) {
+        child = event.value("state_key", "");
+        break;
+      }
+    }
+    REQUIRE_FALSE(child.empty());
+    put_state(fx, space, "m.space.child", child, nlohmann::json::object());
+    CHECK(eventually([&] { return !state_of(fx, space, "m.space.child", child).empty(); }));
+  }
+  run.child().signal(SIGTERM);
+  CHECK(run.child().wait_for(30s) == std::optional<int>(0));
+}
+
+TEST_CASE("mxctl run applies manifest edits and keeps the last good state when one breaks", "[run]") {
+  e2e::Fixture fx;
+  RunningController run(fx);
+  REQUIRE(run.logged("pass done (start)"));
+  const std::string space = room_id_of(fx, k_space_alias);
+
+  fx.edit("communities.yaml", "name: Riverside Commons", "name: Riverside Commons Renamed");
+  CHECK(eventually([&] { return state_of(fx, space, "m.room.name").value("name", "") == "Riverside Commons Renamed"; }));
+
+  // A manifest that no longer parses is reported; nothing is archived.
+  fx.write_manifest("communities.yaml", "apiVersion: mxctl/v1\nkind: Community\nmetadata: [unclosed\n");
+  REQUIRE(run.logged("the desired state does not load; keeping the last good one"));
+  CHECK(run.log().find("communities.yaml:") != std::string::npos);
+  // Drift is still repaired against the last good state.
+  put_state(fx, space, "m.room.name", "", {{"name", "vandalised"}});
+  CHECK(eventually([&] { return state_of(fx, space, "m.room.name").value("name", "") == "Riverside Commons Renamed"; }));
+  CHECK(e2e::audit(fx.homeserver()).marked.count("community/riverside") == 1);
+  run.child().signal(SIGTERM);
+  CHECK(run.child().wait_for(30s) == std::optional<int>(0));
+  INFO(run.log());
+  CHECK(run.log().find("archive") == std::string::npos);
+}
+
+TEST_CASE("mxctl run stops on SIGTERM with exit 0, the lock released and the run recorded", "[run]") {
+  e2e::Fixture fx;
+  RunningController run(fx);
+  REQUIRE(run.logged("pass done (start)"));
+  // The lock is held for the life of the process: a cron pass is refused.
+  auto refused = fx.mxctl({"reconcile", fx.manifests()});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("lock") != std::string::npos);
+
+  run.child().signal(SIGTERM);
+  REQUIRE(run.child().wait_for(30s) == std::optional<int>(0));
+  INFO(run.log());
+  CHECK(run.log().find("stopped") != std::string::npos);
+  auto after = fx.mxctl({"reconcile", fx.manifests()});
+  INFO(after.err);
+  CHECK(after.exit_code == 0);
+  auto store = adapters::open_sqlite_store(fx.state());
+  REQUIRE(store);
+  auto runs = (*store)->runs(10);
+  REQUIRE(runs);
+  CHECK(std::any_of(runs->begin(), runs->end(),
+                    [](const adapters::RunRecord& record) { return record.command == "run"; }));
+}
+
+TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
+  e2e::Fixture fx;
+  // Manifests are watched; the app database is only polled, here rarely,
+  // so that only SIGHUP can bring its change in.
+  const std::string database = fx.scratch("app.db");
+  const std::string config = fx.scratch("config.yaml");
+  std::ofstream(config) << "sourceIntervalSeconds: 3600\n";
+  REQUIRE(std::system(("sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-schema.sql && " +
+                       "sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-sample.sql")
+                          .c_str()) == 0);
+  std::map<std::string, std::string> env = fx.env();
+  env["MXCTL_CONFIG"] = config;
+  testing_support::ChildProcess child(
+      {MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db", "sqlite://" + database}, env,
+      fx.scratch("run.out"),
+      fx.scratch("run.err"));
+  const bool started = eventually([&] { return child.err().find("pass done (start)") != std::string::npos; });
+  INFO(child.err());
+  REQUIRE(started);
+  REQUIRE(std::system(("sqlite3 " + database + " \"UPDATE communities SET name = 'Reloaded' WHERE slug = 'riverside'\"")
+                          .c_str()) == 0);
+  // Nothing announces a database change: only the reload reads it.
+  const std::string space = room_id_of(fx, k_space_alias);
+  child.signal(SIGHUP);
+  CHECK(eventually([&] { return child.err().find("reloaded the config") != std::string::npos; }));
+  CHECK(eventually([&] { return state_of(fx, space, "m.room.name").value("name", "") == "Reloaded"; }));
+  CHECK(child.err().find("pass done (desired_changed)") != std::string::npos);
+  child.signal(SIGTERM);
+  CHECK(child.wait_for(30s) == std::optional<int>(0));
+}
