@@ -31,7 +31,8 @@ tl::unexpected<Error> cannot_listen(const ListenAddress& address, const error_co
     why = "address already in use";
   } else if (error == asio::error::access_denied) {
     kind = Error::Kind::forbidden;
-  } else if (error == boost::system::errc::address_not_available) {
+  } else if (error == boost::system::errc::address_not_available ||
+             error == asio::error::address_family_not_supported) {
     kind = Error::Kind::invalid;
   }
   if (!why.empty()) {

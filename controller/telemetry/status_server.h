@@ -43,10 +43,10 @@ class StatusServer {
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
 
-  /// Binds, listens and starts serving on the server's own thread. Fails
-  /// (`conflict`) when the address is in use, (`forbidden`) when the port is
-  /// privileged, (`invalid`) when the address is not this host's, and when
-  /// called a second time: a stopped server is not restarted.
+  /// Binds, listens and starts serving on the server's own thread. Fails with
+  /// `conflict` when the address is in use or on a second call (a stopped
+  /// server is not restarted), `forbidden` for a privileged port, `invalid`
+  /// when the address is not this host's or its family is unsupported.
   model::Result<void> start();
 
   /// The port listened on once start() succeeded (the chosen one for port

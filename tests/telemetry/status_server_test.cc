@@ -313,3 +313,21 @@ TEST_CASE("status server: stop() returns promptly with a stalled client connecte
   CHECK(stalled.read_until_closed().closed);
   CHECK_THROWS(RawClient(port));  // no longer listening
 }
+
+TEST_CASE("status server: listens on an IPv6 address", "[server]") {
+  StatusServerOptions options;
+  options.address = ListenAddress{"::1", 0};
+  StatusServer server(std::move(options));
+  const auto result = server.start();
+  if (!result && result.error().kind == model::Error::Kind::invalid) {
+    WARN("no IPv6 loopback on this host: " << result.error().message);
+    return;
+  }
+  REQUIRE(result.has_value());
+  httplib::Client client("::1", server.port());
+  client.set_connection_timeout(k_patience);
+  client.set_read_timeout(k_patience);
+  const auto response = client.Get("/healthz");
+  REQUIRE(response);
+  CHECK(response->status == 200);
+}
