@@ -32,6 +32,7 @@ std::optional<RequestHead> parse_request_head(std::string_view head);
 
 /// One response; the server always closes the connection after it.
 struct HttpResponse {
+  /// The status code; its reason phrase comes from serialize().
   int status = 200;
   /// Headers besides Content-Length and Connection, which serialize() adds.
   std::vector<std::pair<std::string, std::string>> headers;

@@ -31,6 +31,7 @@ class StatusConnection : public std::enable_shared_from_this<StatusConnection> {
   /// `on_closed` runs when the connection is destroyed, to free its slot.
   StatusConnection(boost::asio::ip::tcp::socket socket, const StatusSources& sources, ConnectionLimits limits,
                    std::function<void()> on_closed);
+  /// Runs `on_closed` (the socket closes with the object).
   ~StatusConnection();
   StatusConnection(const StatusConnection&) = delete;
   StatusConnection& operator=(const StatusConnection&) = delete;
