@@ -77,7 +77,7 @@ TEST_CASE("http wire: malformed heads are refused", "[http]") {
   CHECK_FALSE(parse_request_head("GET /metrics HTTP/1.1\r\nX: a\0b\r\n\r\n"sv));
 }
 
-TEST_CASE("http wire: a response carries its length and closes; HEAD keeps the length only", "[http]") {
+TEST_CASE("http wire: a response carries its length and closes, HEAD keeps the length only", "[http]") {
   const HttpResponse response{503, {{"Content-Type", "text/plain"}}, "not yet\n"};
   CHECK(serialize(response, true) ==
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n"

@@ -101,7 +101,7 @@ TEST_CASE("metrics registry: histogram buckets are cumulative and end with +Inf"
   }
 }
 
-TEST_CASE("metrics registry: a family without series still shows; totals start at zero", "[registry]") {
+TEST_CASE("metrics registry: a family without series still shows, totals start at zero", "[registry]") {
   MetricsRegistry registry;
   registry.declare_counter("c_total", "C.");
   registry.declare_gauge("g", "");

@@ -246,7 +246,7 @@ TEST_CASE("status server: a client that has not finished by the deadline is drop
   CHECK(status_of(*server, "/healthz") == 200);
 }
 
-TEST_CASE("status server: connections beyond the cap get a 503; it serves again when they close", "[server]") {
+TEST_CASE("status server: connections beyond the cap get a 503, it serves again when they close", "[server]") {
   StatusServerOptions options;
   options.max_connections = 3;
   options.deadline = std::chrono::minutes(10);  // only their closing frees the slots
