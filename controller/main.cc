@@ -146,6 +146,9 @@ int main(int argc, char** argv) {
   run->add_option("--parallel", run_options.max_in_flight, "Operations in flight at once while applying")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  run->add_option("--listen", run_options.listen,
+                  "Serve /metrics, /healthz and /readyz at ADDR:PORT (an IP address; [::1]:PORT for IPv6; port 0: "
+                  "any free port, logged at start); default: the config's listen, else 127.0.0.1:9464");
   run->add_option("--log-format", run_log_format, "Log lines as text, or as one JSON object per line")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -10,7 +10,10 @@
 #include "adapters/manifests/manifest_watch.h"
 #include "controller/loop/control_loop.h"
 #include "controller/loop/run_host.h"
+#include "controller/loop/loop_telemetry.h"
 #include "controller/loop/signal_listener.h"
+#include "controller/telemetry/listen_address.h"
+#include "controller/telemetry/status_server.h"
 
 namespace controller {
 
@@ -61,7 +64,28 @@ int run_controller(const RunOptions& options, Console& console) {
   if (!host) {
     return k_exit_error;
   }
-  ControlLoop loop(*host, host->feed(), host->loop_options());
+  const LoopOptions loop_options = host->loop_options();
+  auto address = telemetry::parse_listen_address(host->listen_address());
+  if (!address) {
+    log.error("listen: " + address.error().message);
+    return k_exit_error;
+  }
+  // Ready only while passes succeed: a quiet controller still resyncs once
+  // per resync interval.
+  LoopTelemetry metrics(2 * loop_options.resync_interval + std::chrono::minutes(1), host->feed() != nullptr);
+  host->set_telemetry(&metrics);
+  telemetry::StatusServerOptions status;
+  status.address = *address;
+  status.sources.metrics = [&metrics] { return metrics.metrics(); };
+  status.sources.readiness = [&metrics] { return metrics.not_ready(); };
+  telemetry::StatusServer server(status);
+  if (auto started = server.start(); !started) {
+    log.error(started.error().message);
+    return k_exit_error;
+  }
+  log.info("serving /metrics, /healthz and /readyz on http://" +
+           telemetry::to_string(telemetry::ListenAddress{address->ip, server.port()}));
+  ControlLoop loop(*host, host->feed(), loop_options);
   std::unique_ptr<adapters::ManifestWatch> watch;
   if (!options.paths.empty()) {
     auto started = adapters::ManifestWatch::start(options.paths, [&loop] { loop.events().post_source_changed(); });
@@ -76,6 +100,7 @@ int run_controller(const RunOptions& options, Console& console) {
   const int result = loop.run();
   relay.attach(nullptr);
   watch.reset();
+  server.stop();
   log.info(result == 0 ? "stopped" : "stopped with an error");
   return result == 0 ? k_exit_ok : k_exit_error;
 }

@@ -92,6 +92,9 @@ struct Settings {
   int source_interval_seconds = 60;
   /// `mxctl run`: how long a stop waits for the operations in flight.
   int shutdown_grace_seconds = 30;
+  /// `mxctl run`: where /metrics, /healthz and /readyz are served
+  /// (ADDR:PORT; `--listen` wins).
+  std::string listen = "127.0.0.1:9464";
   /// PEM file of the certificate authorities an https homeserver's
   /// certificate must chain to; empty: the system's. Verification cannot be
   /// switched off.

@@ -258,6 +258,8 @@ MatrixClient::Response MatrixClient::send(const std::string& method, const std::
   {
     std::lock_guard<std::mutex> lock(m_stats_mutex);
     (is_read(method) ? m_stats.reads : m_stats.writes) += 1;
+    const int status = result ? result->status : 0;
+    m_stats.by_status[{method, status >= 100 && status < 600 ? std::to_string(status / 100) + "xx" : "none"}] += 1;
     m_stats.bytes_sent += req.body.size() + path.size();
     m_stats.bytes_received += exchange.body.size();
     m_stats.waiting += std::chrono::duration_cast<std::chrono::microseconds>(now - exchange.started);
@@ -383,6 +385,9 @@ void MatrixClient::absorb(const ClientStats& other) {
   m_stats.bytes_received += other.bytes_received;
   m_stats.retries += other.retries;
   m_stats.waiting += other.waiting;
+  for (const auto& [key, count] : other.by_status) {
+    m_stats.by_status[key] += count;
+  }
 }
 
 ClientStats MatrixClient::stats() const {

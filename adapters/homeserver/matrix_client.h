@@ -43,6 +43,9 @@ struct ClientStats {
   std::uint64_t bytes_received = 0;
   std::uint64_t retries = 0;
   std::chrono::microseconds waiting{0};  ///< wall time spent waiting for answers
+  /// Requests sent, by (method, status class): "2xx" ... "5xx", or
+  /// "none" when no answer came (refused, timed out, cut off).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> by_status;
 };
 
 /// Bounds on one request and its answer. `size_setting` and `time_setting`

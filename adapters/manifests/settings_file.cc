@@ -23,7 +23,7 @@ const std::vector<std::string> k_keys = {
     "reinviteToCommunityRooms", "reinviteToCouncilRooms", "forceJoin", "massChangeMaxPercent", "massChangeMaxCount",
     "deactivatedAccounts", "readTimeoutSeconds", "requestTimeoutSeconds", "syncTimeoutSeconds",
     "maxAnswerMegabytes", "maxSyncAnswerMegabytes", "passTimeoutMinutes", "caFile",
-    "appDatabase", "resyncIntervalMinutes", "sourceIntervalSeconds", "shutdownGraceSeconds",
+    "appDatabase", "resyncIntervalMinutes", "sourceIntervalSeconds", "shutdownGraceSeconds", "listen",
 };
 
 // The whole-number settings bounding the homeserver's answers: key, target,
@@ -161,6 +161,8 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
     }
   } else if (key == "caFile") {
     s.ca_file = text;
+  } else if (key == "listen") {
+    s.listen = text;
   } else if (auto bound = std::find_if(std::begin(k_bounds), std::end(k_bounds),
                                        [&](const Bound& b) { return key == b.key; });
              bound != std::end(k_bounds)) {

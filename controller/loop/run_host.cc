@@ -219,8 +219,10 @@ void RunHost::pass_finished(const PassRequest& request, const PassOutcome& outco
                  fields);
     }
   }
-  if (m_reporter) {
-    m_reporter->pass_finished(request, outcome, took);
+  if (m_telemetry) {
+    auto archived = m_store->archive_records();
+    m_telemetry->pass_finished(request, outcome, took, archived ? archived->size() : 0);
+    m_telemetry->count_requests("homeserver", m_homeserver->stats());
   }
 }
 
@@ -232,8 +234,8 @@ void RunHost::desired_loaded(bool changed) {
 
 void RunHost::desired_rejected(const model::Error& error) {
   m_log.error("the desired state does not load; keeping the last good one: " + error.message);
-  if (m_reporter) {
-    m_reporter->desired_rejected();
+  if (m_telemetry) {
+    m_telemetry->desired_rejected();
   }
 }
 
@@ -245,8 +247,9 @@ void RunHost::feed_failed(const model::Error& error) {
   if (!m_feed_failing.exchange(true)) {
     m_log.warning("waiting for changes failed (trying again, backing off): " + error_text(error));
   }
-  if (m_reporter) {
-    m_reporter->feed_failed();
+  if (m_telemetry) {
+    m_telemetry->feed_failed();
+    m_telemetry->count_requests("feed", m_feed->stats());
   }
 }
 
@@ -254,8 +257,9 @@ void RunHost::feed_answered() {
   if (m_feed_failing.exchange(false)) {
     m_log.info("the homeserver answers again");
   }
-  if (m_reporter) {
-    m_reporter->feed_answered();
+  if (m_telemetry) {
+    m_telemetry->feed_answered();
+    m_telemetry->count_requests("feed", m_feed->stats());
   }
 }
 

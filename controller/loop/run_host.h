@@ -2,7 +2,7 @@
 // `mxctl run`'s LoopHost: the real parts (settings and sources, the state
 // store and the pass lock held for the life of the process, the HTTP
 // homeserver) wired once, a Reconciler per pass, and every report as a log
-// line (and, through LoopTelemetry, a metric).
+// line and, through LoopTelemetry, in the metrics.
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +19,7 @@
 #include "controller/clock.h"
 #include "controller/loop/control_loop.h"
 #include "controller/loop/loop_log.h"
+#include "controller/loop/loop_telemetry.h"
 
 namespace controller {
 
@@ -29,20 +30,10 @@ struct RunOptions {
   std::string from_db;
   std::string state_path = "mxctl.db";
   int max_in_flight = 8;
-  /// Where /metrics, /healthz and /readyz are served.
-  std::string listen = "127.0.0.1:9464";
+  /// Where /metrics, /healthz and /readyz are served; empty: the config's
+  /// `listen`.
+  std::string listen;
   LogFormat log_format = LogFormat::text;
-};
-
-/// Counts and gauges the host keeps for /metrics and /readyz; every
-/// method is called with no lock of the host's held. Empty by default.
-class LoopReporter {
- public:
-  virtual ~LoopReporter() = default;
-  virtual void pass_finished(const PassRequest&, const PassOutcome&, std::chrono::milliseconds) {}
-  virtual void desired_rejected() {}
-  virtual void feed_answered() {}
-  virtual void feed_failed() {}
 };
 
 /// The host. Built by wire(); the loop runs on it.
@@ -59,7 +50,12 @@ class RunHost final : public LoopHost {
   adapters::ChangeFeed* feed() { return m_feed.get(); }
   /// The loop's timings from the settings.
   LoopOptions loop_options() const;
-  void set_reporter(LoopReporter* reporter) { m_reporter = reporter; }
+  /// Where to serve /metrics: `--listen`, else the config's `listen`.
+  std::string listen_address() const {
+    return m_options.listen.empty() ? m_settings.settings.listen : m_options.listen;
+  }
+  /// Where passes and the feed are counted; null: nowhere.
+  void set_telemetry(LoopTelemetry* telemetry) { m_telemetry = telemetry; }
 
   model::Result<model::MatrixState> load_desired() override;
   model::Result<void> reload_settings() override;
@@ -83,7 +79,7 @@ class RunHost final : public LoopHost {
 
   RunOptions m_options;
   LoopLog& m_log;
-  LoopReporter* m_reporter = nullptr;
+  LoopTelemetry* m_telemetry = nullptr;
   adapters::LoadedSettings m_settings;
   std::unique_ptr<adapters::StateStore> m_store;
   std::unique_ptr<adapters::StoreLock> m_lock;

@@ -6,9 +6,14 @@
 
 #include <signal.h>
 
+#include <httplib.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <functional>
+#include <regex>
 #include <thread>
+#include <utility>
 
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
@@ -72,7 +77,7 @@ class RunningController {
 
  private:
   static std::vector<std::string> argv(const e2e::Fixture& fx, std::vector<std::string> args) {
-    std::vector<std::string> out = {MXCTL_BINARY, "run", fx.manifests()};
+    std::vector<std::string> out = {MXCTL_BINARY, "run", fx.manifests(), "--listen", "127.0.0.1:0"};
     out.insert(out.end(), args.begin(), args.end());
     return out;
   }
@@ -229,7 +234,9 @@ TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
   std::map<std::string, std::string> env = fx.env();
   env["MXCTL_CONFIG"] = config;
   testing_support::ChildProcess child(
-      {MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db", "sqlite://" + database}, env,
+      {MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db", "sqlite://" + database, "--listen",
+       "127.0.0.1:0"},
+      env,
       fx.scratch("run.out"),
       fx.scratch("run.err"));
   const bool started = eventually([&] { return child.err().find("pass done (start)") != std::string::npos; });
@@ -245,4 +252,82 @@ TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
   CHECK(child.err().find("pass done (desired_changed)") != std::string::npos);
   child.signal(SIGTERM);
   CHECK(child.wait_for(30s) == std::optional<int>(0));
+}
+
+namespace {
+
+// The status listener's base URL, from the line mxctl run logs at start.
+std::string status_url(const std::string& log) {
+  std::smatch match;
+  REQUIRE(std::regex_search(log, match, std::regex(R"(on (http://127\.0\.0\.1:\d+))")));
+  return match[1];
+}
+
+// GET `path`: status and body.
+std::pair<int, std::string> http_get(const std::string& base, const std::string& path) {
+  httplib::Client client(base);
+  client.set_read_timeout(10, 0);
+  auto answer = client.Get(path.c_str());
+  REQUIRE(answer);
+  return {answer->status, answer->body};
+}
+
+// The families the official Python client's parser reads in `exposition`
+// (tests/telemetry/parse_exposition.py).
+nlohmann::json parsed_metrics(e2e::Fixture& fx, const std::string& exposition) {
+  const std::string file = fx.scratch("metrics.txt");
+  std::ofstream(file, std::ios::trunc) << exposition;
+  const char* chosen = std::getenv("MXCTL_REFERENCE_PYTHON");
+  const std::string python = chosen != nullptr && *chosen != '\0' ? chosen : "/usr/bin/python3";
+  auto result = testing_support::run_process(
+      {python, std::string(MXCTL_SOURCE_DIR) + "/tests/telemetry/parse_exposition.py", file});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return nlohmann::json::parse(result.out);
+}
+
+// The value of the sample `name` with exactly `labels`; -1 when absent.
+double sample_value(const nlohmann::json& families, const std::string& name, const nlohmann::json& labels) {
+  for (const auto& family : families) {
+    for (const auto& sample : family["samples"]) {
+      if (sample["name"] == name && sample["labels"] == labels && sample["value"].is_number()) {
+        return sample["value"].get<double>();
+      }
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("mxctl run serves /metrics, /healthz and /readyz", "[run][metrics]") {
+  e2e::Fixture fx;
+  RunningController run(fx);
+  REQUIRE(run.logged("pass done (start)"));
+  const std::string base = status_url(run.log());
+  CHECK(http_get(base, "/healthz") == std::pair<int, std::string>{200, "ok\n"});
+  CHECK(eventually([&] { return http_get(base, "/readyz").first == 200; }));
+
+  nlohmann::json first = parsed_metrics(fx, http_get(base, "/metrics").second);
+  CHECK(sample_value(first, "mxctl_passes_total", {{"reason", "start"}, {"result", "succeeded"}}) == 1);
+  CHECK(sample_value(first, "mxctl_managed_objects", {{"kind", "room"}}) > 0);
+  CHECK(sample_value(first, "mxctl_operations_total", {{"kind", "create_room"}, {"result", "succeeded"}}) > 0);
+  CHECK(sample_value(first, "mxctl_homeserver_requests_total", {{"method", "POST"}, {"status_class", "2xx"}}) > 0);
+  CHECK(sample_value(first, "mxctl_pass_duration_seconds_count", nlohmann::json::object()) >= 1);
+  CHECK(sample_value(first, "mxctl_last_successful_pass_timestamp_seconds", nlohmann::json::object()) > 1.7e9);
+  const double set_state_before =
+      std::max(0.0, sample_value(first, "mxctl_operations_total", {{"kind", "set_state"}, {"result", "succeeded"}}));
+
+  // A repair shows as drift found and an operation carried out.
+  const std::string space = room_id_of(fx, k_space_alias);
+  put_state(fx, space, "m.room.topic", "", {{"topic", "vandalised"}});
+  CHECK(eventually([&] {
+    nlohmann::json now = parsed_metrics(fx, http_get(base, "/metrics").second);
+    return sample_value(now, "mxctl_operations_total", {{"kind", "set_state"}, {"result", "succeeded"}}) >
+               set_state_before &&
+           sample_value(now, "mxctl_drift_total", {{"object", "room"}, {"action", "update"}}) >= 1 &&
+           sample_value(now, "mxctl_passes_total", {{"reason", "homeserver_changed"}, {"result", "succeeded"}}) >= 1;
+  }));
+  run.child().signal(SIGTERM);
+  CHECK(run.child().wait_for(30s) == std::optional<int>(0));
 }

@@ -18,12 +18,7 @@ namespace {
 
 using namespace packaging_test;
 
-// The one switch for mxctl.service: set it to true once mxctl has its `run`
-// subcommand. Until then the unit's ExecStart is checked only for its shape
-// (below); from then on mxctl itself must accept it, as with the cron style.
-constexpr bool k_run_subcommand_exists = false;
-
-// The options `mxctl run` is being written with: PATH... [--from-db URI]
+// The options mxctl.service may give `mxctl run`: PATH... [--from-db URI]
 // [--listen ADDR:PORT] [--log-format text|json].
 const std::set<std::string> k_run_options = {"--from-db", "--listen", "--log-format"};
 
@@ -121,14 +116,9 @@ TEST_CASE("units: mxctl.service's ExecStart is `mxctl run` with the run command'
     }
   }
 
-  const std::set<std::string> known = subcommands(tree.at(installed::k_mxctl).string());
-  if constexpr (k_run_subcommand_exists) {
-    argv[0] = tree.at(argv[0]).string();
-    check_accepted(argv);
-  } else if (known.count("run") == 1) {
-    FAIL("mxctl has a `run` subcommand now: set k_run_subcommand_exists in tests/packaging/units_test.cc to true, "
-         "so that mxctl itself checks mxctl.service's command line");
-  }
+  // mxctl itself must accept the line, as with the cron style.
+  argv[0] = tree.at(argv[0]).string();
+  check_accepted(argv);
 }
 
 TEST_CASE("units: the cron-style units run `mxctl reconcile` every 15 minutes with options it accepts",
