@@ -34,6 +34,9 @@ struct OperationReport {
   /// last attempt (the message carries the errcode, secrets redacted); for
   /// skipped: which failed operation it waited on.
   std::string error;
+  /// The id of the room the operation is about, once known (a room the
+  /// operation created included); empty for accounts and unknown rooms.
+  std::string room_id;
 };
 
 /// "succeeded", "already_done", "failed", "skipped", "would_run".

@@ -276,6 +276,12 @@ class Execution {
     report.status = settled.status;
     report.attempts = settled.attempts;
     report.error = std::move(settled.error);
+    if (const model::Operation& operation = m_plan.operations[index]; !operation.room_key.empty()) {
+      const auto ids = m_recorder.ids_for(operation);
+      if (auto id = ids.find(operation.room_key); id != ids.end()) {
+        report.room_id = id->second;
+      }
+    }
     if (m_progress) {
       // An exception escaping a worker thread would end the process.
       try {

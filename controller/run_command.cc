@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "adapters/appdb/postgres_notifications.h"
 #include "adapters/manifests/manifest_watch.h"
 #include "controller/loop/control_loop.h"
 #include "controller/loop/run_host.h"
@@ -95,11 +96,23 @@ int run_controller(const RunOptions& options, Console& console) {
     }
     watch = std::move(*started);
   }
+  std::unique_ptr<adapters::PostgresNotifications> notifications;
+  if (auto [database, channel] = host->notify_source(); !channel.empty()) {
+    auto listening = adapters::PostgresNotifications::start(database, channel,
+                                                            [&loop] { loop.events().post_source_changed(); });
+    if (!listening) {
+      log.error(listening.error().message);
+      return k_exit_error;
+    }
+    notifications = std::move(*listening);
+    log.info("listening on the database's channel " + channel + " for changes");
+  }
   relay.attach(&loop);
   log.info("mxctl run: keeping the homeserver in line with the desired state");
   const int result = loop.run();
   relay.attach(nullptr);
   watch.reset();
+  notifications.reset();
   server.stop();
   log.info(result == 0 ? "stopped" : "stopped with an error");
   return result == 0 ? k_exit_ok : k_exit_error;

@@ -185,7 +185,7 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
   }
 }
 
-// appDatabase: {queries: {users: "SELECT ...", ...}}; see README.md.
+// appDatabase: {queries: {users: "SELECT ...", ...}, notifyChannel: name}; see README.md.
 void read_app_database(const std::string& file, const YAML::Node& value, LoadedSettings& out) {
   if (!value.IsMap()) {
     out.diagnostics.push_back({location(file, value.Mark()), "config: appDatabase must be a mapping"});
@@ -197,9 +197,21 @@ void read_app_database(const std::string& file, const YAML::Node& value, LoadedS
     if (!first_time(file, "appDatabase." + key, entry.first, seen, out)) {
       continue;
     }
+    if (key == "notifyChannel") {
+      const std::string channel = entry.second.IsScalar() ? entry.second.Scalar() : "";
+      if (!valid_notify_channel(channel)) {
+        out.diagnostics.push_back({location(file, entry.second.Mark()),
+                                   "config: appDatabase.notifyChannel must be a lower-case SQL identifier (a-z, 0-9, "
+                                   "_; not starting with a digit; at most 63 bytes)"});
+      } else {
+        out.app_database.notify_channel = channel;
+      }
+      continue;
+    }
     if (key != "queries") {
-      out.diagnostics.push_back({location(file, entry.first.Mark()), "config: unknown setting \"appDatabase." + key +
-                                                                         "\"" + model::did_you_mean(key, {"queries"})});
+      out.diagnostics.push_back({location(file, entry.first.Mark()),
+                                 "config: unknown setting \"appDatabase." + key + "\"" +
+                                     model::did_you_mean(key, {"queries", "notifyChannel"})});
       continue;
     }
     if (!entry.second.IsMap()) {

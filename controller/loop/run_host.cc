@@ -94,6 +94,19 @@ LoopOptions RunHost::loop_options() const {
   return options;
 }
 
+std::pair<std::string, std::string> RunHost::notify_source() const {
+  const std::string& channel = m_settings.app_database.notify_channel;
+  const std::string& uri = m_options.from_db;
+  // As open_app_database tells them apart.
+  const bool postgres = uri.rfind("sqlite:", 0) != 0 && (uri.rfind("postgres://", 0) == 0 ||
+                                                         uri.rfind("postgresql://", 0) == 0 ||
+                                                         uri.find('=') != std::string::npos);
+  if (channel.empty() || !postgres) {
+    return {};
+  }
+  return {uri, channel};
+}
+
 model::Result<model::MatrixState> RunHost::load_desired() {
   adapters::LoadedDesired loaded = adapters::load_desired(m_options.paths, m_options.from_db,
                                                           m_settings.app_database, m_settings.settings);
@@ -154,13 +167,9 @@ PassOutcome RunHost::run_pass(model::MatrixState desired, const PassRequest& req
   }
   out.planned = std::move(*planned);
   const model::Plan& plan = out.planned->planned.plan;
-  const auto& room_ids = out.planned->planned.observation.room_ids;
   auto progress = [&](const OperationReport& report) {
     const model::Operation& operation = plan.operations[report.index];
-    LogFields fields{object_key(operation), model::to_string(operation.kind), {}, std::nullopt};
-    if (auto id = room_ids.find(operation.room_key); id != room_ids.end()) {
-      fields.room_id = id->second;
-    }
+    LogFields fields{object_key(operation), model::to_string(operation.kind), report.room_id, std::nullopt};
     switch (report.status) {
       case OperationReport::Status::succeeded: m_log.info(report.description, fields); break;
       case OperationReport::Status::already_done: m_log.info(report.description + ": already done", fields); break;

@@ -50,6 +50,9 @@ class RunHost final : public LoopHost {
   adapters::ChangeFeed* feed() { return m_feed.get(); }
   /// The loop's timings from the settings.
   LoopOptions loop_options() const;
+  /// The app database (`--from-db`) and the channel to LISTEN on, when
+  /// both are set and the database is PostgreSQL; empty otherwise.
+  std::pair<std::string, std::string> notify_source() const;
   /// Where to serve /metrics: `--listen`, else the config's `listen`.
   std::string listen_address() const {
     return m_options.listen.empty() ? m_settings.settings.listen : m_options.listen;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <regex>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -328,6 +329,63 @@ TEST_CASE("mxctl run serves /metrics, /healthz and /readyz", "[run][metrics]") {
            sample_value(now, "mxctl_drift_total", {{"object", "room"}, {"action", "update"}}) >= 1 &&
            sample_value(now, "mxctl_passes_total", {{"reason", "homeserver_changed"}, {"result", "succeeded"}}) >= 1;
   }));
+  run.child().signal(SIGTERM);
+  CHECK(run.child().wait_for(30s) == std::optional<int>(0));
+}
+
+TEST_CASE("mxctl run --log-format json writes one JSON object per line", "[run]") {
+  e2e::Fixture fx;
+  RunningController run(fx, {"--log-format", "json"});
+  REQUIRE(run.logged("pass done (start)"));
+  run.child().signal(SIGTERM);
+  REQUIRE(run.child().wait_for(30s) == std::optional<int>(0));
+  std::istringstream lines(run.log());
+  bool saw_pass = false;
+  bool saw_operation = false;
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    nlohmann::json entry = nlohmann::json::parse(line);  // throws, failing the test, on anything else
+    CHECK(entry["time"].is_string());
+    CHECK(entry["level"].is_string());
+    CHECK(entry["message"].is_string());
+    if (entry.value("operation", "") == "pass" && entry.contains("duration_ms")) {
+      saw_pass = true;
+    }
+    if (entry.value("operation", "") == "create_room" && entry.value("key", "").rfind("room.", 0) == 0 &&
+        entry.contains("room_id")) {
+      saw_operation = true;
+    }
+  }
+  CHECK(saw_pass);
+  CHECK(saw_operation);
+}
+
+TEST_CASE("mxctl run holds back what the mass-change guard stops and repairs the rest", "[run][guard]") {
+  e2e::Fixture fx;
+  RunningController run(fx);
+  REQUIRE(run.logged("pass done (start)"));
+  const std::size_t marked = e2e::audit(fx.homeserver()).marked.size();
+
+  // Every room leaves the desired state at once (a bad deploy, say), in the
+  // same edit as a change the loop should still make.
+  for (const char* file : {"communities.yaml", "councils.yaml", "coordination.yaml"}) {
+    std::filesystem::remove(fx.manifests() + "/" + file);
+  }
+  fx.edit("users.yaml", "displayName: Alice Moreau", "displayName: Alice Renamed");
+  CHECK(eventually([&] {
+    mxsim::ApiResponse name = fx.as_bot("GET", "/_matrix/client/v3/profile/@alice:mxsim.test/displayname", nullptr);
+    return name.status == 200 && name.body.value("displayname", "") == "Alice Renamed";
+  }));
+  REQUIRE(run.logged("mass-change guard: "));
+  CHECK(run.log().find("held back") != std::string::npos);
+  // Nothing was archived: every room still carries its marker and its name.
+  e2e::ServerAudit after = e2e::audit(fx.homeserver());
+  CHECK(after.marked.size() == marked);
+  const std::string space = room_id_of(fx, k_space_alias);
+  CHECK(state_of(fx, space, "m.room.name").value("name", "") == "Riverside Commons");
+  const std::string base = status_url(run.log());
+  nlohmann::json metrics = parsed_metrics(fx, http_get(base, "/metrics").second);
+  CHECK(sample_value(metrics, "mxctl_guard_blocks_total", nlohmann::json::object()) >= 1);
   run.child().signal(SIGTERM);
   CHECK(run.child().wait_for(30s) == std::optional<int>(0));
 }
