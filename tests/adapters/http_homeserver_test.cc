@@ -1,7 +1,6 @@
 // HttpHomeserver against an in-process httplib::Server on 127.0.0.1 that
-// answers like Synapse (shapes from ../shared/reference/synapse-observed.md
-// and the admin API docs) and records every request, so the tests can
-// compare the exact calls made.
+// answers like Synapse (the shapes a real Synapse 1.67 gave, and its admin API docs)
+// and records every request, so the tests can compare the exact calls made.
 
 #include <catch2/catch.hpp>
 

@@ -19,6 +19,7 @@
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 #include "tests/support/child_process.h"
+#include "tests/support/http_json.h"
 
 namespace {
 
@@ -34,22 +35,6 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
     std::this_thread::sleep_for(50ms);
   }
   return condition();
-}
-
-std::string encode(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '#') {
-      out += "%23";
-    } else if (c == ':') {
-      out += "%3A";
-    } else if (c == '!') {
-      out += "%21";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // `mxctl run` on the fixture's manifests, its log in the fixture's directory.
@@ -95,7 +80,7 @@ class RunningController {
 };
 
 std::string room_id_of(e2e::Fixture& fx, const std::string& alias) {
-  mxsim::ApiResponse resolved = fx.as_bot("GET", "/_matrix/client/v3/directory/room/" + encode(alias), nullptr);
+  mxsim::ApiResponse resolved = fx.as_bot("GET", "/_matrix/client/v3/directory/room/" + testing_support::url_encode(alias), nullptr);
   REQUIRE(resolved.status == 200);
   return resolved.body["room_id"];
 }
@@ -103,13 +88,13 @@ std::string room_id_of(e2e::Fixture& fx, const std::string& alias) {
 nlohmann::json state_of(e2e::Fixture& fx, const std::string& room_id, const std::string& type,
                         const std::string& state_key = "") {
   mxsim::ApiResponse got =
-      fx.as_bot("GET", "/_matrix/client/v3/rooms/" + encode(room_id) + "/state/" + type + "/" + state_key, nullptr);
+      fx.as_bot("GET", "/_matrix/client/v3/rooms/" + testing_support::url_encode(room_id) + "/state/" + type + "/" + state_key, nullptr);
   return got.status == 200 ? got.body : nlohmann::json();
 }
 
 void put_state(e2e::Fixture& fx, const std::string& room_id, const std::string& type, const std::string& state_key,
                const nlohmann::json& content) {
-  REQUIRE(fx.as_bot("PUT", "/_matrix/client/v3/rooms/" + encode(room_id) + "/state/" + type + "/" + state_key,
+  REQUIRE(fx.as_bot("PUT", "/_matrix/client/v3/rooms/" + testing_support::url_encode(room_id) + "/state/" + type + "/" + state_key,
                     content)
               .status == 200);
 }
@@ -149,7 +134,7 @@ TEST_CASE("mxctl run repairs drift made by hand through the client API", "[run]"
   }
 
   SECTION("a kick") {
-    REQUIRE(fx.as_bot("POST", "/_matrix/client/v3/rooms/" + encode(space) + "/kick",
+    REQUIRE(fx.as_bot("POST", "/_matrix/client/v3/rooms/" + testing_support::url_encode(space) + "/kick",
                       {{"user_id", "@grace:mxsim.test"}, {"reason", "by hand"}})
                 .status == 200);
     CHECK(eventually([&] {
@@ -158,7 +143,7 @@ TEST_CASE("mxctl run repairs drift made by hand through the client API", "[run]"
   }
 
   SECTION("a removed space link") {
-    mxsim::ApiResponse state = fx.as_bot("GET", "/_matrix/client/v3/rooms/" + encode(space) + "/state", nullptr);
+    mxsim::ApiResponse state = fx.as_bot("GET", "/_matrix/client/v3/rooms/" + testing_support::url_encode(space) + "/state", nullptr);
     REQUIRE(state.status == 200);
     std::string child;
     for (const auto& event : state.body) {
