@@ -28,6 +28,7 @@ struct ObserveHints {
   std::set<std::pair<std::string, std::string>> directs_set;
   /// The room state behind `sync_token`, by room id (JSON array of state
   /// events); with both, observation asks the server for changes only.
+  /// Left empty when the port holds that state itself (holds_room_state).
   std::map<std::string, std::string> room_snapshots;
   /// Room ids mxctl wrote to since `sync_token` was taken (the store's
   /// rooms_written): each is re-read in full with GET /rooms/{id}/state,
@@ -92,6 +93,14 @@ class HomeserverPort {
   /// `hints.rooms_written` has been read afresh when this succeeds.
   /// Absent objects are simply missing; an error means nothing is known.
   virtual model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) = 0;
+
+  /// True when the port keeps, from its own last observation, the room
+  /// state behind `sync_token`, so observe() needs no room_snapshots for it
+  /// (a long-running controller's port; a pass's never does).
+  virtual bool holds_room_state(const std::string& sync_token) const {
+    (void)sync_token;
+    return false;
+  }
 
   /// Carries out one operation. Must be safe to repeat after a timeout or a
   /// crash: creations are keyed by alias, messages by transaction id.

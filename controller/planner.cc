@@ -1,5 +1,6 @@
 #include "controller/planner.h"
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -53,13 +54,18 @@ model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::Lifecycl
   return records;
 }
 
-model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store) {
+// The store's hints; its room snapshots only when the port does not hold
+// the state behind the store's token itself.
+model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, const adapters::HomeserverPort& port) {
   adapters::ObserveHints hints;
   auto room_ids = store.room_ids();
   auto sent = store.messages_sent();
   auto directs = store.directs_set();
   auto token = store.sync_token();
-  auto snapshots = store.room_snapshots();
+  model::Result<std::map<std::string, std::string>> snapshots = std::map<std::string, std::string>{};
+  if (!token || !port.holds_room_state(*token)) {
+    snapshots = store.room_snapshots();
+  }
   auto suspended = store.suspended_accounts();
   auto written = store.rooms_written();
   auto created = store.journaled_room_creations();
@@ -209,7 +215,7 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
   if (auto saved = record_protection(desired, store, records->protected_addresses, write_all); !saved) {
     return tl::unexpected(saved.error());
   }
-  auto hints = read_hints(store);
+  auto hints = read_hints(store, port);
   if (!hints) {
     return tl::unexpected(hints.error());
   }

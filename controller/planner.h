@@ -49,7 +49,8 @@ struct PlannedPass {
 };
 
 /// Observes `port` (with the store's room ids, sync token and room
-/// snapshots as hints, so only changes are read, plus the rooms mxctl wrote
+/// snapshots as hints, so only changes are read — the snapshots not read
+/// when the port holds the state behind the token itself — plus the rooms mxctl wrote
 /// to since, which are re-read in full, and the room creations its journal
 /// records), adds the store's record of sent messages, and diffs. The
 /// lifecycle (model/lifecycle.h) decides archives, restores, deletions and

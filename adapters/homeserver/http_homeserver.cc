@@ -261,6 +261,10 @@ model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation
 model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& operation,
                                                         const ExecutionContext& context) {
   using Kind = model::Operation::Kind;
+  if (operation.kind == Kind::create_account || operation.kind == Kind::update_account ||
+      operation.kind == Kind::suspend_account || operation.kind == Kind::reactivate_account) {
+    m_remembered_accounts.forget();  // even if it fails: it may have changed the account
+  }
   if (operation.kind == Kind::create_account || operation.kind == Kind::update_account) {
     auto account = context.desired->accounts.find(operation.account_key);
     if (account == context.desired->accounts.end()) {

@@ -14,6 +14,7 @@
 #include "adapters/homeserver/own_creation.h"
 #include "adapters/homeserver/room_lookup.h"
 #include "adapters/homeserver/rate_limits.h"
+#include "adapters/homeserver/remembered_observation.h"
 #include "model/settings.h"
 
 namespace adapters {
@@ -70,6 +71,23 @@ class HttpHomeserver : public HomeserverPort {
   /// the grace period); see MatrixClient::cancel.
   void cancel() { m_client.cancel(); }
 
+  /// Keeps what each observation found in memory for the next one (a
+  /// long-running controller, remembered_observation.h): the next observe()
+  /// whose hints carry the same sync token folds /sync's changes into the
+  /// rooms it read instead of parsing every stored snapshot. Off by default:
+  /// a single pass would only pay for it.
+  void set_remember_observation(bool remember) {
+    m_remember = remember;
+    m_remembered.forget();
+    m_remembered_accounts.forget();
+  }
+  /// Whether the next observations are targeted: woken by changes to rooms,
+  /// they may take the accounts from the last observation when nothing
+  /// since suggests an account changed (see remembered_observation.h). Only
+  /// with set_remember_observation(true); only between passes.
+  void set_targeted_observation(bool targeted) { m_targeted = targeted; }
+  bool holds_room_state(const std::string& sync_token) const override;
+
   /// How long a room mxctl may have just created (its alias taken, its
   /// marker not readable yet) is waited for; see own_creation.h.
   void set_creation_wait(CreationWait wait) { m_creation_wait = wait; }
@@ -81,7 +99,18 @@ class HttpHomeserver : public HomeserverPort {
   /// failing is an error that says which (http_homeserver_probe.cc).
   model::Result<void> probe_admin_api(Capabilities& caps);
   // Observation (http_homeserver_observe.cc).
-  model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, Observation& out);
+  /// Reads the bot's rooms (read_rooms, claim_own_rooms), sets `out`'s
+  /// token and snapshots and, when remembering, keeps the rooms read.
+  model::Result<BotRooms> read_all_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                         AliasLookups& aliases, Observation& out);
+  /// The accounts, observed or (a targeted pass) recalled.
+  model::Result<void> observe_or_recall_accounts(const model::MatrixState& desired, const ObserveHints& hints,
+                                                 const BotRooms& read, model::ObservedState& out);
+  /// Sorts the rooms read into `out`: managed rooms by marker, alias
+  /// clashes, once-messages and m.direct entries.
+  model::Result<void> observe_rooms(const model::MatrixState& desired, const ObserveHints& hints, BotRooms& read,
+                                    AliasLookups& aliases, Observation& out);
+  bool remembers_rooms() const;
   /// Every room the bot is in (/sync), the rooms written re-read; or, for
   /// an appservice, the managed rooms one by one.
   model::Result<BotRooms> read_rooms(const model::MatrixState& desired, const ObserveHints& hints,
@@ -91,6 +120,9 @@ class HttpHomeserver : public HomeserverPort {
   /// once their marker shows (await_own_room).
   model::Result<void> claim_own_rooms(const model::MatrixState& desired, const std::set<std::string>& rooms_created,
                                       BotRooms& read, AliasLookups& aliases);
+  /// The snapshots an observation with `hints` folds /sync's changes into:
+  /// the remembered ones when they are behind its token, else the store's.
+  const std::map<std::string, std::string>& snapshots_behind(const ObserveHints& hints) const;
   model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
                                        const model::OnceMessage& message);
   model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);
@@ -128,6 +160,10 @@ class HttpHomeserver : public HomeserverPort {
   std::mutex m_creation_mutex;
   std::set<std::string> m_rooms_created;
   CreationWait m_creation_wait;
+  bool m_remember = false;
+  bool m_targeted = false;
+  RememberedRooms m_remembered;
+  RememberedAccounts m_remembered_accounts;
 };
 
 }  // namespace adapters

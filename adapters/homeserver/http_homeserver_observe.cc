@@ -42,13 +42,40 @@ std::string sync_filter() {
 
 model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
   Observation out;
-  if (auto accounts = observe_accounts(m_client, m_settings, desired, hints.suspended_accounts, out.state); !accounts) {
+  {
+    std::lock_guard<std::mutex> lock(m_creation_mutex);
+    m_rooms_created.insert(hints.rooms_created.begin(), hints.rooms_created.end());
+  }
+  // Rooms first: what changed in them tells whether the accounts must be
+  // read again in a targeted pass.
+  AliasLookups aliases;
+  auto read = read_all_rooms(desired, hints, aliases, out);
+  if (!read) {
+    return tl::unexpected(read.error());
+  }
+  if (auto accounts = observe_or_recall_accounts(desired, hints, *read, out.state); !accounts) {
     return tl::unexpected(accounts.error());
   }
-  if (auto rooms = observe_rooms(desired, hints, out); !rooms) {
+  if (auto rooms = observe_rooms(desired, hints, *read, aliases, out); !rooms) {
     return tl::unexpected(rooms.error());
   }
   return out;
+}
+
+model::Result<void> HttpHomeserver::observe_or_recall_accounts(const model::MatrixState& desired,
+                                                               const ObserveHints& hints, const BotRooms& read,
+                                                               model::ObservedState& out) {
+  const bool targeted = m_targeted && read.incremental && !read.members_acted;
+  if (targeted && m_remembered_accounts.recall(desired, hints.suspended_accounts, out)) {
+    return {};
+  }
+  if (auto observed = observe_accounts(m_client, m_settings, desired, hints.suspended_accounts, out); !observed) {
+    return observed;
+  }
+  if (m_remember) {
+    m_remembered_accounts.remember(desired, hints.suspended_accounts, out);
+  }
+  return {};
 }
 
 model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& desired, const ObserveHints& hints,
@@ -59,7 +86,9 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
     return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshots, m_settings, aliases);
   }
   const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(sync_filter());
-  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, hints.room_snapshots, m_settings);
+  const bool from_memory = holds_room_state(hints.sync_token);
+  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings,
+                             from_memory ? &m_remembered.rooms() : nullptr);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -73,6 +102,18 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
     return tl::unexpected(reread.error());
   }
   return read;
+}
+
+bool HttpHomeserver::remembers_rooms() const {
+  return m_remember && m_settings.provisioning != model::ProvisioningMode::appservice;
+}
+
+bool HttpHomeserver::holds_room_state(const std::string& sync_token) const {
+  return remembers_rooms() && m_remembered.holds(sync_token);
+}
+
+const std::map<std::string, std::string>& HttpHomeserver::snapshots_behind(const ObserveHints& hints) const {
+  return holds_room_state(hints.sync_token) ? m_remembered.snapshots() : hints.room_snapshots;
 }
 
 model::Result<void> HttpHomeserver::claim_own_rooms(const model::MatrixState& desired,
@@ -123,40 +164,62 @@ model::Result<void> HttpHomeserver::claim_own_rooms(const model::MatrixState& de
   return {};
 }
 
-model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desired, const ObserveHints& hints,
-                                                  Observation& out) {
-  {
-    std::lock_guard<std::mutex> lock(m_creation_mutex);
-    m_rooms_created.insert(hints.rooms_created.begin(), hints.rooms_created.end());
-  }
-  AliasLookups aliases;
+model::Result<BotRooms> HttpHomeserver::read_all_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                                       AliasLookups& aliases, Observation& out) {
+  // A read from memory takes rooms out of it; it is whole again only once
+  // remembered below.
+  const bool from_memory = holds_room_state(hints.sync_token);
   auto read = read_rooms(desired, hints, aliases);
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
   // A room mxctl created whose marker is not readable yet is its own, not
   // a clash: found before anything below tells the two apart.
-  if (auto claimed = claim_own_rooms(desired, hints.rooms_created, *read, aliases); !claimed) {
-    return claimed;
+  model::Result<void> claimed = read ? claim_own_rooms(desired, hints.rooms_created, *read, aliases)
+                                     : tl::unexpected(read.error());
+  if (!claimed) {
+    if (from_memory) {
+      m_remembered.forget();
+    }
+    return tl::unexpected(claimed.error());
   }
-  out.sync_token = std::move(read->sync_token);
-  out.changed_snapshots = std::move(read->changed_snapshots);
+  out.sync_token = read->sync_token;
+  out.changed_snapshots = remembers_rooms() ? read->changed_snapshots : std::move(read->changed_snapshots);
   out.incremental = read->incremental;
+  if (remembers_rooms()) {
+    // Unused if the token this observation ends at is never saved: the
+    // store's then differs.
+    const std::map<std::string, std::string>& base = snapshots_behind(hints);
+    m_remembered.remember(std::move(*read), base);
+  }
+  return read;
+}
+
+model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desired, const ObserveHints& hints,
+                                                  BotRooms& read, AliasLookups& aliases, Observation& out) {
+  // Remembered rooms stay as read; what is changed below is a copy.
+  const bool remembered = remembers_rooms();
+  std::map<std::string, BotRoom>& rooms = remembered ? m_remembered.rooms() : read.rooms;
   // Markers tell which room is which key; the store's map covers rooms
   // whose marker we cannot read.
   std::map<std::string, std::string> key_of;  // room id → key
   for (const auto& [key, id] : hints.room_ids) {
     key_of[id] = key;
   }
-  for (const auto& [room_id, read_room] : read->rooms) {
+  for (const auto& [room_id, read_room] : rooms) {
     if (!read_room.observed.marker_key.empty()) {
       key_of[room_id] = read_room.observed.marker_key;
     }
   }
   // Then the rooms that carry our marker, in room id order.
   std::map<std::string, std::string> alias_holder;  // alias → room id of joined unmarked rooms
-  for (auto& [room_id, read_room] : read->rooms) {
-    model::ObservedRoom& room = read_room.observed;
+  for (auto& [room_id, read_room] : rooms) {
+    model::ObservedRoom room;
+    std::set<std::string> creators;
+    if (remembered) {
+      room = read_room.observed;
+      creators = read_room.creators;
+    } else {
+      room = std::move(read_room.observed);
+      creators = std::move(read_room.creators);
+    }
     resolve_room_links(room.room, key_of);
     if (room.marker_key.empty()) {
       if (!room.room.alias.empty()) {
@@ -165,7 +228,6 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       continue;
     }
     if (creators_have_unlimited_power(room.room.room_version)) {
-      std::set<std::string> creators = std::move(read_room.creators);
       if (auto want = desired.rooms.find(room.marker_key); want != desired.rooms.end()) {
         credit_creators(room.room.power_levels, want->second.power_levels, creators);
       }

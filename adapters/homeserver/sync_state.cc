@@ -34,6 +34,21 @@ bool absorb(const nlohmann::json& events, RoomState& state) {
   return touched;
 }
 
+// A member's own membership event among `events` (sender and state_key
+// the same user): a join, a leave, or a change of their profile.
+bool member_acted(const nlohmann::json& events) {
+  if (!events.is_array()) {
+    return false;
+  }
+  for (const nlohmann::json& event : events) {
+    if (is_state_event(event) && event["type"] == "m.room.member" && is_string_field(event, "sender") &&
+        event["sender"] == event["state_key"]) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const nlohmann::json& section(const nlohmann::json& room, const char* name) {
   static const nlohmann::json k_empty = nlohmann::json::array();
   auto it = room.find(name);
@@ -139,9 +154,9 @@ model::Result<void> check_rest(const Answer& answer, const nlohmann::json& rest)
 // One pass over a /sync answer, with or without the previous snapshots.
 class SyncFold {
  public:
-  SyncFold(const std::map<std::string, std::string>* snapshots, const model::Settings& settings,
-           std::string path)
-      : m_snapshots(snapshots), m_settings(settings), m_path(std::move(path)) {}
+  SyncFold(const std::map<std::string, std::string>* snapshots, std::map<std::string, BotRoom>* rooms_read,
+           const model::Settings& settings, std::string path)
+      : m_snapshots(snapshots), m_rooms_read(rooms_read), m_settings(settings), m_path(std::move(path)) {}
 
   // A joined room's entry, as the parser hands it over.
   void joined(const std::string& room_id, const nlohmann::json& entry) {
@@ -169,6 +184,8 @@ class SyncFold {
     }
     touched = absorb(section(entry, "state"), state) || touched;
     touched = absorb(section(entry, "timeline"), state) || touched;
+    m_out.members_acted = m_out.members_acted || member_acted(section(entry, "state")) ||
+                          member_acted(section(entry, "timeline"));
     if (touched) {
       m_out.changed_snapshots[room_id] = snapshot_text(state);
     }
@@ -188,6 +205,12 @@ class SyncFold {
       for (const auto& [room_id, text] : *m_snapshots) {
         if (m_out.rooms.count(room_id)) {
           continue;
+        }
+        if (m_rooms_read) {
+          if (auto known = m_rooms_read->extract(room_id)) {
+            m_out.rooms.insert(std::move(known));
+            continue;
+          }
         }
         nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
         if (!events.is_array()) {
@@ -220,6 +243,7 @@ class SyncFold {
 
  private:
   const std::map<std::string, std::string>* m_snapshots;
+  std::map<std::string, BotRoom>* m_rooms_read;  // read from m_snapshots, taken out; null: parse them
   const model::Settings& m_settings;
   std::string m_path;
   BotRooms m_out;
@@ -335,18 +359,19 @@ nlohmann::json::parser_callback_t stream_joined_rooms(
 
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
-                                       const model::Settings& settings) {
+                                       const model::Settings& settings, std::map<std::string, BotRoom>* rooms_read) {
   // One fold per answer: a retried request starts a new document, and the
   // fold starts again with it.
   std::optional<SyncFold> fold;
   auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
+    std::map<std::string, BotRoom>* read_from_base = base ? rooms_read : nullptr;
     fold.reset();
-    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, settings, path); },
+    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, read_from_base, settings, path); },
                                                        [&](const std::string& room_id, const nlohmann::json& room) {
                                                          fold->joined(room_id, room);
                                                        }));
     if (answer && !fold) {
-      fold.emplace(base, settings, path);  // no object was parsed: finish() says what came instead
+      fold.emplace(base, read_from_base, settings, path);  // no object was parsed: finish() says what came instead
     }
     return answer;
   };

@@ -80,6 +80,10 @@ struct BotRooms {
   /// with `sync_token`.
   std::map<std::string, std::optional<std::string>> changed_snapshots;
   bool incremental = false;  ///< only changes since the given token were read
+  /// The changes read include a member's own m.room.member event (a join,
+  /// a leave, a profile change): what the server knows of an account may
+  /// have changed too. Meaningful only when `incremental`.
+  bool members_acted = false;
 };
 
 /// The room stream position a /sync token stands for, when the token has
@@ -96,9 +100,13 @@ std::optional<std::int64_t> token_position(const std::string& token);
 /// server (its next_batch is behind `since`: the server never issued it, or
 /// was restored from a backup since, and would answer "nothing changed"),
 /// when there are no snapshots behind the token, or a snapshot is
-/// unreadable.
+/// unreadable. `rooms_read`, when given, holds the rooms as read from
+/// `snapshots` (the same state): rooms the answer does not mention are
+/// moved out of it instead of being parsed again, so afterwards it holds
+/// only part of them, whether the read succeeded or not.
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
-                                       const model::Settings& settings);
+                                       const model::Settings& settings,
+                                       std::map<std::string, BotRoom>* rooms_read = nullptr);
 
 }  // namespace adapters

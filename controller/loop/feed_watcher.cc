@@ -60,6 +60,11 @@ void FeedWatcher::run() {
     const auto started = std::chrono::steady_clock::now();
     auto notice = m_feed.wait(position, m_options.wait);
     const auto took = std::chrono::steady_clock::now() - started;
+    lock.lock();
+    if (m_stopping) {
+      return;  // the wait was cancelled by stop(): not a failure to report
+    }
+    lock.unlock();
     if (!notice && m_on_error) {
       m_on_error(notice.error());
     }

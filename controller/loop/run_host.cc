@@ -74,6 +74,9 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
   const model::Settings& settings = host->m_settings.settings;
   adapters::ClientOptions client = adapters::client_options(settings, SteadyClock::now());
   host->m_homeserver = std::make_unique<adapters::HttpHomeserver>(settings, *token, client);
+  // Passes follow each other in this process: each starts from what the
+  // last one found, not from the store's snapshots.
+  host->m_homeserver->set_remember_observation(true);
   if (settings.provisioning != model::ProvisioningMode::appservice) {
     host->m_feed = std::make_unique<adapters::SyncChangeFeed>(settings.homeserver_url, *token, client, k_feed_wait);
   } else {
@@ -152,6 +155,9 @@ PassOutcome RunHost::run_pass(model::MatrixState desired, const PassRequest& req
   const model::Settings& settings = m_settings.settings;
   const auto deadline = SteadyClock::now() + std::chrono::minutes(settings.pass_timeout_minutes);
   m_homeserver->set_pass_deadline(deadline);
+  // Woken by room events only: accounts need not be listed again when
+  // nothing suggests one changed. Every other pass reads them.
+  m_homeserver->set_targeted_observation(request.reason == PassReason::homeserver_changed);
   ReconcileOptions options = reconcile_options(settings, Mode::reconcile);
   options.command = "run";
   options.max_in_flight = m_options.max_in_flight;

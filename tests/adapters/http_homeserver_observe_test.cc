@@ -426,3 +426,175 @@ TEST_CASE("http homeserver: a room mxctl created whose marker is not readable ye
     CHECK(room.reads - before <= 3);  // 403s while the bot joins, then the verdict at once
   }
 }
+
+namespace {
+
+const std::string k_users = "/_synapse/admin/v2/users";
+
+model::Account desired_account(const std::string& key, const std::string& display_name) {
+  model::Account account;
+  account.key = key;
+  account.localpart = key;
+  account.user_id = "@" + key + ":example.org";
+  account.display_name = display_name;
+  return account;
+}
+
+// A homeserver that, for each `since`, answers /sync with the changes
+// scripted for it, and lists one account whose display name can change.
+struct ScriptedServer {
+  std::map<std::string, Reply> sync_by_since;
+  std::string alice_name = "Alice";
+  Server server{[this](const std::string& method, const std::string& path,
+                       const std::string& since) -> std::optional<Reply> {
+    if (path == k_client + "/sync") {
+      auto found = sync_by_since.find(since);
+      return found == sync_by_since.end() ? std::nullopt : std::optional<Reply>(found->second);
+    }
+    if (method == "GET" && path == k_users) {
+      nlohmann::json alice = {{"name", "@alice:example.org"}, {"displayname", alice_name}, {"admin", false},
+                              {"deactivated", false}, {"locked", false}};
+      return Reply{200, {{"users", {alice}}, {"total", 1}}};
+    }
+    if (method == "PUT" && path == k_users + "/@alice:example.org") {
+      return Reply{200, nlohmann::json::object()};
+    }
+    return std::nullopt;
+  }};
+};
+
+adapters::ObserveHints hints_after(const adapters::Observation& observed) {
+  adapters::ObserveHints hints;
+  hints.sync_token = observed.sync_token;
+  hints.room_ids = observed.room_ids;
+  return hints;  // no snapshots: a port that holds them needs none
+}
+
+}  // namespace
+
+TEST_CASE("http homeserver: a port that remembers folds /sync's changes into the rooms it read last",
+          "[http][observe][remember]") {
+  ScriptedServer scripted;
+  nlohmann::json all = {{"!a:example.org", joined(room_state("a", "A"))},
+                        {"!b:example.org", joined(room_state("b", "B"))}};
+  scripted.sync_by_since[""] = {200, {{"next_batch", "s1"}, {"rooms", {{"join", all}}}}};
+  nlohmann::json renamed = {{"state", {{"events", {event("m.room.name", "", {{"name", "A2"}}, "@eve:example.org")}}}},
+                            {"timeline", {{"events", nlohmann::json::array()}}}};
+  scripted.sync_by_since["s1"] = {200, {{"next_batch", "s2"}, {"rooms", {{"join", {{"!a:example.org", renamed}}}}}}};
+  adapters::HttpHomeserver homeserver(settings_for(scripted.server, model::ProvisioningMode::synapse_admin), "token",
+                                      quick());
+  model::MatrixState desired = desired_rooms({"a", "b"});
+  desired.accounts["alice"] = desired_account("alice", "Alice");
+
+  SECTION("without remembering, a port holds nothing") {
+    auto first = homeserver.observe(desired, {});
+    REQUIRE(first);
+    CHECK_FALSE(homeserver.holds_room_state(first->sync_token));
+  }
+  homeserver.set_remember_observation(true);
+  auto first = homeserver.observe(desired, {});
+  REQUIRE(first);
+  REQUIRE(first->sync_token == "s1");
+  CHECK(homeserver.holds_room_state("s1"));
+  CHECK_FALSE(homeserver.holds_room_state("s0"));
+  CHECK_FALSE(homeserver.holds_room_state(""));
+
+  SECTION("the next observation needs none of the store's snapshots, and reads only what changed") {
+    auto second = homeserver.observe(desired, hints_after(*first));
+    REQUIRE(second);
+    CHECK(second->incremental);
+    CHECK(second->state.rooms.at("a").room.name == "A2");
+    CHECK(second->state.rooms.at("b").room.name == "B");  // taken from memory, not re-read
+    CHECK(second->state.rooms.at("b") == first->state.rooms.at("b"));
+    CHECK(second->changed_snapshots.size() == 1);
+    REQUIRE(second->changed_snapshots.count("!a:example.org"));
+    CHECK(homeserver.holds_room_state("s2"));
+    CHECK_FALSE(homeserver.holds_room_state("s1"));
+  }
+  SECTION("an observation that fails leaves nothing half taken: the next one reads the store's snapshots") {
+    scripted.sync_by_since.erase("s1");  // 404: a token the server does not know, so everything is read
+    scripted.sync_by_since[""] = {502, {{"errcode", "M_UNKNOWN"}, {"error", "Bad gateway"}}};
+    REQUIRE_FALSE(homeserver.observe(desired, hints_after(*first)));
+    CHECK_FALSE(homeserver.holds_room_state("s1"));
+  }
+  SECTION("a store at another token gets its own snapshots folded, not the memory") {
+    adapters::ObserveHints hints = hints_after(*first);
+    hints.sync_token = "s0";  // the memory is not the state behind it
+    scripted.sync_by_since["s0"] = {200, {{"next_batch", "s2"}}};
+    for (const auto& [room_id, snapshot] : first->changed_snapshots) {
+      hints.room_snapshots[room_id] = *snapshot;
+    }
+    hints.room_snapshots["!a:example.org"] = room_state("a", "From the store").dump();
+    auto second = homeserver.observe(desired, hints);
+    REQUIRE(second);
+    CHECK(second->state.rooms.at("a").room.name == "From the store");
+  }
+}
+
+TEST_CASE("http homeserver: a targeted observation takes the accounts from the last one unless they may have changed",
+          "[http][observe][remember]") {
+  ScriptedServer scripted;
+  nlohmann::json all = {{"!a:example.org", joined(room_state("a", "A"))}};
+  scripted.sync_by_since[""] = {200, {{"next_batch", "s1"}, {"rooms", {{"join", all}}}}};
+  nlohmann::json renamed = {{"state", {{"events", {event("m.room.name", "", {{"name", "A2"}}, "@eve:example.org")}}}},
+                            {"timeline", {{"events", nlohmann::json::array()}}}};
+  scripted.sync_by_since["s1"] = {200, {{"next_batch", "s2"}, {"rooms", {{"join", {{"!a:example.org", renamed}}}}}}};
+  adapters::HttpHomeserver homeserver(settings_for(scripted.server, model::ProvisioningMode::synapse_admin), "token",
+                                      quick());
+  homeserver.set_remember_observation(true);
+  model::MatrixState desired = desired_rooms({"a"});
+  desired.accounts["alice"] = desired_account("alice", "Alice");
+  auto first = homeserver.observe(desired, {});
+  REQUIRE(first);
+  REQUIRE(first->state.accounts.at("alice").display_name == "Alice");
+  CHECK(scripted.server.count("GET " + k_users) == 1);
+  scripted.alice_name = "Changed through the admin API";
+  scripted.server.clear();
+
+  SECTION("targeted, nothing about accounts changed: not listed again") {
+    homeserver.set_targeted_observation(true);
+    auto second = homeserver.observe(desired, hints_after(*first));
+    REQUIRE(second);
+    CHECK(scripted.server.count("GET " + k_users) == 0);
+    CHECK(second->state.accounts.at("alice").display_name == "Alice");
+    CHECK(second->state.rooms.at("a").room.name == "A2");
+  }
+  SECTION("not targeted: listed again") {
+    auto second = homeserver.observe(desired, hints_after(*first));
+    REQUIRE(second);
+    CHECK(scripted.server.count("GET " + k_users) == 1);
+    CHECK(second->state.accounts.at("alice").display_name == "Changed through the admin API");
+  }
+  SECTION("targeted after mxctl wrote to an account: listed again") {
+    homeserver.set_targeted_observation(true);
+    model::Operation update;
+    update.kind = model::Operation::Kind::update_account;
+    update.account_key = "alice";
+    adapters::ExecutionContext context;
+    context.desired = &desired;
+    REQUIRE(homeserver.execute(update, context));
+    auto second = homeserver.observe(desired, hints_after(*first));
+    REQUIRE(second);
+    CHECK(scripted.server.count("GET " + k_users) == 1);
+  }
+  SECTION("targeted, the desired accounts differ: listed again") {
+    homeserver.set_targeted_observation(true);
+    desired.accounts["alice"].display_name = "Alice B.";
+    auto second = homeserver.observe(desired, hints_after(*first));
+    REQUIRE(second);
+    CHECK(scripted.server.count("GET " + k_users) == 1);
+  }
+  SECTION("targeted, a member changed their own membership event: listed again") {
+    homeserver.set_targeted_observation(true);
+    nlohmann::json profile = {
+        {"timeline",
+         {{"events",
+           {event("m.room.member", "@alice:example.org", {{"membership", "join"}, {"displayname", "A!"}},
+                  "@alice:example.org")}}}}};
+    scripted.sync_by_since["s1"] = {200, {{"next_batch", "s2"}, {"rooms", {{"join", {{"!a:example.org", profile}}}}}}};
+    auto second = homeserver.observe(desired, hints_after(*first));
+    REQUIRE(second);
+    CHECK(scripted.server.count("GET " + k_users) == 1);
+    CHECK(second->state.accounts.at("alice").display_name == "Changed through the admin API");
+  }
+}
