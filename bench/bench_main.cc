@@ -1,6 +1,7 @@
 // mxctl-bench: the cost of a pass at instance scale (issue #7). Generates
 // the S, M and L instances, drives the real mxctl binary against mxsim
-// over loopback, and prints one markdown table and JSON.
+// over loopback, and prints one markdown table and JSON. With --loop, also
+// the long-running controller (`mxctl run`): drift repaired, idle, memory.
 // Not a test: it takes minutes and its numbers describe the machine.
 
 #include <sys/utsname.h>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/loop_scenario.h"
 #include "bench/plan_only.h"
 #include "bench/results.h"
 #include "bench/scenario.h"
@@ -37,6 +39,15 @@ options:
   --parallel N            operations in flight for applies (default 8)
   --throughput-size SIZE  size for the delay comparison (default S; "none" skips it)
   --delay-ms MS           per-request delay for the comparison (default 20)
+  --loop SIZE             also measure `mxctl run` on SIZE: drift → repair time and
+                          requests, idle CPU; then its RSS over many repairs on S
+  --loop-only             only the --loop measurements (default size L): no table
+                          of sizes, no throughput comparison
+  --loop-drifts N         drifts measured one by one (default 20)
+  --loop-pause-ms MS      pause between them (default 1000)
+  --loop-idle-seconds S   the idle CPU reading (default 60; 0 skips it)
+  --loop-iterations N     repairs in a row for the RSS reading (default 1000;
+                          0 skips it, else at least 10)
   --markdown FILE         also write the markdown there
   --json FILE             also write the JSON there
   -v, --verbose           print each pass as it finishes
@@ -130,6 +141,9 @@ int main(int argc, char** argv) {
   int delay_ms = 20;
   std::string markdown_path;
   std::string json_path;
+  std::string loop_size;
+  bool loop_only = false;
+  bench::LoopConfig loop_config;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto value = [&]() -> std::string {
       if (i + 1 >= args.size()) {
@@ -155,6 +169,18 @@ int main(int argc, char** argv) {
       throughput_size = value();
     } else if (arg == "--delay-ms") {
       delay_ms = std::stoi(value());
+    } else if (arg == "--loop") {
+      loop_size = value();
+    } else if (arg == "--loop-only") {
+      loop_only = true;
+    } else if (arg == "--loop-drifts") {
+      loop_config.drifts = std::stoi(value());
+    } else if (arg == "--loop-pause-ms") {
+      loop_config.pause = std::chrono::milliseconds(std::stoi(value()));
+    } else if (arg == "--loop-idle-seconds") {
+      loop_config.idle = std::chrono::seconds(std::stoi(value()));
+    } else if (arg == "--loop-iterations") {
+      loop_config.iterations = std::stoi(value());
     } else if (arg == "--markdown") {
       markdown_path = value();
     } else if (arg == "--json") {
@@ -167,8 +193,24 @@ int main(int argc, char** argv) {
       usage_error("unknown argument '" + arg + "'");
     }
   }
-  if (sizes.empty()) {
+  if (loop_only) {
+    if (!sizes.empty()) {
+      usage_error("--loop-only measures no sizes; give the loop's size with --loop");
+    }
+    throughput_size = "none";
+    if (loop_size.empty()) {
+      loop_size = "L";
+    }
+  } else if (sizes.empty()) {
     sizes = {bench::size_named("S"), bench::size_named("M"), bench::size_named("L")};
+  }
+  if (!loop_size.empty() && bench::size_named(loop_size).name.empty()) {
+    usage_error("unknown --loop size '" + loop_size + "'");
+  }
+  if (loop_config.drifts < 0 || loop_config.pause.count() < 0 || loop_config.idle.count() < 0 ||
+      loop_config.iterations < 0 || (loop_config.iterations > 0 && loop_config.iterations < 10)) {
+    usage_error("--loop-drifts, --loop-pause-ms and --loop-idle-seconds take 0 or more; "
+                "--loop-iterations 0 or 10 and more");
   }
   bool own_work_dir = work_dir.empty();
   if (own_work_dir) {
@@ -185,6 +227,7 @@ int main(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   std::vector<bench::SizeResult> results;
   bench::ThroughputResult throughput;
+  bench::LoopResult loop;
   int status = 0;
   try {
     for (const bench::InstanceSize& size : sizes) {
@@ -199,14 +242,19 @@ int main(int argc, char** argv) {
       std::cerr << "mxctl-bench: throughput of " << size.name << " at " << delay_ms << " ms per request...\n";
       throughput = bench::run_throughput(size, delay_ms, config);
     }
+    if (!loop_size.empty()) {
+      bench::InstanceSize size = bench::size_named(loop_size);
+      std::cerr << "mxctl-bench: mxctl run on " << size.name << "...\n";
+      loop = bench::run_loop(size, loop_config, config);
+    }
   } catch (const std::exception& error) {
     std::cerr << "mxctl-bench: " << error.what() << "\n";
     status = 1;
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   bench::Machine machine = describe_machine();
-  std::string markdown = bench::to_markdown(machine, results, throughput, seconds);
-  std::string json = bench::to_json(machine, results, throughput, seconds);
+  std::string markdown = bench::to_markdown(machine, results, throughput, seconds, loop);
+  std::string json = bench::to_json(machine, results, throughput, seconds, loop);
   std::cout << markdown << "\n```json\n" << json << "\n```\n";
   if (!markdown_path.empty()) {
     std::ofstream(markdown_path) << markdown;

@@ -1,6 +1,7 @@
 #include "bench/results.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -66,7 +67,118 @@ long peak_rss(const SizeResult& size) {
   return peak;
 }
 
+double max_of(const std::vector<double>& values) {
+  return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+}
+
+// The targets of `mxctl run`: the loop's own issue.
+void check_loop_targets(std::vector<TargetCheck>& checks, const LoopResult& loop) {
+  if (!loop.repair_ms.empty()) {
+    std::string on = " (" + loop.size + ", " + std::to_string(loop.repair_ms.size()) + " drifts)";
+    checks.push_back({"mxctl run: drift → repair p95 < 1 s" + on,
+                      "p95 " + ms(quantile(loop.repair_ms, 0.95)) + " (p50 " + ms(quantile(loop.repair_ms, 0.5)) +
+                          ", max " + ms(max_of(loop.repair_ms)) + ")",
+                      quantile(loop.repair_ms, 0.95) < 1000});
+    checks.push_back({"mxctl run: ≤ 10 homeserver requests per targeted repair (every drift)" + on,
+                      "max " + fixed(max_of(loop.requests), 0) + " (median " + fixed(quantile(loop.requests, 0.5), 0) +
+                          ")",
+                      max_of(loop.requests) <= 10});
+  }
+  if (loop.idle_seconds > 0) {
+    checks.push_back({"mxctl run: idle CPU < 1% of one core over " + fixed(loop.idle_seconds, 0) + " s (" +
+                          loop.size + ")",
+                      fixed(loop.idle_cpu_percent(), 2) + "% (" + fixed(loop.idle_cpu_ms, 0) + " ms)",
+                      loop.idle_cpu_percent() < 1});
+  }
+  if (loop.rss_iterations > 0) {
+    // Allocator noise is not growth; 5% over the early reading is.
+    checks.push_back({"mxctl run: RSS after " + std::to_string(loop.rss_iterations) +
+                          " iterations ≤ 1.05× the one after 10 (" + loop.rss_size + ")",
+                      fixed(static_cast<double>(loop.rss_kb_late) / 1024.0, 1) + " MB vs " +
+                          fixed(static_cast<double>(loop.rss_kb_early) / 1024.0, 1) + " MB (" +
+                          fixed(loop.rss_ratio(), 2) + "×)",
+                      loop.rss_kb_early > 0 && loop.rss_ratio() <= 1.05});
+  }
+  bool both = loop.rss_iterations == 0 || loop.rss_exit_code == 0;
+  checks.push_back({"mxctl run: exits 0 on SIGTERM",
+                    "exit " + std::to_string(loop.exit_code) +
+                        (loop.rss_iterations > 0 ? ", iterations' run exit " + std::to_string(loop.rss_exit_code) : ""),
+                    loop.exit_code == 0 && both});
+}
+
+std::string loop_markdown(const LoopResult& loop) {
+  std::ostringstream out;
+  out << "\n`mxctl run` on " << loop.size << " (" << loop.rooms << " rooms): " << loop.repair_ms.size()
+      << " drifts (a managed room renamed through the client API, " << loop.pause_ms
+      << " ms apart), then idle:\n\n| | |\n|---|---|\n";
+  if (!loop.repair_ms.empty()) {
+    out << "| drift → repair: p50 / p95 / max | " << ms(quantile(loop.repair_ms, 0.5)) << " / "
+        << ms(quantile(loop.repair_ms, 0.95)) << " / " << ms(max_of(loop.repair_ms)) << " |\n";
+    out << "| homeserver requests per repair (mxctl's counter): median / max | "
+        << fixed(quantile(loop.requests, 0.5), 0) << " / " << fixed(max_of(loop.requests), 0) << " |\n";
+    out << "| passes per drift: median / max | " << fixed(quantile(loop.passes, 0.5), 0) << " / "
+        << fixed(max_of(loop.passes), 0) << " |\n";
+  }
+  if (loop.idle_seconds > 0) {
+    out << "| idle: CPU over " << fixed(loop.idle_seconds, 0) << " s | " << fixed(loop.idle_cpu_ms, 0) << " ms ("
+        << fixed(loop.idle_cpu_percent(), 2) << "% of one core), " << fixed(loop.idle_passes, 0) << " passes |\n";
+  }
+  if (loop.rss_iterations > 0) {
+    out << "| RSS on " << loop.rss_size << " after 10 / " << loop.rss_iterations << " drift → repair iterations | "
+        << fixed(static_cast<double>(loop.rss_kb_early) / 1024.0, 1) << " / "
+        << fixed(static_cast<double>(loop.rss_kb_late) / 1024.0, 1) << " MB (" << fixed(loop.rss_ratio(), 2)
+        << "×; " << fixed(loop.rss_iterations_seconds, 0) << " s for the iterations) |\n";
+  }
+  out << "| exit after SIGTERM | " << loop.exit_code;
+  if (loop.rss_iterations > 0) {
+    out << " (iterations' run: " << loop.rss_exit_code << ")";
+  }
+  out << " |\n";
+  return out.str();
+}
+
+nlohmann::json loop_json(const LoopResult& loop) {
+  return {{"size", loop.size},
+          {"rooms", loop.rooms},
+          {"pause_ms", loop.pause_ms},
+          {"repair_ms", loop.repair_ms},
+          {"repair_ms_p50", quantile(loop.repair_ms, 0.5)},
+          {"repair_ms_p95", quantile(loop.repair_ms, 0.95)},
+          {"repair_ms_max", max_of(loop.repair_ms)},
+          {"requests_per_repair", loop.requests},
+          {"requests_per_repair_median", quantile(loop.requests, 0.5)},
+          {"requests_per_repair_max", max_of(loop.requests)},
+          {"passes_per_drift", loop.passes},
+          {"idle_seconds", loop.idle_seconds},
+          {"idle_cpu_ms", loop.idle_cpu_ms},
+          {"idle_cpu_percent", loop.idle_cpu_percent()},
+          {"idle_passes", loop.idle_passes},
+          {"rss_size", loop.rss_size},
+          {"rss_iterations", loop.rss_iterations},
+          {"rss_kb_after_10", loop.rss_kb_early},
+          {"rss_kb_after_last", loop.rss_kb_late},
+          {"rss_ratio", loop.rss_ratio()},
+          {"rss_iterations_seconds", loop.rss_iterations_seconds},
+          {"exit_code", loop.exit_code},
+          {"rss_exit_code", loop.rss_exit_code}};
+}
+
 }  // namespace
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) {
+    return 0;
+  }
+  std::sort(values.begin(), values.end());
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(values.size())));
+  return values[std::clamp<std::size_t>(rank, 1, values.size()) - 1];
+}
+
+double LoopResult::idle_cpu_percent() const { return idle_seconds > 0 ? idle_cpu_ms / (idle_seconds * 10.0) : 0; }
+
+double LoopResult::rss_ratio() const {
+  return rss_kb_early > 0 ? static_cast<double>(rss_kb_late) / static_cast<double>(rss_kb_early) : 0;
+}
 
 double SizeResult::plan_cpu_per_100k() const {
   return memberships > 0 ? (compile_cpu_ms + diff_cpu_ms) * 100000.0 / static_cast<double>(memberships) : 0;
@@ -77,7 +189,8 @@ double ThroughputResult::speedup() const {
   return serial_rate > 0 ? concurrent.requests_per_second() / serial_rate : 0;
 }
 
-std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, const ThroughputResult& throughput) {
+std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, const ThroughputResult& throughput,
+                                       const LoopResult& loop) {
   std::vector<TargetCheck> checks;
   if (!sizes.empty()) {
     // The targets are stated for L; the largest size measured stands in.
@@ -128,52 +241,58 @@ std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, con
                       fixed(throughput.concurrent.cpu_percent(), 1) + "%",
                       throughput.concurrent.ran && throughput.concurrent.cpu_percent() < 10});
   }
+  if (loop.ran) {
+    check_loop_targets(checks, loop);
+  }
   return checks;
 }
 
 std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& sizes,
-                        const ThroughputResult& throughput, double total_seconds) {
+                        const ThroughputResult& throughput, double total_seconds, const LoopResult& loop) {
   std::ostringstream out;
   out << "Machine: " << machine.cpu_model << ", " << machine.cores << " cores, " << machine.memory_mb
       << " MB RAM; build " << machine.build_type << "; commit " << machine.commit << "; " << machine.date
       << "; bench took " << fixed(total_seconds, 0) << " s.\n\n";
-  out << "| | ";
-  for (const SizeResult& size : sizes) {
-    out << size.size << " | ";
-  }
-  out << "\n|---|";
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    out << "---|";
-  }
-  out << "\n";
-  auto row = [&](const std::string& label, auto cell) {
-    out << "| " << label << " | ";
+  // Without sizes (the loop alone) there is no main table.
+  if (!sizes.empty()) {
+    out << "| | ";
     for (const SizeResult& size : sizes) {
-      out << cell(size) << " | ";
+      out << size.size << " | ";
+    }
+    out << "\n|---|";
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      out << "---|";
     }
     out << "\n";
-  };
-  row("instance: users / rooms / memberships", [](const SizeResult& s) {
-    return std::to_string(s.users) + " / " + std::to_string(s.rooms) + " / " + std::to_string(s.memberships);
-  });
-  row("cold apply: wall", [](const SizeResult& s) { return ms(s.cold_apply.wall_ms); });
-  row("cold apply: requests", [](const SizeResult& s) { return requests(s.cold_apply); });
-  row("cold apply: requests/s", [](const SizeResult& s) { return fixed(s.cold_apply.requests_per_second(), 0); });
-  row("cold apply: mxctl CPU (share of wall; rest is waiting on the server)", [](const SizeResult& s) {
-    return ms(s.cold_apply.cpu_ms) + " (" + fixed(s.cold_apply.cpu_percent(), 1) + "%)";
-  });
-  row("first pass after apply (reads what apply wrote)", [](const SizeResult& s) { return noop(s.catch_up); });
-  row("no-op, no sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_without_token); });
-  row("no-op, sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_with_token); });
-  row("change one trust score", [](const SizeResult& s) { return change(s.change_trust); });
-  row("add one community member", [](const SizeResult& s) { return change(s.change_member); });
-  row("rename one council", [](const SizeResult& s) { return change(s.change_rename); });
-  row("no-op after the changes", [](const SizeResult& s) { return requests(s.after_changes); });
-  row("plan only: compile + diff CPU", [](const SizeResult& s) {
-    return fixed(s.compile_cpu_ms, 1) + " + " + fixed(s.diff_cpu_ms, 1) + " ms" + (s.plan_only_empty ? "" : " (plan not empty!)");
-  });
-  row("plan only: CPU per 100,000 memberships", [](const SizeResult& s) { return fixed(s.plan_cpu_per_100k(), 0) + " ms"; });
-  row("peak RSS of any pass", [](const SizeResult& s) { return mb(peak_rss(s)); });
+    auto row = [&](const std::string& label, auto cell) {
+      out << "| " << label << " | ";
+      for (const SizeResult& size : sizes) {
+        out << cell(size) << " | ";
+      }
+      out << "\n";
+    };
+    row("instance: users / rooms / memberships", [](const SizeResult& s) {
+      return std::to_string(s.users) + " / " + std::to_string(s.rooms) + " / " + std::to_string(s.memberships);
+    });
+    row("cold apply: wall", [](const SizeResult& s) { return ms(s.cold_apply.wall_ms); });
+    row("cold apply: requests", [](const SizeResult& s) { return requests(s.cold_apply); });
+    row("cold apply: requests/s", [](const SizeResult& s) { return fixed(s.cold_apply.requests_per_second(), 0); });
+    row("cold apply: mxctl CPU (share of wall; rest is waiting on the server)", [](const SizeResult& s) {
+      return ms(s.cold_apply.cpu_ms) + " (" + fixed(s.cold_apply.cpu_percent(), 1) + "%)";
+    });
+    row("first pass after apply (reads what apply wrote)", [](const SizeResult& s) { return noop(s.catch_up); });
+    row("no-op, no sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_without_token); });
+    row("no-op, sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_with_token); });
+    row("change one trust score", [](const SizeResult& s) { return change(s.change_trust); });
+    row("add one community member", [](const SizeResult& s) { return change(s.change_member); });
+    row("rename one council", [](const SizeResult& s) { return change(s.change_rename); });
+    row("no-op after the changes", [](const SizeResult& s) { return requests(s.after_changes); });
+    row("plan only: compile + diff CPU", [](const SizeResult& s) {
+      return fixed(s.compile_cpu_ms, 1) + " + " + fixed(s.diff_cpu_ms, 1) + " ms" + (s.plan_only_empty ? "" : " (plan not empty!)");
+    });
+    row("plan only: CPU per 100,000 memberships", [](const SizeResult& s) { return fixed(s.plan_cpu_per_100k(), 0) + " ms"; });
+    row("peak RSS of any pass", [](const SizeResult& s) { return mb(peak_rss(s)); });
+  }
   if (throughput.ran) {
     out << "\nCold apply of " << throughput.size << " against mxsim with " << throughput.delay_ms
         << " ms per request:\n\n| in flight | wall | requests | requests/s | mxctl CPU |\n|---|---|---|---|---|\n";
@@ -184,15 +303,18 @@ std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& s
     }
     out << "\nSpeed-up: " << fixed(throughput.speedup(), 2) << "×\n";
   }
+  if (loop.ran) {
+    out << loop_markdown(loop);
+  }
   out << "\n| target | measured | met |\n|---|---|---|\n";
-  for (const TargetCheck& check : check_targets(sizes, throughput)) {
+  for (const TargetCheck& check : check_targets(sizes, throughput, loop)) {
     out << "| " << check.target << " | " << check.measured << " | " << (check.met ? "yes" : "**no**") << " |\n";
   }
   return out.str();
 }
 
 std::string to_json(const Machine& machine, const std::vector<SizeResult>& sizes, const ThroughputResult& throughput,
-                    double total_seconds) {
+                    double total_seconds, const LoopResult& loop) {
   nlohmann::json doc;
   doc["machine"] = {{"date", machine.date},     {"cpu_model", machine.cpu_model},   {"cores", machine.cores},
                     {"memory_mb", machine.memory_mb}, {"build_type", machine.build_type}, {"commit", machine.commit}};
@@ -225,8 +347,11 @@ std::string to_json(const Machine& machine, const std::vector<SizeResult>& sizes
                          {"concurrent", pass_json(throughput.concurrent)},
                          {"speedup", throughput.speedup()}};
   }
+  if (loop.ran) {
+    doc["loop"] = loop_json(loop);
+  }
   doc["targets"] = nlohmann::json::array();
-  for (const TargetCheck& check : check_targets(sizes, throughput)) {
+  for (const TargetCheck& check : check_targets(sizes, throughput, loop)) {
     doc["targets"].push_back({{"target", check.target}, {"measured", check.measured}, {"met", check.met}});
   }
   return doc.dump(2);

@@ -1,7 +1,7 @@
 #pragma once
 // What the benchmark measured, as plain data, and how it is printed: one
 // markdown table (the issue's four measurements per size), the throughput
-// comparison, the targets checked, and the same as JSON.
+// comparison, the `mxctl run` rows, the targets checked, and the same as JSON.
 
 #include <string>
 #include <vector>
@@ -62,6 +62,37 @@ struct ThroughputResult {
   double speedup() const;
 };
 
+/// `mxctl run` measured from outside: drift made through the client API
+/// and how soon and at what cost the loop repaired it, the loop idle, and
+/// its resident set over many repairs.
+struct LoopResult {
+  bool ran = false;
+  std::string size;              ///< where drift was repaired and idle CPU read
+  std::size_t rooms = 0;         ///< rooms of that instance
+  int pause_ms = 0;              ///< between drifts
+  std::vector<double> repair_ms;  ///< per drift: from the PUT's answer to the name back
+  std::vector<double> requests;   ///< per drift: increase of mxctl_homeserver_requests_total
+  std::vector<double> passes;     ///< per drift: increase of mxctl_passes_total
+  double idle_seconds = 0;        ///< 0: idle CPU not measured
+  double idle_cpu_ms = 0;         ///< mxctl's user + system CPU over idle_seconds
+  double idle_passes = 0;         ///< passes run while idle
+  std::string rss_size;           ///< where the iterations ran
+  int rss_iterations = 0;         ///< 0: not measured
+  long rss_kb_early = 0;          ///< VmRSS after iteration 10
+  long rss_kb_late = 0;           ///< VmRSS after the last iteration
+  double rss_iterations_seconds = 0;  ///< wall time of all iterations
+  int exit_code = -1;             ///< the drift run's exit after SIGTERM; -1: still running 60 s later
+  int rss_exit_code = -1;         ///< the same for the iterations' run
+
+  /// idle_cpu_ms as a share of one core over idle_seconds, in percent.
+  double idle_cpu_percent() const;
+  /// rss_kb_late / rss_kb_early; 0 when not measured.
+  double rss_ratio() const;
+};
+
+/// The `q`-quantile (0 < q ≤ 1) of `values` by nearest rank; 0 when empty.
+double quantile(std::vector<double> values, double q);
+
 /// The machine and build the numbers come from.
 struct Machine {
   std::string date;
@@ -80,15 +111,18 @@ struct TargetCheck {
 };
 
 /// Targets of issue #7 checked against the L result (or the largest size
-/// measured) and the throughput comparison.
-std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, const ThroughputResult& throughput);
+/// measured) and the throughput comparison; those of `mxctl run` against
+/// `loop` when it ran.
+std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, const ThroughputResult& throughput,
+                                       const LoopResult& loop = {});
 
-/// The results as markdown: machine, the main table, throughput, targets.
+/// The results as markdown: machine, the main table (when sizes ran),
+/// throughput, `mxctl run`, targets.
 std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& sizes,
-                        const ThroughputResult& throughput, double total_seconds);
+                        const ThroughputResult& throughput, double total_seconds, const LoopResult& loop = {});
 
-/// The same as a JSON document (pretty-printed).
+/// The same as a JSON document (pretty-printed); "loop" only when it ran.
 std::string to_json(const Machine& machine, const std::vector<SizeResult>& sizes, const ThroughputResult& throughput,
-                    double total_seconds);
+                    double total_seconds, const LoopResult& loop = {});
 
 }  // namespace bench
