@@ -2,29 +2,15 @@
 
 #include <httplib.h>
 
-#include <cctype>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "adapters/homeserver/matrix_client.h"
+
 namespace bench {
 
 namespace {
-
-std::string url_encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buffer[4];
-      std::snprintf(buffer, sizeof buffer, "%%%02X", c);
-      out += buffer;
-    }
-  }
-  return out;
-}
 
 std::unique_ptr<httplib::Client> client_for(const std::string& url) {
   auto client = std::make_unique<httplib::Client>(url);
@@ -35,7 +21,7 @@ std::unique_ptr<httplib::Client> client_for(const std::string& url) {
 }
 
 std::string name_path(const std::string& room_id) {
-  return "/_matrix/client/v3/rooms/" + url_encode(room_id) + "/state/m.room.name/";
+  return "/_matrix/client/v3/rooms/" + adapters::encode_path_segment(room_id) + "/state/m.room.name/";
 }
 
 // The sum of every sample of `name` (any labels) in Prometheus text.
@@ -61,7 +47,7 @@ BotClient::BotClient(const std::string& url, const std::string& token)
 BotClient::~BotClient() = default;
 
 std::string BotClient::resolve(const std::string& alias) {
-  auto got = m_client->Get("/_matrix/client/v3/directory/room/" + url_encode(alias),
+  auto got = m_client->Get("/_matrix/client/v3/directory/room/" + adapters::encode_path_segment(alias),
                            {{"Authorization", "Bearer " + m_token}});
   if (!got || got->status != 200) {
     throw std::runtime_error("the alias " + alias + " does not resolve");

@@ -29,13 +29,6 @@ constexpr int k_early_iterations = 10;
 // Rooms the iterations for the resident set rename in turn.
 constexpr int k_iteration_rooms = 10;
 
-std::map<std::string, std::string> mxctl_env(const SimProcess& sim, const std::string& state) {
-  return {{"MATRIX_HOMESERVER_URL", sim.url()},
-          {"MATRIX_SERVER_NAME", SimProcess::k_server_name},
-          {"MATRIX_BOT_USER_ID", SimProcess::k_bot},
-          {"MATRIX_BOT_ACCESS_TOKEN", sim.token()},
-          {"MXCTL_STATE", state}};
-}
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -72,7 +65,7 @@ Applied apply_cold(const InstanceSize& size, const std::string& name, const Benc
   applied.sim = std::make_unique<SimProcess>(config.mxsim, applied.dir, 0);
   Measured apply = run_measured({config.mxctl, "apply", applied.manifests, "--yes", "--parallel",
                                  std::to_string(config.parallel)},
-                                mxctl_env(*applied.sim, applied.state), applied.dir);
+                                applied.sim->mxctl_env(applied.state), applied.dir);
   if (apply.exit_code != 0) {
     throw std::runtime_error("loop: cold apply of " + size.name + " exited " + std::to_string(apply.exit_code) +
                              ":\n" + apply.err.substr(0, 4000));
@@ -129,7 +122,7 @@ class Loop {
  public:
   Loop(const Applied& applied, const BenchConfig& config)
       : m_process({config.mxctl, "run", applied.manifests, "--listen", "127.0.0.1:0"},
-                  mxctl_env(*applied.sim, applied.state), applied.dir + "/run.out", applied.dir + "/run.err") {}
+                  applied.sim->mxctl_env(applied.state), applied.dir + "/run.out", applied.dir + "/run.err") {}
 
   // Waits for the status server's address in the log, then for /readyz.
   void wait_ready(std::chrono::milliseconds limit) {

@@ -15,13 +15,6 @@ namespace bench {
 
 namespace {
 
-std::map<std::string, std::string> mxctl_env(const SimProcess& sim, const std::string& state) {
-  return {{"MATRIX_HOMESERVER_URL", sim.url()},
-          {"MATRIX_SERVER_NAME", SimProcess::k_server_name},
-          {"MATRIX_BOT_USER_ID", SimProcess::k_bot},
-          {"MATRIX_BOT_ACCESS_TOKEN", sim.token()},
-          {"MXCTL_STATE", state}};
-}
 
 // Runs one mxctl pass and reads its --stats line; throws when it fails.
 PassResult run_pass(const SimProcess& sim, const BenchConfig& config, const std::string& label,
@@ -30,7 +23,7 @@ PassResult run_pass(const SimProcess& sim, const BenchConfig& config, const std:
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--stats");
   std::uint64_t before = sim.requests_answered();
-  Measured measured = run_measured(argv, mxctl_env(sim, state), config.work_dir);
+  Measured measured = run_measured(argv, sim.mxctl_env(state), config.work_dir);
   PassResult pass;
   pass.ran = true;
   pass.exit_code = measured.exit_code;

@@ -93,4 +93,12 @@ std::uint64_t SimProcess::requests_answered() const {
   return nlohmann::json::parse(result->body).value("requests", std::uint64_t{0});
 }
 
+std::map<std::string, std::string> SimProcess::mxctl_env(const std::string& state) const {
+  return {{"MATRIX_HOMESERVER_URL", m_url},
+          {"MATRIX_SERVER_NAME", k_server_name},
+          {"MATRIX_BOT_USER_ID", k_bot},
+          {"MATRIX_BOT_ACCESS_TOKEN", m_token},
+          {"MXCTL_STATE", state}};
+}
+
 }  // namespace bench

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace bench {
@@ -28,6 +29,9 @@ class SimProcess {
   const std::string& url() const { return m_url; }
   /// The bot's access token.
   const std::string& token() const { return m_token; }
+  /// The environment that points mxctl at this simulator as the bot, with
+  /// `state` as its state store.
+  std::map<std::string, std::string> mxctl_env(const std::string& state) const;
   /// Requests the simulator has answered so far (its journal's counter).
   std::uint64_t requests_answered() const;
 
