@@ -463,6 +463,13 @@ struct ScriptedServer {
   }};
 };
 
+// The /sync answer after s1: someone renamed room a to "A2".
+Reply a_renamed_by_eve() {
+  nlohmann::json renamed = {{"state", {{"events", {event("m.room.name", "", {{"name", "A2"}}, "@eve:example.org")}}}},
+                            {"timeline", {{"events", nlohmann::json::array()}}}};
+  return {200, {{"next_batch", "s2"}, {"rooms", {{"join", {{"!a:example.org", renamed}}}}}}};
+}
+
 adapters::ObserveHints hints_after(const adapters::Observation& observed) {
   adapters::ObserveHints hints;
   hints.sync_token = observed.sync_token;
@@ -478,9 +485,7 @@ TEST_CASE("http homeserver: a port that remembers folds /sync's changes into the
   nlohmann::json all = {{"!a:example.org", joined(room_state("a", "A"))},
                         {"!b:example.org", joined(room_state("b", "B"))}};
   scripted.sync_by_since[""] = {200, {{"next_batch", "s1"}, {"rooms", {{"join", all}}}}};
-  nlohmann::json renamed = {{"state", {{"events", {event("m.room.name", "", {{"name", "A2"}}, "@eve:example.org")}}}},
-                            {"timeline", {{"events", nlohmann::json::array()}}}};
-  scripted.sync_by_since["s1"] = {200, {{"next_batch", "s2"}, {"rooms", {{"join", {{"!a:example.org", renamed}}}}}}};
+  scripted.sync_by_since["s1"] = a_renamed_by_eve();
   adapters::HttpHomeserver homeserver(settings_for(scripted.server, model::ProvisioningMode::synapse_admin), "token",
                                       quick());
   model::MatrixState desired = desired_rooms({"a", "b"});
@@ -536,9 +541,7 @@ TEST_CASE("http homeserver: a targeted observation takes the accounts from the l
   ScriptedServer scripted;
   nlohmann::json all = {{"!a:example.org", joined(room_state("a", "A"))}};
   scripted.sync_by_since[""] = {200, {{"next_batch", "s1"}, {"rooms", {{"join", all}}}}};
-  nlohmann::json renamed = {{"state", {{"events", {event("m.room.name", "", {{"name", "A2"}}, "@eve:example.org")}}}},
-                            {"timeline", {{"events", nlohmann::json::array()}}}};
-  scripted.sync_by_since["s1"] = {200, {{"next_batch", "s2"}, {"rooms", {{"join", {{"!a:example.org", renamed}}}}}}};
+  scripted.sync_by_since["s1"] = a_renamed_by_eve();
   adapters::HttpHomeserver homeserver(settings_for(scripted.server, model::ProvisioningMode::synapse_admin), "token",
                                       quick());
   homeserver.set_remember_observation(true);
