@@ -20,6 +20,9 @@ struct ChangeNotice {
   /// Rooms the bot is in whose state or timeline moved, or that it left
   /// (kicked, banned, the room deleted).
   std::set<std::string> rooms;
+  /// The wait ended on events that were all mxctl's own writes: nothing
+  /// changed, but the wait was not a quick empty answer either.
+  bool only_own_writes = false;
 
   /// Something changed that a pass should look at.
   bool changed() const { return !rooms.empty(); }

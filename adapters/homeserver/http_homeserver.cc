@@ -165,6 +165,9 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
     if (!joined) {
       return failed(joined.error(), "join " + operation.user_id + " to " + operation.room_key);
     }
+    if (m_own_writes != nullptr) {  // the user joins, as themselves
+      m_own_writes->add_membership(room_id->second, operation.user_id, operation.user_id, "join");
+    }
     return OperationOutcome{};
   }
   if (!invite) {
@@ -191,6 +194,10 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
       return tl::unexpected(error);
     }
     return failed(result.error(), model::describe(operation));
+  }
+  if (m_own_writes != nullptr) {
+    m_own_writes->add_membership(room_id->second, m_settings.bot_user_id, operation.user_id,
+                                 invite ? "invite" : "leave");
   }
   return OperationOutcome{};
 }
@@ -255,6 +262,9 @@ model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation
   if (auto event = check_event_id("PUT", path, *result); !event) {
     return failed(event.error(), model::describe(operation));
   }
+  if (m_own_writes != nullptr) {
+    m_own_writes->add_event((*result)["event_id"].get<std::string>());
+  }
   return OperationOutcome{};
 }
 
@@ -308,6 +318,9 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
       }
       if (auto event = check_event_id("PUT", path, *result); !event) {
         return failed(event.error(), model::describe(operation));
+      }
+      if (m_own_writes != nullptr) {
+        m_own_writes->add_event((*result)["event_id"].get<std::string>());
       }
       return OperationOutcome{};
     }

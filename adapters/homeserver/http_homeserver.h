@@ -12,6 +12,7 @@
 #include "adapters/homeserver_port.h"
 #include "adapters/homeserver/matrix_client.h"
 #include "adapters/homeserver/own_creation.h"
+#include "adapters/homeserver/own_writes.h"
 #include "adapters/homeserver/room_lookup.h"
 #include "adapters/homeserver/rate_limits.h"
 #include "adapters/homeserver/remembered_observation.h"
@@ -81,6 +82,9 @@ class HttpHomeserver : public HomeserverPort {
     m_remembered.forget();
     m_remembered_accounts.forget();
   }
+  /// From now on, records in `own` what each write produced, so a change
+  /// feed can tell it from drift (own_writes.h); `own` must outlive this.
+  void record_own_writes(OwnWrites* own) { m_own_writes = own; }
   /// Whether the next observations are targeted: woken by changes to rooms,
   /// they may take the accounts from the last observation when nothing
   /// since suggests an account changed (see remembered_observation.h). Only
@@ -164,6 +168,7 @@ class HttpHomeserver : public HomeserverPort {
   bool m_targeted = false;
   RememberedRooms m_remembered;
   RememberedAccounts m_remembered_accounts;
+  OwnWrites* m_own_writes = nullptr;
 };
 
 }  // namespace adapters

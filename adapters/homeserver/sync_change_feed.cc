@@ -33,13 +33,19 @@ std::string change_filter() {
        {{"timeline", {{"limit", 1}}},
         {"ephemeral", {{"not_types", {"*"}}}},
         {"account_data", {{"not_types", {"*"}}}},
-        {"state", {{"lazy_load_members", true}}}}},
+        // Only the state that changed: with lazy loading, the member events
+        // of the timeline's senders would come along and look like news.
+        {"state", {{"lazy_load_members", false}}}}},
   };
   return filter.dump();
 }
 
-bool has_events(const Answer& answer, const nlohmann::json& room, const std::string& where, const char* block,
-                model::Result<bool>& verdict) {
+// Whether `block` ("timeline", "state") of a joined room holds an event
+// that is not one of mxctl's own writes (those are taken out of `own`);
+// `saw_own` is set when it held one that is.
+bool has_foreign_events(const Answer& answer, const nlohmann::json& room, const std::string& room_id,
+                        const std::string& where, const char* block, OwnWrites* own, bool& saw_own,
+                        model::Result<bool>& verdict) {
   auto section = answer.optional_field(room, where, block, JsonType::object);
   if (!section) {
     verdict = tl::unexpected(section.error());
@@ -53,7 +59,26 @@ bool has_events(const Answer& answer, const nlohmann::json& room, const std::str
     verdict = tl::unexpected(events.error());
     return false;
   }
-  return *events != nullptr && !(*events)->empty();
+  if (*events == nullptr) {
+    return false;
+  }
+  bool foreign = false;
+  for (const nlohmann::json& event : **events) {
+    auto text = [&](const nlohmann::json& object, const char* name) {
+      auto it = object.is_object() ? object.find(name) : object.end();
+      return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto content = event.is_object() ? event.find("content") : event.end();
+    const std::string membership = content != event.end() ? text(*content, "membership") : std::string();
+    // Not a well-formed event, or someone else's: a pass looks at it.
+    if (own != nullptr && own->take(room_id, text(event, "event_id"), text(event, "type"), text(event, "sender"),
+                                    text(event, "state_key"), membership)) {
+      saw_own = true;
+      continue;
+    }
+    foreign = true;
+  }
+  return foreign;
 }
 
 }  // namespace
@@ -75,14 +100,15 @@ model::Result<ChangeNotice> SyncChangeFeed::wait(const std::string& position, st
   if (!answer) {
     return tl::unexpected(answer.error().error);
   }
-  auto notice = read_change_notice("GET " + api::k_client + "/sync", *answer);
+  auto notice = read_change_notice("GET " + api::k_client + "/sync", *answer, position.empty() ? nullptr : m_own);
   if (notice && position.empty()) {
     notice->rooms.clear();  // a first read shows every room: nothing moved
   }
   return notice;
 }
 
-model::Result<ChangeNotice> read_change_notice(const std::string& request, const nlohmann::json& body) {
+model::Result<ChangeNotice> read_change_notice(const std::string& request, const nlohmann::json& body,
+                                               OwnWrites* own) {
   const std::string method = request.substr(0, request.find(' '));
   const Answer answer(method, request.substr(request.find(' ') + 1), body);
   auto top = answer.body(JsonType::object);
@@ -113,8 +139,13 @@ model::Result<ChangeNotice> read_change_notice(const std::string& request, const
         return tl::unexpected(shape.error());
       }
       model::Result<bool> verdict = true;
-      const bool moved = has_events(answer, room, where, "timeline", verdict) ||
-                         has_events(answer, room, where, "state", verdict);
+      bool saw_own = false;
+      // Both blocks are read whole, so that every own write they hold is
+      // taken out of `own`.
+      const bool timeline_moved = has_foreign_events(answer, room, room_id, where, "timeline", own, saw_own, verdict);
+      const bool state_moved = has_foreign_events(answer, room, room_id, where, "state", own, saw_own, verdict);
+      const bool moved = timeline_moved || state_moved;
+      notice.only_own_writes = notice.only_own_writes || (saw_own && !moved);
       if (!verdict) {
         return tl::unexpected(verdict.error());
       }

@@ -8,6 +8,7 @@
 
 #include "adapters/change_feed.h"
 #include "adapters/homeserver/matrix_client.h"
+#include "adapters/homeserver/own_writes.h"
 
 namespace adapters {
 
@@ -22,6 +23,9 @@ class SyncChangeFeed final : public ChangeFeed {
 
   model::Result<ChangeNotice> wait(const std::string& position, std::chrono::milliseconds timeout) override;
   void cancel() override { m_client.cancel(); }
+  /// From now on, events `own` holds wake no wait (see own_writes.h); it
+  /// must outlive the feed. Only before the first wait.
+  void ignore_own_writes(OwnWrites* own) { m_own = own; }
 
   /// Requests made so far.
   ClientStats stats() const { return m_client.stats(); }
@@ -29,11 +33,14 @@ class SyncChangeFeed final : public ChangeFeed {
  private:
   MatrixClient m_client;
   std::chrono::milliseconds m_longest_wait;
+  OwnWrites* m_own = nullptr;
 };
 
 /// The rooms a /sync answer shows moving (joined rooms with timeline or
 /// state events, rooms left) and its next_batch; an error naming the field
-/// when the answer is not a /sync answer.
-model::Result<ChangeNotice> read_change_notice(const std::string& request, const nlohmann::json& answer);
+/// when the answer is not a /sync answer. Events `own` holds (mxctl's own
+/// writes coming back) are taken out of it and move nothing.
+model::Result<ChangeNotice> read_change_notice(const std::string& request, const nlohmann::json& answer,
+                                               OwnWrites* own = nullptr);
 
 }  // namespace adapters

@@ -95,7 +95,9 @@ void FeedWatcher::run() {
     if (!superseded) {
       m_position = notice->next_position;
     }
-    if (took < m_options.quiet_floor && !pause(lock, m_options.quiet_floor)) {
+    // A quick answer of only mxctl's own writes is the server long-polling
+    // as it should; a quick empty one may be a server that does not.
+    if (took < m_options.quiet_floor && !notice->only_own_writes && !pause(lock, m_options.quiet_floor)) {
       return;
     }
   }

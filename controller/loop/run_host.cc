@@ -79,6 +79,9 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
   host->m_homeserver->set_remember_observation(true);
   if (settings.provisioning != model::ProvisioningMode::appservice) {
     host->m_feed = std::make_unique<adapters::SyncChangeFeed>(settings.homeserver_url, *token, client, k_feed_wait);
+    // A repair's own write, coming back through /sync, is not drift.
+    host->m_homeserver->record_own_writes(&host->m_own_writes);
+    host->m_feed->ignore_own_writes(&host->m_own_writes);
   } else {
     log.info("no change feed: an appservice's bot may not /sync; drift is repaired at each resync");
   }

@@ -86,6 +86,7 @@ class RunHost final : public LoopHost {
   adapters::LoadedSettings m_settings;
   std::unique_ptr<adapters::StateStore> m_store;
   std::unique_ptr<adapters::StoreLock> m_lock;
+  adapters::OwnWrites m_own_writes;  // before the port and feed that point to it
   std::unique_ptr<adapters::HttpHomeserver> m_homeserver;
   std::unique_ptr<adapters::SyncChangeFeed> m_feed;
   SystemClock m_clock;

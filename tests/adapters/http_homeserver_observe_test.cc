@@ -601,3 +601,37 @@ TEST_CASE("http homeserver: a targeted observation takes the accounts from the l
     CHECK(second->state.accounts.at("alice").display_name == "Changed through the admin API");
   }
 }
+
+TEST_CASE("http homeserver: its writes are recorded for the change feed, by event id or by membership",
+          "[http][own_writes]") {
+  Server server([](const std::string& method, const std::string& path, const std::string&) -> std::optional<Reply> {
+    if (method == "PUT" && path == k_client + "/rooms/!a:example.org/state/m.room.name/") {
+      return Reply{200, {{"event_id", "$named"}}};
+    }
+    if (method == "POST" && path == k_client + "/rooms/!a:example.org/invite") {
+      return Reply{200, nlohmann::json::object()};
+    }
+    return std::nullopt;
+  });
+  adapters::HttpHomeserver homeserver(settings_for(server, model::ProvisioningMode::synapse_admin), "token", quick());
+  adapters::OwnWrites own;
+  homeserver.record_own_writes(&own);
+  model::MatrixState desired = desired_rooms({"a"});
+  adapters::ExecutionContext context;
+  context.desired = &desired;
+  context.room_ids = {{"a", "!a:example.org"}};
+  model::Operation name;
+  name.kind = model::Operation::Kind::set_state;
+  name.room_key = "a";
+  name.field = model::StateField::name;
+  REQUIRE(homeserver.execute(name, context));
+  model::Operation invite;
+  invite.kind = model::Operation::Kind::invite;
+  invite.room_key = "a";
+  invite.user_id = "@bob:example.org";
+  REQUIRE(homeserver.execute(invite, context));
+
+  CHECK(own.take("!a:example.org", "$named", "m.room.name", k_bot, "", ""));
+  CHECK(own.take("!a:example.org", "$invite", "m.room.member", k_bot, "@bob:example.org", "invite"));
+  CHECK_FALSE(own.take("!a:example.org", "$other", "m.room.member", k_bot, "@carol:example.org", "invite"));
+}

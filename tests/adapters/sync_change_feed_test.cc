@@ -29,6 +29,54 @@ TEST_CASE("change feed: the rooms a /sync answer shows moving", "[change_feed]")
   CHECK(notice->changed());
 }
 
+TEST_CASE("change feed: mxctl's own writes coming back move nothing, and each is taken once", "[change_feed]") {
+  adapters::OwnWrites own;
+  own.add_event("$ours");
+  own.add_membership("!a:x", "@bot:x", "@bob:x", "leave");
+  const json ours = {{"type", "m.room.name"}, {"event_id", "$ours"}, {"sender", "@bot:x"}, {"state_key", ""}};
+  const json kick = {{"type", "m.room.member"},
+                     {"event_id", "$kick"},
+                     {"sender", "@bot:x"},
+                     {"state_key", "@bob:x"},
+                     {"content", {{"membership", "leave"}}}};
+  const json theirs = {{"type", "m.room.topic"}, {"event_id", "$theirs"}, {"sender", "@eve:x"}, {"state_key", ""}};
+  auto answer_with = [](const json& timeline, const json& state) {
+    return json{{"next_batch", "s2"},
+                {"rooms",
+                 {{"join", {{"!a:x", {{"timeline", {{"events", timeline}}}, {"state", {{"events", state}}}}}}}}}};
+  };
+
+  SECTION("only own writes: nothing changed, and the wait says why it ended") {
+    auto notice = adapters::read_change_notice("GET /sync", answer_with(json::array({ours}), json::array({kick})), &own);
+    REQUIRE(notice);
+    CHECK_FALSE(notice->changed());
+    CHECK(notice->only_own_writes);
+    // The same events again are someone else's (a kick repeated, say).
+    auto again = adapters::read_change_notice("GET /sync", answer_with(json::array({ours}), json::array({kick})), &own);
+    REQUIRE(again);
+    CHECK(again->rooms == std::set<std::string>{"!a:x"});
+  }
+  SECTION("an own write beside someone else's event: the room moved") {
+    auto notice =
+        adapters::read_change_notice("GET /sync", answer_with(json::array({ours}), json::array({theirs})), &own);
+    REQUIRE(notice);
+    CHECK(notice->rooms == std::set<std::string>{"!a:x"});
+  }
+  SECTION("a membership like an own one but from someone else: the room moved") {
+    json other_kick = kick;
+    other_kick["sender"] = "@eve:x";
+    auto notice = adapters::read_change_notice("GET /sync", answer_with(json::array({other_kick}), json::array()), &own);
+    REQUIRE(notice);
+    CHECK(notice->changed());
+  }
+  SECTION("without the record, every event moves its room") {
+    auto notice = adapters::read_change_notice("GET /sync", answer_with(json::array({ours}), json::array()));
+    REQUIRE(notice);
+    CHECK(notice->changed());
+    CHECK_FALSE(notice->only_own_writes);
+  }
+}
+
 TEST_CASE("change feed: an answer that is not a /sync answer is an error naming the field", "[change_feed]") {
   auto no_batch = adapters::read_change_notice("GET /_matrix/client/v3/sync", json{{"rooms", json::object()}});
   REQUIRE_FALSE(no_batch);
@@ -86,6 +134,24 @@ TEST_CASE("change feed: waits on the simulator over HTTP", "[change_feed]") {
     REQUIRE(woken);
     CHECK(woken->rooms == std::set<std::string>{room_id});
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  }
+
+  SECTION("a write recorded as mxctl's own comes back without waking anything") {
+    adapters::OwnWrites own;
+    feed.ignore_own_writes(&own);
+    mxsim::ApiResponse written =
+        as_bot("PUT", "/_matrix/client/v3/rooms/" + room_id + "/state/m.room.topic/", json{{"topic", "ours"}});
+    REQUIRE(written.status == 200);
+    own.add_event(written.body["event_id"]);
+    auto echo = feed.wait(first->next_position, std::chrono::seconds(20));
+    REQUIRE(echo);
+    CHECK_FALSE(echo->changed());
+    CHECK(echo->only_own_writes);
+    // Someone else's write after it still wakes the next wait.
+    as_bot("PUT", "/_matrix/client/v3/rooms/" + room_id + "/state/m.room.name/", json{{"name", "theirs"}});
+    auto woken = feed.wait(echo->next_position, std::chrono::seconds(20));
+    REQUIRE(woken);
+    CHECK(woken->rooms == std::set<std::string>{room_id});
   }
 
   SECTION("cancel() ends a wait at once, and every later one") {
