@@ -80,7 +80,8 @@ class PostgresAppDatabase final : public AppDatabase {
   // all with track_counts off, blind to TRUNCATE), so a token could be
   // taken after a commit and before its count; the WAL position moves when
   // the commit record is written, before the commit is visible, so a load
-  // between the two misses a change the token already holds.
+  // between the two misses a change the token already holds. Before
+  // PostgreSQL 13 the function is missing: no token, every poll loads.
   model::Result<std::string> change_token() override {
     auto snapshot = query("SELECT pg_current_snapshot()::text", {});
     if (!snapshot) {
