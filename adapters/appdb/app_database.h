@@ -74,6 +74,11 @@ class AppDatabase {
   virtual model::Result<void> execute_script(const std::string& sql) = 0;
   /// Which engine this is (for the few places SQL must differ).
   virtual DbEngine engine() const = 0;
+  /// A cheap token of what this connection can see committed: it differs
+  /// from an earlier token of the same connection whenever data was
+  /// committed in between by anyone else (it may also differ when nothing
+  /// was). Call outside a transaction. An error: treat as changed.
+  virtual model::Result<std::string> change_token() = 0;
 };
 
 /// The URI with any password replaced by "<redacted>": safe to print or to

@@ -1,6 +1,7 @@
 // The SQLite engine of AppDatabase: the embedded default for small instances.
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -12,7 +13,9 @@ namespace {
 
 class SqliteAppDatabase final : public AppDatabase {
  public:
-  explicit SqliteAppDatabase(sqlite3* db) : m_db(db) {}
+  /// `opened`: the file's stat taken before opening it.
+  SqliteAppDatabase(sqlite3* db, std::string path, const struct stat& opened)
+      : m_db(db), m_path(std::move(path)), m_device(opened.st_dev), m_inode(opened.st_ino) {}
   ~SqliteAppDatabase() override {
     rollback();
     sqlite3_close(m_db);
@@ -80,6 +83,32 @@ class SqliteAppDatabase final : public AppDatabase {
 
   DbEngine engine() const override { return DbEngine::sqlite; }
 
+  // PRAGMA data_version changes whenever another connection, of any
+  // process, has committed since this one last looked, and a commit is
+  // visible to every read that starts after it: a token taken before a load
+  // never records a change the load misses. It cannot see the file being
+  // replaced (a restore, a rename over it): this connection still reads
+  // the old one. The path's identity catches that, and its size and time a
+  // copy over the same file.
+  model::Result<std::string> change_token() override {
+    struct stat now {};
+    if (::stat(m_path.c_str(), &now) != 0) {
+      return model::fail(model::Error::Kind::transient, "cannot read sqlite://" + m_path + ": no such file");
+    }
+    if (now.st_dev != m_device || now.st_ino != m_inode) {
+      return model::fail(model::Error::Kind::transient, "sqlite://" + m_path + " was replaced; open it again");
+    }
+    auto version = query("PRAGMA data_version", {});
+    if (!version) {
+      return tl::unexpected(version.error());
+    }
+    if (version->rows.size() != 1 || version->rows[0].size() != 1) {
+      return model::fail(model::Error::Kind::invalid, "PRAGMA data_version returned no value");
+    }
+    return "data_version " + version->rows[0][0].text + ", size " + std::to_string(now.st_size) + ", modified " +
+           std::to_string(now.st_mtim.tv_sec) + "." + std::to_string(now.st_mtim.tv_nsec);
+  }
+
  private:
   static DbValue value(sqlite3_stmt* stmt, int column) {
     switch (sqlite3_column_type(stmt, column)) {
@@ -111,6 +140,9 @@ class SqliteAppDatabase final : public AppDatabase {
   }
 
   sqlite3* m_db;
+  std::string m_path;
+  dev_t m_device;
+  ino_t m_inode;
 };
 
 }  // namespace
@@ -120,6 +152,11 @@ model::Result<std::unique_ptr<AppDatabase>> open_sqlite_app_database(const std::
   // no communities": exactly the outage that must never look like a state.
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
+    return model::fail(model::Error::Kind::transient, "cannot open database sqlite://" + path + ": no such file");
+  }
+  // Taken first: a file replaced while opening then shows as replaced.
+  struct stat opened {};
+  if (::stat(path.c_str(), &opened) != 0) {
     return model::fail(model::Error::Kind::transient, "cannot open database sqlite://" + path + ": no such file");
   }
   sqlite3* db = nullptr;
@@ -138,7 +175,7 @@ model::Result<std::unique_ptr<AppDatabase>> open_sqlite_app_database(const std::
     sqlite3_close(db);
     return model::fail(model::Error::Kind::transient, "cannot open database sqlite://" + path + ": " + reason);
   }
-  return std::unique_ptr<AppDatabase>(std::make_unique<SqliteAppDatabase>(db));
+  return std::unique_ptr<AppDatabase>(std::make_unique<SqliteAppDatabase>(db, path, opened));
 }
 
 }  // namespace adapters

@@ -94,25 +94,30 @@ void ControlLoop::pass(PassReason reason, bool full, std::set<std::string> rooms
   }
   if (full && !outcome.error) {
     m_next_resync = SteadyClock::now() + m_options.resync_interval;
+  } else if (reason == PassReason::resync) {
+    // Still due, but tried again after the backoff, not at once and over
+    // again (each one reads the sources in full too).
+    m_next_resync = m_retry_at;
   }
   if (m_watcher) {
     m_watcher->arm(m_host.sync_position());
   }
 }
 
-bool ControlLoop::check_sources() {
+bool ControlLoop::load_sources(std::string fingerprint) {
   auto loaded = m_host.load_desired();
   if (!loaded) {
+    m_loaded_fingerprint.clear();
     m_host.desired_rejected(loaded.error());
     return false;
   }
+  m_loaded_fingerprint = std::move(fingerprint);
   std::string fresh = digest(*loaded);
   const bool changed = fresh != m_desired_digest;
   m_host.desired_loaded(changed);
   if (changed) {
     m_desired = std::move(*loaded);
     m_desired_digest = std::move(fresh);
-    pass(PassReason::desired_changed, false, {});
   }
   return changed;
 }
@@ -135,6 +140,7 @@ int ControlLoop::run() {
     }
   } finish{*this, grace};
 
+  m_loaded_fingerprint = m_host.source_fingerprint();
   auto loaded = m_host.load_desired();
   if (!loaded) {
     m_host.desired_rejected(loaded.error());
@@ -177,20 +183,29 @@ int ControlLoop::run() {
     }
     // A pass reads everything that changed since the stored token, so one
     // pass answers all the news it was run for.
-    bool passed = false;
-    if (now >= source_due || (m_options.source_interval.count() > 0 && now >= next_source_poll)) {
-      source_due = k_never;
+    const bool announced = now >= source_due;
+    const bool poll_due = m_options.source_interval.count() > 0 && now >= next_source_poll;
+    const bool resync_due = now >= m_next_resync;
+    bool changed = false;
+    if (announced || poll_due || resync_due) {
       next_source_poll = now + m_options.source_interval;
-      passed = check_sources();
+      std::string fingerprint = m_host.source_fingerprint();
+      // Only the poll trusts the fingerprint: news, SIGHUP and the resync
+      // read in full, so a change it missed waits one resync at most. A
+      // load answers the news still being debounced too; a skip does not.
+      if (announced || resync_due || fingerprint.empty() || fingerprint != m_loaded_fingerprint) {
+        source_due = k_never;
+        changed = load_sources(std::move(fingerprint));
+      }
       now = SteadyClock::now();
     }
     if (m_stopping || m_lock_lost) {
       break;
     }
-    if (now >= m_next_resync) {
+    if (resync_due || now >= m_next_resync) {
       pass(PassReason::resync, true, {});
-    } else if (passed) {
-      continue;
+    } else if (changed) {
+      pass(PassReason::desired_changed, false, {});
     } else if (news.homeserver_changed) {
       pass(PassReason::homeserver_changed, false, std::move(news.rooms_changed));
     } else if (now >= m_retry_at) {

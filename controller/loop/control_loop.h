@@ -52,6 +52,10 @@ class LoopHost {
   /// Reads the sources and compiles them. An error (what is wrong, naming
   /// the file and line) keeps the loop on its last good desired state.
   virtual model::Result<model::MatrixState> load_desired() = 0;
+  /// A cheap token of the polled sources (the app database), taken before
+  /// a load: while it stays the same, a periodic poll skips the load.
+  /// Empty: no such token, every poll loads.
+  virtual std::string source_fingerprint() { return {}; }
   /// SIGHUP: reads the config again; an error keeps the one in use.
   virtual model::Result<void> reload_settings() = 0;
   /// Runs one pass to the end.
@@ -86,7 +90,8 @@ struct LoopOptions {
   /// A pass reading every room afresh, to catch what /sync cannot show.
   std::chrono::milliseconds resync_interval{std::chrono::hours(1)};
   /// How often the sources are read for changes nothing announces (the app
-  /// database); zero: never.
+  /// database), unless their fingerprint shows none; zero: never. Start,
+  /// SIGHUP, announced changes and each resync always read them.
   std::chrono::milliseconds source_interval{std::chrono::seconds(60)};
   /// Quiet time after a source change before it is read (bursts of edits).
   std::chrono::milliseconds debounce{std::chrono::milliseconds(300)};
@@ -123,8 +128,9 @@ class ControlLoop {
  private:
   void run_grace_timer();
   void pass(PassReason reason, bool full, std::set<std::string> rooms);
-  // Loads the sources; runs a pass when the desired state changed (true).
-  bool check_sources();
+  // Loads the sources, keeping what loads and `fingerprint` (taken
+  // before); whether the desired state changed.
+  bool load_sources(std::string fingerprint);
 
   LoopHost& m_host;
   adapters::ChangeFeed* m_feed;
@@ -141,6 +147,9 @@ class ControlLoop {
 
   model::MatrixState m_desired;
   std::string m_desired_digest;
+  /// The sources' fingerprint before the last load that succeeded; empty
+  /// after one that failed, so the next poll loads.
+  std::string m_loaded_fingerprint;
   std::chrono::milliseconds m_retry_backoff{0};
   /// When a failed pass is tried again; time_point::max(): not at all.
   std::chrono::steady_clock::time_point m_retry_at = std::chrono::steady_clock::time_point::max();

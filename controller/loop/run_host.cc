@@ -122,6 +122,16 @@ model::Result<model::MatrixState> RunHost::load_desired() {
   return model::compile(loaded.topology, m_settings.settings);
 }
 
+std::string RunHost::source_fingerprint() {
+  if (m_options.from_db.empty()) {
+    return {};
+  }
+  if (!m_database_changes) {
+    m_database_changes = std::make_unique<adapters::AppDatabaseChanges>(m_options.from_db);
+  }
+  return m_database_changes->fingerprint();
+}
+
 model::Result<void> RunHost::reload_settings() {
   adapters::LoadedSettings fresh = adapters::load_settings(m_options.config_path, adapters::process_environment());
   if (!fresh.diagnostics.empty()) {

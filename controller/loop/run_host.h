@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/appdb/app_database_changes.h"
 #include "adapters/homeserver/http_homeserver.h"
 #include "adapters/homeserver/sync_change_feed.h"
 #include "adapters/manifests/settings_file.h"
@@ -61,6 +62,9 @@ class RunHost final : public LoopHost {
   void set_telemetry(LoopTelemetry* telemetry) { m_telemetry = telemetry; }
 
   model::Result<model::MatrixState> load_desired() override;
+  /// The app database's fingerprint (`--from-db`); empty without one, or
+  /// when it cannot be had. Manifests are watched, not fingerprinted.
+  std::string source_fingerprint() override;
   model::Result<void> reload_settings() override;
   PassOutcome run_pass(model::MatrixState desired, const PassRequest& request) override;
   std::string sync_position() override;
@@ -89,6 +93,8 @@ class RunHost final : public LoopHost {
   adapters::OwnWrites m_own_writes;  // before the port and feed that point to it
   std::unique_ptr<adapters::HttpHomeserver> m_homeserver;
   std::unique_ptr<adapters::SyncChangeFeed> m_feed;
+  /// Opened at the first poll of a `--from-db` database.
+  std::unique_ptr<adapters::AppDatabaseChanges> m_database_changes;
   SystemClock m_clock;
   bool m_probed = false;
   /// The feed's last wait failed; said once until one answers again.

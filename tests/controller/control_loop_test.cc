@@ -86,6 +86,12 @@ class ScriptedHost final : public controller::LoopHost {
     }
     return desired_named(source_name);
   }
+  std::string source_fingerprint() override {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    ++fingerprints;
+    m_changed.notify_all();
+    return fingerprint;
+  }
   model::Result<void> reload_settings() override {
     std::lock_guard<std::mutex> lock(m_mutex);
     ++reloads;
@@ -160,6 +166,9 @@ class ScriptedHost final : public controller::LoopHost {
   bool lose_lock = false;
   int loads = 0;
   int reloads = 0;
+  /// What source_fingerprint() answers, and how often it was asked.
+  std::string fingerprint;
+  int fingerprints = 0;
   int cancels = 0;
   int feed_failures = 0;
   std::function<void(const controller::PassRequest&)> during_pass;
@@ -338,4 +347,121 @@ TEST_CASE("control loop: a desired state that does not load at start ends it wit
   CHECK(loop.run() == 1);
   CHECK(host.passes_seen() == 0);
   CHECK(host.rejected.size() == 1);
+}
+
+namespace {
+
+// Sets the host's source and fingerprint as a writer to the database would.
+void write_source(ScriptedHost& host, const std::string& name, const std::string& fingerprint) {
+  std::lock_guard<std::mutex> lock(host.m_mutex);
+  host.source_name = name;
+  host.fingerprint = fingerprint;
+}
+
+// Waits for `polls` more looks at the fingerprint than now.
+bool await_polls(ScriptedHost& host, int polls) {
+  int target = 0;
+  {
+    std::lock_guard<std::mutex> lock(host.m_mutex);
+    target = host.fingerprints + polls;
+  }
+  return host.await([&] { return host.fingerprints >= target; });
+}
+
+}  // namespace
+
+TEST_CASE("control loop: a poll skips the load while the sources' fingerprint is unchanged, and loads when it changes",
+          "[control_loop][fingerprint]") {
+  ScriptedHost host;
+  host.fingerprint = "v1";
+  controller::LoopOptions options = quick();
+  options.source_interval = 10ms;
+  controller::ControlLoop loop(host, nullptr, options);
+  LoopThread running(loop);
+  REQUIRE(host.await_passes(1));
+  REQUIRE(await_polls(host, 5));
+  CHECK(host.loads == 1);
+
+  write_source(host, "second", "v2");
+  REQUIRE(host.await_passes(2));
+  CHECK(host.pass(1).reason == PassReason::desired_changed);
+  CHECK(host.pass(1).desired_name == "second");
+  CHECK(host.loads == 2);
+
+  // A change the fingerprint does not show waits for news, SIGHUP or the
+  // resync: the poll alone does not read it.
+  write_source(host, "third", "v2");
+  REQUIRE(await_polls(host, 5));
+  CHECK(host.loads == 2);
+  CHECK(host.passes_seen() == 2);
+  loop.events().post_source_changed();
+  REQUIRE(host.await_passes(3));
+  CHECK(host.pass(2).desired_name == "third");
+  CHECK(host.loads == 3);
+  loop.events().post_reload();
+  REQUIRE(host.await([&] { return host.loads == 4; }));
+
+  // A load that fails is tried again at the next poll, fingerprint or not.
+  {
+    std::lock_guard<std::mutex> lock(host.m_mutex);
+    host.broken = true;
+  }
+  loop.events().post_source_changed();
+  REQUIRE(host.await([&] { return host.rejected.size() == 1; }));
+  const int failed_loads = host.loads;
+  REQUIRE(host.await([&] { return host.loads > failed_loads; }));
+  CHECK(running.stop() == 0);
+}
+
+TEST_CASE("control loop: without a fingerprint every poll loads", "[control_loop][fingerprint]") {
+  ScriptedHost host;
+  controller::LoopOptions options = quick();
+  options.source_interval = 10ms;
+  controller::ControlLoop loop(host, nullptr, options);
+  LoopThread running(loop);
+  REQUIRE(host.await_passes(1));
+  REQUIRE(await_polls(host, 4));
+  CHECK(host.await([&] { return host.loads >= 4; }));
+  CHECK(running.stop() == 0);
+  CHECK(host.passes_seen() == 1);
+}
+
+TEST_CASE("control loop: a resync reads the sources in full whatever their fingerprint", "[control_loop][fingerprint]") {
+  ScriptedHost host;
+  host.fingerprint = "v1";
+  controller::LoopOptions options = quick();
+  options.source_interval = 10ms;
+  options.resync_interval = 200ms;
+  controller::ControlLoop loop(host, nullptr, options);
+  LoopThread running(loop);
+  REQUIRE(host.await_passes(1));
+  write_source(host, "second", "v1");
+  REQUIRE(host.await_passes(2));
+  CHECK(host.pass(1).reason == PassReason::resync);
+  CHECK(host.pass(1).full);
+  CHECK(host.pass(1).desired_name == "second");
+  CHECK(running.stop() == 0);
+}
+
+TEST_CASE("control loop: a failed resync is tried again after the backoff, not at once", "[control_loop]") {
+  ScriptedHost host;
+  controller::LoopOptions options = quick();
+  options.resync_interval = 10ms;
+  options.retry_min = 100ms;
+  options.retry_max = 100ms;
+  controller::ControlLoop loop(host, nullptr, options);
+  LoopThread running(loop);
+  REQUIRE(host.await_passes(1));
+  const auto failing_from = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(host.m_mutex);
+    host.fail_passes = 1000;
+  }
+  REQUIRE(host.await_passes(5));
+  // Passes 2 to 5 fail; three backoffs separate them.
+  CHECK(std::chrono::steady_clock::now() - failing_from >= 300ms);
+  CHECK(host.pass(1).reason == PassReason::resync);
+  CHECK(host.pass(4).reason == PassReason::resync);
+  CHECK(host.pass(4).full);
+  CHECK(running.stop() == 0);
 }

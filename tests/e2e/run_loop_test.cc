@@ -240,6 +240,34 @@ TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
   CHECK(child.wait_for(30s) == std::optional<int>(0));
 }
 
+TEST_CASE("mxctl run's poll reads a change another process wrote to the app database", "[run][fingerprint]") {
+  e2e::Fixture fx;
+  // Polled every second; the poll loads only when the database's
+  // fingerprint moved, which a write by the sqlite3 shell must do.
+  const std::string database = fx.scratch("app.db");
+  const std::string config = fx.scratch("config.yaml");
+  std::ofstream(config) << "sourceIntervalSeconds: 1\n";
+  REQUIRE(std::system(("sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-schema.sql && " +
+                       "sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-sample.sql")
+                          .c_str()) == 0);
+  std::map<std::string, std::string> env = fx.env();
+  env["MXCTL_CONFIG"] = config;
+  testing_support::ChildProcess child(
+      {MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db", "sqlite://" + database, "--listen",
+       "127.0.0.1:0"},
+      env, fx.scratch("run.out"), fx.scratch("run.err"));
+  const bool started = eventually([&] { return child.err().find("pass done (start)") != std::string::npos; });
+  INFO(child.err());
+  REQUIRE(started);
+  const std::string space = room_id_of(fx, k_space_alias);
+  REQUIRE(std::system(("sqlite3 " + database + " \"UPDATE communities SET name = 'Polled' WHERE slug = 'riverside'\"")
+                          .c_str()) == 0);
+  CHECK(eventually([&] { return state_of(fx, space, "m.room.name").value("name", "") == "Polled"; }));
+  CHECK(child.err().find("pass done (desired_changed)") != std::string::npos);
+  child.signal(SIGTERM);
+  CHECK(child.wait_for(30s) == std::optional<int>(0));
+}
+
 namespace {
 
 // The status listener's base URL, from the line mxctl run logs at start.
