@@ -3,8 +3,6 @@
 // appservice_rooms.h), then sorted out by marker into managed rooms and
 // alias clashes.
 
-#include <random>
-
 #include "adapters/homeserver/account_provisioning.h"
 #include "adapters/homeserver/answer_shape.h"
 #include "adapters/homeserver/api_paths.h"
@@ -18,27 +16,6 @@
 #include "adapters/homeserver/sync_state.h"
 
 namespace adapters {
-
-namespace {
-
-// A fresh filter string per pass: Synapse caches /sync answers for about two
-// minutes per (token, since, filter, timeout), and a second pass right after
-// an apply must not be served the answer from before it.
-std::string sync_filter() {
-  std::random_device random;
-  nlohmann::json filter = {
-      {"presence", {{"not_types", {"*"}}}},
-      {"account_data", {{"not_types", {"*", "org.mxctl.pass." + std::to_string(random())}}}},
-      {"room",
-       {{"timeline", {{"limit", 0}}},
-        {"ephemeral", {{"not_types", {"*"}}}},
-        {"account_data", {{"not_types", {"*"}}}},
-        {"state", {{"lazy_load_members", false}}}}},
-  };
-  return filter.dump();
-}
-
-}  // namespace
 
 model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
   Observation out;
@@ -85,7 +62,7 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
     // is read in full, so the rooms written need nothing more.
     return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshots, m_settings, aliases);
   }
-  const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(sync_filter());
+  const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0));
   const bool from_memory = holds_room_state(hints.sync_token);
   auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings,
                              from_memory ? &m_remembered.rooms() : nullptr);

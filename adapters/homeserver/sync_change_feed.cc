@@ -1,9 +1,8 @@
 #include "adapters/homeserver/sync_change_feed.h"
 
-#include <random>
-
 #include "adapters/homeserver/answer_shape.h"
 #include "adapters/homeserver/api_paths.h"
+#include "adapters/homeserver/sync_state.h"
 
 namespace adapters {
 
@@ -19,25 +18,6 @@ ClientOptions widened(ClientOptions options, std::chrono::milliseconds longest_w
   options.read_attempts = 1;
   options.read_only = true;
   return options;
-}
-
-// Just enough to see which rooms moved. A fresh string per wait: Synapse
-// caches /sync answers per (since, filter, timeout) for minutes, and an
-// empty answer served again at once would make the waits spin.
-std::string change_filter() {
-  std::random_device random;
-  nlohmann::json filter = {
-      {"presence", {{"not_types", {"*"}}}},
-      {"account_data", {{"not_types", {"*", "org.mxctl.watch." + std::to_string(random())}}}},
-      {"room",
-       {{"timeline", {{"limit", 1}}},
-        {"ephemeral", {{"not_types", {"*"}}}},
-        {"account_data", {{"not_types", {"*"}}}},
-        // Only the state that changed: with lazy loading, the member events
-        // of the timeline's senders would come along and look like news.
-        {"state", {{"lazy_load_members", false}}}}},
-  };
-  return filter.dump();
 }
 
 // Whether `block` ("timeline", "state") of a joined room holds an event
@@ -90,7 +70,7 @@ SyncChangeFeed::SyncChangeFeed(const std::string& base_url, std::string access_t
 
 model::Result<ChangeNotice> SyncChangeFeed::wait(const std::string& position, std::chrono::milliseconds timeout) {
   timeout = std::clamp(timeout, std::chrono::milliseconds::zero(), m_longest_wait);
-  std::string path = api::k_client + "/sync?filter=" + encode_path_segment(change_filter());
+  std::string path = api::k_client + "/sync?filter=" + encode_path_segment(fresh_sync_filter(1));
   if (!position.empty()) {
     path += "&since=" + encode_path_segment(position) + "&timeout=" + std::to_string(timeout.count());
   } else {

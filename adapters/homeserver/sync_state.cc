@@ -1,5 +1,7 @@
 #include "adapters/homeserver/sync_state.h"
 
+#include <random>
+
 #include "adapters/homeserver/answer_shape.h"
 #include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/event_shape.h"
@@ -277,6 +279,20 @@ std::optional<std::int64_t> token_position(const std::string& token) {
     return std::nullopt;
   }
   return std::stoll(token.substr(start, end - start));
+}
+
+std::string fresh_sync_filter(int timeline_limit) {
+  std::random_device random;
+  nlohmann::json filter = {
+      {"presence", {{"not_types", {"*"}}}},
+      {"account_data", {{"not_types", {"*", "org.mxctl.fresh." + std::to_string(random())}}}},
+      {"room",
+       {{"timeline", {{"limit", timeline_limit}}},
+        {"ephemeral", {{"not_types", {"*"}}}},
+        {"account_data", {{"not_types", {"*"}}}},
+        {"state", {{"lazy_load_members", false}}}}},
+  };
+  return filter.dump();
 }
 
 nlohmann::json compact_event(const nlohmann::json& event) {

@@ -86,6 +86,14 @@ struct BotRooms {
   bool members_acted = false;
 };
 
+/// A /sync filter (JSON text) for the rooms' state and at most
+/// `timeline_limit` timeline events, without presence, ephemeral events,
+/// account data or lazy-loaded members (which would look like changes).
+/// A different string each call: Synapse caches /sync answers for about
+/// two minutes per (token, since, filter, timeout), and a read right after
+/// a write must not be served the answer from before it.
+std::string fresh_sync_filter(int timeline_limit);
+
 /// The room stream position a /sync token stands for, when the token has
 /// the form Synapse gives it ("s72594_4483_1934", "m72594~1.72595~2_…";
 /// mxsim's "s12" too) or a bare number (Conduit's); nothing for any other
