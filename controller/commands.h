@@ -90,6 +90,23 @@ struct UnlockOptions {
 /// the store is not locked, the lock has another id, or the store fails.
 int run_unlock(const UnlockOptions& options, Console& console);
 
+/// `mxctl provision LOCALPART`: an account and its sync room, as a bundle.
+struct ProvisionOptions {
+  std::string config_path;
+  std::string localpart;
+  std::optional<std::string> display_name;
+  std::string marker_type = "m.lotti.sync_room";
+  /// Where the bundle goes (mode 600); empty: standard output.
+  std::string out;
+  bool rotate_password = false;
+};
+
+/// Creates (or, with rotate_password, re-keys) the account and finds or
+/// creates its private sync room (adapters/homeserver/sync_account.h), then
+/// prints the provisioning bundle to standard output or writes it to
+/// `out`. Exit 1 on any failure, with the step and the server's errcode.
+int run_provision(const ProvisionOptions& options, Console& console);
+
 /// `from_db` (may be empty) adds the app database; `config_path` is read
 /// only for its appDatabase queries.
 int run_validate(const std::vector<std::string>& paths, Console& console, const std::string& from_db = "",

@@ -176,6 +176,24 @@ int main(int argc, char** argv) {
       ->envname("MXCTL_STATE")
       ->capture_default_str();
 
+  controller::ProvisionOptions provision_options;
+  CLI::App* provision = app.add_subcommand(
+      "provision",
+      "Create the account LOCALPART with a random password and a private, encrypted, non-federating sync room "
+      "carrying a marker (Synapse admin API), and print the provisioning bundle (URL-safe base64 of "
+      "{v, homeServer, user, password, roomId}) for the person's first device. A second run finds the room by "
+      "its marker; an existing account needs --rotate-password, as mxctl never keeps passwords");
+  provision->add_option("localpart", provision_options.localpart, "The account's localpart")->required();
+  provision->add_option("--display-name", provision_options.display_name,
+                        "Display name of the account, and name of its room");
+  provision->add_option("--marker-type", provision_options.marker_type,
+                        "State event type that marks the sync room")
+      ->capture_default_str();
+  provision->add_option("--out", provision_options.out,
+                        "Write the bundle to this file (mode 600) instead of standard output");
+  provision->add_flag("--rotate-password", provision_options.rotate_password,
+                      "Give an existing account a new password for the bundle (Synapse logs out its devices)");
+
   try {
     app.parse(argc, argv);
     // Manifest paths are required unless the app database is the source.
@@ -223,6 +241,10 @@ int main(int argc, char** argv) {
     }
     if (*unlock) {
       return controller::run_unlock(unlock_options, console);
+    }
+    if (*provision) {
+      provision_options.config_path = config_path;
+      return controller::run_provision(provision_options, console);
     }
   } catch (const std::exception& e) {
     // Adapters return errors as values; anything reaching here is a bug, but

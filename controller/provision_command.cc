@@ -1,0 +1,109 @@
+// `mxctl provision LOCALPART`: an account and its private sync room for
+// one person's devices, handed over as a provisioning bundle (one string
+// the first device imports, logs in with, and rotates the password of).
+// The password goes to the bundle only: never to the state store, the
+// audit log or any other output.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "adapters/homeserver/http_homeserver.h"
+#include "adapters/homeserver/provisioning_bundle.h"
+#include "adapters/homeserver/sync_account.h"
+#include "adapters/manifests/settings_file.h"
+#include "controller/commands.h"
+#include "controller/pass_output.h"
+#include "model/matrix_ids.h"
+#include "model/printable.h"
+
+namespace controller {
+
+namespace {
+
+// Writes `text` to `path` readable by its owner only, whatever the file's
+// mode was before; an error message, or empty.
+std::string write_private(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return "cannot write " + path + ": " + std::strerror(errno);
+  }
+  std::string problem;
+  if (::fchmod(fd, 0600) != 0) {
+    problem = "cannot make " + path + " private (chmod 600): " + std::strerror(errno);
+  }
+  for (std::size_t done = 0; problem.empty() && done < text.size();) {
+    const ssize_t wrote = ::write(fd, text.data() + done, text.size() - done);
+    if (wrote < 0 && errno != EINTR) {
+      problem = "cannot write " + path + ": " + std::strerror(errno);
+    }
+    done += wrote > 0 ? static_cast<std::size_t>(wrote) : 0;
+  }
+  if (::close(fd) != 0 && problem.empty()) {
+    problem = "cannot write " + path + ": " + std::strerror(errno);
+  }
+  return problem;
+}
+
+}  // namespace
+
+int run_provision(const ProvisionOptions& options, Console& console) {
+  if (auto invalid = model::check_localpart(options.localpart)) {
+    console.err << "Error: invalid localpart \"" << model::printable(options.localpart) << "\": " << *invalid
+                << "\n";
+    return k_exit_error;
+  }
+  adapters::Environment env = adapters::process_environment();
+  adapters::LoadedSettings settings = adapters::load_settings(options.config_path, env);
+  model::Diagnostics problems = settings.diagnostics;
+  model::Diagnostics missing = adapters::require_connection_settings(settings);
+  problems.insert(problems.end(), missing.begin(), missing.end());
+  if (!problems.empty()) {
+    print_diagnostics(problems, console.err);
+    return k_exit_error;
+  }
+  if (settings.settings.provisioning != model::ProvisioningMode::synapse_admin) {
+    console.err << "Error: mxctl provision needs the Synapse admin API (provisioning: synapse-admin); an "
+                   "appservice cannot log in as the account to create its room\n";
+    return k_exit_error;
+  }
+  auto token = adapters::load_access_token(settings, env);
+  if (!token) {
+    print_error(token.error(), console.err);
+    return k_exit_error;
+  }
+  adapters::SyncAccountRequest request;
+  request.localpart = options.localpart;
+  request.display_name = options.display_name;
+  request.marker_type = options.marker_type;
+  request.rotate_password = options.rotate_password;
+  auto provisioned = adapters::provision_sync_account(
+      settings.settings, *token, adapters::client_options(settings.settings, std::chrono::steady_clock::now()),
+      request);
+  if (!provisioned) {
+    print_error(provisioned.error(), console.err);
+    return k_exit_error;
+  }
+  const std::string bundle = adapters::encode_bundle(
+      {settings.settings.homeserver_url, provisioned->user_id, provisioned->password, provisioned->room_id});
+  console.err << (provisioned->account_created ? "Created " : "Gave a new password to ")
+              << model::printable(provisioned->user_id) << "; "
+              << (provisioned->room_created ? "created its sync room " : "found its sync room ")
+              << model::printable(provisioned->room_id) << ".\n";
+  if (options.out.empty()) {
+    console.out << bundle << "\n";
+    return k_exit_ok;
+  }
+  if (std::string problem = write_private(options.out, bundle + "\n"); !problem.empty()) {
+    console.err << "Error: " << model::printable(problem)
+                << " (the account's new password is lost with it: run again with --rotate-password)\n";
+    return k_exit_error;
+  }
+  console.err << "Wrote the provisioning bundle to " << model::printable(options.out) << " (mode 600).\n";
+  return k_exit_ok;
+}
+
+}  // namespace controller

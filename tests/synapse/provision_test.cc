@@ -1,0 +1,70 @@
+// `mxctl provision` against a real Synapse: the account, its private sync
+// room made through the admin API's login as the account, the bundle that
+// hands them over, and a second run with --rotate-password.
+
+#include <catch2/catch.hpp>
+
+#include "adapters/homeserver/provisioning_bundle.h"
+#include "tests/synapse/fixture.h"
+
+using synapse_e2e::Fixture;
+
+namespace {
+
+adapters::ProvisioningBundle decoded(const std::string& out) {
+  auto bundle = adapters::decode_bundle(out.substr(0, out.find('\n')));
+  INFO(out);
+  REQUIRE(bundle);
+  return *bundle;
+}
+
+testing_support::JsonAnswer log_in(const Fixture& fx, const std::string& user, const std::string& password) {
+  return fx.server().call("POST", "/_matrix/client/v3/login", "",
+                          {{"type", "m.login.password"},
+                           {"identifier", {{"type", "m.id.user"}, {"user", user}}},
+                           {"password", password}});
+}
+
+}  // namespace
+
+TEST_CASE("synapse: mxctl provision hands over an account and its private sync room", "[synapse][provision]") {
+  auto fx = Fixture::create();
+  if (!fx) {
+    return;
+  }
+  const std::string localpart = "sync-" + synapse_e2e::random_hex(8);
+  auto first = fx->mxctl({"provision", localpart, "--display-name", "Sync devices"});
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  const auto bundle = decoded(first.out);
+  CHECK(bundle.user == fx->server().user_id(localpart));
+  auto login = log_in(*fx, bundle.user, bundle.password);
+  INFO(login.describe());
+  REQUIRE(login.ok());
+
+  const auto state = fx->server().room_state(bundle.room_id);
+  REQUIRE_FALSE(state.empty());
+  CHECK(state.count("m.lotti.sync_room|"));
+  CHECK(state.at("m.room.encryption|").value("algorithm", "") == "m.megolm.v1.aes-sha2");
+  CHECK(state.at("m.room.create|").value("m.federate", true) == false);
+  CHECK(state.at("m.room.join_rules|").value("join_rule", "") == "invite");
+  std::vector<std::string> joined;
+  for (const auto& [key, content] : state) {
+    if (key.rfind("m.room.member|", 0) == 0 && content.value("membership", "") == "join") {
+      joined.push_back(key.substr(std::string("m.room.member|").size()));
+    }
+  }
+  CHECK(joined == std::vector<std::string>{bundle.user});
+
+  auto refused = fx->mxctl({"provision", localpart});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("--rotate-password") != std::string::npos);
+
+  auto rotated = fx->mxctl({"provision", localpart, "--rotate-password"});
+  INFO(rotated.out << rotated.err);
+  REQUIRE(rotated.exit_code == 0);
+  const auto second = decoded(rotated.out);
+  CHECK(second.room_id == bundle.room_id);
+  CHECK(log_in(*fx, bundle.user, second.password).ok());
+  CHECK(log_in(*fx, bundle.user, bundle.password).status == 403);
+}
