@@ -66,8 +66,10 @@ int run_provision(const ProvisionOptions& options, Console& console) {
     return k_exit_error;
   }
   if (settings.settings.provisioning != model::ProvisioningMode::synapse_admin) {
-    console.err << "Error: mxctl provision needs the Synapse admin API (provisioning: synapse-admin); an "
-                   "appservice cannot log in as the account to create its room\n";
+    // Synapse gives an appservice's accounts no password (register sets
+    // none; changing one asks for the old one), and the bundle needs one.
+    console.err << "Error: mxctl provision needs the Synapse admin API (provisioning: synapse-admin): an account "
+                   "an appservice registers has no password, and an appservice cannot give it one\n";
     return k_exit_error;
   }
   auto token = adapters::load_access_token(settings, env);
