@@ -9,6 +9,8 @@
 #include <csignal>
 #include <mutex>
 #include <random>
+#include <set>
+#include <string>
 #include <thread>
 
 #include <unistd.h>
@@ -141,6 +143,27 @@ class Heartbeat {
   std::thread m_thread;
 };
 
+// Lock ids this process holds: a lock row with this process's pid but an
+// id not among them was written by an earlier process with the same pid
+// (in a container, every run is pid 1 on the same host name).
+std::mutex g_held_mutex;
+std::set<std::string> g_held_here;
+
+void hold_here(const std::string& lock_id) {
+  std::lock_guard<std::mutex> lock(g_held_mutex);
+  g_held_here.insert(lock_id);
+}
+
+void release_here(const std::string& lock_id) {
+  std::lock_guard<std::mutex> lock(g_held_mutex);
+  g_held_here.erase(lock_id);
+}
+
+bool held_here(const std::string& lock_id) {
+  std::lock_guard<std::mutex> lock(g_held_mutex);
+  return g_held_here.count(lock_id) > 0;
+}
+
 // The lock row this process wrote; deleting it releases the lock. The delete
 // matches the lock id, so a lock someone else took over is left alone.
 class SqliteStoreLock final : public StoreLock {
@@ -153,6 +176,7 @@ class SqliteStoreLock final : public StoreLock {
         m_heartbeat(std::move(heartbeat)) {}
 
   ~SqliteStoreLock() override {
+    release_here(m_lock_id);
     m_heartbeat.reset();
     // The pass's grouped writes are made durable before the lock goes, so
     // the next pass never starts from less than this one wrote. The only
@@ -215,6 +239,9 @@ LockHolder holder_state(const LockRow& row, Clock::time_point now, const std::st
                         std::chrono::milliseconds default_lease) {
   if (row.hostname == host && !process_alive(row.pid)) {
     return LockHolder::dead;
+  }
+  if (row.hostname == host && row.pid == getpid() && !held_here(row.lock_id)) {
+    return LockHolder::dead;  // an earlier process that had our pid: it is gone
   }
   return now > lease_end(row, default_lease) ? LockHolder::expired : LockHolder::live;
 }
@@ -319,7 +346,10 @@ model::Result<std::unique_ptr<StoreLock>> SqliteStateStore::lock(const std::stri
       return tl::unexpected(audited.error());
     }
   }
+  // Known as ours before any other store in this process can read the row.
+  hold_here(lock_id);
   if (auto committed = held->txn.commit(doing); !committed) {
+    release_here(lock_id);
     return tl::unexpected(committed.error());
   }
   std::unique_ptr<Heartbeat> heartbeat;

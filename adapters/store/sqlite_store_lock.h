@@ -45,8 +45,10 @@ std::string host_name();
 /// the schema has the lease columns (version 6 and later).
 model::Result<std::optional<LockRow>> read_lock_row(sqlite::Database& db, bool with_lease);
 
-/// `dead` when the holder's pid no longer exists on this host (`host`);
-/// else `expired` once `now` is past its last renewal plus its lease
+/// `dead` when the holder's pid no longer exists on this host (`host`), or
+/// is this process's own while this process holds no lock of that id (a
+/// restarted container's pid 1 finding its earlier run's lock); else
+/// `expired` once `now` is past its last renewal plus its lease
 /// (`default_lease` for rows without one), whatever the process (a pid can
 /// be reused, and another host's cannot be checked); else `live`.
 LockHolder holder_state(const LockRow& row, std::chrono::system_clock::time_point now, const std::string& host,

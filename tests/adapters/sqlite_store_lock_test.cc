@@ -143,6 +143,24 @@ TEST_CASE("sqlite lock: a live process on this host that stopped renewing loses 
   CHECK(query_text(*raw(path), "SELECT pid FROM lock") == std::to_string(getpid()));
 }
 
+TEST_CASE("sqlite lock: a lock left with this process's own pid by an earlier process is taken over at once",
+          "[store][lock]") {
+  // A container restarted with the same host name: every run is pid 1.
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  ManualClock clock;
+  auto store = open_store(path, options_with(clock));
+  insert_lock(path, getpid(), this_host(), "0ddba11c0ffee000", clock.now());
+  auto taken = store->lock("run");
+  REQUIRE(taken);
+  CHECK_THAT((*taken)->took_over(), Catch::Contains("lock 0ddba11c0ffee000") && Catch::Contains("process is gone"));
+  // A lock this process does hold is still one no other store of it may take.
+  auto second = open_store(path, options_with(clock));
+  auto refused = second->lock("apply");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == Kind::conflict);
+}
+
 TEST_CASE("sqlite lock: a running holder renews its lease and keeps the lock", "[store][lock]") {
   testing_support::TempDir dir;
   const std::string path = (dir.path() / "mxctl.db").string();
