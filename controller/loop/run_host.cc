@@ -151,6 +151,7 @@ model::Result<void> RunHost::reload_settings() {
     fresh.access_token_file = m_settings.access_token_file;
   }
   m_settings = std::move(fresh);
+  m_probed = false;  // and what the homeserver offers, before the next pass
   m_log.info("reloaded the config");
   return {};
 }
@@ -158,7 +159,9 @@ model::Result<void> RunHost::reload_settings() {
 PassOutcome RunHost::run_pass(model::MatrixState desired, const PassRequest& request) {
   PassOutcome out;
   out.mode = Mode::reconcile;
-  if (!m_probed) {
+  // What the homeserver offers is read again at each resync too: a server
+  // upgraded under a running controller may now offer more (or less).
+  if (!m_probed || request.reason == PassReason::resync) {
     if (auto caps = m_homeserver->probe(); !caps) {
       out.error = caps.error();
       return out;

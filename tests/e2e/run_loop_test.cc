@@ -232,10 +232,20 @@ TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
                           .c_str()) == 0);
   // Nothing announces a database change: only the reload reads it.
   const std::string space = room_id_of(fx, k_space_alias);
+  auto probes = [&] {
+    int count = 0;
+    for (const mxsim::JournalEntry& entry : fx.homeserver().journal().entries()) {
+      count += entry.path == "/_matrix/client/versions";
+    }
+    return count;
+  };
+  const int probes_before = probes();
   child.signal(SIGHUP);
   CHECK(eventually([&] { return child.err().find("reloaded the config") != std::string::npos; }));
   CHECK(eventually([&] { return state_of(fx, space, "m.room.name").value("name", "") == "Reloaded"; }));
   CHECK(child.err().find("pass done (desired_changed)") != std::string::npos);
+  // The reload also read again what the homeserver offers.
+  CHECK(probes() == probes_before + 1);
   child.signal(SIGTERM);
   CHECK(child.wait_for(30s) == std::optional<int>(0));
 }
