@@ -1,5 +1,5 @@
-// Client-server API, room side: createRoom, state, messages, redactions,
-// member lists, joined rooms, pagination and the space hierarchy.
+// Client-server API, room side: createRoom, room upgrades, state, messages,
+// redactions, member lists, joined rooms, pagination and the space hierarchy.
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +10,7 @@
 #include "mxsim/errors.h"
 #include "mxsim/homeserver.h"
 #include "mxsim/room_ops.h"
+#include "mxsim/room_upgrade.h"
 #include "mxsim/routes.h"
 
 namespace mxsim {
@@ -422,6 +423,23 @@ void add_client_room_routes(Homeserver& hs, Router& router) {
       answer["room_alias"] = created.alias;
     }
     return ApiResponse::json(200, answer);
+  });
+  router.add_client("POST", "/rooms/{roomId}/upgrade", [&hs](const ApiRequest& request, const PathParams& params) {
+    auto lock = hs.write_lock();
+    ServerState& state = hs.state();
+    // Synapse authenticates before it reads the body.
+    Requester requester = authenticate(state, request);
+    nlohmann::json body = request.json_object();
+    if (!body.contains("new_version")) {
+      throw missing_param("Missing params: ['new_version']");
+    }
+    const nlohmann::json& version = body["new_version"];
+    if (!version.is_string() || !is_supported_room_version(version.get<std::string>())) {
+      throw MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", "Your homeserver does not support this room version");
+    }
+    hs.check_rate("message", requester);
+    std::string new_room_id = upgrade_room(state, requester, params.at("roomId"), version.get<std::string>());
+    return ApiResponse::json(200, {{"replacement_room", new_room_id}});
   });
   add_state_routes(hs, router);
   add_event_routes(hs, router);

@@ -15,7 +15,7 @@ void add_client_account_routes(Homeserver& hs, Router& router);
 void add_client_profile_routes(Homeserver& hs, Router& router);
 /// The room alias directory and room directory visibility.
 void add_client_directory_routes(Homeserver& hs, Router& router);
-/// createRoom, state, send, redact, members, joined_rooms, hierarchy.
+/// createRoom, room upgrades, state, send, redact, members, joined_rooms, hierarchy.
 void add_client_room_routes(Homeserver& hs, Router& router);
 /// invite, join, leave, kick, ban, unban, forget.
 void add_client_membership_routes(Homeserver& hs, Router& router);

@@ -70,6 +70,15 @@ struct DeleteTask {
   nlohmann::json shutdown_room = nlohmann::json::object();
 };
 
+/// A finished room upgrade, remembered like Synapse's 5-minute upgrade
+/// response cache: the same user gets the same answer, others a 400.
+struct RecentUpgrade {
+  std::string old_room_id;
+  std::string user_id;
+  std::string new_room_id;
+  int64_t until_ms = 0;  ///< forgotten after this time (now_ms())
+};
+
 /// Everything the homeserver knows.
 struct ServerState {
   std::string server_name;
@@ -82,6 +91,7 @@ struct ServerState {
   std::map<std::string, std::string> transactions;  ///< token '\n' route '\n' txn -> event_id
   std::map<std::string, DeleteTask> delete_tasks;
   std::set<std::string> blocked_rooms;  ///< rooms shut down with block: true
+  std::vector<RecentUpgrade> recent_upgrades;  ///< not persisted, as Synapse keeps it in memory
   std::vector<AppService> appservices;
   int64_t stream = 0;     ///< last stream position handed out
   uint64_t revision = 0;  ///< bumped on every change (persistence watches it)

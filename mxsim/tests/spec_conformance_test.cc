@@ -462,3 +462,41 @@ TEST_CASE("spec conformance: the other client endpoints mxctl calls and their er
     CHECK(anonymous.body.value("errcode", "") == "M_MISSING_TOKEN");
   }
 }
+
+TEST_CASE("spec conformance: room upgrade answers, the tombstone and the new room's state", "[mxsim][spec]") {
+  Sim sim;
+  Community community = create_community(sim);
+  const std::string file = "client-server/room_upgrades.yaml";
+  const std::string path = "/rooms/{roomId}/upgrade";
+  const std::string url = k_v3 + "/rooms/" + segment(community.room_id) + "/upgrade";
+
+  Reply unsupported = exchange(sim, "POST", url, {{"new_version", "99"}}, sim.bot_token, file, path, 400);
+  CHECK(unsupported.body.value("errcode", "") == "M_UNSUPPORTED_ROOM_VERSION");
+  // Bob was only invited: he may not send the tombstone.
+  Reply refused = exchange(sim, "POST", url, {{"new_version", "9"}}, sim.bob_token, file, path, 403);
+  CHECK(refused.body.value("errcode", "") == "M_FORBIDDEN");
+  // The spec lists no 404 here; Synapse answers one with the standard error.
+  Reply unknown = sim.call("POST", k_v3 + "/rooms/" + segment("!nowhere:" + k_server_name) + "/upgrade",
+                           {{"new_version", "9"}}, sim.bot_token);
+  CHECK(unknown.status == 404);
+  check_conforms(unknown.body, spec::schema_at("api/client-server/definitions/errors/error.yaml"), "unknown room");
+  CHECK(unknown.body.value("errcode", "") == "M_NOT_FOUND");
+
+  Reply upgraded = exchange(sim, "POST", url, {{"new_version", "9"}}, sim.bot_token, file, path, 200);
+  std::string new_id = upgraded.body.at("replacement_room");
+  std::map<std::string, json> old_state = room_state(sim, community.room_id);
+  std::map<std::string, json> new_state = room_state(sim, new_id);
+  REQUIRE(old_state.count("m.room.tombstone|") == 1);
+  CHECK(old_state["m.room.tombstone|"]["content"]["replacement_room"] == new_id);
+  const json& create = new_state["m.room.create|"]["content"];
+  CHECK(create["predecessor"] == json({{"room_id", community.room_id},
+                                       {"event_id", old_state["m.room.tombstone|"]["event_id"]}}));
+  CHECK(create.value("room_version", "") == "9");
+  CHECK(new_state["m.room.canonical_alias|"]["content"]["alias"] == "#riverside-general:" + k_server_name);
+  CHECK(new_state.count("org.mxctl.managed|") == 0);
+
+  Reply synced = sim.call("GET", k_v3 + "/sync?timeout=0", nullptr, sim.bot_token);
+  REQUIRE(synced.status == 200);
+  check_sync(synced.body, "/sync after an upgrade");
+  CHECK(synced.body["rooms"]["join"].contains(new_id));
+}
