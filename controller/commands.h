@@ -90,6 +90,25 @@ struct UnlockOptions {
 /// the store is not locked, the lock has another id, or the store fails.
 int run_unlock(const UnlockOptions& options, Console& console);
 
+/// `mxctl appservice registration PATH...`: the registration to write.
+struct AppserviceRegistrationOptions {
+  std::string config_path;
+  std::vector<std::string> paths;
+  std::string from_db;
+  /// The registration file (mode 600); one that exists keeps its tokens.
+  std::string out;
+  /// Where the homeserver reaches mxctl; empty: `url: null`.
+  std::string url;
+  std::string id = "mxctl";
+};
+
+/// Writes the appservice registration for the managed accounts of the
+/// desired state and the alias prefix (adapters/manifests/
+/// appservice_registration_writer.h), sender the bot. Exit 1 when the
+/// settings or the desired state do not load, the bot is not a user of the
+/// server, or an existing file is not a registration with an hs_token.
+int run_appservice_registration(const AppserviceRegistrationOptions& options, Console& console);
+
 /// `mxctl provision LOCALPART`: an account and its sync room, as a bundle.
 struct ProvisionOptions {
   std::string config_path;

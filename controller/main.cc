@@ -176,6 +176,23 @@ int main(int argc, char** argv) {
       ->envname("MXCTL_STATE")
       ->capture_default_str();
 
+  controller::AppserviceRegistrationOptions registration_options;
+  CLI::App* appservice = app.add_subcommand("appservice", "Application service set-up");
+  appservice->require_subcommand(1);
+  CLI::App* registration = appservice->add_subcommand(
+      "registration",
+      "Write the appservice registration the homeserver loads (Synapse: app_service_config_files): new random "
+      "as_token and hs_token (a file that exists keeps its own), sender the bot, rate_limited false, and "
+      "exclusive namespaces for every managed account of PATH... (or --from-db) and every alias under the "
+      "aliasPrefix. Written with mode 600; the tokens are printed nowhere. Write it again after adding accounts");
+  registration->add_option("paths", registration_options.paths, "Manifest files or directories");
+  registration->add_option("--from-db", registration_options.from_db, "Read the desired state from the app database")
+      ->envname("MXCTL_FROM_DB");
+  registration->add_option("--out", registration_options.out, "The registration file to write")->required();
+  registration->add_option("--url", registration_options.url,
+                           "Where the homeserver reaches mxctl (default: none, url: null)");
+  registration->add_option("--id", registration_options.id, "The registration's id")->capture_default_str();
+
   controller::ProvisionOptions provision_options;
   CLI::App* provision = app.add_subcommand(
       "provision",
@@ -201,7 +218,8 @@ int main(int argc, char** argv) {
                      (*desired && desired_paths.empty() && desired_from_db.empty()) ||
                      (*plan && plan_options.pass.paths.empty() && plan_options.pass.from_db.empty()) ||
                      (*reconcile && reconcile_options.paths.empty() && reconcile_options.from_db.empty()) ||
-                     (*run && run_options.paths.empty() && run_options.from_db.empty());
+                     (*run && run_options.paths.empty() && run_options.from_db.empty()) ||
+                     (*registration && registration_options.paths.empty() && registration_options.from_db.empty());
     if (no_source) {
       throw CLI::RequiredError("paths");
     }
@@ -241,6 +259,10 @@ int main(int argc, char** argv) {
     }
     if (*unlock) {
       return controller::run_unlock(unlock_options, console);
+    }
+    if (*registration) {
+      registration_options.config_path = config_path;
+      return controller::run_appservice_registration(registration_options, console);
     }
     if (*provision) {
       provision_options.config_path = config_path;

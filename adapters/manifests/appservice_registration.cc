@@ -40,6 +40,9 @@ model::Result<AppserviceRegistration> parse_appservice_registration(const std::s
     }
     *slot = value.Scalar();
   }
+  if (YAML::Node hs_token = root["hs_token"]; hs_token && hs_token.IsScalar()) {
+    out.hs_token = hs_token.Scalar();
+  }
   if (YAML::Node limited = root["rate_limited"]; limited && !limited.IsNull()) {
     if (!limited.IsScalar() || !YAML::convert<bool>::decode(limited, out.rate_limited)) {
       return model::fail(Kind::invalid, position(origin, limited.Mark()) +

@@ -19,12 +19,16 @@ struct AppserviceRegistration {
   std::string sender_localpart;
   /// `rate_limited` (absent means true, as in the spec and Synapse).
   bool rate_limited = true;
+  /// The token the homeserver sends to the appservice; empty when absent.
+  /// A secret too.
+  std::string hs_token;
 };
 
 /// Parses registration YAML. `invalid` naming `origin` and the key when the
 /// text is not a mapping, id/as_token/sender_localpart is missing or empty,
-/// or rate_limited is not a boolean. Other keys (url, hs_token, namespaces)
-/// are the homeserver's business and are not checked here.
+/// or rate_limited is not a boolean. hs_token is read when it is a string;
+/// other keys (url, namespaces) are the homeserver's business and are not
+/// checked here.
 model::Result<AppserviceRegistration> parse_appservice_registration(const std::string& yaml_text,
                                                                     const std::string& origin);
 
