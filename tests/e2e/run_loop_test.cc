@@ -101,6 +101,14 @@ void put_state(e2e::Fixture& fx, const std::string& room_id, const std::string& 
 
 const std::string k_space_alias = "#mxctl.community.riverside:mxsim.test";
 
+// The example app database (schema and sample rows) at `path`, made with
+// the sqlite3 shell as an operator would.
+void make_sample_database(const std::string& path) {
+  REQUIRE(std::system(("sqlite3 " + path + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-schema.sql && " +
+                       "sqlite3 " + path + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-sample.sql")
+                          .c_str()) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("mxctl run repairs drift made by hand through the client API", "[run]") {
@@ -214,9 +222,7 @@ TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
   const std::string database = fx.scratch("app.db");
   const std::string config = fx.scratch("config.yaml");
   std::ofstream(config) << "sourceIntervalSeconds: 3600\n";
-  REQUIRE(std::system(("sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-schema.sql && " +
-                       "sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-sample.sql")
-                          .c_str()) == 0);
+  make_sample_database(database);
   std::map<std::string, std::string> env = fx.env();
   env["MXCTL_CONFIG"] = config;
   testing_support::ChildProcess child(
@@ -257,9 +263,7 @@ TEST_CASE("mxctl run's poll reads a change another process wrote to the app data
   const std::string database = fx.scratch("app.db");
   const std::string config = fx.scratch("config.yaml");
   std::ofstream(config) << "sourceIntervalSeconds: 1\n";
-  REQUIRE(std::system(("sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-schema.sql && " +
-                       "sqlite3 " + database + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-sample.sql")
-                          .c_str()) == 0);
+  make_sample_database(database);
   std::map<std::string, std::string> env = fx.env();
   env["MXCTL_CONFIG"] = config;
   testing_support::ChildProcess child(
