@@ -130,7 +130,8 @@ std::string clone_room(ServerState& state, const Requester& requester, const Roo
   std::string room_id = create_room(state, requester, body, version).room_id;
   Room& new_room = *state.find_room(room_id);
   new_room.set_published(old_room.published());
-  // Only bans are carried over ("XXX invites/joins" in Synapse).
+  // Only bans are carried over: Synapse 1.67 copies neither invites nor
+  // joins (a comment there leaves them for later), so only the upgrader is in.
   for (const auto& banned : old_room.users_with("ban")) {
     nlohmann::json content = old_room.state_event("m.room.member", banned)->content;
     update_membership(state, new_room, MembershipChange{requester.user_id, banned, "ban", std::nullopt, content});

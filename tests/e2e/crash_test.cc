@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/e2e/crash_support.h"
 #include "tests/e2e/fixture.h"
 
 namespace {
@@ -26,27 +27,6 @@ constexpr int k_kills = 20;
 constexpr std::int64_t k_request_delay_ms = 3;
 // A pass that takes this long has hung: kill it and fail.
 constexpr auto k_pass_timeout = std::chrono::seconds(30);
-
-// One more community (space and general room) and coordination room (with
-// its message), so that a converged instance has work again.
-std::string more_work(int n) {
-  const std::vector<std::string> people = {"alice", "bob", "carol", "dana", "erin", "frank", "grace", "heidi"};
-  auto person = [&](int i) { return people[static_cast<std::size_t>(i) % people.size()]; };
-  std::string id = std::to_string(n);
-  return "---\napiVersion: mxctl/v1\nkind: Community\nmetadata:\n  name: crash-" + id +
-         "\nspec:\n  name: Crash Community " + id + "\n  topic: Made while mxctl was being killed\n  members:\n" +
-         "    - user: " + person(n) + "\n      trust: 40\n      role: admin\n" + "    - user: " + person(n + 1) +
-         "\n      trust: 3\n" + "    - user: " + person(n + 2) + "\n      trust: 12\n" +
-         "---\napiVersion: mxctl/v1\nkind: CoordinationRoom\nmetadata:\n  name: request-crash-" + id +
-         "\nspec:\n  between: [" + person(n + 3) + ", " + person(n + 4) + "]\n  request: \"crash-" + id + "\"\n";
-}
-
-std::uint64_t crash_seed() {
-  if (const char* fixed = std::getenv("MXCTL_CRASH_SEED"); fixed != nullptr && *fixed != '\0') {
-    return std::strtoull(fixed, nullptr, 10);
-  }
-  return std::random_device{}();
-}
 
 int count_lines_starting(const std::string& text, const std::string& prefix) {
   int count = 0;
@@ -62,16 +42,13 @@ int count_lines_starting(const std::string& text, const std::string& prefix) {
 TEST_CASE("e2e: apply killed at 20 random points recovers each time and converges without duplicates or orphans",
           "[e2e][crash]") {
   Fixture fx;
-  const std::uint64_t seed = crash_seed();
+  const std::uint64_t seed = e2e::crash_seed();
   WARN("crash seed: " << seed << " (rerun with MXCTL_CRASH_SEED=" << seed << ")");
   INFO("crash seed: " << seed);
   std::mt19937_64 rng(seed);
   mxsim::Journal& journal = fx.homeserver().journal();
 
-  mxsim::FaultRule slow;
-  slow.times = -1;
-  slow.delay_ms = k_request_delay_ms;
-  fx.homeserver().faults().add(slow);
+  e2e::slow_every_request(fx.homeserver(), k_request_delay_ms);
 
   int kills = 0;
   int finished = 0;
@@ -91,7 +68,7 @@ TEST_CASE("e2e: apply killed at 20 random points recovers each time and converge
     int operations = count_lines_starting(dry.err, "would_run: ");
     if (operations == 0) {
       // Converged: give the next apply something to do.
-      fx.write_manifest("crash-" + std::to_string(grown) + ".yaml", more_work(grown));
+      fx.write_manifest("crash-" + std::to_string(grown) + ".yaml", e2e::more_work("crash", grown));
       ++grown;
       continue;
     }

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/crash_support.h"
 #include "tests/e2e/fixture.h"
 #include "tests/support/child_process.h"
 #include "tests/support/http_json.h"
@@ -52,28 +53,6 @@ constexpr auto k_limit = 30s;
 // A repair of the drift below reads the rooms the feed named and writes a
 // handful of state events; kills aim within its first requests.
 constexpr std::uint64_t k_repair_requests = 8;
-
-std::uint64_t crash_seed() {
-  if (const char* fixed = std::getenv("MXCTL_CRASH_SEED"); fixed != nullptr && *fixed != '\0') {
-    return std::strtoull(fixed, nullptr, 10);
-  }
-  return std::random_device{}();
-}
-
-// One more community (space and general room) and coordination room (with
-// its once-message): a start pass or an edit with work to do.
-std::string more_work(int n) {
-  const std::vector<std::string> people = {"alice", "bob", "carol", "dana", "erin", "frank", "grace", "heidi"};
-  auto person = [&](int i) { return people[static_cast<std::size_t>(i) % people.size()]; };
-  const std::string id = std::to_string(n);
-  return "---\napiVersion: mxctl/v1\nkind: Community\nmetadata:\n  name: run-crash-" + id +
-         "\nspec:\n  name: Run Crash Community " + id + "\n  topic: Made while mxctl run was being killed\n" +
-         "  members:\n    - user: " + person(n) + "\n      trust: 40\n      role: admin\n" +
-         "    - user: " + person(n + 1) + "\n      trust: 3\n" + "    - user: " + person(n + 2) +
-         "\n      trust: 12\n" + "---\napiVersion: mxctl/v1\nkind: CoordinationRoom\nmetadata:\n  name: request-run-crash-" +
-         id + "\nspec:\n  between: [" + person(n + 3) + ", " + person(n + 4) + "]\n  request: \"run-crash-" + id +
-         "\"\n";
-}
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t found = 0;
@@ -161,16 +140,13 @@ TEST_CASE("e2e: mxctl run killed at random moments takes the dead lock over and 
           "orphans",
           "[e2e][crash][run]") {
   e2e::Fixture fx;
-  const std::uint64_t seed = crash_seed();
+  const std::uint64_t seed = e2e::crash_seed();
   WARN("crash seed: " << seed << " (rerun with MXCTL_CRASH_SEED=" << seed << ")");
   INFO("crash seed: " << seed);
   std::mt19937_64 rng(seed);
   mxsim::Journal& journal = fx.homeserver().journal();
 
-  mxsim::FaultRule slow;
-  slow.times = -1;
-  slow.delay_ms = k_request_delay_ms;
-  fx.homeserver().faults().add(slow);
+  e2e::slow_every_request(fx.homeserver(), k_request_delay_ms);
 
   std::vector<Moment> moments;
   for (Moment moment : {Moment::start_pass, Moment::repair, Moment::edit, Moment::idle}) {
@@ -196,7 +172,7 @@ TEST_CASE("e2e: mxctl run killed at random moments takes the dead lock over and 
     std::uint64_t trigger = 0;
     std::unique_ptr<e2e::Child> run;
     if (moment == Moment::start_pass) {
-      fx.write_manifest("run-crash-" + std::to_string(grown) + ".yaml", more_work(grown));
+      fx.write_manifest("run-crash-" + std::to_string(grown) + ".yaml", e2e::more_work("run-crash", grown));
       ++grown;
       bound = pass_requests(fx, {fx.manifests()});
       trigger = journal.last_seq();
@@ -214,7 +190,7 @@ TEST_CASE("e2e: mxctl run killed at random moments takes the dead lock over and 
         // Planned beside the manifests, then moved in whole: the watch
         // sees one complete file.
         const std::string staged = fx.scratch("run-crash-" + std::to_string(grown) + ".yaml");
-        std::ofstream(staged) << more_work(grown);
+        std::ofstream(staged) << e2e::more_work("run-crash", grown);
         bound = pass_requests(fx, {fx.manifests(), staged});
         trigger = journal.last_seq();
         std::filesystem::rename(staged, fx.manifests() + "/run-crash-" + std::to_string(grown) + ".yaml");

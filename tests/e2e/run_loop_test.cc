@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -107,6 +108,25 @@ void make_sample_database(const std::string& path) {
   REQUIRE(std::system(("sqlite3 " + path + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-schema.sql && " +
                        "sqlite3 " + path + " < " + std::string(MXCTL_SOURCE_DIR) + "/manifests/app-sample.sql")
                           .c_str()) == 0);
+}
+
+// `mxctl run` on policies.yaml and the sample app database at `database`,
+// polled every `poll_seconds`; returns once its start pass is done.
+std::unique_ptr<testing_support::ChildProcess> start_run_from_database(e2e::Fixture& fx, const std::string& database,
+                                                                       int poll_seconds) {
+  make_sample_database(database);
+  const std::string config = fx.scratch("config.yaml");
+  std::ofstream(config) << "sourceIntervalSeconds: " << poll_seconds << "\n";
+  std::map<std::string, std::string> env = fx.env();
+  env["MXCTL_CONFIG"] = config;
+  auto child = std::make_unique<testing_support::ChildProcess>(
+      std::vector<std::string>{MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db",
+                               "sqlite://" + database, "--listen", "127.0.0.1:0"},
+      env, fx.scratch("run.out"), fx.scratch("run.err"));
+  const bool started = eventually([&] { return child->err().find("pass done (start)") != std::string::npos; });
+  INFO(child->err());
+  REQUIRE(started);
+  return child;
 }
 
 }  // namespace
@@ -220,20 +240,8 @@ TEST_CASE("mxctl run reloads the desired state on SIGHUP", "[run]") {
   // Manifests are watched; the app database is only polled, here rarely,
   // so that only SIGHUP can bring its change in.
   const std::string database = fx.scratch("app.db");
-  const std::string config = fx.scratch("config.yaml");
-  std::ofstream(config) << "sourceIntervalSeconds: 3600\n";
-  make_sample_database(database);
-  std::map<std::string, std::string> env = fx.env();
-  env["MXCTL_CONFIG"] = config;
-  testing_support::ChildProcess child(
-      {MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db", "sqlite://" + database, "--listen",
-       "127.0.0.1:0"},
-      env,
-      fx.scratch("run.out"),
-      fx.scratch("run.err"));
-  const bool started = eventually([&] { return child.err().find("pass done (start)") != std::string::npos; });
-  INFO(child.err());
-  REQUIRE(started);
+  auto running = start_run_from_database(fx, database, 3600);
+  testing_support::ChildProcess& child = *running;
   REQUIRE(std::system(("sqlite3 " + database + " \"UPDATE communities SET name = 'Reloaded' WHERE slug = 'riverside'\"")
                           .c_str()) == 0);
   // Nothing announces a database change: only the reload reads it.
@@ -261,18 +269,8 @@ TEST_CASE("mxctl run's poll reads a change another process wrote to the app data
   // Polled every second; the poll loads only when the database's
   // fingerprint moved, which a write by the sqlite3 shell must do.
   const std::string database = fx.scratch("app.db");
-  const std::string config = fx.scratch("config.yaml");
-  std::ofstream(config) << "sourceIntervalSeconds: 1\n";
-  make_sample_database(database);
-  std::map<std::string, std::string> env = fx.env();
-  env["MXCTL_CONFIG"] = config;
-  testing_support::ChildProcess child(
-      {MXCTL_BINARY, "run", fx.manifests() + "/policies.yaml", "--from-db", "sqlite://" + database, "--listen",
-       "127.0.0.1:0"},
-      env, fx.scratch("run.out"), fx.scratch("run.err"));
-  const bool started = eventually([&] { return child.err().find("pass done (start)") != std::string::npos; });
-  INFO(child.err());
-  REQUIRE(started);
+  auto running = start_run_from_database(fx, database, 1);
+  testing_support::ChildProcess& child = *running;
   const std::string space = room_id_of(fx, k_space_alias);
   REQUIRE(std::system(("sqlite3 " + database + " \"UPDATE communities SET name = 'Polled' WHERE slug = 'riverside'\"")
                           .c_str()) == 0);
