@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "mxsim/faults.h"
 #include "mxsim/homeserver.h"
+#include "tests/e2e/fixture.h"
 
 namespace e2e {
 
@@ -44,6 +47,20 @@ inline std::string more_work(const std::string& prefix, int n) {
          "    - user: " + person(n + 2) + "\n      trust: 12\n" +
          "---\napiVersion: mxctl/v1\nkind: CoordinationRoom\nmetadata:\n  name: request-" + id +
          "\nspec:\n  between: [" + person(n + 3) + ", " + person(n + 4) + "]\n  request: \"" + id + "\"\n";
+}
+
+/// The end every kill-and-restart test must reach: a plan with no changes,
+/// and on the server every desired room once, with its message at most
+/// once, and no orphan.
+inline void check_converged_without_duplicates(Fixture& fx) {
+  auto plan = fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 0);
+  CHECK(plan.out == "No changes. The homeserver matches the desired state.\n");
+  const std::vector<DesiredRoom> desired = desired_rooms(fx);
+  ServerAudit audit = e2e::audit(fx.homeserver());
+  CHECK(ownership_problems(audit, desired) == std::vector<std::string>{});
+  CHECK(audit.rooms == desired.size());
 }
 
 }  // namespace e2e
