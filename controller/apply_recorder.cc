@@ -17,7 +17,8 @@ std::map<std::string, std::string> NullRecorder::ids_for(const model::Operation&
 }
 
 void NullRecorder::remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
-  if (operation.kind == model::Operation::Kind::create_room && outcome.room_id) {
+  using Kind = model::Operation::Kind;
+  if ((operation.kind == Kind::create_room || operation.kind == Kind::upgrade_room) && outcome.room_id) {
     m_room_ids.learn(operation.room_key, *outcome.room_id);
   }
 }

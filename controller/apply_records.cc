@@ -30,6 +30,8 @@ std::string action_name(const model::Operation& operation) {
     case Kind::delete_room: return "delete_room";
     case Kind::suspend_account: return "suspend_account";
     case Kind::reactivate_account: return "reactivate_account";
+    case Kind::upgrade_room: return "upgrade_room";
+    case Kind::join_replacement: return "join_replacement";
   }
   return "unknown";
 }
@@ -66,10 +68,9 @@ std::map<std::string, std::string> StoreRecorder::ids_for(const model::Operation
 
 void StoreRecorder::remember(const model::Operation& operation, const adapters::OperationOutcome& outcome) {
   using Kind = model::Operation::Kind;
-  if (operation.kind == Kind::create_room) {
+  if (operation.kind == Kind::create_room || operation.kind == Kind::upgrade_room) {
     if (!outcome.room_id) {
-      m_warnings.push_back("create room " + operation.room_key +
-                           " returned no room id; operations on it cannot name it");
+      m_warnings.push_back(model::describe(operation) + " returned no room id; operations on it cannot name it");
       return;
     }
     m_room_ids.learn(operation.room_key, *outcome.room_id);
@@ -183,7 +184,9 @@ void StoreRecorder::audit(const model::Operation& operation, Status status, cons
   const bool on_account = operation.kind == Kind::create_account || operation.kind == Kind::update_account ||
                           operation.kind == Kind::suspend_account || operation.kind == Kind::reactivate_account;
   entry.key = on_account ? operation.account_key : operation.room_key;
-  entry.target = on_account ? operation.user_id : m_room_ids.id_of(operation.room_key);
+  entry.target = on_account                                  ? operation.user_id
+                 : operation.kind == Kind::join_replacement ? operation.room_id
+                                                            : m_room_ids.id_of(operation.room_key);
   if (operation.kind == Kind::invite || operation.kind == Kind::kick || operation.kind == Kind::set_direct) {
     entry.after = operation.user_id;
   } else {

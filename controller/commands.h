@@ -37,6 +37,8 @@ struct PassOptions {
   std::optional<std::int64_t> now;
   /// Let through a pass the mass-change guard would stop.
   bool allow_mass_change = false;
+  /// Upgrade rooms whose version is older than the desired one.
+  bool upgrade_rooms = false;
 };
 
 struct PlanOptions {

@@ -57,6 +57,10 @@ void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
   command->add_flag("--allow-mass-change", pass.allow_mass_change,
                     "Let through a pass that would archive, delete or suspend more than the configured share "
                     "(massChangeMaxPercent, default 20%) or number (massChangeMaxCount) of managed objects");
+  command->add_flag("--upgrade-rooms", pass.upgrade_rooms,
+                    "Upgrade rooms whose room version is older than the desired one (roomVersion): the new room "
+                    "gets the marker at once, its space links and members in the next pass; the old room keeps "
+                    "its tombstone");
 }
 
 }  // namespace

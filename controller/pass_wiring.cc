@@ -113,6 +113,7 @@ Reconciler reconciler_for(PassWiring& pass, const PassOptions& options, Mode mod
   ReconcileOptions reconcile = reconcile_options(pass.settings.settings, mode);
   reconcile.dry_run = dry_run;
   reconcile.allow_mass_change = options.allow_mass_change;
+  reconcile.diff.upgrade_rooms = options.upgrade_rooms;
   reconcile.max_in_flight = options.max_in_flight;
   reconcile.deadline = pass.times.started + std::chrono::minutes(pass.settings.settings.pass_timeout_minutes);
   return Reconciler(*pass.homeserver, *pass.store, *pass.clock, reconcile, pass.lock.get());

@@ -17,7 +17,9 @@ std::vector<std::string> rooms_written(const model::Operation& operation) {
     case Kind::set_state:
     case Kind::invite:
     case Kind::kick:
-    case Kind::send_message: add(operation.room_key); break;
+    case Kind::send_message:
+    case Kind::upgrade_room:
+    case Kind::join_replacement: add(operation.room_key); break;
     case Kind::delete_room:
       add(operation.room_key);
       add(operation.link_key);

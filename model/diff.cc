@@ -87,6 +87,14 @@ Plan Differ::run() {
   if (!m_unsuspendable.empty()) {
     m_plan.warnings.push_back(unsuspendable_warning());
   }
+  if (!m_outdated_rooms.empty()) {
+    std::string rooms;
+    for (const std::string& key : m_outdated_rooms) {
+      rooms += (rooms.empty() ? "" : ", ") + key;
+    }
+    m_plan.warnings.push_back("older room version than the desired one: " + rooms +
+                              "; mxctl upgrades rooms only when asked to (--upgrade-rooms)");
+  }
   return std::move(m_plan);
 }
 

@@ -24,6 +24,9 @@ struct DiffOptions {
   /// Suspend and reactivate accounts as their status says. Off where the
   /// homeserver offers no way to (appservice provisioning).
   bool manage_account_status = true;
+  /// Upgrade a room whose room version is older than the desired one
+  /// (`--upgrade-rooms`); otherwise the plan only warns.
+  bool upgrade_rooms = false;
 };
 
 /// "2026-11-23": the UTC date of a Matrix timestamp (ms since the epoch).

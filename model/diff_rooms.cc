@@ -14,7 +14,8 @@
 namespace model::diffing {
 
 void Differ::plan_creation(const Room& want) {
-  if (m_observed.rooms.count(want.key) || m_observed.alias_clashes.count(want.key)) {
+  if (m_observed.rooms.count(want.key) || m_observed.alias_clashes.count(want.key) ||
+      m_observed.upgraded.count(want.key)) {
     return;
   }
   Operation op = make_operation(Operation::Kind::create_room, want.key);
@@ -35,6 +36,11 @@ void Differ::diff_room(const Room& want) {
     return;
   }
   auto found = m_observed.rooms.find(want.key);
+  if (auto upgraded = m_observed.upgraded.find(want.key);
+      found == m_observed.rooms.end() && upgraded != m_observed.upgraded.end()) {
+    follow_upgrade(want, address, upgraded->second);
+    return;
+  }
   if (found == m_observed.rooms.end()) {
     diff_new_room(want, address);
     return;
@@ -54,6 +60,13 @@ void Differ::diff_room(const Room& want) {
                 {}});
     return;
   }
+  if (is_older_version(have.room.room_version, want.room_version)) {
+    if (m_options.upgrade_rooms) {
+      plan_upgrade(want, have, address);
+      return;  // the rest is for the new room, in the next pass
+    }
+    m_outdated_rooms.push_back(want.key);
+  }
   ResourceChange change{address, ResourceChange::Action::update, {}, "differs from the desired state", {}};
   diff_state_fields(want, have, change);
   diff_power_levels(want, have, change);
@@ -61,6 +74,67 @@ void Differ::diff_room(const Room& want) {
   diff_members(want, have, change);
   diff_once_message(want, change);
   diff_direct(want, change);
+  add_change(std::move(change));
+}
+
+// Spec room versions are decimal numbers; anything else (an experimental
+// version) is never taken for older, so mxctl never "upgrades" to a lesser one.
+bool is_older_version(const std::string& observed, const std::string& desired) {
+  auto number = [](const std::string& version) -> std::optional<long> {
+    if (version.empty() || version.size() > 9 ||
+        !std::all_of(version.begin(), version.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    return std::stol(version);
+  };
+  const std::optional<long> have = number(observed);
+  const std::optional<long> want = number(desired);
+  return have && want && *have < *want;
+}
+
+void Differ::plan_upgrade(const Room& want, const ObservedRoom& have, const std::string& address) {
+  ResourceChange change{address, ResourceChange::Action::update,
+                        {{"room_version", text(have.room.room_version), text(want.room_version)}},
+                        "the room version is older than the desired one",
+                        {}};
+  Operation upgrade = make_operation(Operation::Kind::upgrade_room, want.key);
+  upgrade.reason = "room " + have.room_id + " is version " + have.room.room_version + ", the desired state asks for " +
+                   want.room_version;
+  upgrade.fields = change.fields;
+  const std::size_t index = add_operation(upgrade);
+  change.operations.push_back(index);
+  // The homeserver copies neither the marker nor the space links; the marker
+  // goes first, so a crash right after leaves a room mxctl recognises.
+  Operation marker = make_operation(Operation::Kind::set_state, want.key);
+  marker.field = StateField::marker;
+  marker.depends_on = {index};
+  marker.reason = "the new room carries the ownership marker";
+  change.operations.push_back(add_operation(marker));
+  add_change(std::move(change));
+}
+
+void Differ::follow_upgrade(const Room& want, const std::string& address, const UpgradedRoom& upgraded) {
+  const std::string& replacement = upgraded.replacement_room;
+  const bool names_a_room = replacement.size() > 1 && replacement.size() <= 255 && replacement.front() == '!' &&
+                            std::all_of(replacement.begin(), replacement.end(),
+                                        [](char c) { return c > ' ' && c < 0x7f; });
+  if (!names_a_room) {
+    add_change({address, ResourceChange::Action::error, {},
+                "room " + upgraded.room_id +
+                    " was closed by a tombstone that names no replacement room; mxctl will not guess which room is " +
+                    want.key + " now",
+                {}});
+    return;
+  }
+  ResourceChange change{address, ResourceChange::Action::update,
+                        {{"room_id", text(upgraded.room_id), text(replacement)}},
+                        "room " + upgraded.room_id + " was upgraded to " + replacement,
+                        {}};
+  Operation join = make_operation(Operation::Kind::join_replacement, want.key);
+  join.room_id = replacement;
+  join.reason = "mxctl joins the replacement room to take it over (marker, links, members) in the next pass";
+  join.fields = change.fields;
+  change.operations.push_back(add_operation(join));
   add_change(std::move(change));
 }
 
@@ -146,7 +220,11 @@ void Differ::diff_state_fields(const Room& want, const ObservedRoom& have, Resou
     add_change({change.address, ResourceChange::Action::error, {{"encrypted", true, false}},
                 "room " + have.room_id + " is encrypted; encryption cannot be turned off once on", {}});
   }
-  if (want.protect != now.protect) {
+  if (have.marker_missing) {
+    change.fields.push_back({"marker", std::nullopt, text(want.key)});
+    set_state(want, StateField::marker, change,
+              "room " + have.room_id + " replaces upgraded room " + have.predecessor + "; the marker moves to it");
+  } else if (want.protect != now.protect) {
     change.fields.push_back({"protect", now.protect, want.protect});
     set_state(want, StateField::marker, change,
               want.protect ? "the room's marker records its protection" : "the room is no longer protected");

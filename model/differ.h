@@ -65,6 +65,10 @@ inline bool is_council_or_dm(const std::string& key) {
   return kind == RoomKeyKind::council || kind == RoomKeyKind::coordination;
 }
 
+/// True when both are spec room versions (decimal numbers) and `observed`
+/// is the lower one.
+bool is_older_version(const std::string& observed, const std::string& desired);
+
 /// An operation of `kind` on a room, an account or a room member; the rest
 /// (dependencies, reason, fields) is the caller's to fill in.
 inline Operation make_operation(Operation::Kind kind, std::string room_key, std::string account_key = "",
@@ -138,6 +142,12 @@ class Differ {
   /// The change of a room this plan creates: the fields createRoom sets, then
   /// its links, invites, once-message and m.direct entries.
   void diff_new_room(const Room& want, const std::string& address);
+  /// Upgrades `have` to the desired room version and marks the new room;
+  /// the rest of the room waits for the next pass, which reads it.
+  void plan_upgrade(const Room& want, const ObservedRoom& have, const std::string& address);
+  /// The change of a room whose marked room was upgraded to one mxctl is
+  /// not in: join the replacement, or an error when the tombstone names none.
+  void follow_upgrade(const Room& want, const std::string& address, const UpgradedRoom& upgraded);
   /// Writes one state event for the field last added to `change`;
   /// `link_key` names the other room of a space link.
   void set_state(const Room& want, StateField field, ResourceChange& change, std::string reason,
@@ -175,6 +185,7 @@ class Differ {
   std::map<std::string, std::size_t> m_room_creations;     // room key → operation
   std::vector<std::string> m_status_changes;               // account keys to suspend or reactivate
   std::vector<std::string> m_unsuspendable;                // user ids the server cannot suspend
+  std::vector<std::string> m_outdated_rooms;               // keys below the desired room version
   Plan m_plan;
 };
 

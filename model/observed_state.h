@@ -5,7 +5,9 @@
 
 #include <map>
 #include <set>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "model/matrix_state.h"
 
@@ -37,7 +39,30 @@ struct ObservedRoom {
   Room room;
   /// Every member event, by full MXID.
   std::map<std::string, MemberState> members;
+  /// Every `m.space.parent` with a `via`; `room.parent` is the one chosen
+  /// of them (a room can have several, e.g. after its space was upgraded).
+  std::vector<SpaceLink> parents{};
+  /// The room that replaced this one, as its `m.room.tombstone` names it
+  /// (replacement_room, empty when the tombstone names none); nullopt when
+  /// the room has no tombstone.
+  std::optional<std::string> replacement_room{};
+  /// The room this one replaced (its `m.room.create`'s predecessor); empty
+  /// when it replaced none.
+  std::string predecessor{};
+  /// The room replaces an upgraded room of `marker_key` and carries no
+  /// marker of its own yet: the plan writes it.
+  bool marker_missing = false;
   bool operator==(const ObservedRoom&) const = default;
+};
+
+/// A managed room closed by a tombstone whose replacement mxctl is not in
+/// (yet): the replacement is joined and taken over, never guessed at.
+struct UpgradedRoom {
+  /// The tombstoned room, which mxctl no longer changes.
+  std::string room_id;
+  /// The tombstone's replacement_room as written; may be anything.
+  std::string replacement_room;
+  bool operator==(const UpgradedRoom&) const = default;
 };
 
 /// The live side of a diff.
@@ -49,6 +74,8 @@ struct ObservedState {
   /// Rooms holding one of our aliases without our marker: key → room id.
   /// They are reported, never adopted or overwritten.
   std::map<std::string, std::string> alias_clashes;
+  /// Keys whose room was upgraded to a room mxctl is not in, by key.
+  std::map<std::string, UpgradedRoom> upgraded;
   /// Keys of rooms whose once-message was already sent (from the store).
   std::set<std::string> messages_sent;
   /// (room key, user id) pairs whose m.direct entry was set (from the store).

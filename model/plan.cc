@@ -35,6 +35,8 @@ const char* to_string(Operation::Kind kind) {
     case Operation::Kind::delete_room: return "delete_room";
     case Operation::Kind::suspend_account: return "suspend_account";
     case Operation::Kind::reactivate_account: return "reactivate_account";
+    case Operation::Kind::upgrade_room: return "upgrade_room";
+    case Operation::Kind::join_replacement: return "join_replacement";
   }
   return "unknown";
 }
@@ -58,6 +60,9 @@ std::string describe(const Operation& operation) {
     case Operation::Kind::delete_room: return "delete room " + operation.room_key;
     case Operation::Kind::suspend_account: return "suspend account " + operation.account_key;
     case Operation::Kind::reactivate_account: return "reactivate account " + operation.account_key;
+    case Operation::Kind::upgrade_room: return "upgrade room " + operation.room_key;
+    case Operation::Kind::join_replacement:
+      return "join " + operation.room_id + ", the replacement of " + operation.room_key;
   }
   return "unknown operation";
 }

@@ -63,12 +63,20 @@ struct Operation {
     delete_room,     ///< hard-delete `room_key` (its grace period is over)
     suspend_account,     ///< suspend `account_key` (`user_id`); it keeps its history
     reactivate_account,  ///< undo the suspension of `account_key`
+    /// Upgrade `room_key` to its desired room version; the new room's id is
+    /// the outcome, and the old one keeps the tombstone.
+    upgrade_room,
+    /// Join `room_id`, the room `room_key`'s tombstoned room was replaced by,
+    /// so the next observation can read and take it over.
+    join_replacement,
   };
 
   Kind kind = Kind::set_state;
   std::string room_key;
   std::string account_key;
   std::string user_id;
+  /// For join_replacement: the room to join.
+  std::string room_id;
   StateField field = StateField::name;
   /// For space_child / space_parent: the key of the room at the other end;
   /// for delete_room: the parent space it is unlinked from (empty if none).

@@ -302,6 +302,8 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
     case Kind::kick: return membership(operation, context);
     case Kind::set_state: return set_state(operation, room->second, context);
     case Kind::set_direct: return set_direct(operation, room->second, context);
+    case Kind::upgrade_room: return upgrade_room(operation, room->second, context);
+    case Kind::join_replacement: return join_replacement(operation);
     case Kind::send_message: {
       auto room_id = context.room_ids.find(operation.room_key);
       if (room_id == context.room_ids.end() || !room->second.once_message) {

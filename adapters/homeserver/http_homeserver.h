@@ -147,6 +147,12 @@ class HttpHomeserver : public HomeserverPort {
   model::Result<OperationOutcome> delete_room(const model::Operation& operation, const ExecutionContext& context);
   /// Synapse's v2 delete with purge, polled until complete.
   model::Result<OperationOutcome> purge_room(const model::Operation& operation, const std::string& room_id);
+  /// Upgrades the operation's room to `room`'s version; the outcome names
+  /// the new room (http_homeserver_upgrade.cc).
+  model::Result<OperationOutcome> upgrade_room(const model::Operation& operation, const model::Room& room,
+                                               const ExecutionContext& context);
+  /// Joins the room that replaced the operation's upgraded room.
+  model::Result<OperationOutcome> join_replacement(const model::Operation& operation);
   /// Suspends (or reactivates) the operation's account.
   model::Result<OperationOutcome> set_suspended(const model::Operation& operation, bool suspend);
   model::Result<std::set<std::string>> creators_of(const std::string& room_id, const model::Room& room);

@@ -13,6 +13,7 @@
 #include "adapters/homeserver/room_creators.h"
 #include "adapters/homeserver/room_lookup.h"
 #include "adapters/homeserver/room_state_reader.h"
+#include "adapters/homeserver/room_upgrades.h"
 #include "adapters/homeserver/sync_state.h"
 
 namespace adapters {
@@ -185,6 +186,13 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       key_of[room_id] = read_room.observed.marker_key;
     }
   }
+  const UpgradedRooms upgrades = find_upgrades(rooms);
+  for (const auto& [room_id, key] : upgrades.retired) {
+    key_of.erase(room_id);
+  }
+  for (const auto& [room_id, key] : upgrades.successors) {
+    key_of[room_id] = key;
+  }
   // Then the rooms that carry our marker, in room id order.
   std::map<std::string, std::string> alias_holder;  // alias → room id of joined unmarked rooms
   for (auto& [room_id, read_room] : rooms) {
@@ -197,12 +205,20 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       room = std::move(read_room.observed);
       creators = std::move(read_room.creators);
     }
-    resolve_room_links(room.room, key_of);
+    resolve_room_links(room, key_of);
+    if (auto successor = upgrades.successors.find(room_id); successor != upgrades.successors.end()) {
+      room.marker_key = successor->second;
+      room.room.key = successor->second;
+      room.marker_missing = true;
+    }
     if (room.marker_key.empty()) {
       if (!room.room.alias.empty()) {
         alias_holder[room.room.alias] = room_id;
       }
       continue;
+    }
+    if (upgrades.retired.count(room_id)) {
+      continue;  // left as the tombstone made it
     }
     if (creators_have_unlimited_power(room.room.room_version)) {
       if (auto want = desired.rooms.find(room.marker_key); want != desired.rooms.end()) {
@@ -271,10 +287,18 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       }
     }
   }
+  // Keys whose room was upgraded to one the bot is not in: the last room of
+  // the chain says which room to join.
+  for (const auto& [room_id, key] : upgrades.retired) {
+    const std::string& replacement = *rooms.at(room_id).observed.replacement_room;
+    if (!out.state.rooms.count(key) && desired.rooms.count(key) && !upgrades.retired.count(replacement)) {
+      out.state.upgraded[key] = model::UpgradedRoom{room_id, replacement};
+    }
+  }
   // Desired rooms not found among the bot's rooms: the alias says whether
   // something else holds the name (a clash) or nothing does (to be created).
   for (const auto& [key, want] : desired.rooms) {
-    if (out.state.rooms.count(key)) {
+    if (out.state.rooms.count(key) || out.state.upgraded.count(key)) {
       continue;
     }
     if (auto holder = alias_holder.find(want.alias); holder != alias_holder.end()) {

@@ -68,7 +68,10 @@ WriteLoad write_load(const model::Plan& plan) {
       case Kind::set_state:
       case Kind::send_message:
       case Kind::kick:
-      case Kind::delete_room: ++load.other_writes; break;
+      case Kind::delete_room:
+      case Kind::join_replacement: ++load.other_writes; break;
+      // An upgrade creates a room, with its initial state.
+      case Kind::upgrade_room: ++load.room_creations; break;
       // Account changes and account data are not under rc_message.
       case Kind::create_account:
       case Kind::update_account:

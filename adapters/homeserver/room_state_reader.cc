@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 namespace adapters {
 
@@ -100,6 +101,21 @@ bool is_room_id(const std::string& text) { return !text.empty() && text.front() 
 void sort_children(model::Room& room) {
   std::sort(room.children.begin(), room.children.end(),
             [](const model::SpaceLink& a, const model::SpaceLink& b) { return a.key < b.key; });
+}
+
+// The parent a room answers to when it names several: a managed space
+// (known by key) before a room known only by id, such as a space that was
+// upgraded since; then a canonical link; then the lowest key. Whatever order
+// the server lists the events in, the choice is the same.
+void choose_parent(model::ObservedRoom& observed) {
+  const model::SpaceLink* best = nullptr;
+  auto rank = [](const model::SpaceLink& link) { return std::make_tuple(is_room_id(link.key), !link.canonical); };
+  for (const model::SpaceLink& link : observed.parents) {
+    if (best == nullptr || rank(link) < rank(*best) || (rank(link) == rank(*best) && link.key < best->key)) {
+      best = &link;
+    }
+  }
+  observed.room.parent = best ? std::optional<model::SpaceLink>(*best) : std::nullopt;
 }
 
 // The keys of power levels content that PowerLevels has no field for, kept
@@ -204,6 +220,15 @@ void RoomStateReader::add(const nlohmann::json& event) {
     room.kind = string_field(content, "type") == "m.space" ? model::RoomKind::space : model::RoomKind::room;
     std::string version = string_field(content, "room_version");
     room.room_version = version.empty() ? k_default_room_version : version;
+    if (auto predecessor = content.find("predecessor"); predecessor != content.end() && predecessor->is_object()) {
+      m_observed.predecessor = string_field(*predecessor, "room_id");
+    }
+  } else if (type == "m.room.tombstone" && state_key.empty()) {
+    // Empty content is how state is taken back; anything else closes the
+    // room, whether or not it names a usable replacement.
+    if (!content.empty()) {
+      m_observed.replacement_room = string_field(content, "replacement_room");
+    }
   } else if (type == "m.room.name") {
     room.name = string_field(content, "name");
   } else if (type == "m.room.topic") {
@@ -239,14 +264,16 @@ void RoomStateReader::add(const nlohmann::json& event) {
   } else if (type == "m.space.parent") {
     if (auto via = string_list(content, "via"); !via.empty()) {
       auto canonical = content.find("canonical");
-      room.parent = model::SpaceLink{key_or_id(m_key_of, state_key), std::move(via),
-                                     canonical != content.end() && canonical->is_boolean() && canonical->get<bool>()};
+      m_observed.parents.push_back(model::SpaceLink{
+          key_or_id(m_key_of, state_key), std::move(via),
+          canonical != content.end() && canonical->is_boolean() && canonical->get<bool>()});
     }
   }
 }
 
 model::ObservedRoom RoomStateReader::finish() && {
   sort_children(m_observed.room);
+  choose_parent(m_observed);
   m_observed.room.key = m_observed.marker_key;
   return std::move(m_observed);
 }
@@ -266,7 +293,8 @@ model::ObservedRoom parse_room_state(const std::string& room_id, const nlohmann:
   return std::move(reader).finish();
 }
 
-void resolve_room_links(model::Room& room, const std::map<std::string, std::string>& key_of) {
+void resolve_room_links(model::ObservedRoom& observed, const std::map<std::string, std::string>& key_of) {
+  model::Room& room = observed.room;
   auto resolve = [&](std::string& key) {
     if (is_room_id(key)) {
       if (auto it = key_of.find(key); it != key_of.end()) {
@@ -286,8 +314,12 @@ void resolve_room_links(model::Room& room, const std::map<std::string, std::stri
   if (child_renamed) {
     sort_children(room);
   }
-  if (room.parent) {
-    resolve(room.parent->key);
+  bool parent_renamed = false;
+  for (model::SpaceLink& parent : observed.parents) {
+    parent_renamed = resolve(parent.key) || parent_renamed;
+  }
+  if (parent_renamed) {
+    choose_parent(observed);
   }
 }
 

@@ -52,9 +52,10 @@ model::ObservedRoom parse_room_state(const std::string& room_id, const nlohmann:
                                      const std::map<std::string, std::string>& key_of,
                                      const model::Settings& settings);
 
-/// Replaces the raw room ids left in `room`'s allow list and space links by
-/// their keys from `key_of` (for rooms whose key was learnt after the room
-/// was read, from another room's marker). Ids `key_of` does not know stay.
-void resolve_room_links(model::Room& room, const std::map<std::string, std::string>& key_of);
+/// Replaces the raw room ids left in `observed`'s allow list and space links
+/// by their keys from `key_of` (for rooms whose key was learnt after the room
+/// was read, from another room's marker), and chooses its parent again among
+/// the links. Ids `key_of` does not know stay.
+void resolve_room_links(model::ObservedRoom& observed, const std::map<std::string, std::string>& key_of);
 
 }  // namespace adapters

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "model/diff.h"
 
 namespace {
@@ -387,4 +389,90 @@ TEST_CASE("diff: field values stay typed, and each write carries the field chang
   CHECK(find_op(plan, "set m.room.power_levels in council/disputes").fields ==
         std::vector<model::FieldChange>{ban, alice});
   CHECK(find_op(plan, "kick @carol:example.org from council/disputes").fields.empty());
+}
+
+TEST_CASE("diff: a room upgraded to one mxctl is not in is joined, never re-created", "[diff][upgrade]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.rooms.erase("council/disputes");
+  observed.upgraded["council/disputes"] = {"!council/disputes:example.org", "!new:example.org"};
+
+  model::Plan plan = model::diff(desired, observed, options());
+  CHECK(descriptions(plan) ==
+        std::vector<std::string>{"join !new:example.org, the replacement of council/disputes"});
+  REQUIRE(plan.changes.size() == 1);
+  CHECK(plan.changes[0].action == model::ResourceChange::Action::update);
+  CHECK(plan.operations[0].room_id == "!new:example.org");
+  CHECK(plan.changes[0].reason.find("was upgraded to !new:example.org") != std::string::npos);
+
+  SECTION("a tombstone naming no usable room is an error, with nothing done") {
+    for (std::string replacement : {"", "new:example.org", "!has space:example.org"}) {
+      observed.upgraded["council/disputes"].replacement_room = replacement;
+      model::Plan refused = model::diff(desired, observed, options());
+      CHECK(refused.operations.empty());
+      REQUIRE(refused.changes.size() == 1);
+      CHECK(refused.changes[0].action == model::ResourceChange::Action::error);
+      CHECK(refused.changes[0].reason.find("names no replacement room") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("diff: the replacement of an upgraded room gets the marker and what the upgrade left out",
+          "[diff][upgrade]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  model::ObservedRoom& replacement = observed.rooms.at("council/disputes");
+  replacement.room_id = "!new:example.org";
+  replacement.predecessor = "!old:example.org";
+  replacement.marker_missing = true;
+  replacement.room.parent.reset();  // the homeserver does not copy it
+  replacement.room.members.erase("@bob:example.org");
+  replacement.members.erase("@bob:example.org");
+
+  model::Plan plan = model::diff(desired, observed, options());
+  std::vector<std::string> ops = descriptions(plan);
+  CHECK(std::count(ops.begin(), ops.end(), "set org.mxctl.managed in council/disputes") == 1);
+  CHECK(std::count(ops.begin(), ops.end(), "set m.space.parent in council/disputes (community/river)") == 1);
+  CHECK(std::count(ops.begin(), ops.end(), "invite @bob:example.org to council/disputes") == 1);
+  CHECK(find_op(plan, "set org.mxctl.managed in council/disputes").reason.find("replaces upgraded room !old") !=
+        std::string::npos);
+
+  SECTION("one marker write even when the protection differs too") {
+    desired.rooms.at("council/disputes").protect = true;
+    std::vector<std::string> protected_ops = descriptions(model::diff(desired, observed, options()));
+    CHECK(std::count(protected_ops.begin(), protected_ops.end(), "set org.mxctl.managed in council/disputes") == 1);
+  }
+}
+
+TEST_CASE("diff: an older room version is upgraded only when asked to", "[diff][upgrade]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.rooms.at("council/disputes").room.room_version = "9";
+  observed.rooms.at("council/disputes").room.name = "renamed by hand";
+
+  model::Plan warned = model::diff(desired, observed, options());
+  CHECK(descriptions(warned) == std::vector<std::string>{"set m.room.name in council/disputes"});
+  REQUIRE(warned.warnings.size() == 1);
+  CHECK(warned.warnings[0].find("council/disputes") != std::string::npos);
+  CHECK(warned.warnings[0].find("--upgrade-rooms") != std::string::npos);
+
+  model::DiffOptions upgrading = options();
+  upgrading.upgrade_rooms = true;
+  model::Plan plan = model::diff(desired, observed, upgrading);
+  // Nothing else is written to the old room: the next pass reads the new one.
+  REQUIRE(descriptions(plan) ==
+          std::vector<std::string>{"upgrade room council/disputes", "set org.mxctl.managed in council/disputes"});
+  CHECK(plan.operations[1].depends_on == std::vector<std::size_t>{0});
+  REQUIRE(plan.changes.size() == 1);
+  REQUIRE(plan.changes[0].fields.size() == 1);
+  CHECK(plan.changes[0].fields[0].name == "room_version");
+  CHECK(plan.warnings.empty());
+
+  SECTION("a newer or non-numeric version is never taken for older") {
+    for (std::string version : {"11", "org.example.v42", ""}) {
+      observed.rooms.at("council/disputes").room.room_version = version;
+      model::Plan left = model::diff(desired, observed, upgrading);
+      CHECK(descriptions(left) == std::vector<std::string>{"set m.room.name in council/disputes"});
+    }
+  }
 }
