@@ -325,6 +325,21 @@ void Differ::diff_power_levels(const Room& want, const ObservedRoom& have, Resou
 }
 
 void Differ::diff_links(const Room& want, const Room& now, ResourceChange& change) {
+  // An upgraded space keeps its children's old rooms listed (the homeserver
+  // copies m.space.child); rooms replaced since are withdrawn.
+  for (const SpaceLink& child : now.children) {
+    if (!m_observed.retired_rooms.count(child.key)) {
+      continue;
+    }
+    change.fields.push_back({"children[" + quote(child.key) + "]", WordValue{"linked"}, std::nullopt});
+    Operation op = make_operation(Operation::Kind::set_state, want.key);
+    op.field = StateField::retired_child;
+    op.room_id = child.key;
+    op.depends_on = room_dependency(want.key);
+    op.reason = child.key + " was upgraded; its replacement is linked instead";
+    op.fields = {change.fields.back()};
+    change.operations.push_back(add_operation(op));
+  }
   for (const SpaceLink& child : want.children) {
     bool present = std::any_of(now.children.begin(), now.children.end(),
                                [&](const SpaceLink& link) { return link.key == child.key; });

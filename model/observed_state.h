@@ -76,6 +76,9 @@ struct ObservedState {
   std::map<std::string, std::string> alias_clashes;
   /// Keys whose room was upgraded to a room mxctl is not in, by key.
   std::map<std::string, UpgradedRoom> upgraded;
+  /// Managed rooms closed by a tombstone (room ids): space links to them
+  /// are withdrawn.
+  std::set<std::string> retired_rooms;
   /// Keys of rooms whose once-message was already sent (from the store).
   std::set<std::string> messages_sent;
   /// (room key, user id) pairs whose m.direct entry was set (from the store).

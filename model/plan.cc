@@ -18,6 +18,7 @@ const char* event_type(StateField field) {
     // The real type is `<marker type>.archive` (settings); this is the default's.
     case StateField::archive_record: return "org.mxctl.managed.archive";
     case StateField::marker: return "org.mxctl.managed";
+    case StateField::retired_child: return "m.space.child";
   }
   return "unknown";
 }
@@ -50,6 +51,8 @@ std::string describe(const Operation& operation) {
       std::string text = std::string("set ") + event_type(operation.field) + " in " + operation.room_key;
       if (!operation.link_key.empty()) {
         text += " (" + operation.link_key + ")";
+      } else if (operation.field == StateField::retired_child) {
+        text = "withdraw m.space.child " + operation.room_id + " (an upgraded room) from " + operation.room_key;
       }
       return text;
     }

@@ -35,6 +35,9 @@ enum class StateField {
   /// The ownership marker itself, rewritten (same key and instance) when
   /// the room's protection changes, so a lost state store does not lose it.
   marker,
+  /// m.space.child withdrawn (empty content) from a space, state_key = the
+  /// Operation::room_id of a managed room an upgrade replaced.
+  retired_child,
 };
 
 /// The spec event type written for a field ("m.room.name", ...).
@@ -75,7 +78,8 @@ struct Operation {
   std::string room_key;
   std::string account_key;
   std::string user_id;
-  /// For join_replacement: the room to join.
+  /// For join_replacement: the room to join; for set_state of
+  /// retired_child: the replaced room whose link is withdrawn.
   std::string room_id;
   StateField field = StateField::name;
   /// For space_child / space_parent: the key of the room at the other end;

@@ -236,7 +236,8 @@ model::Result<OperationOutcome> HttpHomeserver::set_state(const model::Operation
   if (room_id == context.room_ids.end()) {
     return model::fail(model::Error::Kind::not_found, model::describe(operation) + ": room id unknown");
   }
-  auto write = state_write(room, operation.field, operation.link_key,
+  const bool retired = operation.field == model::StateField::retired_child;
+  auto write = state_write(room, operation.field, retired ? operation.room_id : operation.link_key,
                            operation.power_levels ? &*operation.power_levels : nullptr, context.room_ids, m_settings);
   if (!write) {
     return model::fail(write.error().kind, model::describe(operation) + ": " + write.error().message);

@@ -189,6 +189,7 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
   const UpgradedRooms upgrades = find_upgrades(rooms);
   for (const auto& [room_id, key] : upgrades.retired) {
     key_of.erase(room_id);
+    out.state.retired_rooms.insert(room_id);
   }
   for (const auto& [room_id, key] : upgrades.successors) {
     key_of[room_id] = key;

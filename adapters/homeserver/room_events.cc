@@ -96,6 +96,9 @@ model::Result<StateWrite> state_write(const model::Room& room, model::StateField
       write.content = {{"via", via(link, settings)}, {"canonical", link.canonical}};
       break;
     }
+    case model::StateField::retired_child:
+      write.state_key = link_key;  // the retired room's id: it has no key any more
+      break;
     case model::StateField::marker:
       write.type = settings.marker_event_type;
       write.content = marker_content(room.key, settings, room.protect);

@@ -35,7 +35,8 @@ nlohmann::json join_rules_content(const model::Room& room, const RoomIds& room_i
 
 /// Content of the state event that carries `field` for `room`, and its state
 /// key. For space_child/space_parent, `link_key` names the other room, which
-/// must be in `room_ids` (else `not_found`). power_levels comes from
+/// must be in `room_ids` (else `not_found`); for retired_child it is the
+/// withdrawn room's id, written as is. power_levels comes from
 /// `operation_levels` when given (the diff's merged content), with every key
 /// mxctl does not manage written back as observed (PowerLevels::unmanaged).
 struct StateWrite {

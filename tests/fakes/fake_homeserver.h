@@ -307,6 +307,9 @@ class FakeHomeserver final : public adapters::HomeserverPort {
       case Field::space_parent: room.parent = want->parent; break;
       case Field::archive_record: room.archived_at = want->archived_at; break;
       case Field::marker: room.protect = want->protect; break;
+      case Field::retired_child:
+        std::erase_if(room.children, [&](const model::SpaceLink& link) { return link.key == op.room_id; });
+        break;
     }
     return adapters::OperationOutcome{};
   }

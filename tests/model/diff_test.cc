@@ -476,3 +476,21 @@ TEST_CASE("diff: an older room version is upgraded only when asked to", "[diff][
     }
   }
 }
+
+TEST_CASE("diff: a space's link to a room an upgrade replaced is withdrawn", "[diff][upgrade]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  observed.retired_rooms.insert("!old-general:example.org");
+  observed.rooms.at("community/river").room.children.push_back({"!old-general:example.org", {"example.org"}, true});
+
+  model::Plan plan = model::diff(desired, observed, options());
+  REQUIRE(descriptions(plan) == std::vector<std::string>{"withdraw m.space.child !old-general:example.org (an "
+                                                         "upgraded room) from community/river"});
+  CHECK(plan.operations[0].field == model::StateField::retired_child);
+  CHECK(plan.operations[0].room_id == "!old-general:example.org");
+
+  SECTION("a link to a room that was not ours is left alone") {
+    observed.retired_rooms.clear();
+    CHECK(model::diff(desired, observed, options()).empty());
+  }
+}
