@@ -204,7 +204,12 @@ void Differ::diff_state_fields(const Room& want, const ObservedRoom& have, Resou
     change.fields.push_back({"avatar_url", optional_text(now.avatar_url), text(*want.avatar_url)});
     set_state(want, StateField::avatar, change, "the avatar differs");
   }
-  if (want.join_rule != now.join_rule || want.allow_spaces != now.allow_spaces) {
+  const bool allowed_space_pending =
+      std::any_of(want.allow_spaces.begin(), want.allow_spaces.end(),
+                  [&](const std::string& space) { return m_observed.upgraded.count(space) > 0; });
+  // A space being taken over has no room id yet: an allow list written now
+  // would leave it out and lock its members out.
+  if ((want.join_rule != now.join_rule || want.allow_spaces != now.allow_spaces) && !allowed_space_pending) {
     change.fields.push_back({"join_rule", join_rule_value(now), join_rule_value(want)});
     set_state(want, StateField::join_rules, change, "the join rule differs");
   }
@@ -340,7 +345,11 @@ void Differ::diff_links(const Room& want, const Room& now, ResourceChange& chang
     op.fields = {change.fields.back()};
     change.operations.push_back(add_operation(op));
   }
+  // Links to a room being taken over wait for its room id (next pass).
   for (const SpaceLink& child : want.children) {
+    if (m_observed.upgraded.count(child.key)) {
+      continue;
+    }
     bool present = std::any_of(now.children.begin(), now.children.end(),
                                [&](const SpaceLink& link) { return link.key == child.key; });
     if (!present) {
@@ -350,7 +359,8 @@ void Differ::diff_links(const Room& want, const Room& now, ResourceChange& chang
   }
   // A new room gets its parent link in createRoom's initial_state.
   bool created_here = m_room_creations.count(want.key) > 0;
-  if (want.parent && !created_here && (!now.parent || now.parent->key != want.parent->key)) {
+  if (want.parent && !created_here && !m_observed.upgraded.count(want.parent->key) &&
+      (!now.parent || now.parent->key != want.parent->key)) {
     change.fields.push_back({"parent", now.parent ? std::optional(text(now.parent->key)) : std::nullopt,
                              text(want.parent->key)});
     set_state(want, StateField::space_parent, change, "this room belongs in " + want.parent->key,
