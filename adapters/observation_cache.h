@@ -56,6 +56,9 @@ class ObservationCache {
   virtual model::Result<std::set<std::pair<std::string, std::string>>> directs_set() = 0;
   /// Records that mxctl set `user_id`'s m.direct entry for `room_key`.
   virtual model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) = 0;
+  /// Forgets the m.direct records of `room_key`, whose room was replaced
+  /// (by an upgrade): the entries they stand for name the old room.
+  virtual model::Result<void> forget_directs(const std::string& room_key) = 0;
 
   /// The sync token of the last observation; empty when none.
   virtual model::Result<std::string> sync_token() = 0;

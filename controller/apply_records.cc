@@ -77,6 +77,12 @@ void StoreRecorder::remember(const model::Operation& operation, const adapters::
     if (auto saved = m_store.set_room_id(operation.room_key, *outcome.room_id); !saved) {
       m_warnings.push_back("could not save the room id of " + operation.room_key + ": " + saved.error().message);
     }
+    if (operation.kind == Kind::upgrade_room) {
+      if (auto forgot = m_store.forget_directs(operation.room_key); !forgot) {
+        m_warnings.push_back("could not forget the m.direct records of " + operation.room_key + ": " +
+                             forgot.error().message);
+      }
+    }
   } else if (operation.kind == Kind::send_message) {
     if (auto saved = m_store.mark_message_sent(operation.room_key); !saved) {
       m_warnings.push_back("could not record the message sent to " + operation.room_key + ": " +

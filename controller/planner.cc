@@ -123,6 +123,15 @@ std::string store_reset_warning(std::size_t rooms, bool created) {
 // crash between two steps cost a second read, never a missed change.
 model::Result<void> keep_observation(adapters::ObservationCache& store, const adapters::ObserveHints& hints,
                                      const adapters::Observation& observed) {
+  // A room taken over from an upgrade: the m.direct entries the store
+  // recorded name the old room.
+  for (const auto& [key, room] : observed.state.rooms) {
+    if (room.marker_missing) {
+      if (auto forgot = store.forget_directs(key); !forgot) {
+        return forgot;
+      }
+    }
+  }
   // Remember what was found, so the next pass (and apply) can address rooms
   // by id even if this one stops here; this is how a lost store heals.
   for (const auto& [key, room_id] : observed.room_ids) {
@@ -240,7 +249,14 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
     pass.cache_note = keep_cache(store, store.read_only(), *hints, *observed);
   }
   observed->state.messages_sent.insert(hints->messages_sent.begin(), hints->messages_sent.end());
-  observed->state.directs_set.insert(hints->directs_set.begin(), hints->directs_set.end());
+  // The store's m.direct records name keys; a room just taken over from an
+  // upgrade was asked about afresh (DM entries name the old room).
+  for (const auto& direct : hints->directs_set) {
+    auto room = observed->state.rooms.find(direct.first);
+    if (room == observed->state.rooms.end() || !room->second.marker_missing) {
+      observed->state.directs_set.insert(direct);
+    }
+  }
   // Accounts that are declared and exist are ours from now on: if they
   // disappear from the desired state they are suspended, not forgotten.
   for (const auto& [key, account] : observed->state.accounts) {

@@ -187,7 +187,7 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     }
   }
   const UpgradedRooms upgrades = find_upgrades(rooms);
-  for (const auto& [room_id, key] : upgrades.retired) {
+  for (const auto& [room_id, retired] : upgrades.retired) {
     key_of.erase(room_id);
     out.state.retired_rooms.insert(room_id);
   }
@@ -275,8 +275,11 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
     if (!want.is_direct || found == out.state.rooms.end()) {
       continue;
     }
+    // The store's record names the key, not the room: a room just taken
+    // over from an upgrade is asked about afresh.
+    const bool taken_over = found->second.marker_missing;
     for (const std::string& user : want.members) {
-      if (!local_users.count(user) || hints.directs_set.count({key, user})) {
+      if (!local_users.count(user) || (hints.directs_set.count({key, user}) && !taken_over)) {
         continue;
       }
       auto listed = direct_is_set(want, found->second.room_id, user, desired);
@@ -290,10 +293,10 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
   }
   // Keys whose room was upgraded to one the bot is not in: the last room of
   // the chain says which room to join.
-  for (const auto& [room_id, key] : upgrades.retired) {
-    const std::string& replacement = *rooms.at(room_id).observed.replacement_room;
-    if (!out.state.rooms.count(key) && desired.rooms.count(key) && !upgrades.retired.count(replacement)) {
-      out.state.upgraded[key] = model::UpgradedRoom{room_id, replacement};
+  for (const auto& [room_id, retired] : upgrades.retired) {
+    if (!out.state.rooms.count(retired.key) && desired.rooms.count(retired.key) &&
+        !upgrades.retired.count(retired.replacement)) {
+      out.state.upgraded[retired.key] = model::UpgradedRoom{room_id, retired.replacement};
     }
   }
   // Desired rooms not found among the bot's rooms: the alias says whether

@@ -10,10 +10,17 @@
 
 namespace adapters {
 
+/// A marked room closed by a tombstone.
+struct RetiredRoom {
+  std::string key;          ///< the key its marker names
+  std::string replacement;  ///< the tombstone's replacement_room, as written
+  bool operator==(const RetiredRoom&) const = default;
+};
+
 /// What find_upgrades found.
 struct UpgradedRooms {
-  /// Marked rooms with a tombstone: room id → the key their marker names.
-  std::map<std::string, std::string> retired;
+  /// Marked rooms with a tombstone, by room id.
+  std::map<std::string, RetiredRoom> retired;
   /// Unmarked rooms that replace a retired room and name it as their
   /// predecessor: room id → the key they take over.
   std::map<std::string, std::string> successors;

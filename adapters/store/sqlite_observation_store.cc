@@ -116,6 +116,14 @@ model::Result<void> SqliteStateStore::mark_direct_set(const std::string& room_ke
   });
 }
 
+model::Result<void> SqliteStateStore::forget_directs(const std::string& room_key) {
+  const std::string doing = "forget m.direct records of " + room_key;
+  return grouped(doing, [&] {
+    return sqlite::run_statement(*m_db, "DELETE FROM directs_set WHERE room_key = ?1", doing,
+                                 [&](sqlite::Statement& stmt) { stmt.bind_text(1, room_key); });
+  });
+}
+
 model::Result<std::string> SqliteStateStore::sync_token() {
   const char* doing = "read sync token";
   auto stmt = m_db->cached("SELECT sync_token FROM meta WHERE id = 1", doing);

@@ -103,6 +103,7 @@ class SqliteStateStore final : public StateStore {
   model::Result<std::map<std::string, std::string>> room_snapshots() override;
   model::Result<std::set<std::pair<std::string, std::string>>> directs_set() override;
   model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override;
+  model::Result<void> forget_directs(const std::string& room_key) override;
   model::Result<void> save_observation(const std::string& sync_token,
                                        const std::map<std::string, std::optional<std::string>>& changed) override;
   /// Saves `update` in one transaction, or nothing (false) while another

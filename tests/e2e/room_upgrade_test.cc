@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "tests/e2e/fixture.h"
 
@@ -159,4 +162,15 @@ TEST_CASE("e2e upgrade: --upgrade-rooms upgrades rooms older than roomVersion, a
   CHECK(state_event(state_of(fx, council), "m.room.create", "")["room_version"] == "10");
   CHECK(state_event(state_of(fx, new_room), "m.space.parent", council).is_object());
   CHECK(state_event(state_of(fx, new_room), "m.room.member", "@erin:mxsim.test")["membership"] == "invite");
+  // A coordination DM's new room is what both people's m.direct lists now.
+  const std::string dm = room_of(fx, "#mxctl.dm.request-8841:mxsim.test");
+  for (const auto& [user, other] : std::vector<std::pair<std::string, std::string>>{
+           {"@bob:mxsim.test", "@carol:mxsim.test"}, {"@carol:mxsim.test", "@bob:mxsim.test"}}) {
+    mxsim::ApiResponse direct = as(fx, fx.homeserver().issue_token(user), "GET",
+                                   "/_matrix/client/v3/user/" + user + "/account_data/m.direct", nullptr);
+    INFO(user << ": " << direct.body.dump());
+    REQUIRE(direct.status == 200);
+    const nlohmann::json& rooms = direct.body[other];
+    CHECK(std::find(rooms.begin(), rooms.end(), dm) != rooms.end());
+  }
 }

@@ -78,6 +78,9 @@ class FakeStateStore final : public adapters::StateStore {
   model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override {
     return write(&Store::mark_direct_set, room_key, user_id);
   }
+  model::Result<void> forget_directs(const std::string& room_key) override {
+    return write(&Store::forget_directs, room_key);
+  }
   model::Result<std::string> sync_token() override { return forward(&Store::sync_token); }
   model::Result<void> set_sync_token(const std::string& token) override {
     return write(&Store::set_sync_token, token);
