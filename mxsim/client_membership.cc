@@ -2,6 +2,7 @@
 // kick, ban, unban, knock and forget, with the appservice user and alias
 // queries that Synapse makes before acting on an unknown id.
 
+#include <algorithm>
 #include <thread>
 
 #include "mxsim/errors.h"
@@ -101,6 +102,12 @@ ApiResponse do_join(Homeserver& hs, const ApiRequest& request, const std::string
   Room* room = state.find_room(room_id);
   if (!room) {
     throw not_found("No known servers");
+  }
+  // Synapse joins a room no local user is in through the servers that are;
+  // with none given (or none left) it cannot, whoever invited the user.
+  const std::vector<std::string> joined = room->users_with("join");
+  if (std::none_of(joined.begin(), joined.end(), [&](const std::string& user) { return state.is_local_user(user); })) {
+    throw unknown_error(404, "Can't join remote room because no servers that are in the room have been provided.");
   }
   if (room->membership_of(requester.user_id) != "join") {
     hs.check_rate("join", requester);

@@ -94,6 +94,14 @@ TEST_CASE("mxsim: joining", "[mxsim]") {
     CHECK(refused.status == 404);
     CHECK(refused.errcode() == "M_NOT_FOUND");
   }
+  SECTION("a room everyone left cannot be joined, invite or not (Synapse has no server to join through)") {
+    REQUIRE(sim.member_action(bot, room_id, "invite", sim.id("alice")).status == 200);
+    REQUIRE(sim.post(Sim::room_path(room_id, "/leave"), bot).status == 200);
+    Reply refused = sim.join(alice, room_id);
+    CHECK(refused.status == 404);
+    CHECK(refused.errcode() == "M_UNKNOWN");
+    CHECK(refused.error() == "Can't join remote room because no servers that are in the room have been provided.");
+  }
   SECTION("a public room is open") {
     std::string open_room = sim.create_room(bot, {{"preset", "public_chat"}});
     CHECK(sim.join(alice, open_room).status == 200);
