@@ -126,6 +126,14 @@ void Differ::follow_upgrade(const Room& want, const std::string& address, const 
                 {}});
     return;
   }
+  if (upgraded.disowned) {
+    add_change({address, ResourceChange::Action::error, {},
+                "room " + upgraded.room_id + " was closed by a tombstone naming " + replacement +
+                    ", which does not name it as its predecessor (or carries another marker); mxctl will not take "
+                    "it over",
+                {}});
+    return;
+  }
   ResourceChange change{address, ResourceChange::Action::update,
                         {{"room_id", text(upgraded.room_id), text(replacement)}},
                         "room " + upgraded.room_id + " was upgraded to " + replacement,

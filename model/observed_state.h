@@ -62,6 +62,9 @@ struct UpgradedRoom {
   std::string room_id;
   /// The tombstone's replacement_room as written; may be anything.
   std::string replacement_room;
+  /// mxctl is in the replacement already, and it does not name the
+  /// tombstoned room as its predecessor: not to be taken over.
+  bool disowned = false;
   bool operator==(const UpgradedRoom&) const = default;
 };
 

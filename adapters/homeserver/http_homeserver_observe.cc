@@ -296,7 +296,8 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
   for (const auto& [room_id, retired] : upgrades.retired) {
     if (!out.state.rooms.count(retired.key) && desired.rooms.count(retired.key) &&
         !upgrades.retired.count(retired.replacement)) {
-      out.state.upgraded[retired.key] = model::UpgradedRoom{room_id, retired.replacement};
+      const bool joined = rooms.count(retired.replacement) > 0;  // and not a successor, or it would be ours
+      out.state.upgraded[retired.key] = model::UpgradedRoom{room_id, retired.replacement, joined};
     }
   }
   // Desired rooms not found among the bot's rooms: the alias says whether

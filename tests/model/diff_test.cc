@@ -405,6 +405,14 @@ TEST_CASE("diff: a room upgraded to one mxctl is not in is joined, never re-crea
   CHECK(plan.operations[0].room_id == "!new:example.org");
   CHECK(plan.changes[0].reason.find("was upgraded to !new:example.org") != std::string::npos);
 
+  SECTION("a replacement mxctl is in that does not name the old room is an error, not joined again") {
+    observed.upgraded["council/disputes"].disowned = true;
+    model::Plan refused = model::diff(desired, observed, options());
+    CHECK(refused.operations.empty());
+    REQUIRE(refused.changes.size() == 1);
+    CHECK(refused.changes[0].action == model::ResourceChange::Action::error);
+    CHECK(refused.changes[0].reason.find("does not name it as its predecessor") != std::string::npos);
+  }
   SECTION("a tombstone naming no usable room is an error, with nothing done") {
     for (std::string replacement : {"", "new:example.org", "!has space:example.org"}) {
       observed.upgraded["council/disputes"].replacement_room = replacement;
