@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "adapters/appdb/desired_source.h"
+#include "adapters/manifests/appservice_registration.h"
 #include "adapters/redact.h"
+#include "controller/telemetry/listen_address.h"
 #include "model/compile.h"
 #include "model/printable.h"
 
@@ -82,10 +84,89 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
     // A repair's own write, coming back through /sync, is not drift.
     host->m_homeserver->record_own_writes(&host->m_own_writes);
     host->m_feed->ignore_own_writes(&host->m_own_writes);
-  } else {
-    log.info("no change feed: an appservice's bot may not /sync; drift is repaired at each resync");
+  } else if (!host->wire_appservice(client)) {
+    return nullptr;
   }
   return host;
+}
+
+bool RunHost::wire_appservice(const adapters::ClientOptions& client) {
+  const std::string address =
+      m_options.appservice_listen.empty() ? m_settings.appservice_listen : m_options.appservice_listen;
+  if (address.empty()) {
+    m_log.info("no change feed: an appservice's bot may not /sync, and appserviceListen is not set; drift is "
+               "repaired at each resync");
+    return true;
+  }
+  auto parsed = telemetry::parse_listen_address(address);
+  if (!parsed) {
+    m_log.error("appserviceListen: " + parsed.error().message);
+    return false;
+  }
+  if (!m_settings.appservice_registration_file) {
+    m_log.error("appserviceListen needs appserviceRegistration: the registration's hs_token is what the "
+                "homeserver's calls carry");
+    return false;
+  }
+  auto registration = adapters::load_appservice_registration(*m_settings.appservice_registration_file);
+  if (!registration) {
+    m_log.error(error_text(registration.error()));
+    return false;
+  }
+  AppserviceEndpointOptions options;
+  options.host = parsed->ip;
+  options.port = parsed->port;
+  options.registration = std::move(*registration);
+  options.state_path = m_options.state_path;
+  auto endpoint = AppserviceEndpoint::make(std::move(options), m_settings.settings, client, &m_own_writes, m_log);
+  if (!endpoint) {
+    m_log.error(error_text(endpoint.error()));
+    return false;
+  }
+  m_appservice = std::move(*endpoint);
+  // A repair's own write, pushed back in a transaction, is not drift.
+  m_homeserver->record_own_writes(&m_own_writes);
+  publish_room_ids();
+  return true;
+}
+
+adapters::ChangeFeed* RunHost::feed() {
+  if (m_appservice) {
+    return &m_appservice->feed();
+  }
+  return m_feed.get();
+}
+
+model::Result<void> RunHost::start_serving() {
+  if (!m_appservice) {
+    return {};
+  }
+  if (auto started = m_appservice->start(); !started) {
+    return started;
+  }
+  const std::string address =
+      m_options.appservice_listen.empty() ? m_settings.appservice_listen : m_options.appservice_listen;
+  auto parsed = telemetry::parse_listen_address(address);
+  const std::string where =
+      parsed ? telemetry::to_string(telemetry::ListenAddress{parsed->ip, static_cast<std::uint16_t>(m_appservice->port())})
+             : address;
+  m_log.info("serving the application-service API on http://" + where);
+  return {};
+}
+
+void RunHost::stop_serving() {
+  if (m_appservice) {
+    m_appservice->stop();
+  }
+}
+
+void RunHost::publish_room_ids() {
+  if (!m_appservice) {
+    return;
+  }
+  if (auto ids = m_store->room_ids(); ids) {
+    m_appservice->snapshot().set_room_ids(std::move(*ids));
+  }
 }
 
 LoopOptions RunHost::loop_options() const {
@@ -119,7 +200,12 @@ model::Result<model::MatrixState> RunHost::load_desired() {
   if (!loaded.diagnostics.empty()) {
     return model::fail(model::Error::Kind::invalid, diagnostics_text(loaded.diagnostics));
   }
-  return model::compile(loaded.topology, m_settings.settings);
+  model::MatrixState compiled = model::compile(loaded.topology, m_settings.settings);
+  if (m_appservice) {
+    // What the homeserver's queries are answered from, until the next load.
+    m_appservice->snapshot().set_desired(compiled);
+  }
+  return compiled;
 }
 
 std::string RunHost::source_fingerprint() {
@@ -201,6 +287,7 @@ PassOutcome RunHost::run_pass(model::MatrixState desired, const PassRequest& req
     }
   };
   out.applied = reconciler.apply(*out.planned, progress);
+  publish_room_ids();
   return out;
 }
 
@@ -280,7 +367,9 @@ void RunHost::feed_failed(const model::Error& error) {
   }
   if (m_telemetry) {
     m_telemetry->feed_failed();
-    m_telemetry->count_requests("feed", m_feed->stats());
+    if (m_feed) {
+      m_telemetry->count_requests("feed", m_feed->stats());
+    }
   }
 }
 
@@ -290,7 +379,9 @@ void RunHost::feed_answered() {
   }
   if (m_telemetry) {
     m_telemetry->feed_answered();
-    m_telemetry->count_requests("feed", m_feed->stats());
+    if (m_feed) {
+      m_telemetry->count_requests("feed", m_feed->stats());
+    }
   }
 }
 
