@@ -25,7 +25,12 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
   return {url.substr(0, path_start), prefix};
 }
 
-httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+// Synapse 1.67 (synapse/appservice/api.py) calls the legacy unprefixed
+// routes, `url + "/users/{userId}"` and the like, with the hs_token as the
+// `access_token` query parameter and no Authorization header.
+std::string with_token(const std::string& path, const std::string& token) {
+  return path + "?access_token=" + percent_encode(token);
+}
 
 bool query(const AppService& service, const std::string& path) {
   if (service.url.empty()) {
@@ -35,7 +40,7 @@ bool query(const AppService& service, const std::string& path) {
   httplib::Client client(base);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);
-  auto result = client.Get((prefix + path).c_str(), bearer(service.hs_token));
+  auto result = client.Get(with_token(prefix + path, service.hs_token).c_str());
   return result && result->status == 200;
 }
 
@@ -59,11 +64,11 @@ void AppServiceClient::enqueue(const AppService& service, nlohmann::json event) 
 }
 
 bool AppServiceClient::query_user(const AppService& service, const std::string& user_id) {
-  return query(service, "/_matrix/app/v1/users/" + percent_encode(user_id));
+  return query(service, "/users/" + percent_encode(user_id));
 }
 
 bool AppServiceClient::query_alias(const AppService& service, const std::string& alias) {
-  return query(service, "/_matrix/app/v1/rooms/" + percent_encode(alias));
+  return query(service, "/rooms/" + percent_encode(alias));
 }
 
 bool AppServiceClient::flush(int64_t timeout_ms) {
@@ -98,8 +103,8 @@ bool AppServiceClient::send_transaction(Queue& queue, const std::vector<nlohmann
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);
   nlohmann::json body = {{"events", events}};
-  std::string path = prefix + "/_matrix/app/v1/transactions/" + std::to_string(txn);
-  auto result = client.Put(path.c_str(), bearer(queue.hs_token), body.dump(), "application/json");
+  std::string path = with_token(prefix + "/transactions/" + std::to_string(txn), queue.hs_token);
+  auto result = client.Put(path.c_str(), body.dump(), "application/json");
   return result && result->status == 200;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // The homeserver's calls to application services: user and room-alias
 // queries (blocking, made without holding the state lock) and event pushes
-// as transactions (`PUT /_matrix/app/v1/transactions/{txnId}`) from a
-// background thread, retried until the service accepts them.
+// as transactions from a background thread, retried until the service
+// accepts them. As Synapse 1.67 makes them: the legacy routes
+// (`PUT {url}/transactions/{txnId}`, `GET {url}/users/{userId}`,
+// `GET {url}/rooms/{roomAlias}`) with `?access_token=hs_token`.
 
 #include <condition_variable>
 #include <cstdint>
@@ -27,10 +29,10 @@ class AppServiceClient {
 
   /// Queues `event` (client format) for `service`; pushed in order, batched.
   void enqueue(const AppService& service, nlohmann::json event);
-  /// `GET /_matrix/app/v1/users/{userId}`: true when the service answered 200
+  /// `GET {url}/users/{userId}`: true when the service answered 200
   /// (it has created the user through the client API meanwhile).
   bool query_user(const AppService& service, const std::string& user_id);
-  /// `GET /_matrix/app/v1/rooms/{roomAlias}`: true when the service answered 200.
+  /// `GET {url}/rooms/{roomAlias}`: true when the service answered 200.
   bool query_alias(const AppService& service, const std::string& alias);
   /// Waits until every queue is empty or `timeout_ms` passes; true when empty.
   bool flush(int64_t timeout_ms);

@@ -39,16 +39,16 @@ namespaces:
 class FakeAppService {
  public:
   explicit FakeAppService(int homeserver_port) : m_homeserver_port(homeserver_port) {
-    m_server.Put(R"(/_matrix/app/v1/transactions/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
+    m_server.Put(R"(/transactions/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
       std::lock_guard lock(m_mutex);
-      m_authorizations.push_back(request.get_header_value("Authorization"));
+      m_authorizations.push_back(request.get_param_value("access_token"));
       nlohmann::json body = nlohmann::json::parse(request.body);
       for (const auto& event : body["events"]) {
         m_events.push_back(event);
       }
       response.set_content("{}", "application/json");
     });
-    m_server.Get(R"(/_matrix/app/v1/users/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
+    m_server.Get(R"(/users/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
       std::string user_id = request.matches[1];
       {
         std::lock_guard lock(m_mutex);
@@ -62,7 +62,7 @@ class FakeAppService {
       response.status = result && result->status == 200 ? 200 : 404;
       response.set_content("{}", "application/json");
     });
-    m_server.Get(R"(/_matrix/app/v1/rooms/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
+    m_server.Get(R"(/rooms/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
       std::string alias = request.matches[1];
       {
         std::lock_guard lock(m_mutex);
@@ -241,8 +241,9 @@ TEST_CASE("mxsim: events in an appservice's namespaces are pushed as transaction
   CHECK(events[0]["state_key"] == "@bridge_alice:mxsim.test");
   CHECK(events[0]["room_id"] == room_id);
   CHECK(events[1]["content"]["body"] == "seen by bridge_alice");
+  // As Synapse 1.67 sends it: the legacy query parameter.
   for (const auto& authorization : service.authorizations()) {
-    CHECK(authorization == "Bearer hs-secret");
+    CHECK(authorization == "hs-secret");
   }
 }
 
@@ -254,10 +255,10 @@ TEST_CASE("mxsim: unknown namespaced users and aliases are queried from the apps
   sim.hs().add_appservice(registration);
   std::string bot = sim.user("bot");
 
-  SECTION("a profile lookup provisions the user") {
+  SECTION("a profile lookup does not query (Synapse 1.67's get_profile reads its own table only)") {
     Reply profile = sim.get("/_matrix/client/v3/profile/" + enc("@bridge_carol:mxsim.test"));
-    CHECK(profile.status == 200);
-    CHECK(service.user_queries() == std::vector<std::string>{"@bridge_carol:mxsim.test"});
+    CHECK(profile.status == 404);
+    CHECK(service.user_queries().empty());
   }
   SECTION("an invite provisions the user first") {
     std::string room_id = sim.create_room(bot);
