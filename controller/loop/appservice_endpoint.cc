@@ -122,9 +122,10 @@ void AppserviceEndpoint::ping() {
   }
   const adapters::MatrixFailure& failure = answer.error();
   const std::string& errcode = failure.error.errcode;
-  // A homeserver from before spec v1.7 (Synapse 1.67) has no ping: it
-  // answers an unknown endpoint 404 (or 405) M_UNRECOGNIZED.
-  if ((failure.status == 404 || failure.status == 405) && (errcode == "M_UNRECOGNIZED" || errcode.empty())) {
+  // A homeserver from before spec v1.7 has no ping: Synapse 1.67 answers
+  // an unknown endpoint 400 M_UNRECOGNIZED, the spec says 404 (or 405).
+  const bool unknown_endpoint = errcode == "M_UNRECOGNIZED" && failure.status >= 400 && failure.status < 500;
+  if (unknown_endpoint || ((failure.status == 404 || failure.status == 405) && errcode.empty())) {
     m_log.info("the homeserver does not offer the appservice ping (Matrix 1.7); whether it reaches the listener "
                "shows when it first calls");
     return;
