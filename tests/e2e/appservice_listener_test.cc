@@ -5,7 +5,10 @@
 // has it created complete, and a transaction repeated after a restart is
 // done once. Every wait is on a condition, with a generous bound.
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <httplib.h>
 
@@ -131,7 +134,46 @@ json topic_event(const std::string& room_id, const std::string& event_id) {
           {"content", {{"topic", "pushed"}}}};
 }
 
+// A TCP port on 127.0.0.1 free a moment ago, for a listener the
+// registration must name before it listens.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
 }  // namespace
+
+TEST_CASE("e2e: registered from the start, the listener's queries make what the first pass looks up, once",
+          "[e2e][appservice][run]") {
+  e2e::AppserviceFixture fx;
+  const int port = free_port();
+  fx.set_registration_url("http://127.0.0.1:" + std::to_string(port));
+  AppserviceRun run(fx, "run", {"--appservice-listen", "127.0.0.1:" + std::to_string(port)});
+  INFO(run.log());
+  REQUIRE(run.logged("pass done (start)", 1, 60s));
+  // The pass looked the aliases up; the homeserver asked; the rooms were
+  // made there and then, and the pass adopted them.
+  CHECK(run.logged("for the homeserver's query of"));
+  const e2e::ServerAudit audit = e2e::audit(fx.homeserver());
+  CHECK(audit.marked.size() == 14);
+  for (const auto& [key, rooms] : audit.marked) {
+    INFO(key);
+    CHECK(rooms.size() == 1);
+  }
+  run.child().signal(SIGTERM);
+  REQUIRE(run.child().wait_for(30s) == std::optional<int>(0));
+  auto converged = fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"});
+  INFO(converged.out << converged.err);
+  CHECK(converged.exit_code == 0);
+}
 
 TEST_CASE("e2e: in appservice mode, drift pushed by the homeserver is repaired at once, not at the resync",
           "[e2e][appservice][run]") {
