@@ -80,6 +80,9 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
   // last one found, not from the store's snapshots.
   host->m_homeserver->set_remember_observation(true);
   if (settings.provisioning != model::ProvisioningMode::appservice) {
+    if (!options.appservice_listen.empty() || !host->m_settings.appservice_listen.empty()) {
+      log.warning("appserviceListen is for provisioning: appservice; the application-service API is not served");
+    }
     host->m_feed = std::make_unique<adapters::SyncChangeFeed>(settings.homeserver_url, *token, client, k_feed_wait);
     // A repair's own write, coming back through /sync, is not drift.
     host->m_homeserver->record_own_writes(&host->m_own_writes);
@@ -228,13 +231,16 @@ model::Result<void> RunHost::reload_settings() {
   // The connection was made with the old ones; a new one needs a restart.
   if (now.homeserver_url != was.homeserver_url || now.bot_user_id != was.bot_user_id ||
       now.server_name != was.server_name || now.provisioning != was.provisioning ||
-      fresh.access_token_file != m_settings.access_token_file) {
-    m_log.warning("the config changes the homeserver connection; that takes a restart, the rest applies now");
+      fresh.access_token_file != m_settings.access_token_file ||
+      fresh.appservice_listen != m_settings.appservice_listen) {
+    m_log.warning("the config changes the homeserver connection (or appserviceListen); that takes a restart, the rest "
+                  "applies now");
     fresh.settings.homeserver_url = was.homeserver_url;
     fresh.settings.bot_user_id = was.bot_user_id;
     fresh.settings.server_name = was.server_name;
     fresh.settings.provisioning = was.provisioning;
     fresh.access_token_file = m_settings.access_token_file;
+    fresh.appservice_listen = m_settings.appservice_listen;
   }
   m_settings = std::move(fresh);
   m_probed = false;  // and what the homeserver offers, before the next pass
