@@ -26,7 +26,6 @@ void TransactionFeed::push(const nlohmann::json& events) {
       if (!event.is_object()) {
         continue;
       }
-      ++m_pushed;
       Pending pending{text_of(event, "room_id"), text_of(event, "event_id"), text_of(event, "type"),
                       text_of(event, "sender"),  text_of(event, "state_key"), {}};
       if (auto content = event.find("content"); content != event.end() && content->is_object()) {
@@ -93,11 +92,6 @@ void TransactionFeed::cancel() {
     m_cancelled = true;
   }
   m_changed.notify_all();
-}
-
-std::uint64_t TransactionFeed::events_pushed() const {
-  std::lock_guard<std::mutex> lock(m_mutex);
-  return m_pushed;
 }
 
 }  // namespace adapters

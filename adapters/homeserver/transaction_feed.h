@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -48,9 +47,6 @@ class TransactionFeed final : public ChangeFeed {
   model::Result<ChangeNotice> wait(const std::string& position, std::chrono::milliseconds timeout) override;
   void cancel() override;
 
-  /// Events pushed so far (for metrics and tests).
-  std::uint64_t events_pushed() const;
-
  private:
   struct Pending {
     std::string room_id, event_id, type, sender, state_key, membership;
@@ -63,7 +59,6 @@ class TransactionFeed final : public ChangeFeed {
   std::vector<Pending> m_pending;
   std::chrono::steady_clock::time_point m_first_pending;
   std::function<bool(const std::string&)> m_managed;
-  std::uint64_t m_pushed = 0;
   bool m_cancelled = false;
 };
 
