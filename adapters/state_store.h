@@ -4,13 +4,14 @@
 // truth: every pass re-observes, and a lost store is rebuilt from aliases and
 // markers without creating duplicates.
 //
-// StateStore is the four roles together, for whoever opens the store (the
+// StateStore is the five roles together, for whoever opens the store (the
 // command line) and passes it on. Code that needs only some roles can take
 // just those, so that a test can hand it a fake of a page.
 
 #include <memory>
 #include <string>
 
+#include "adapters/appservice_transactions.h"
 #include "adapters/lifecycle_store.h"
 #include "adapters/observation_cache.h"
 #include "adapters/pass_lock.h"
@@ -20,7 +21,11 @@
 namespace adapters {
 
 /// The controller's persistent state: every role one store implements.
-class StateStore : public ObservationCache, public PassLog, public LifecycleStore, public PassLock {
+class StateStore : public ObservationCache,
+                   public PassLog,
+                   public LifecycleStore,
+                   public PassLock,
+                   public AppserviceTransactions {
  public:
   ~StateStore() override = default;
 };

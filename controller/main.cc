@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
   std::string run_log_format = "text";
   CLI::App* run = app.add_subcommand(
       "run", "The long-running controller: a pass at start, then a targeted pass whenever a managed room drifts "
-             "(watched through /sync) or the desired state changes (manifests watched, --from-db polled), and a "
+             "(watched through /sync, or pushed to --appservice-listen in appservice mode) or the desired state "
+             "changes (manifests watched, --from-db polled), and a "
              "full resync every resyncIntervalMinutes. Holds the pass lock for its whole life. SIGTERM/SIGINT: "
              "finish the operations in flight (shutdownGraceSeconds) and exit 0; SIGHUP: reload the config and "
              "the desired state");
@@ -153,6 +154,10 @@ int main(int argc, char** argv) {
   run->add_option("--listen", run_options.listen,
                   "Serve /metrics, /healthz and /readyz at ADDR:PORT (an IP address; [::1]:PORT for IPv6; port 0: "
                   "any free port, logged at start); default: the config's listen, else 127.0.0.1:9464");
+  run->add_option("--appservice-listen", run_options.appservice_listen,
+                  "With provisioning: appservice, serve the application-service API (transactions, user and room "
+                  "alias queries, ping) to the homeserver at ADDR:PORT, the registration's url; transactions then "
+                  "wake a targeted pass. Default: the config's appserviceListen, else not served");
   run->add_option("--log-format", run_log_format, "Log lines as text, or as one JSON object per line")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -86,6 +86,11 @@ int run_controller(const RunOptions& options, Console& console) {
   }
   log.info("serving /metrics, /healthz and /readyz on http://" +
            telemetry::to_string(telemetry::ListenAddress{address->ip, server.port()}));
+  // Before the first pass: its alias lookups may make the homeserver ask.
+  if (auto serving = host->start_serving(); !serving) {
+    log.error(serving.error().message);
+    return k_exit_error;
+  }
   ControlLoop loop(*host, host->feed(), loop_options);
   std::unique_ptr<adapters::ManifestWatch> watch;
   if (!options.paths.empty()) {
@@ -111,6 +116,7 @@ int run_controller(const RunOptions& options, Console& console) {
   log.info("mxctl run: keeping the homeserver in line with the desired state");
   const int result = loop.run();
   relay.attach(nullptr);
+  host->stop_serving();
   watch.reset();
   notifications.reset();
   server.stop();

@@ -25,7 +25,12 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
   return {url.substr(0, path_start), prefix};
 }
 
-httplib::Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+// Synapse 1.67 (synapse/appservice/api.py) calls the legacy unprefixed
+// routes, `url + "/users/{userId}"` and the like, with the hs_token as the
+// `access_token` query parameter and no Authorization header.
+std::string with_token(const std::string& path, const std::string& token) {
+  return path + "?access_token=" + percent_encode(token);
+}
 
 bool query(const AppService& service, const std::string& path) {
   if (service.url.empty()) {
@@ -35,13 +40,18 @@ bool query(const AppService& service, const std::string& path) {
   httplib::Client client(base);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);
-  auto result = client.Get((prefix + path).c_str(), bearer(service.hs_token));
+  auto result = client.Get(with_token(prefix + path, service.hs_token).c_str());
   return result && result->status == 200;
 }
 
 }  // namespace
 
 AppServiceClient::~AppServiceClient() { stop(); }
+
+void AppServiceClient::set_txn_allocator(std::function<uint64_t()> allocate) {
+  std::lock_guard lock(m_mutex);
+  m_allocate = std::move(allocate);
+}
 
 void AppServiceClient::enqueue(const AppService& service, nlohmann::json event) {
   std::lock_guard lock(m_mutex);
@@ -59,11 +69,11 @@ void AppServiceClient::enqueue(const AppService& service, nlohmann::json event) 
 }
 
 bool AppServiceClient::query_user(const AppService& service, const std::string& user_id) {
-  return query(service, "/_matrix/app/v1/users/" + percent_encode(user_id));
+  return query(service, "/users/" + percent_encode(user_id));
 }
 
 bool AppServiceClient::query_alias(const AppService& service, const std::string& alias) {
-  return query(service, "/_matrix/app/v1/rooms/" + percent_encode(alias));
+  return query(service, "/rooms/" + percent_encode(alias));
 }
 
 bool AppServiceClient::flush(int64_t timeout_ms) {
@@ -72,7 +82,8 @@ bool AppServiceClient::flush(int64_t timeout_ms) {
     if (m_busy) {
       return false;
     }
-    return std::all_of(m_queues.begin(), m_queues.end(), [](const auto& item) { return item.second.events.empty(); });
+    return std::all_of(m_queues.begin(), m_queues.end(),
+                       [](const auto& item) { return item.second.events.empty() && item.second.in_flight.empty(); });
   });
 }
 
@@ -92,48 +103,58 @@ void AppServiceClient::stop() {
   }
 }
 
-bool AppServiceClient::send_transaction(Queue& queue, const std::vector<nlohmann::json>& events, uint64_t txn) {
+bool AppServiceClient::send_transaction(const Queue& queue) {
   auto [base, prefix] = split_url(queue.url);
   httplib::Client client(base);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(10, 0);
-  nlohmann::json body = {{"events", events}};
-  std::string path = prefix + "/_matrix/app/v1/transactions/" + std::to_string(txn);
-  auto result = client.Put(path.c_str(), bearer(queue.hs_token), body.dump(), "application/json");
+  nlohmann::json body = {{"events", queue.in_flight}};
+  std::string path = with_token(prefix + "/transactions/" + std::to_string(queue.txn), queue.hs_token);
+  auto result = client.Put(path.c_str(), body.dump(), "application/json");
   return result && result->status == 200;
 }
 
 void AppServiceClient::run() {
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
-    // Pick one service with pending events; back off from ones that fail.
-    Queue* ready = nullptr;
+    // Pick one service with a transaction to send or events to start one.
     std::string ready_id;
     for (auto& [id, queue] : m_queues) {
-      if (!queue.events.empty()) {
-        ready = &queue;
+      if (!queue.in_flight.empty() || !queue.events.empty()) {
         ready_id = id;
         break;
       }
     }
-    if (!ready) {
+    if (ready_id.empty()) {
       m_idle.notify_all();
       m_wake.wait(lock);
       continue;
     }
-    std::vector<nlohmann::json> batch = ready->events;
-    uint64_t txn = ready->next_txn;
-    Queue snapshot = *ready;
     m_busy = true;
+    if (m_queues[ready_id].in_flight.empty()) {
+      Queue& queue = m_queues[ready_id];
+      queue.in_flight = std::move(queue.events);
+      queue.events.clear();
+      queue.txn = 0;
+    }
+    if (m_queues[ready_id].txn == 0) {
+      // The allocator takes the homeserver's lock, which enqueue() is
+      // called under: never while holding this one.
+      std::function<uint64_t()> allocate = m_allocate;
+      lock.unlock();
+      const uint64_t txn = allocate ? allocate() : 0;
+      lock.lock();
+      m_queues[ready_id].txn = allocate ? txn : ++m_last_txn;
+    }
+    Queue snapshot = m_queues[ready_id];
     lock.unlock();
-    bool ok = send_transaction(snapshot, batch, txn);
+    bool ok = send_transaction(snapshot);
     lock.lock();
     m_busy = false;
     Queue& queue = m_queues[ready_id];
     if (ok) {
-      // Only the events that were sent leave the queue; more may have arrived.
-      queue.events.erase(queue.events.begin(), queue.events.begin() + static_cast<long>(batch.size()));
-      ++queue.next_txn;
+      queue.in_flight.clear();
+      queue.txn = 0;
       queue.failures = 0;
       ++m_sent;
     } else {

@@ -11,41 +11,21 @@ namespace mxsim {
 namespace {
 
 void add_profile_routes(Homeserver& hs, Router& router) {
+  // Synapse 1.67 (handlers/profile.py) reads its own table only: an
+  // unknown user in an appservice's namespace is not queried here (events
+  // about the user, such as an invite, are what make it ask).
   router.add_client("GET", "/profile/{userId}", [&hs](const ApiRequest&, const PathParams& params) {
     const std::string& user_id = params.at("userId");
-    std::optional<AppService> query_target;
-    {
-      auto lock = hs.read_lock();
-      ServerState& state = hs.state();
-      if (User* user = state.find_user(user_id)) {
-        nlohmann::json body = nlohmann::json::object();
-        if (user->displayname) {
-          body["displayname"] = *user->displayname;
-        }
-        if (user->avatar_url) {
-          body["avatar_url"] = *user->avatar_url;
-        }
-        return ApiResponse::json(200, body);
+    auto lock = hs.read_lock();
+    if (User* user = hs.state().find_user(user_id)) {
+      nlohmann::json body = nlohmann::json::object();
+      if (user->displayname) {
+        body["displayname"] = *user->displayname;
       }
-      for (const auto& service : state.appservices) {
-        if (service.interested_in_user(user_id, state.server_name) && !service.url.empty()) {
-          query_target = service;
-          break;
-        }
+      if (user->avatar_url) {
+        body["avatar_url"] = *user->avatar_url;
       }
-    }
-    if (query_target && hs.appservice_client().query_user(*query_target, user_id)) {
-      auto lock = hs.read_lock();
-      if (User* user = hs.state().find_user(user_id)) {
-        nlohmann::json body = nlohmann::json::object();
-        if (user->displayname) {
-          body["displayname"] = *user->displayname;
-        }
-        if (user->avatar_url) {
-          body["avatar_url"] = *user->avatar_url;
-        }
-        return ApiResponse::json(200, body);
-      }
+      return ApiResponse::json(200, body);
     }
     throw not_found("Profile was not found");
   });

@@ -37,6 +37,11 @@ Homeserver::Homeserver(HomeserverSettings settings)
   add_client_membership_routes(*this, m_router);
   add_sync_routes(*this, m_router);
   add_admin_routes(*this, m_router);
+  m_appservice_client->set_txn_allocator([this] {
+    auto lock = write_lock();
+    ++m_state.revision;
+    return static_cast<uint64_t>(++m_state.appservice_txn_last);
+  });
 }
 
 Homeserver::~Homeserver() { m_appservice_client->stop(); }

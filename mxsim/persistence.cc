@@ -130,6 +130,7 @@ nlohmann::json save_state(const ServerState& state) {
           {"server_name", state.server_name},
           {"stream", state.stream},
           {"next_filter_id", state.next_filter_id},
+          {"appservice_txn_last", state.appservice_txn_last},
           {"users", users},
           {"tokens", tokens},
           {"rooms", rooms},
@@ -195,6 +196,7 @@ void load_state(ServerState& state, const nlohmann::json& json) {
     state.blocked_rooms = json.value("blocked_rooms", nlohmann::json::array()).get<std::set<std::string>>();
     state.stream = json.at("stream").get<int64_t>();
     state.next_filter_id = json.value("next_filter_id", int64_t{0});
+    state.appservice_txn_last = json.value("appservice_txn_last", int64_t{0});
     ++state.revision;
   } catch (const nlohmann::json::exception& error) {
     throw std::runtime_error(std::string("bad state file: ") + error.what());

@@ -89,6 +89,9 @@ struct ServerState {
   std::map<std::string, nlohmann::json> filters;  ///< user_id + '\n' + filter_id
   int64_t next_filter_id = 0;
   std::map<std::string, std::string> transactions;  ///< token '\n' route '\n' txn -> event_id
+  /// The last id given to an appservice transaction: one sequence for all
+  /// services, kept across restarts (Synapse's application_services_txn_id_seq).
+  int64_t appservice_txn_last = 0;
   std::map<std::string, DeleteTask> delete_tasks;
   std::set<std::string> blocked_rooms;  ///< rooms shut down with block: true
   std::vector<RecentUpgrade> recent_upgrades;  ///< not persisted, as Synapse keeps it in memory

@@ -24,6 +24,7 @@ const std::vector<std::string> k_keys = {
     "deactivatedAccounts", "readTimeoutSeconds", "requestTimeoutSeconds", "syncTimeoutSeconds",
     "maxAnswerMegabytes", "maxSyncAnswerMegabytes", "passTimeoutMinutes", "caFile",
     "appDatabase", "resyncIntervalMinutes", "sourceIntervalSeconds", "shutdownGraceSeconds", "listen",
+    "appserviceListen",
 };
 
 // The whole-number settings bounding the homeserver's answers: key, target,
@@ -163,6 +164,8 @@ void read_key(const std::string& file, const std::string& key, const YAML::Node&
     s.ca_file = text;
   } else if (key == "listen") {
     s.listen = text;
+  } else if (key == "appserviceListen") {
+    out.appservice_listen = text;
   } else if (auto bound = std::find_if(std::begin(k_bounds), std::end(k_bounds),
                                        [&](const Bound& b) { return key == b.key; });
              bound != std::end(k_bounds)) {

@@ -29,6 +29,10 @@ struct LoadedSettings {
   /// The appservice registration file (appserviceRegistration); its as_token
   /// is the access token and its sender the bot.
   std::optional<std::string> appservice_registration_file;
+  /// `appserviceListen` (ADDR:PORT): where `mxctl run` serves the
+  /// application-service API to the homeserver (appservice provisioning);
+  /// empty: not served.
+  std::string appservice_listen;
   /// The `appDatabase` section: the operator's own SQL per object kind.
   AppDatabaseSettings app_database;
   /// Empty when the settings are usable.
@@ -40,7 +44,7 @@ struct LoadedSettings {
 /// instance, gracePeriodDays, massChangeMaxPercent, massChangeMaxCount,
 /// deactivatedAccounts,
 /// provisioning, roomVersion,
-/// appserviceRegistration, appDatabase) when it is not empty, then applies
+/// appserviceRegistration, appserviceListen, appDatabase) when it is not empty, then applies
 /// MATRIX_HOMESERVER_URL, MATRIX_SERVER_NAME, MATRIX_BOT_USER_ID and
 /// MATRIX_BOT_ACCESS_TOKEN_FILE from `env`. The bot defaults to
 /// "@mxctl:<serverName>". A token written in the config file is refused.

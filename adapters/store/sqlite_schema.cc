@@ -200,6 +200,17 @@ ALTER TABLE lock ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 0;
 UPDATE lock SET lock_id = lower(hex(randomblob(8))), renewed_at = acquired_at;
 PRAGMA application_id = 1836606324;
 )sql"},
+    // Version 7: the application-service transactions the homeserver
+    // pushed, so that one it repeats (its answer lost, or mxctl restarted)
+    // is recognised and done once. The rowid orders them for forgetting the
+    // oldest.
+    {7, R"sql(
+CREATE TABLE appservice_transactions (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  txn_id       TEXT NOT NULL UNIQUE,
+  received_at  TEXT NOT NULL
+);
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

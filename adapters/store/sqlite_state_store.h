@@ -59,7 +59,7 @@ struct SqliteStoreOptions {
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 6;
+  static constexpr int k_schema_version = 7;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -154,6 +154,12 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> set_account_suspended(const std::string& key, bool suspended) override;
   model::Result<std::set<std::string>> protected_addresses() override;
   model::Result<void> set_protected(const std::string& address, bool is_protected) override;
+
+  // AppserviceTransactions (sqlite_transaction_log.cc).
+
+  /// As AppserviceTransactions says, on this store's connection (durable
+  /// before it returns, with whatever is pending).
+  model::Result<bool> record_transaction(const std::string& txn_id) override;
 
   // PassLock: the lock (sqlite_store_lock.cc), serial and group commit
   // (sqlite_state_store.cc).

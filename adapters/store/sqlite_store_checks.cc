@@ -19,6 +19,7 @@ constexpr Table k_tables[] = {
     {1, "meta"},      {1, "rooms"},          {1, "messages_sent"}, {1, "accounts"},     {1, "runs"},
     {1, "journal"},   {1, "lock"},           {2, "room_snapshots"}, {3, "directs_set"}, {4, "archives"},
     {4, "tombstones"}, {4, "protected"},     {4, "audit"},          {5, "rooms_written"},
+    {7, "appservice_transactions"},
 };
 
 // The tables checked at every open: what guards against destruction

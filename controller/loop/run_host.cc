@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "adapters/appdb/desired_source.h"
+#include "adapters/manifests/appservice_registration.h"
 #include "adapters/redact.h"
+#include "controller/telemetry/listen_address.h"
 #include "model/compile.h"
 #include "model/printable.h"
 
@@ -78,14 +80,96 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
   // last one found, not from the store's snapshots.
   host->m_homeserver->set_remember_observation(true);
   if (settings.provisioning != model::ProvisioningMode::appservice) {
+    if (!options.appservice_listen.empty() || !host->m_settings.appservice_listen.empty()) {
+      log.warning("appserviceListen is for provisioning: appservice; the application-service API is not served");
+    }
     host->m_feed = std::make_unique<adapters::SyncChangeFeed>(settings.homeserver_url, *token, client, k_feed_wait);
     // A repair's own write, coming back through /sync, is not drift.
     host->m_homeserver->record_own_writes(&host->m_own_writes);
     host->m_feed->ignore_own_writes(&host->m_own_writes);
-  } else {
-    log.info("no change feed: an appservice's bot may not /sync; drift is repaired at each resync");
+  } else if (!host->wire_appservice(client)) {
+    return nullptr;
   }
   return host;
+}
+
+bool RunHost::wire_appservice(const adapters::ClientOptions& client) {
+  const std::string address =
+      m_options.appservice_listen.empty() ? m_settings.appservice_listen : m_options.appservice_listen;
+  if (address.empty()) {
+    m_log.info("no change feed: an appservice's bot may not /sync, and appserviceListen is not set; drift is "
+               "repaired at each resync");
+    return true;
+  }
+  auto parsed = telemetry::parse_listen_address(address);
+  if (!parsed) {
+    m_log.error("appserviceListen: " + parsed.error().message);
+    return false;
+  }
+  if (!m_settings.appservice_registration_file) {
+    m_log.error("appserviceListen needs appserviceRegistration: the registration's hs_token is what the "
+                "homeserver's calls carry");
+    return false;
+  }
+  auto registration = adapters::load_appservice_registration(*m_settings.appservice_registration_file);
+  if (!registration) {
+    m_log.error(error_text(registration.error()));
+    return false;
+  }
+  AppserviceEndpointOptions options;
+  options.host = parsed->ip;
+  options.port = parsed->port;
+  options.registration = std::move(*registration);
+  options.state_path = m_options.state_path;
+  auto endpoint = AppserviceEndpoint::make(std::move(options), m_settings.settings, client, &m_own_writes, m_log);
+  if (!endpoint) {
+    m_log.error(error_text(endpoint.error()));
+    return false;
+  }
+  m_appservice = std::move(*endpoint);
+  // A repair's own write, pushed back in a transaction, is not drift.
+  m_homeserver->record_own_writes(&m_own_writes);
+  publish_room_ids();
+  return true;
+}
+
+adapters::ChangeFeed* RunHost::feed() {
+  if (m_appservice) {
+    return &m_appservice->feed();
+  }
+  return m_feed.get();
+}
+
+model::Result<void> RunHost::start_serving() {
+  if (!m_appservice) {
+    return {};
+  }
+  if (auto started = m_appservice->start(); !started) {
+    return started;
+  }
+  const std::string address =
+      m_options.appservice_listen.empty() ? m_settings.appservice_listen : m_options.appservice_listen;
+  auto parsed = telemetry::parse_listen_address(address);
+  const std::string where =
+      parsed ? telemetry::to_string(telemetry::ListenAddress{parsed->ip, static_cast<std::uint16_t>(m_appservice->port())})
+             : address;
+  m_log.info("serving the application-service API on http://" + where);
+  return {};
+}
+
+void RunHost::stop_serving() {
+  if (m_appservice) {
+    m_appservice->stop();
+  }
+}
+
+void RunHost::publish_room_ids() {
+  if (!m_appservice) {
+    return;
+  }
+  if (auto ids = m_store->room_ids(); ids) {
+    m_appservice->snapshot().set_room_ids(std::move(*ids));
+  }
 }
 
 LoopOptions RunHost::loop_options() const {
@@ -119,7 +203,12 @@ model::Result<model::MatrixState> RunHost::load_desired() {
   if (!loaded.diagnostics.empty()) {
     return model::fail(model::Error::Kind::invalid, diagnostics_text(loaded.diagnostics));
   }
-  return model::compile(loaded.topology, m_settings.settings);
+  model::MatrixState compiled = model::compile(loaded.topology, m_settings.settings);
+  if (m_appservice) {
+    // What the homeserver's queries are answered from, until the next load.
+    m_appservice->snapshot().set_desired(compiled);
+  }
+  return compiled;
 }
 
 std::string RunHost::source_fingerprint() {
@@ -142,13 +231,16 @@ model::Result<void> RunHost::reload_settings() {
   // The connection was made with the old ones; a new one needs a restart.
   if (now.homeserver_url != was.homeserver_url || now.bot_user_id != was.bot_user_id ||
       now.server_name != was.server_name || now.provisioning != was.provisioning ||
-      fresh.access_token_file != m_settings.access_token_file) {
-    m_log.warning("the config changes the homeserver connection; that takes a restart, the rest applies now");
+      fresh.access_token_file != m_settings.access_token_file ||
+      fresh.appservice_listen != m_settings.appservice_listen) {
+    m_log.warning("the config changes the homeserver connection (or appserviceListen); that takes a restart, the rest "
+                  "applies now");
     fresh.settings.homeserver_url = was.homeserver_url;
     fresh.settings.bot_user_id = was.bot_user_id;
     fresh.settings.server_name = was.server_name;
     fresh.settings.provisioning = was.provisioning;
     fresh.access_token_file = m_settings.access_token_file;
+    fresh.appservice_listen = m_settings.appservice_listen;
   }
   m_settings = std::move(fresh);
   m_probed = false;  // and what the homeserver offers, before the next pass
@@ -201,6 +293,7 @@ PassOutcome RunHost::run_pass(model::MatrixState desired, const PassRequest& req
     }
   };
   out.applied = reconciler.apply(*out.planned, progress);
+  publish_room_ids();
   return out;
 }
 
@@ -280,7 +373,9 @@ void RunHost::feed_failed(const model::Error& error) {
   }
   if (m_telemetry) {
     m_telemetry->feed_failed();
-    m_telemetry->count_requests("feed", m_feed->stats());
+    if (m_feed) {
+      m_telemetry->count_requests("feed", m_feed->stats());
+    }
   }
 }
 
@@ -290,7 +385,9 @@ void RunHost::feed_answered() {
   }
   if (m_telemetry) {
     m_telemetry->feed_answered();
-    m_telemetry->count_requests("feed", m_feed->stats());
+    if (m_feed) {
+      m_telemetry->count_requests("feed", m_feed->stats());
+    }
   }
 }
 

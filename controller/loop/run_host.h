@@ -18,6 +18,7 @@
 #include "adapters/manifests/settings_file.h"
 #include "adapters/state_store.h"
 #include "controller/clock.h"
+#include "controller/loop/appservice_endpoint.h"
 #include "controller/loop/control_loop.h"
 #include "controller/loop/loop_log.h"
 #include "controller/loop/loop_telemetry.h"
@@ -34,6 +35,10 @@ struct RunOptions {
   /// Where /metrics, /healthz and /readyz are served; empty: the config's
   /// `listen`.
   std::string listen;
+  /// Where the application-service API is served (appservice
+  /// provisioning); empty: the config's `appserviceListen`, and without
+  /// that, not at all.
+  std::string appservice_listen;
   LogFormat log_format = LogFormat::text;
 };
 
@@ -47,8 +52,15 @@ class RunHost final : public LoopHost {
   /// are logged; null when any step fails.
   static std::unique_ptr<RunHost> wire(const RunOptions& options, LoopLog& log);
 
-  /// The change feed, unless the bot cannot /sync (appservice).
-  adapters::ChangeFeed* feed() { return m_feed.get(); }
+  /// The change feed: /sync, or in appservice mode the transactions the
+  /// homeserver pushes to the listener; null when the appservice API is
+  /// not served (the bot may not /sync).
+  adapters::ChangeFeed* feed();
+  /// Starts the application-service listener when there is one; `invalid`
+  /// when it cannot listen. Its address goes to the log.
+  model::Result<void> start_serving();
+  /// Stops the application-service listener (after the loop).
+  void stop_serving();
   /// The loop's timings from the settings.
   LoopOptions loop_options() const;
   /// The app database (`--from-db`) and the channel to LISTEN on, when
@@ -83,6 +95,11 @@ class RunHost final : public LoopHost {
 
  private:
   RunHost(RunOptions options, LoopLog& log) : m_options(std::move(options)), m_log(log) {}
+  /// Wires the appservice endpoint (appservice mode, an address set);
+  /// false (logged) when that fails.
+  bool wire_appservice(const adapters::ClientOptions& client);
+  /// Tells the endpoint the managed rooms' ids the store holds now.
+  void publish_room_ids();
 
   RunOptions m_options;
   LoopLog& m_log;
@@ -93,6 +110,8 @@ class RunHost final : public LoopHost {
   adapters::OwnWrites m_own_writes;  // before the port and feed that point to it
   std::unique_ptr<adapters::HttpHomeserver> m_homeserver;
   std::unique_ptr<adapters::SyncChangeFeed> m_feed;
+  /// Appservice mode with appserviceListen: the listener and its feed.
+  std::unique_ptr<AppserviceEndpoint> m_appservice;
   /// Opened at the first poll of a `--from-db` database.
   std::unique_ptr<adapters::AppDatabaseChanges> m_database_changes;
   SystemClock m_clock;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mxsim/appservice.h"
+#include "mxsim/persistence.h"
 #include "mxsim/tests/sim_fixture.h"
 
 using mxsim_test::enc;
@@ -39,16 +40,22 @@ namespaces:
 class FakeAppService {
  public:
   explicit FakeAppService(int homeserver_port) : m_homeserver_port(homeserver_port) {
-    m_server.Put(R"(/_matrix/app/v1/transactions/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
+    m_server.Put(R"(/transactions/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
       std::lock_guard lock(m_mutex);
-      m_authorizations.push_back(request.get_header_value("Authorization"));
       nlohmann::json body = nlohmann::json::parse(request.body);
+      m_transactions.emplace_back(request.matches[1], body["events"]);
+      if (m_fail_next > 0) {
+        --m_fail_next;
+        response.status = 500;
+        return;
+      }
+      m_authorizations.push_back(request.get_param_value("access_token"));
       for (const auto& event : body["events"]) {
         m_events.push_back(event);
       }
       response.set_content("{}", "application/json");
     });
-    m_server.Get(R"(/_matrix/app/v1/users/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
+    m_server.Get(R"(/users/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
       std::string user_id = request.matches[1];
       {
         std::lock_guard lock(m_mutex);
@@ -62,7 +69,7 @@ class FakeAppService {
       response.status = result && result->status == 200 ? 200 : 404;
       response.set_content("{}", "application/json");
     });
-    m_server.Get(R"(/_matrix/app/v1/rooms/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
+    m_server.Get(R"(/rooms/(.*))", [this](const httplib::Request& request, httplib::Response& response) {
       std::string alias = request.matches[1];
       {
         std::lock_guard lock(m_mutex);
@@ -95,6 +102,16 @@ class FakeAppService {
     std::lock_guard lock(m_mutex);
     return m_authorizations;
   }
+  /// Every PUT received (accepted or not): txn id and events.
+  std::vector<std::pair<std::string, nlohmann::json>> transactions() {
+    std::lock_guard lock(m_mutex);
+    return m_transactions;
+  }
+  /// Answers the next `count` transactions 500.
+  void fail_next(int count) {
+    std::lock_guard lock(m_mutex);
+    m_fail_next = count;
+  }
   std::vector<std::string> user_queries() {
     std::lock_guard lock(m_mutex);
     return m_user_queries;
@@ -111,6 +128,8 @@ class FakeAppService {
   int m_port = 0;
   std::mutex m_mutex;
   std::vector<nlohmann::json> m_events;
+  std::vector<std::pair<std::string, nlohmann::json>> m_transactions;
+  int m_fail_next = 0;
   std::vector<std::string> m_authorizations;
   std::vector<std::string> m_user_queries;
   std::vector<std::string> m_alias_queries;
@@ -241,8 +260,9 @@ TEST_CASE("mxsim: events in an appservice's namespaces are pushed as transaction
   CHECK(events[0]["state_key"] == "@bridge_alice:mxsim.test");
   CHECK(events[0]["room_id"] == room_id);
   CHECK(events[1]["content"]["body"] == "seen by bridge_alice");
+  // As Synapse 1.67 sends it: the legacy query parameter.
   for (const auto& authorization : service.authorizations()) {
-    CHECK(authorization == "Bearer hs-secret");
+    CHECK(authorization == "hs-secret");
   }
 }
 
@@ -254,10 +274,10 @@ TEST_CASE("mxsim: unknown namespaced users and aliases are queried from the apps
   sim.hs().add_appservice(registration);
   std::string bot = sim.user("bot");
 
-  SECTION("a profile lookup provisions the user") {
+  SECTION("a profile lookup does not query (Synapse 1.67's get_profile reads its own table only)") {
     Reply profile = sim.get("/_matrix/client/v3/profile/" + enc("@bridge_carol:mxsim.test"));
-    CHECK(profile.status == 200);
-    CHECK(service.user_queries() == std::vector<std::string>{"@bridge_carol:mxsim.test"});
+    CHECK(profile.status == 404);
+    CHECK(service.user_queries().empty());
   }
   SECTION("an invite provisions the user first") {
     std::string room_id = sim.create_room(bot);
@@ -278,4 +298,46 @@ TEST_CASE("mxsim: unknown namespaced users and aliases are queried from the apps
     CHECK(sim.get("/_matrix/client/v3/directory/room/" + enc("#other:mxsim.test")).status == 404);
     CHECK(service.alias_queries().empty());
   }
+}
+
+TEST_CASE("mxsim: transaction ids come from one sequence kept in the state, and a retry resends the same events",
+          "[mxsim]") {
+  nlohmann::json saved;
+  {
+    Sim sim;
+    FakeAppService service(sim.server().port());
+    mxsim::AppService registration = mxsim::parse_registration(k_registration);
+    registration.url = service.url();
+    sim.hs().add_appservice(registration);
+    REQUIRE(as_register(sim, "bridge_alice").status == 200);
+    std::string room_id = sim.create_room(sim.user("bot"), {{"preset", "public_chat"}});
+    service.fail_next(1);
+    REQUIRE(sim.post(Sim::room_path(room_id, "/join") + "?user_id=" + enc("@bridge_alice:mxsim.test"), "as-secret")
+                .status == 200);
+    REQUIRE(sim.hs().appservice_client().flush(10000));
+    auto sent = service.transactions();
+    // Refused once, then sent again with the same id and the same events.
+    REQUIRE(sent.size() == 2);
+    CHECK(sent[0].first == sent[1].first);
+    CHECK(sent[0].second == sent[1].second);
+    auto lock = sim.hs().read_lock();
+    saved = mxsim::save_state(sim.hs().state());
+  }
+  // Restarted from its state: the sequence goes on, no id is given twice.
+  Sim sim;
+  {
+    auto lock = sim.hs().write_lock();
+    mxsim::load_state(sim.hs().state(), saved);
+  }
+  FakeAppService service(sim.server().port());
+  mxsim::AppService registration = mxsim::parse_registration(k_registration);
+  registration.url = service.url();
+  sim.hs().add_appservice(registration);
+  std::string room_id = sim.create_room(sim.user("bot2"), {{"preset", "public_chat"}});
+  REQUIRE(sim.post(Sim::room_path(room_id, "/join") + "?user_id=" + enc("@bridge_alice:mxsim.test"), "as-secret")
+              .status == 200);
+  REQUIRE(sim.hs().appservice_client().flush(10000));
+  auto sent = service.transactions();
+  REQUIRE(!sent.empty());
+  CHECK(std::stoll(sent.front().first) == saved.at("appservice_txn_last").get<int64_t>() + 1);
 }

@@ -328,3 +328,13 @@ TEST_CASE("settings: what goes into events is held to the homeserver's limits", 
                         "most 61440)",
                     });
 }
+
+TEST_CASE("settings: appserviceListen is where run serves the appservice API; absent, nowhere", "[settings]") {
+  testing_support::TempDir dir;
+  std::string with = dir.write("with.yaml", "serverName: example.org\nappserviceListen: 127.0.0.1:9555\n");
+  auto loaded = adapters::load_settings(with, env_of({}));
+  CHECK(loaded.diagnostics.empty());
+  CHECK(loaded.appservice_listen == "127.0.0.1:9555");
+  std::string without = dir.write("without.yaml", "serverName: example.org\n");
+  CHECK(adapters::load_settings(without, env_of({})).appservice_listen.empty());
+}

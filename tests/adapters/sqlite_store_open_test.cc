@@ -266,7 +266,8 @@ TEST_CASE("sqlite store: a store from before page checksums gets them and keeps 
     auto db = adapters::sqlite::Database::open(path, "open raw");
     REQUIRE(db);
     REQUIRE(adapters::migrate_schema(**db));
-    REQUIRE((*db)->exec("ALTER TABLE lock DROP COLUMN lock_id; ALTER TABLE lock DROP COLUMN renewed_at; "
+    REQUIRE((*db)->exec("DROP TABLE appservice_transactions; ALTER TABLE lock DROP COLUMN lock_id; "
+                        "ALTER TABLE lock DROP COLUMN renewed_at; "
                         "ALTER TABLE lock DROP COLUMN lease_ms; PRAGMA application_id = 0; PRAGMA user_version = 5",
                         "downgrade"));
     REQUIRE((*db)->exec("INSERT INTO rooms (key, room_id, updated_at) VALUES ('community/c7', '!room7:example.org', "

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,16 +64,41 @@ class AppserviceFixture {
   /// The state store mxctl uses.
   std::string state() const { return (m_dir.path() / "mxctl.db").string(); }
 
+  /// The config file mxctl is given.
+  const std::string& config() const { return m_config; }
+  /// The registration file both load.
+  const std::string& registration() const { return m_registration; }
+  /// A scratch path in the fixture's temporary directory.
+  std::string scratch(const std::string& name) const { return (m_dir.path() / name).string(); }
+  /// Only the config file and its registration: nothing from the caller's environment.
+  std::map<std::string, std::string> env() const {
+    return {{"MATRIX_HOMESERVER_URL", ""},        {"MATRIX_SERVER_NAME", ""},
+            {"MATRIX_BOT_USER_ID", ""},           {"MATRIX_BOT_ACCESS_TOKEN", ""},
+            {"MATRIX_BOT_ACCESS_TOKEN_FILE", ""}, {"MXCTL_STATE", state()},
+            {"MXCTL_CONFIG", ""}};
+  }
+
   testing_support::ProcessResult mxctl(std::vector<std::string> args) const {
     std::vector<std::string> argv = {MXCTL_BINARY, "--config", m_config};
     argv.insert(argv.end(), args.begin(), args.end());
-    // Only the config file and its registration: nothing from the caller's environment.
-    return testing_support::run_process(argv, {{"MATRIX_HOMESERVER_URL", ""},
-                                               {"MATRIX_SERVER_NAME", ""},
-                                               {"MATRIX_BOT_USER_ID", ""},
-                                               {"MATRIX_BOT_ACCESS_TOKEN", ""},
-                                               {"MATRIX_BOT_ACCESS_TOKEN_FILE", ""},
-                                               {"MXCTL_STATE", state()}});
+    return testing_support::run_process(argv, env());
+  }
+
+  /// Answers one request as the appservice's sender (the as_token), in
+  /// process (no HTTP, no mxctl).
+  mxsim::ApiResponse as_bot(const std::string& method, const std::string& target, const nlohmann::json& body) {
+    return homeserver().handle(mxsim::make_request(
+        method, target, {{"authorization", "Bearer as_token_for_mxctl_e2e"}}, body.is_null() ? "" : body.dump()));
+  }
+
+  /// Points the loaded registration at `url`, as an operator who edits
+  /// the file and restarts the homeserver would (the homeserver calls the
+  /// service there from now on).
+  void set_registration_url(const std::string& url) {
+    auto lock = homeserver().write_lock();
+    for (mxsim::AppService& service : homeserver().state().appservices) {
+      service.url = url;
+    }
   }
 
   void edit(const std::string& file, const std::string& from, const std::string& to) const {

@@ -174,6 +174,11 @@ class FakeStateStore final : public adapters::StateStore {
     return write(&Store::set_protected, address, is_protected);
   }
 
+  // AppserviceTransactions.
+  model::Result<bool> record_transaction(const std::string& txn_id) override {
+    return forward(&Store::record_transaction, txn_id);
+  }
+
   // PassLock.
   model::Result<std::unique_ptr<adapters::StoreLock>> lock(const std::string& command) override {
     std::lock_guard<std::mutex> guard(*m_mutex);

@@ -39,6 +39,11 @@ struct FixtureOptions {
   /// `provisioning: appservice`: the server loads a registration (so the
   /// test starts it), and mxctl acts with its as_token.
   bool appservice = false;
+  /// With `appservice`: where the server calls mxctl. Set, the registration
+  /// is the one mxctl writes (`mxctl appservice registration --url`) for
+  /// the example, with the bot @mxctl-as; unset, the fixture's own, with
+  /// `url: null`.
+  std::string appservice_url;
 };
 
 /// The whole file, "" when it cannot be read.
@@ -327,6 +332,9 @@ class Fixture {
   std::string write_registration() {
     m_as_token = "as-" + random_hex(24);
     const std::string server_name = "localhost";  // a self-started server: appservice tests need one
+    if (!m_options.appservice_url.empty()) {
+      return write_mxctl_registration(server_name);
+    }
     return m_dir.write("registration.yaml",
                        "id: mxctl-e2e\nurl: null\nas_token: " + m_as_token + "\nhs_token: hs-" + random_hex(24) +
                            "\nsender_localpart: mxctl-as\nrate_limited: false\nnamespaces:\n  users:\n"
@@ -334,6 +342,26 @@ class Fixture {
                            regex_escape(server_name) +
                            "\"\n  aliases:\n    - exclusive: false\n      regex: \"#mxctl\\\\..*:" +
                            regex_escape(server_name) + "\"\n  rooms: []\n");
+  }
+
+  // The registration `mxctl appservice registration` writes for the
+  // example, pointing at appservice_url; m_as_token is read back from it.
+  std::string write_mxctl_registration(const std::string& server_name) {
+    const std::string path = scratch("registration.yaml");
+    auto written = testing_support::run_process(
+        {MXCTL_BINARY, "appservice", "registration", std::string(MXCTL_SOURCE_DIR) + "/manifests", "--url",
+         m_options.appservice_url, "--out", path},
+        {{"MATRIX_HOMESERVER_URL", ""}, {"MATRIX_SERVER_NAME", server_name},
+         {"MATRIX_BOT_USER_ID", "@mxctl-as:" + server_name}, {"MATRIX_BOT_ACCESS_TOKEN", ""}, {"MXCTL_CONFIG", ""}});
+    INFO(written.out << written.err);
+    REQUIRE(written.exit_code == 0);
+    const std::string text = read_text(path);
+    const std::string key = "as_token: \"";
+    const auto at = text.find(key);
+    REQUIRE(at != std::string::npos);
+    const auto from = at + key.size();
+    m_as_token = text.substr(from, text.find('"', from) - from);
+    return path;
   }
 
   void set_up() {
