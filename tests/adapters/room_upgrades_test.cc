@@ -102,7 +102,8 @@ TEST_CASE("room upgrades: a replacement is taken over only when the two rooms na
   rooms["!b:example.org"] = bot_room("!b:example.org", {create("!b-old:example.org"), marker("council/b")});
 
   adapters::UpgradedRooms found = adapters::find_upgrades(rooms);
-  CHECK(found.retired == std::map<std::string, std::string>{{"!old:example.org", "council/a"},
-                                                             {"!b-old:example.org", "council/b"}});
+  CHECK(found.retired ==
+        std::map<std::string, adapters::RetiredRoom>{{"!old:example.org", {"council/a", "!new:example.org"}},
+                                                     {"!b-old:example.org", {"council/b", "!b:example.org"}}});
   CHECK(found.successors == std::map<std::string, std::string>{{"!new:example.org", "council/a"}});
 }
