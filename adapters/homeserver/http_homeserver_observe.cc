@@ -254,6 +254,14 @@ model::Result<void> HttpHomeserver::observe_rooms(const model::MatrixState& desi
       continue;
     }
     auto sent = message_was_sent(key, found->second.room_id, *want.once_message);
+    // A room taken over from an upgrade starts empty: the message went to
+    // the room it replaced.
+    const std::string& predecessor = found->second.predecessor;
+    if (sent && !*sent) {
+      if (auto old = upgrades.retired.find(predecessor); old != upgrades.retired.end() && old->second.key == key) {
+        sent = message_was_sent(key, predecessor, *want.once_message);
+      }
+    }
     if (!sent) {
       return tl::unexpected(sent.error());
     }

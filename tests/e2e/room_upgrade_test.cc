@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <utility>
 #include <vector>
@@ -163,6 +164,12 @@ TEST_CASE("e2e upgrade: --upgrade-rooms upgrades rooms older than roomVersion, a
   CHECK(state_event(state_of(fx, council), "m.room.create", "")["room_version"] == "10");
   CHECK(state_event(state_of(fx, new_room), "m.space.parent", council).is_object());
   CHECK(state_event(state_of(fx, new_room), "m.room.member", "@erin:mxsim.test")["membership"] == "invite");
+  SECTION("a lost state store finds the DM's message in the room it replaced, and plans nothing") {
+    std::filesystem::remove(fx.state());
+    auto plan = fx.mxctl({"--config", new_config, "plan", fx.manifests(), "--detailed-exitcode"});
+    INFO(plan.out << plan.err);
+    CHECK(plan.exit_code == 0);
+  }
   // A coordination DM's new room is what both people's m.direct lists now.
   const std::string dm = room_of(fx, "#mxctl.dm.request-8841:mxsim.test");
   for (const auto& [user, other] : std::vector<std::pair<std::string, std::string>>{
