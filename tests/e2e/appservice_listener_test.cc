@@ -21,24 +21,16 @@
 #include "tests/e2e/appservice_fixture.h"
 #include "tests/e2e/fixture.h"
 #include "tests/support/child_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_json.h"
+
+using testing_support::eventually;
 
 namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing_support::url_encode;
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) {
-      return true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
 
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t found = 0;

@@ -20,23 +20,14 @@
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 #include "tests/support/child_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_json.h"
+
+using testing_support::eventually;
 
 namespace {
 
 using namespace std::chrono_literals;
-
-// Polls `condition` until it holds or `limit` passes; whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) {
-      return true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
 
 // `mxctl run` on the fixture's manifests, its log in the fixture's directory.
 class RunningController {

@@ -19,24 +19,16 @@
 
 #include "tests/e2e/answer_proxy.h"
 #include "tests/support/child_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_json.h"
 #include "tests/synapse/fixture.h"
 
 using synapse_e2e::Fixture;
 using namespace std::chrono_literals;
 
-namespace {
+using testing_support::eventually;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) {
-      return true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
+namespace {
 
 // A TCP port on 127.0.0.1 free a moment ago: the registration must name
 // mxctl's listener before Synapse starts, so before mxctl listens.

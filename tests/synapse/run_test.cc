@@ -11,25 +11,16 @@
 #include <thread>
 
 #include "tests/support/child_process.h"
+#include "tests/support/eventually.h"
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/scenarios.h"
 
 using synapse_e2e::Fixture;
 using namespace std::chrono_literals;
 
-namespace {
+using testing_support::eventually;
 
-// Polls `condition` until it holds or `limit` passes; whether it held.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
-}
+namespace {
 
 std::string room_name(const Fixture& fx, const std::string& room_id) {
   return synapse_e2e::state_content(fx.server().room_state(room_id), "m.room.name").value("name", "");
