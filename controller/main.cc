@@ -207,8 +207,10 @@ int main(int argc, char** argv) {
       "provision",
       "Create the account LOCALPART with a random password and a private, encrypted, non-federating sync room "
       "carrying a marker (Synapse admin API), and print the provisioning bundle (URL-safe base64 of "
-      "{v, homeServer, user, password, roomId}) for the person's first device. A second run finds the room by "
-      "its marker; an existing account needs --rotate-password, as mxctl never keeps passwords");
+      "{v:1, homeServer, user, password, roomId}) for the person's first device. In appservice mode the account "
+      "is registered by the appservice, which cannot give it a password: the bundle is {v:2, homeServer, user, "
+      "accessToken, deviceId, roomId}, a device logged in for it. A second run finds the room by its marker; an "
+      "existing account needs --rotate-password, as mxctl never keeps credentials");
   provision->add_option("localpart", provision_options.localpart, "The account's localpart")->required();
   provision->add_option("--display-name", provision_options.display_name,
                         "Display name of the account, and name of its room");
@@ -218,7 +220,8 @@ int main(int argc, char** argv) {
   provision->add_option("--out", provision_options.out,
                         "Write the bundle to this file (mode 600) instead of standard output");
   provision->add_flag("--rotate-password", provision_options.rotate_password,
-                      "Give an existing account a new password for the bundle (Synapse logs out its devices)");
+                      "Give an existing account a new password (appservice mode: a new access token) for the "
+                      "bundle; its devices are logged out");
 
   try {
     app.parse(argc, argv);

@@ -1,8 +1,9 @@
 // `mxctl provision LOCALPART`: an account and its private sync room for
 // one person's devices, handed over as a provisioning bundle (one string
-// the first device imports, logs in with, and rotates the password of).
-// The password goes to the bundle only: never to the state store, the
-// audit log or any other output.
+// the first device imports, logs in with, and rotates the password of; in
+// appservice mode it carries a device's access token instead). The
+// credential goes to the bundle only: never to the state store, the audit
+// log or any other output.
 
 #include "adapters/homeserver/http_homeserver.h"
 #include "adapters/homeserver/provisioning_bundle.h"
@@ -31,13 +32,6 @@ int run_provision(const ProvisionOptions& options, Console& console) {
     print_diagnostics(problems, console.err);
     return k_exit_error;
   }
-  if (settings.settings.provisioning != model::ProvisioningMode::synapse_admin) {
-    // Synapse gives an appservice's accounts no password (register sets
-    // none; changing one asks for the old one), and the bundle needs one.
-    console.err << "Error: mxctl provision needs the Synapse admin API (provisioning: synapse-admin): an account "
-                   "an appservice registers has no password, and an appservice cannot give it one\n";
-    return k_exit_error;
-  }
   auto token = adapters::load_access_token(settings, env);
   if (!token) {
     print_error(token.error(), console.err);
@@ -48,16 +42,22 @@ int run_provision(const ProvisionOptions& options, Console& console) {
   request.display_name = options.display_name;
   request.marker_type = options.marker_type;
   request.rotate_password = options.rotate_password;
-  auto provisioned = adapters::provision_sync_account(
-      settings.settings, *token, adapters::client_options(settings.settings, std::chrono::steady_clock::now()),
-      request);
+  // An appservice cannot give its accounts a password: the bundle carries
+  // an access token of a device minted for the account instead.
+  const bool appservice = settings.settings.provisioning == model::ProvisioningMode::appservice;
+  const auto client = adapters::client_options(settings.settings, std::chrono::steady_clock::now());
+  auto provisioned = appservice ? adapters::provision_appservice_sync_account(settings.settings, *token, client, request)
+                                : adapters::provision_sync_account(settings.settings, *token, client, request);
   if (!provisioned) {
     print_error(provisioned.error(), console.err);
     return k_exit_error;
   }
-  const std::string bundle = adapters::encode_bundle(
-      {settings.settings.homeserver_url, provisioned->user_id, provisioned->password, provisioned->room_id});
-  console.err << (provisioned->account_created ? "Created " : "Gave a new password to ")
+  const std::string bundle =
+      adapters::encode_bundle({settings.settings.homeserver_url, provisioned->user_id, provisioned->password,
+                               provisioned->room_id, provisioned->access_token, provisioned->device_id});
+  console.err << (provisioned->account_created ? "Created "
+                  : appservice                 ? "Logged out the devices of and gave a new access token to "
+                                               : "Gave a new password to ")
               << model::printable(provisioned->user_id) << "; "
               << (provisioned->room_created ? "created its sync room " : "found its sync room ")
               << model::printable(provisioned->room_id) << ".\n";
@@ -67,7 +67,8 @@ int run_provision(const ProvisionOptions& options, Console& console) {
   }
   if (std::string problem = write_private(options.out, bundle + "\n"); !problem.empty()) {
     console.err << "Error: " << model::printable(problem)
-                << " (the account's new password is lost with it: run again with --rotate-password)\n";
+                << " (the account's new " << (appservice ? "access token" : "password")
+                << " is lost with it: run again with --rotate-password)\n";
     return k_exit_error;
   }
   console.err << "Wrote the provisioning bundle to " << model::printable(options.out) << " (mode 600).\n";

@@ -54,11 +54,16 @@ std::optional<std::string> from_base64url(std::string text) {
 }  // namespace
 
 std::string encode_bundle(const ProvisioningBundle& bundle) {
-  const nlohmann::ordered_json json = {{"v", 1},
-                                       {"homeServer", bundle.homeserver},
-                                       {"user", bundle.user},
-                                       {"password", bundle.password},
-                                       {"roomId", bundle.room_id}};
+  nlohmann::ordered_json json = {{"v", bundle.access_token.empty() ? 1 : 2},
+                                 {"homeServer", bundle.homeserver},
+                                 {"user", bundle.user}};
+  if (bundle.access_token.empty()) {
+    json["password"] = bundle.password;
+  } else {
+    json["accessToken"] = bundle.access_token;
+    json["deviceId"] = bundle.device_id;
+  }
+  json["roomId"] = bundle.room_id;
   const std::string text = json.dump();
   return base64url(reinterpret_cast<const unsigned char*>(text.data()), text.size());
 }
@@ -72,12 +77,20 @@ model::Result<ProvisioningBundle> decode_bundle(const std::string& text) {
   if (!json.is_object()) {
     return model::fail(model::Error::Kind::invalid, "the bundle does not hold a JSON object");
   }
-  if (auto version = json.find("v"); version == json.end() || *version != 1) {
-    return model::fail(model::Error::Kind::invalid, "the bundle's \"v\" is not 1");
+  auto version = json.find("v");
+  if (version == json.end() || (*version != 1 && *version != 2)) {
+    return model::fail(model::Error::Kind::invalid, "the bundle's \"v\" is neither 1 nor 2");
   }
   ProvisioningBundle bundle;
-  for (const auto& [name, field] : {std::pair{"homeServer", &bundle.homeserver}, std::pair{"user", &bundle.user},
-                                    std::pair{"password", &bundle.password}, std::pair{"roomId", &bundle.room_id}}) {
+  std::vector<std::pair<const char*, std::string*>> fields = {
+      {"homeServer", &bundle.homeserver}, {"user", &bundle.user}, {"roomId", &bundle.room_id}};
+  if (*version == 1) {
+    fields.emplace_back("password", &bundle.password);
+  } else {
+    fields.emplace_back("accessToken", &bundle.access_token);
+    fields.emplace_back("deviceId", &bundle.device_id);
+  }
+  for (const auto& [name, field] : fields) {
     auto it = json.find(name);
     if (it == json.end() || !it->is_string()) {
       return model::fail(model::Error::Kind::invalid, std::string("the bundle's \"") + name + "\" is missing or not a string");

@@ -4,6 +4,7 @@
 #include "adapters/homeserver/api_paths.h"
 #include "adapters/homeserver/error_context.h"
 #include "adapters/homeserver/provisioning_bundle.h"
+#include "adapters/homeserver/sync_room.h"
 
 namespace adapters {
 
@@ -60,66 +61,6 @@ model::Result<void> prove_password(const model::Settings& settings, const Client
   return {};
 }
 
-// The first joined room of the account carrying the marker, if any.
-model::Result<std::optional<std::string>> find_marked_room(MatrixClient& as_user, const std::string& user_id,
-                                                           const std::string& marker_type) {
-  const std::string path = api::k_client + "/joined_rooms";
-  auto joined = as_user.get(path);
-  if (!joined) {
-    return failed(joined.error(), "list the rooms of " + user_id);
-  }
-  Answer answer("GET", path, *joined);
-  auto rooms = answer.field(*joined, "", "joined_rooms", JsonType::array);
-  if (!rooms) {
-    return failed(rooms.error(), "list the rooms of " + user_id);
-  }
-  for (const nlohmann::json& room : **rooms) {
-    if (!room.is_string()) {
-      return failed(answer.malformed("joined_rooms holds " + describe_value(room) + ", expected room ids"),
-                    "list the rooms of " + user_id);
-    }
-    const std::string room_id = room.get<std::string>();
-    auto marker = as_user.get(api::k_client + "/rooms/" + encode_path_segment(room_id) + "/state/" +
-                              encode_path_segment(marker_type) + "/");
-    if (marker) {
-      return std::optional<std::string>(room_id);
-    }
-    if (marker.error().status != 404) {
-      return failed(marker.error(), "read the marker of " + room_id);
-    }
-  }
-  return std::optional<std::string>();
-}
-
-model::Result<std::string> create_sync_room(MatrixClient& as_user, const SyncAccountRequest& request,
-                                            const std::string& user_id) {
-  nlohmann::json body = {
-      {"visibility", "private"},
-      {"name", request.display_name.value_or("Sync")},
-      {"preset", "trusted_private_chat"},
-      {"creation_content", {{"m.federate", false}}},
-      {"initial_state",
-       {{{"type", "m.room.encryption"}, {"state_key", ""}, {"content", {{"algorithm", "m.megolm.v1.aes-sha2"}}}},
-        {{"type", request.marker_type}, {"state_key", ""}, {"content", {{"version", 1}}}}}},
-  };
-  auto created = as_user.post(api::k_client + "/createRoom", body);
-  if (!created) {
-    return failed(created.error(), "create the sync room of " + user_id);
-  }
-  auto room_id = created->find("room_id");
-  if (room_id == created->end() || !room_id->is_string()) {
-    return model::fail(model::Error::Kind::invalid, "create the sync room of " + user_id + ": the answer has no room_id");
-  }
-  // A 200 does not prove the room holds what was asked: read the marker back.
-  const std::string id = room_id->get<std::string>();
-  auto marker = as_user.get(api::k_client + "/rooms/" + encode_path_segment(id) + "/state/" +
-                            encode_path_segment(request.marker_type) + "/");
-  if (!marker) {
-    return failed(marker.error(), "read back the marker of the new sync room " + id);
-  }
-  return id;
-}
-
 }  // namespace
 
 model::Result<SyncAccount> provision_sync_account(const model::Settings& settings, const std::string& admin_token,
@@ -172,10 +113,11 @@ model::Result<SyncAccount> provision_sync_account(const model::Settings& setting
                        "log in as " + out.user_id + " through the admin API: the answer has no access_token");
   }
   MatrixClient as_user(settings.homeserver_url, token->get<std::string>(), options);
-  auto room = find_marked_room(as_user, out.user_id, request.marker_type);
+  const ActingAs acting{as_user, out.user_id, ""};
+  auto room = find_sync_room(acting, request.marker_type);
   model::Result<std::string> room_id = !room    ? tl::unexpected(room.error())
                                        : *room ? model::Result<std::string>(**room)
-                                               : create_sync_room(as_user, request, out.user_id);
+                                               : create_sync_room(acting, request);
   out.room_created = room && !*room && room_id;
   // The login was only for this: it ends here whatever happened above.
   auto logged_out = as_user.post(api::k_client + "/logout", nlohmann::json::object());

@@ -35,8 +35,30 @@ TEST_CASE("provisioning bundle: a broken one says what is wrong", "[bundle]") {
   CHECK(reason("not base64!").find("base64") != std::string::npos);
   CHECK(reason("eyJ2IjoxfQ==").find("base64") != std::string::npos);  // padding
   CHECK(reason("bm90IGpzb24").find("JSON object") != std::string::npos);  // "not json"
-  CHECK(reason("eyJ2IjoyfQ").find("\"v\"") != std::string::npos);       // {"v":2}
+  CHECK(reason("eyJ2IjozfQ").find("\"v\"") != std::string::npos);       // {"v":3}
   CHECK(reason("eyJ2IjoxfQ").find("\"homeServer\"") != std::string::npos);  // {"v":1}
+}
+
+TEST_CASE("provisioning bundle: version 2 carries an access token and its device instead of a password",
+          "[bundle]") {
+  adapters::ProvisioningBundle bundle{"https://m.example.org", "@bob:example.org", "", "!r:example.org",
+                                      "syt_Ym9i_token", "ABCDEFGHIJ"};
+  const std::string text = adapters::encode_bundle(bundle);
+  auto back = adapters::decode_bundle(text);
+  REQUIRE(back);
+  CHECK(back->access_token == "syt_Ym9i_token");
+  CHECK(back->device_id == "ABCDEFGHIJ");
+  CHECK(back->password.empty());
+  CHECK(back->room_id == "!r:example.org");
+  // Field names and order: the password's place holds the token and device.
+  CHECK(adapters::encode_bundle({"h", "u", "", "r", "t", "d"}) ==
+        "eyJ2IjoyLCJob21lU2VydmVyIjoiaCIsInVzZXIiOiJ1IiwiYWNjZXNzVG9rZW4iOiJ0IiwiZGV2aWNlSWQiOiJkIiwicm9vbUlkIjoiciJ9");
+  // {"v":2,"homeServer":"h","user":"u","password":"p","roomId":"r"}: a
+  // version 2 bundle without its token is broken, whatever else it holds.
+  auto broken = adapters::decode_bundle(
+      "eyJ2IjoyLCJob21lU2VydmVyIjoiaCIsInVzZXIiOiJ1IiwicGFzc3dvcmQiOiJwIiwicm9vbUlkIjoiciJ9");
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().message.find("\"accessToken\"") != std::string::npos);
 }
 
 TEST_CASE("provisioning bundle: random secrets are 32 bytes, URL-safe, and differ", "[bundle]") {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "adapters/homeserver/provisioning_bundle.h"
+#include "tests/e2e/appservice_fixture.h"
 #include "tests/e2e/fixture.h"
 #include "tests/support/http_json.h"
 
@@ -77,7 +78,7 @@ TEST_CASE("e2e: mxctl provision makes an account and its private sync room, and 
   int logouts = 0;
   for (const mxsim::JournalEntry& entry : fx.homeserver().journal().entries(start)) {
     logins += entry.method == "POST" && (entry.path == "/_matrix/client/v3/login" ||
-                                         entry.path.ends_with("/login") && entry.path.find("/_synapse/") == 0);
+                                         (entry.path.ends_with("/login") && entry.path.find("/_synapse/") == 0));
     logouts += entry.path == "/_matrix/client/v3/logout" && entry.status == 200;
   }
   CHECK(logins == 3);  // the two of mxctl, and this test's own
@@ -114,4 +115,70 @@ TEST_CASE("e2e: mxctl provision makes an account and its private sync room, and 
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("invalid localpart") != std::string::npos);
   }
+}
+
+TEST_CASE("e2e: in appservice mode mxctl provision hands over a device's access token instead of a password",
+          "[e2e][provision][appservice]") {
+  e2e::AppserviceFixture fx;
+  const std::string user = "@sync-bob:mxsim.test";
+  auto whoami = [&fx](const std::string& token) {
+    return fx.homeserver().handle(mxsim::make_request("GET", "/_matrix/client/v3/account/whoami",
+                                                      {{"authorization", "Bearer " + token}}, ""));
+  };
+  auto first = fx.mxctl({"provision", "sync-bob", "--display-name", "Bob's devices"});
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  const auto bundle = decoded(first.out);
+  CHECK(bundle.user == user);
+  CHECK(bundle.password.empty());
+  CHECK_FALSE(bundle.device_id.empty());
+  CHECK(first.err.find(bundle.access_token) == std::string::npos);  // the token is in the bundle only
+  auto who = whoami(bundle.access_token);
+  REQUIRE(who.status == 200);
+  CHECK(who.body.value("user_id", "") == user);
+  CHECK(who.body.value("device_id", "") == bundle.device_id);
+  auto account = fx.user(user);
+  REQUIRE(account);
+  CHECK(account->appservice_id == "mxctl");  // registered by the appservice, no admin API
+  CHECK(account->displayname == std::optional<std::string>("Bob's devices"));
+
+  // Read as the account (the bot is not in its room).
+  auto state = fx.as_bot("GET",
+                         "/_matrix/client/v3/rooms/" + testing_support::url_encode(bundle.room_id) +
+                             "/state?user_id=" + testing_support::url_encode(user),
+                         nullptr);
+  REQUIRE(state.status == 200);
+  std::map<std::string, nlohmann::json> by_key;
+  for (const nlohmann::json& event : state.body) {
+    by_key[event.at("type").get<std::string>() + "|" + event.value("state_key", "")] = event.at("content");
+  }
+  CHECK(by_key.count("m.lotti.sync_room|"));
+  CHECK(by_key["m.room.encryption|"].value("algorithm", "") == "m.megolm.v1.aes-sha2");
+  CHECK(by_key["m.room.create|"].value("m.federate", true) == false);
+  CHECK(by_key["m.room.create|"].value("creator", "") == user);
+  std::vector<std::string> members;
+  for (const auto& [key, content] : by_key) {
+    if (key.rfind("m.room.member|", 0) == 0 && content.value("membership", "") == "join") {
+      members.push_back(key.substr(std::string("m.room.member|").size()));
+    }
+  }
+  CHECK(members == std::vector<std::string>{user});
+
+  auto refused = fx.mxctl({"provision", "sync-bob"});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.out.empty());
+  CHECK(refused.err.find("--rotate-password") != std::string::npos);
+  CHECK(whoami(bundle.access_token).status == 200);
+
+  auto rotated = fx.mxctl({"provision", "sync-bob", "--rotate-password"});
+  INFO(rotated.err);
+  REQUIRE(rotated.exit_code == 0);
+  const auto second = decoded(rotated.out);
+  CHECK(second.room_id == bundle.room_id);
+  CHECK(second.access_token != bundle.access_token);
+  CHECK(whoami(second.access_token).status == 200);
+  // The rotation logged the old device out: the first bundle is dead.
+  auto old = whoami(bundle.access_token);
+  CHECK(old.status == 401);
+  CHECK(old.body.value("errcode", "") == "M_UNKNOWN_TOKEN");
 }

@@ -68,3 +68,52 @@ TEST_CASE("synapse: mxctl provision hands over an account and its private sync r
   CHECK(log_in(*fx, bundle.user, second.password).ok());
   CHECK(log_in(*fx, bundle.user, bundle.password).status == 403);
 }
+
+TEST_CASE("synapse: in appservice mode mxctl provision hands over a device's access token",
+          "[synapse][provision][appservice]") {
+  synapse_e2e::FixtureOptions options;
+  options.appservice = true;
+  auto fx = Fixture::create(options);
+  if (!fx) {
+    return;
+  }
+  const std::string localpart = "sync-" + synapse_e2e::random_hex(8);
+  auto first = fx->mxctl({"provision", localpart, "--display-name", "Sync devices"});
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  const auto bundle = decoded(first.out);
+  CHECK(bundle.user == fx->server().user_id(localpart));
+  CHECK(bundle.password.empty());
+  auto who = fx->server().call("GET", "/_matrix/client/v3/account/whoami", bundle.access_token, nullptr);
+  INFO(who.describe());
+  REQUIRE(who.ok());
+  CHECK(who.body.value("user_id", "") == bundle.user);
+  CHECK(who.body.value("device_id", "") == bundle.device_id);
+
+  const auto state = fx->server().room_state(bundle.room_id);
+  REQUIRE_FALSE(state.empty());
+  CHECK(state.count("m.lotti.sync_room|"));
+  CHECK(state.at("m.room.encryption|").value("algorithm", "") == "m.megolm.v1.aes-sha2");
+  CHECK(state.at("m.room.create|").value("m.federate", true) == false);
+  std::vector<std::string> joined;
+  for (const auto& [key, content] : state) {
+    if (key.rfind("m.room.member|", 0) == 0 && content.value("membership", "") == "join") {
+      joined.push_back(key.substr(std::string("m.room.member|").size()));
+    }
+  }
+  CHECK(joined == std::vector<std::string>{bundle.user});
+
+  auto refused = fx->mxctl({"provision", localpart});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("--rotate-password") != std::string::npos);
+
+  auto rotated = fx->mxctl({"provision", localpart, "--rotate-password"});
+  INFO(rotated.out << rotated.err);
+  REQUIRE(rotated.exit_code == 0);
+  const auto second = decoded(rotated.out);
+  CHECK(second.room_id == bundle.room_id);
+  CHECK(fx->server().call("GET", "/_matrix/client/v3/account/whoami", second.access_token, nullptr).ok());
+  auto old = fx->server().call("GET", "/_matrix/client/v3/account/whoami", bundle.access_token, nullptr);
+  CHECK(old.status == 401);
+  CHECK(old.body.value("errcode", "") == "M_UNKNOWN_TOKEN");
+}
