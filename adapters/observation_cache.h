@@ -8,6 +8,7 @@
 // alias and marker, the message in the room, the account data), and a plan,
 // which may not write lifecycle records, keeps them with its observation.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -34,8 +35,19 @@ struct CacheUpdate {
   std::set<std::pair<std::string, std::string>> directs_set;
 };
 
-/// Room ids, sent messages, m.direct entries, the sync token, room snapshots
-/// and the rooms written since the last observation.
+/// What a probe of the homeserver found, kept so that the next passes need
+/// not ask again while it is fresh.
+struct KeptProbe {
+  /// Whom it is about: the server, the bot, and a digest of its token.
+  std::string key;
+  /// The capabilities, as JSON (adapters/homeserver/capabilities_json.h).
+  std::string answer;
+  /// When it was asked, in milliseconds since the epoch.
+  std::int64_t taken_at_ms = 0;
+};
+
+/// Room ids, sent messages, m.direct entries, the sync token, room snapshots,
+/// the rooms written since the last observation, and the last probe.
 class ObservationCache {
  public:
   virtual ~ObservationCache() = default;
@@ -87,6 +99,11 @@ class ObservationCache {
   /// Forgets `room_ids` (an observation re-read them and is saved); ids not
   /// recorded are ignored.
   virtual model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) = 0;
+
+  /// The probe kept last; nothing when none was.
+  virtual model::Result<std::optional<KeptProbe>> kept_probe() = 0;
+  /// Keeps `probe` in place of the one kept before.
+  virtual model::Result<void> keep_probe(const KeptProbe& probe) = 0;
 };
 
 }  // namespace adapters

@@ -6,6 +6,7 @@
 
 #include "adapters/appdb/app_write_back.h"
 #include "controller/commands.h"
+#include "controller/kept_probe.h"
 #include "model/compile.h"
 #include "model/printable.h"
 
@@ -102,8 +103,10 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
   adapters::ClientOptions client = adapters::client_options(pass->settings.settings, pass->times.started);
   client.read_only = reads_only;
   pass->homeserver = std::make_unique<adapters::HttpHomeserver>(pass->settings.settings, *token, client);
-  if (auto caps = pass->homeserver->probe(); !caps) {
-    print_error(caps.error(), console.err);
+  if (auto probed = probe_or_recall(*pass->homeserver, *pass->store, pass->settings.settings, *token,
+                                    pass->clock->now_ms());
+      !probed) {
+    print_error(probed.error(), console.err);
     return nullptr;
   }
   return pass;

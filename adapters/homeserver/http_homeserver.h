@@ -54,8 +54,16 @@ class HttpHomeserver : public HomeserverPort {
   /// capabilities().
   model::Result<Capabilities> probe();
 
-  /// What the last successful probe() found; defaults before any.
+  /// What the last successful probe() found, or what assume() was given;
+  /// defaults before either.
   const Capabilities& capabilities() const { return m_capabilities; }
+  /// Takes `caps` (a recent probe's answer, kept in the store) instead of
+  /// probing. An observe() the server then refuses (401 or 403) probes
+  /// afresh, so that its error says what probe() would have said.
+  void assume(Capabilities caps) {
+    m_capabilities = std::move(caps);
+    m_assumed = true;
+  }
 
   model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) override;
   model::Result<OperationOutcome> execute(const model::Operation& operation,
@@ -103,6 +111,8 @@ class HttpHomeserver : public HomeserverPort {
   /// failing is an error that says which (http_homeserver_probe.cc).
   model::Result<void> probe_admin_api(Capabilities& caps);
   // Observation (http_homeserver_observe.cc).
+  /// observe() itself, with the capabilities it was given.
+  model::Result<Observation> observe_once(const model::MatrixState& desired, const ObserveHints& hints);
   /// Reads the bot's rooms (read_rooms, claim_own_rooms), sets `out`'s
   /// token and snapshots and, when remembering, keeps the rooms read.
   model::Result<BotRooms> read_all_rooms(const model::MatrixState& desired, const ObserveHints& hints,
@@ -160,6 +170,7 @@ class HttpHomeserver : public HomeserverPort {
   model::Settings m_settings;
   MatrixClient m_client;
   Capabilities m_capabilities;
+  bool m_assumed = false;
   /// Creators of the observed rooms whose version gives creators unlimited
   /// power (room version 12), by room id; execute() leaves them out of
   /// power levels it writes. Guarded: execute() runs concurrently.

@@ -19,6 +19,20 @@
 namespace adapters {
 
 model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
+  auto observed = observe_once(desired, hints);
+  if (!observed && m_assumed && observed.error().kind == model::Error::Kind::forbidden) {
+    // The kept probe may be out of date (token revoked, admin rights
+    // taken): a fresh one names the cause.
+    m_assumed = false;
+    if (auto fresh = probe(); !fresh) {
+      return tl::unexpected(fresh.error());
+    }
+  }
+  return observed;
+}
+
+model::Result<Observation> HttpHomeserver::observe_once(const model::MatrixState& desired,
+                                                        const ObserveHints& hints) {
   Observation out;
   {
     std::lock_guard<std::mutex> lock(m_creation_mutex);

@@ -104,6 +104,7 @@ model::Result<Capabilities> HttpHomeserver::probe() {
   }
   caps.rate_limits = probe_rate_limits(caps);
   m_capabilities = caps;
+  m_assumed = false;
   return caps;
 }
 

@@ -267,4 +267,31 @@ model::Result<void> SqliteStateStore::clear_rooms_written(const std::set<std::st
   return txn->commit(doing);
 }
 
+model::Result<std::optional<KeptProbe>> SqliteStateStore::kept_probe() {
+  const char* doing = "read the kept probe";
+  auto stmt = m_db->cached("SELECT probe_key, probe_answer, probe_taken_at FROM meta WHERE id = 1", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  auto row = stmt->step(doing);
+  if (!row) {
+    return tl::unexpected(row.error());
+  }
+  if (!*row || stmt->text(0).empty()) {
+    return std::optional<KeptProbe>();
+  }
+  return std::optional<KeptProbe>(KeptProbe{stmt->text(0), stmt->text(1), stmt->int64(2)});
+}
+
+model::Result<void> SqliteStateStore::keep_probe(const KeptProbe& probe) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
+  return sqlite::run_statement(
+      *m_db, "UPDATE meta SET probe_key = ?1, probe_answer = ?2, probe_taken_at = ?3 WHERE id = 1",
+      "keep the probe", [&](sqlite::Statement& stmt) {
+        stmt.bind_text(1, probe.key).bind_text(2, probe.answer).bind_int64(3, probe.taken_at_ms);
+      });
+}
+
 }  // namespace adapters

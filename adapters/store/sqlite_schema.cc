@@ -211,6 +211,13 @@ CREATE TABLE appservice_transactions (
   received_at  TEXT NOT NULL
 );
 )sql"},
+    // Version 8: the last probe of the homeserver (who the bot is, what the
+    // server offers), so that passes within its lifetime need not ask.
+    {8, R"sql(
+ALTER TABLE meta ADD COLUMN probe_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE meta ADD COLUMN probe_answer TEXT NOT NULL DEFAULT '';
+ALTER TABLE meta ADD COLUMN probe_taken_at INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

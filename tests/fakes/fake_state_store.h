@@ -102,6 +102,10 @@ class FakeStateStore final : public adapters::StateStore {
   model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override {
     return write(&Store::clear_rooms_written, room_ids);
   }
+  model::Result<std::optional<adapters::KeptProbe>> kept_probe() override { return forward(&Store::kept_probe); }
+  model::Result<void> keep_probe(const adapters::KeptProbe& probe) override {
+    return write(&Store::keep_probe, probe);
+  }
 
   // PassLog.
   model::Result<std::int64_t> begin_run(const std::string& command) override {

@@ -1,0 +1,111 @@
+// The probe a pass keeps in the state store: its JSON reads back as it was
+// written, anything else reads as nothing (so the next pass probes afresh),
+// its key tells tokens apart without holding one, and the store keeps the
+// last one across reopening.
+
+#include <catch2/catch.hpp>
+
+#include "adapters/homeserver/capabilities_json.h"
+#include "adapters/store/sqlite_state_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+adapters::Capabilities sample() {
+  adapters::Capabilities caps;
+  caps.user_id = "@mxctl:example.org";
+  caps.synapse_version = "Synapse 1.67.0";
+  caps.server_admin = true;
+  caps.versions = {"v1.1", "v1.2"};
+  caps.rate_limits.state = adapters::RateLimits::State::limited;
+  caps.rate_limits.override_rate = adapters::RateOverride{0.5, 3};
+  caps.rate_limits.description = "@mxctl:example.org has a rate-limit override of 0.5 messages/s";
+  caps.rate_limits.remedy = "an admin can lift it";
+  return caps;
+}
+
+}  // namespace
+
+TEST_CASE("kept probe: capabilities read back as written", "[probe]") {
+  const adapters::Capabilities caps = sample();
+  auto back = adapters::capabilities_from_json(adapters::capabilities_json(caps));
+  REQUIRE(back);
+  CHECK(back->user_id == caps.user_id);
+  CHECK(back->synapse_version == caps.synapse_version);
+  CHECK(back->server_admin);
+  CHECK(back->versions == caps.versions);
+  CHECK(back->rate_limits.state == adapters::RateLimits::State::limited);
+  REQUIRE(back->rate_limits.override_rate);
+  CHECK(back->rate_limits.override_rate->messages_per_second == 0.5);
+  CHECK(back->rate_limits.override_rate->burst_count == 3);
+  CHECK(back->rate_limits.description == caps.rate_limits.description);
+  CHECK(back->rate_limits.remedy == caps.rate_limits.remedy);
+
+  adapters::Capabilities plain;
+  plain.user_id = "@bot:example.org";
+  auto plain_back = adapters::capabilities_from_json(adapters::capabilities_json(plain));
+  REQUIRE(plain_back);
+  CHECK_FALSE(plain_back->rate_limits.override_rate);
+  CHECK(plain_back->rate_limits.state == adapters::RateLimits::State::unknown);
+}
+
+TEST_CASE("kept probe: anything but what was written reads as nothing", "[probe]") {
+  nlohmann::json good = nlohmann::json::parse(adapters::capabilities_json(sample()));
+  auto broken = [&good](const std::function<void(nlohmann::json&)>& damage) {
+    nlohmann::json copy = good;
+    damage(copy);
+    return adapters::capabilities_from_json(copy.dump());
+  };
+  CHECK_FALSE(adapters::capabilities_from_json(""));
+  CHECK_FALSE(adapters::capabilities_from_json("{"));
+  CHECK_FALSE(adapters::capabilities_from_json("[]"));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j["v"] = 2; }));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j.erase("user_id"); }));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j["user_id"] = ""; }));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j["server_admin"] = "yes"; }));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j["versions"] = {"v1.1", 2}; }));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j["rate_limits"]["state"] = "sometimes"; }));
+  CHECK_FALSE(broken([](nlohmann::json& j) { j["rate_limits"]["override"] = {{"burst_count", 3}}; }));
+  CHECK(broken([](nlohmann::json&) {}));
+}
+
+TEST_CASE("kept probe: the key tells server, mode, bot and token apart, and holds no token", "[probe]") {
+  model::Settings settings;
+  settings.homeserver_url = "https://matrix.example.org";
+  settings.bot_user_id = "@mxctl:example.org";
+  const std::string key = adapters::probe_key(settings, "syt_secret_token");
+  CHECK(key.find("syt_secret_token") == std::string::npos);
+  CHECK(key == adapters::probe_key(settings, "syt_secret_token"));
+  CHECK(key != adapters::probe_key(settings, "syt_other_token"));
+  model::Settings other_server = settings;
+  other_server.homeserver_url = "https://other.example.org";
+  CHECK(key != adapters::probe_key(other_server, "syt_secret_token"));
+  model::Settings appservice = settings;
+  appservice.provisioning = model::ProvisioningMode::appservice;
+  CHECK(key != adapters::probe_key(appservice, "syt_secret_token"));
+  model::Settings other_bot = settings;
+  other_bot.bot_user_id = "@other:example.org";
+  CHECK(key != adapters::probe_key(other_bot, "syt_secret_token"));
+}
+
+TEST_CASE("kept probe: the store keeps the last one across reopening", "[probe][sqlite]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  {
+    auto store = adapters::SqliteStateStore::open(path);
+    REQUIRE(store);
+    auto none = (*store)->kept_probe();
+    REQUIRE(none);
+    CHECK_FALSE(*none);
+    REQUIRE((*store)->keep_probe({"key one", "{\"a\":1}", 1000}));
+    REQUIRE((*store)->keep_probe({"key two", "{\"b\":2}", 2000}));
+  }
+  auto store = adapters::SqliteStateStore::open(path);
+  REQUIRE(store);
+  auto kept = (*store)->kept_probe();
+  REQUIRE(kept);
+  REQUIRE(*kept);
+  CHECK((*kept)->key == "key two");
+  CHECK((*kept)->answer == "{\"b\":2}");
+  CHECK((*kept)->taken_at_ms == 2000);
+}
