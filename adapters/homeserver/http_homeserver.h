@@ -58,8 +58,8 @@ class HttpHomeserver : public HomeserverPort {
   /// defaults before either.
   const Capabilities& capabilities() const { return m_capabilities; }
   /// Takes `caps` (a recent probe's answer, kept in the store) instead of
-  /// probing. An observe() the server then refuses (401 or 403) probes
-  /// afresh, so that its error says what probe() would have said.
+  /// probing. An observe() the server then refuses (401, 403 or 404)
+  /// probes afresh, so that its error says what probe() would have said.
   void assume(Capabilities caps) {
     m_capabilities = std::move(caps);
     m_assumed = true;

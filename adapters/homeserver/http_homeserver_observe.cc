@@ -20,9 +20,11 @@ namespace adapters {
 
 model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& desired, const ObserveHints& hints) {
   auto observed = observe_once(desired, hints);
-  if (!observed && m_assumed && observed.error().kind == model::Error::Kind::forbidden) {
-    // The kept probe may be out of date (token revoked, admin rights
-    // taken): a fresh one names the cause.
+  const bool refused = !observed && (observed.error().kind == model::Error::Kind::forbidden ||
+                                     observed.error().kind == model::Error::Kind::not_found);
+  if (refused && m_assumed) {
+    // The kept probe may be out of date (token revoked, admin rights taken,
+    // the admin API hidden by a proxy): a fresh one names the cause.
     m_assumed = false;
     if (auto fresh = probe(); !fresh) {
       return tl::unexpected(fresh.error());
