@@ -43,8 +43,12 @@ std::optional<GuardedPlan> plan_now(PassWiring& pass, Reconciler& reconciler, Co
     return std::nullopt;
   }
   const model::Plan& plan = planned->planned.plan;
-  print_plan_notes(planned->planned.cache_note,
-                   adapters::rate_limit_note(pass.homeserver->capabilities().rate_limits, plan), console.err);
+  // A plan without writes has nothing to wait on, and asks nothing more.
+  const std::string rate_note =
+      adapters::writes_anything(adapters::write_load(plan))
+          ? adapters::rate_limit_note(pass.homeserver->rate_limits(), plan)
+          : "";
+  print_plan_notes(planned->planned.cache_note, rate_note, console.err);
   return std::move(*planned);
 }
 

@@ -11,6 +11,8 @@ namespace adapters {
 namespace {
 
 // Bumped whenever the shape below changes: an older answer is then not read.
+// Rate limits are not kept: they are asked when a plan has writes, so that a
+// limit an operator lifts shows at once.
 constexpr int k_version = 1;
 
 std::string sha256_hex(const std::string& text) {
@@ -26,25 +28,6 @@ std::string sha256_hex(const std::string& text) {
   return out;
 }
 
-const char* state_name(RateLimits::State state) {
-  switch (state) {
-    case RateLimits::State::unknown: return "unknown";
-    case RateLimits::State::unlimited: return "unlimited";
-    case RateLimits::State::limited: return "limited";
-  }
-  return "unknown";
-}
-
-std::optional<RateLimits::State> state_named(const std::string& name) {
-  for (RateLimits::State state :
-       {RateLimits::State::unknown, RateLimits::State::unlimited, RateLimits::State::limited}) {
-    if (name == state_name(state)) {
-      return state;
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string probe_key(const model::Settings& settings, const std::string& access_token) {
@@ -55,19 +38,11 @@ std::string probe_key(const model::Settings& settings, const std::string& access
 }
 
 std::string capabilities_json(const Capabilities& caps) {
-  nlohmann::json limits = {{"state", state_name(caps.rate_limits.state)},
-                           {"description", caps.rate_limits.description},
-                           {"remedy", caps.rate_limits.remedy}};
-  if (caps.rate_limits.override_rate) {
-    limits["override"] = {{"messages_per_second", caps.rate_limits.override_rate->messages_per_second},
-                          {"burst_count", caps.rate_limits.override_rate->burst_count}};
-  }
   return nlohmann::json{{"v", k_version},
                         {"user_id", caps.user_id},
                         {"synapse_version", caps.synapse_version},
                         {"server_admin", caps.server_admin},
-                        {"versions", caps.versions},
-                        {"rate_limits", limits}}
+                        {"versions", caps.versions}}
       .dump();
 }
 
@@ -86,9 +61,8 @@ std::optional<Capabilities> capabilities_from_json(const std::string& text) {
   auto synapse_version = string_at(json, "synapse_version");
   auto admin = json.find("server_admin");
   auto versions = json.find("versions");
-  auto limits = json.find("rate_limits");
   if (!user_id || user_id->empty() || !synapse_version || admin == json.end() || !admin->is_boolean() ||
-      versions == json.end() || !versions->is_array() || limits == json.end() || !limits->is_object()) {
+      versions == json.end() || !versions->is_array()) {
     return std::nullopt;
   }
   caps.user_id = *user_id;
@@ -99,25 +73,6 @@ std::optional<Capabilities> capabilities_from_json(const std::string& text) {
       return std::nullopt;
     }
     caps.versions.push_back(version.get<std::string>());
-  }
-  auto state_text = string_at(*limits, "state");
-  auto state = state_text ? state_named(*state_text) : std::nullopt;
-  auto description = string_at(*limits, "description");
-  auto remedy = string_at(*limits, "remedy");
-  if (!state || !description || !remedy) {
-    return std::nullopt;
-  }
-  caps.rate_limits.state = *state;
-  caps.rate_limits.description = *description;
-  caps.rate_limits.remedy = *remedy;
-  if (auto rate = limits->find("override"); rate != limits->end()) {
-    auto per_second = rate->is_object() ? rate->find("messages_per_second") : rate->end();
-    auto burst = rate->is_object() ? rate->find("burst_count") : rate->end();
-    if (!rate->is_object() || per_second == rate->end() || !per_second->is_number() || burst == rate->end() ||
-        !burst->is_number()) {
-      return std::nullopt;
-    }
-    caps.rate_limits.override_rate = RateOverride{per_second->get<double>(), burst->get<double>()};
   }
   return caps;
 }

@@ -16,7 +16,8 @@ namespace adapters {
 /// one string. A probe kept under another key is not this one's.
 std::string probe_key(const model::Settings& settings, const std::string& access_token);
 
-/// `caps` as compact JSON.
+/// `caps` as compact JSON, without its rate limits (asked afresh when
+/// needed: HttpHomeserver::rate_limits()).
 std::string capabilities_json(const Capabilities& caps);
 
 /// Reads what capabilities_json() wrote; nothing when `text` is not that

@@ -58,12 +58,17 @@ class HttpHomeserver : public HomeserverPort {
   /// defaults before either.
   const Capabilities& capabilities() const { return m_capabilities; }
   /// Takes `caps` (a recent probe's answer, kept in the store) instead of
-  /// probing. An observe() the server then refuses (401, 403 or 404)
-  /// probes afresh, so that its error says what probe() would have said.
+  /// probing; its rate limits are asked when rate_limits() is. An observe()
+  /// the server then refuses (401, 403 or 404) probes afresh, so that its
+  /// error says what probe() would have said.
   void assume(Capabilities caps) {
     m_capabilities = std::move(caps);
     m_assumed = true;
+    m_rate_limits_known = false;
   }
+  /// The bot's rate limits: from the probe, or, after assume(), asked now
+  /// (once): an operator who lifts a limit sees the next plan say so.
+  const RateLimits& rate_limits();
 
   model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) override;
   model::Result<OperationOutcome> execute(const model::Operation& operation,
@@ -171,6 +176,7 @@ class HttpHomeserver : public HomeserverPort {
   MatrixClient m_client;
   Capabilities m_capabilities;
   bool m_assumed = false;
+  bool m_rate_limits_known = false;
   /// Creators of the observed rooms whose version gives creators unlimited
   /// power (room version 12), by room id; execute() leaves them out of
   /// power levels it writes. Guarded: execute() runs concurrently.

@@ -105,7 +105,16 @@ model::Result<Capabilities> HttpHomeserver::probe() {
   caps.rate_limits = probe_rate_limits(caps);
   m_capabilities = caps;
   m_assumed = false;
+  m_rate_limits_known = true;
   return caps;
+}
+
+const RateLimits& HttpHomeserver::rate_limits() {
+  if (!m_rate_limits_known) {
+    m_capabilities.rate_limits = probe_rate_limits(m_capabilities);
+    m_rate_limits_known = true;
+  }
+  return m_capabilities.rate_limits;
 }
 
 model::Result<void> HttpHomeserver::probe_admin_api(Capabilities& caps) {

@@ -122,4 +122,8 @@ std::string rate_limit_note(const RateLimits& limits, const model::Plan& plan) {
   return note;
 }
 
+bool writes_anything(const WriteLoad& load) {
+  return load.room_creations + load.invites + load.other_writes > 0;
+}
+
 }  // namespace adapters

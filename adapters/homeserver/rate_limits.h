@@ -67,4 +67,7 @@ std::chrono::seconds estimate_apply_duration(const WriteLoad& load,
 /// limited and the estimate for `plan` is a minute or more; empty otherwise.
 std::string rate_limit_note(const RateLimits& limits, const model::Plan& plan);
 
+/// True when `load` holds any write Synapse's rate limiter counts.
+bool writes_anything(const WriteLoad& load);
+
 }  // namespace adapters
