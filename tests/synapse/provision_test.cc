@@ -25,6 +25,24 @@ testing_support::JsonAnswer log_in(const Fixture& fx, const std::string& user, c
                            {"password", password}});
 }
 
+// The sync room as seed 001 describes it: marked, encrypted, not
+// federating, invite-only, the account its only member.
+void check_sync_room(const Fixture& fx, const adapters::ProvisioningBundle& bundle) {
+  const auto state = fx.server().room_state(bundle.room_id);
+  REQUIRE_FALSE(state.empty());
+  CHECK(state.count("m.lotti.sync_room|"));
+  CHECK(state.at("m.room.encryption|").value("algorithm", "") == "m.megolm.v1.aes-sha2");
+  CHECK(state.at("m.room.create|").value("m.federate", true) == false);
+  CHECK(state.at("m.room.join_rules|").value("join_rule", "") == "invite");
+  std::vector<std::string> joined;
+  for (const auto& [key, content] : state) {
+    if (key.rfind("m.room.member|", 0) == 0 && content.value("membership", "") == "join") {
+      joined.push_back(key.substr(std::string("m.room.member|").size()));
+    }
+  }
+  CHECK(joined == std::vector<std::string>{bundle.user});
+}
+
 }  // namespace
 
 TEST_CASE("synapse: mxctl provision hands over an account and its private sync room", "[synapse][provision]") {
@@ -42,19 +60,7 @@ TEST_CASE("synapse: mxctl provision hands over an account and its private sync r
   INFO(login.describe());
   REQUIRE(login.ok());
 
-  const auto state = fx->server().room_state(bundle.room_id);
-  REQUIRE_FALSE(state.empty());
-  CHECK(state.count("m.lotti.sync_room|"));
-  CHECK(state.at("m.room.encryption|").value("algorithm", "") == "m.megolm.v1.aes-sha2");
-  CHECK(state.at("m.room.create|").value("m.federate", true) == false);
-  CHECK(state.at("m.room.join_rules|").value("join_rule", "") == "invite");
-  std::vector<std::string> joined;
-  for (const auto& [key, content] : state) {
-    if (key.rfind("m.room.member|", 0) == 0 && content.value("membership", "") == "join") {
-      joined.push_back(key.substr(std::string("m.room.member|").size()));
-    }
-  }
-  CHECK(joined == std::vector<std::string>{bundle.user});
+  check_sync_room(*fx, bundle);
 
   auto refused = fx->mxctl({"provision", localpart});
   CHECK(refused.exit_code == 1);
@@ -90,18 +96,7 @@ TEST_CASE("synapse: in appservice mode mxctl provision hands over a device's acc
   CHECK(who.body.value("user_id", "") == bundle.user);
   CHECK(who.body.value("device_id", "") == bundle.device_id);
 
-  const auto state = fx->server().room_state(bundle.room_id);
-  REQUIRE_FALSE(state.empty());
-  CHECK(state.count("m.lotti.sync_room|"));
-  CHECK(state.at("m.room.encryption|").value("algorithm", "") == "m.megolm.v1.aes-sha2");
-  CHECK(state.at("m.room.create|").value("m.federate", true) == false);
-  std::vector<std::string> joined;
-  for (const auto& [key, content] : state) {
-    if (key.rfind("m.room.member|", 0) == 0 && content.value("membership", "") == "join") {
-      joined.push_back(key.substr(std::string("m.room.member|").size()));
-    }
-  }
-  CHECK(joined == std::vector<std::string>{bundle.user});
+  check_sync_room(*fx, bundle);
 
   auto refused = fx->mxctl({"provision", localpart});
   CHECK(refused.exit_code == 1);
