@@ -43,6 +43,21 @@ void check_sync_room(const Fixture& fx, const adapters::ProvisioningBundle& bund
   CHECK(joined == std::vector<std::string>{bundle.user});
 }
 
+// A second run: refused without --rotate-password, and with it a new
+// credential for the same room.
+adapters::ProvisioningBundle rotated(const Fixture& fx, const std::string& localpart,
+                                     const adapters::ProvisioningBundle& first) {
+  auto refused = fx.mxctl({"provision", localpart});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("--rotate-password") != std::string::npos);
+  auto again = fx.mxctl({"provision", localpart, "--rotate-password"});
+  INFO(again.out << again.err);
+  REQUIRE(again.exit_code == 0);
+  auto second = decoded(again.out);
+  CHECK(second.room_id == first.room_id);
+  return second;
+}
+
 }  // namespace
 
 TEST_CASE("synapse: mxctl provision hands over an account and its private sync room", "[synapse][provision]") {
@@ -62,15 +77,7 @@ TEST_CASE("synapse: mxctl provision hands over an account and its private sync r
 
   check_sync_room(*fx, bundle);
 
-  auto refused = fx->mxctl({"provision", localpart});
-  CHECK(refused.exit_code == 1);
-  CHECK(refused.err.find("--rotate-password") != std::string::npos);
-
-  auto rotated = fx->mxctl({"provision", localpart, "--rotate-password"});
-  INFO(rotated.out << rotated.err);
-  REQUIRE(rotated.exit_code == 0);
-  const auto second = decoded(rotated.out);
-  CHECK(second.room_id == bundle.room_id);
+  const auto second = rotated(*fx, localpart, bundle);
   CHECK(log_in(*fx, bundle.user, second.password).ok());
   CHECK(log_in(*fx, bundle.user, bundle.password).status == 403);
 }
@@ -98,15 +105,7 @@ TEST_CASE("synapse: in appservice mode mxctl provision hands over a device's acc
 
   check_sync_room(*fx, bundle);
 
-  auto refused = fx->mxctl({"provision", localpart});
-  CHECK(refused.exit_code == 1);
-  CHECK(refused.err.find("--rotate-password") != std::string::npos);
-
-  auto rotated = fx->mxctl({"provision", localpart, "--rotate-password"});
-  INFO(rotated.out << rotated.err);
-  REQUIRE(rotated.exit_code == 0);
-  const auto second = decoded(rotated.out);
-  CHECK(second.room_id == bundle.room_id);
+  const auto second = rotated(*fx, localpart, bundle);
   CHECK(fx->server().call("GET", "/_matrix/client/v3/account/whoami", second.access_token, nullptr).ok());
   auto old = fx->server().call("GET", "/_matrix/client/v3/account/whoami", bundle.access_token, nullptr);
   CHECK(old.status == 401);
