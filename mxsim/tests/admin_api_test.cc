@@ -4,6 +4,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace admin_api_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -344,3 +346,5 @@ TEST_CASE("mxsim: a room deleted with block: true cannot be joined again", "[mxs
   CHECK(refused.status == 403);
   CHECK(refused.error() == "This room has been blocked on this server");
 }
+
+}  // namespace admin_api_test

@@ -7,6 +7,8 @@
 #include "mxsim/appservice.h"
 #include "mxsim/tests/sim_fixture.h"
 
+namespace appservice_sync_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -65,3 +67,5 @@ TEST_CASE("mxsim: /sync is refused to an appservice's sender with Synapse's 500,
     CHECK(reply.body["next_batch"].is_string());
   }
 }
+
+}  // namespace appservice_sync_test

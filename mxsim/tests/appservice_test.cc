@@ -12,6 +12,8 @@
 #include "mxsim/persistence.h"
 #include "mxsim/tests/sim_fixture.h"
 
+namespace appservice_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -341,3 +343,5 @@ TEST_CASE("mxsim: transaction ids come from one sequence kept in the state, and 
   REQUIRE(!sent.empty());
   CHECK(std::stoll(sent.front().first) == saved.at("appservice_txn_last").get<int64_t>() + 1);
 }
+
+}  // namespace appservice_test

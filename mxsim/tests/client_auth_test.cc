@@ -4,6 +4,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace client_auth_test {
+
 using mxsim_test::Reply;
 using mxsim_test::Sim;
 
@@ -134,3 +136,5 @@ TEST_CASE("mxsim: bad request bodies are M_NOT_JSON or M_BAD_JSON", "[mxsim]") {
   CHECK(not_object.status == 400);
   CHECK(not_object.errcode() == "M_BAD_JSON");
 }
+
+}  // namespace client_auth_test

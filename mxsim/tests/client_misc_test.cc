@@ -6,6 +6,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace client_misc_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -111,3 +113,5 @@ TEST_CASE("mxsim: admin lists a user's joined rooms", "[mxsim]") {
   Reply rooms = sim.get("/_synapse/admin/v1/users/" + enc("@bot:mxsim.test") + "/joined_rooms", admin);
   CHECK(rooms.body == nlohmann::json({{"joined_rooms", {room_id}}, {"total", 1}}));
 }
+
+}  // namespace client_misc_test

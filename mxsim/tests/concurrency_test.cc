@@ -9,6 +9,8 @@
 #include "mxsim/tests/sim_fixture.h"
 #include "tests/support/process.h"
 
+namespace concurrency_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -104,3 +106,5 @@ TEST_CASE("mxsim: the listening socket queues as many connections as a real serv
   CHECK(state == "LISTEN");
   CHECK(backlog >= 50);
 }
+
+}  // namespace concurrency_test

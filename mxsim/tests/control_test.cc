@@ -6,6 +6,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace control_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -159,3 +161,5 @@ TEST_CASE("mxsim: rate limiting answers 429 M_LIMIT_EXCEEDED when switched on", 
     CHECK(send(bot, 4).status == 200);
   }
 }
+
+}  // namespace control_test

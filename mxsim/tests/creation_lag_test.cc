@@ -10,6 +10,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace creation_lag_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -79,3 +81,5 @@ TEST_CASE("mxsim: without a creation lag the room is complete when its alias res
   REQUIRE(resolved.status == 200);
   CHECK(sim.get_state(bot, resolved.body["room_id"], "org.example.marker").status == 200);
 }
+
+}  // namespace creation_lag_test

@@ -9,6 +9,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace delay_test {
+
 using mxsim_test::Reply;
 using mxsim_test::Sim;
 
@@ -76,3 +78,5 @@ TEST_CASE("mxsim: concurrent requests wait out the delay side by side", "[mxsim]
   // Waiting one after another would take 1,600 ms; side by side about 400.
   CHECK(ms_since(start) < 1200);
 }
+
+}  // namespace delay_test

@@ -4,6 +4,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace directory_profile_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -114,3 +116,5 @@ TEST_CASE("mxsim: stored filters can be used by id", "[mxsim]") {
     CHECK(room["timeline"]["events"].empty());
   }
 }
+
+}  // namespace directory_profile_test

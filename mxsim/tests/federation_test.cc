@@ -9,6 +9,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace federation_test {
+
 using mxsim_test::Reply;
 using mxsim_test::Sim;
 
@@ -60,3 +62,5 @@ TEST_CASE("mxsim federation: the control endpoint checks its input", "[mxsim][fe
   CHECK(sim.post("/_mxsim/federation", sim.user("someone"), {{"timeout_ms", 1}}).status == 403);
   CHECK(sim.hs().federation().settings().unreachable.empty());
 }
+
+}  // namespace federation_test

@@ -13,6 +13,8 @@
 #include "mxsim/forks.h"
 #include "mxsim/tests/sim_fixture.h"
 
+namespace forks_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -192,3 +194,5 @@ TEST_CASE("mxsim forks: which requests write to a room", "[mxsim][forks]") {
         "!r:mxsim.test");
   CHECK_FALSE(mxsim::room_written("POST /_synapse/admin/v1/join/{roomIdOrAlias}", {{"roomIdOrAlias", "#a:mxsim.test"}}));
 }
+
+}  // namespace forks_test

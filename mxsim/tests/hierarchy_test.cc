@@ -4,6 +4,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace hierarchy_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -59,3 +61,5 @@ TEST_CASE("mxsim: the space hierarchy walks m.space.child links", "[mxsim]") {
     CHECK(refused.errcode() == "M_FORBIDDEN");
   }
 }
+
+}  // namespace hierarchy_test

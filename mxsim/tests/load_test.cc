@@ -11,6 +11,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace load_test {
+
 using mxsim_test::enc;
 using mxsim_test::Sim;
 
@@ -50,3 +52,5 @@ TEST_CASE("mxsim: simple reads per second over loopback", "[.load]") {
   CHECK(failed.load() == 0);
   CHECK(per_second >= 5000);
 }
+
+}  // namespace load_test

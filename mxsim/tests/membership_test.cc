@@ -4,6 +4,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace membership_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -265,3 +267,5 @@ TEST_CASE("mxsim: a departed member still reads the state as they left it", "[mx
   REQUIRE(sim.put_state(bot, room_id, "m.room.name", "", {{"name", "After"}}).status == 200);
   CHECK(sim.get_state(alice, room_id, "m.room.name").body["name"] == "Before");
 }
+
+}  // namespace membership_test

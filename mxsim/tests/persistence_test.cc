@@ -17,6 +17,8 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
+namespace persistence_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -188,3 +190,5 @@ TEST_CASE("mxsim: --help documents the options", "[mxsim]") {
   testing_support::ProcessResult bad = testing_support::run_process({MXSIM_BINARY, "--bogus"});
   CHECK(bad.exit_code == 2);
 }
+
+}  // namespace persistence_test

@@ -5,6 +5,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace room_upgrade_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -356,3 +358,5 @@ TEST_CASE("mxsim upgrade: /sync shows the tombstone, and the new room joined onl
   CHECK_FALSE(alice_sync.body["rooms"].contains("invite"));
   CHECK_FALSE(alice_sync.body["rooms"]["join"].contains(new_id));
 }
+
+}  // namespace room_upgrade_test

@@ -4,6 +4,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace rooms_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -369,3 +371,5 @@ TEST_CASE("mxsim: event content must be canonical JSON and not too large", "[mxs
   CHECK(too_large.status == 413);
   CHECK(too_large.errcode() == "M_TOO_LARGE");
 }
+
+}  // namespace rooms_test

@@ -18,6 +18,8 @@
 #include "mxsim/server.h"
 #include "tests/support/spec_schema.h"
 
+namespace spec_conformance_test {
+
 namespace {
 
 using nlohmann::json;
@@ -500,3 +502,5 @@ TEST_CASE("spec conformance: room upgrade answers, the tombstone and the new roo
   check_sync(synced.body, "/sync after an upgrade");
   CHECK(synced.body["rooms"]["join"].contains(new_id));
 }
+
+}  // namespace spec_conformance_test

@@ -7,6 +7,8 @@
 
 #include "mxsim/tests/sim_fixture.h"
 
+namespace sync_test {
+
 using mxsim_test::enc;
 using mxsim_test::Reply;
 using mxsim_test::Sim;
@@ -205,3 +207,5 @@ TEST_CASE("mxsim: stopping the server ends pending long-polls at once", "[mxsim]
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
   poller.join();
 }
+
+}  // namespace sync_test

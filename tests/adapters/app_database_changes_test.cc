@@ -15,6 +15,8 @@
 #include "adapters/appdb/desired_source.h"
 #include "tests/support/app_databases.h"
 
+namespace app_database_changes_test {
+
 namespace {
 
 using testing_support::app_databases;
@@ -145,3 +147,5 @@ TEST_CASE("app database changes: a PostgreSQL write in another database of the c
   CHECK_FALSE(after.empty());
   CHECK(after != before);
 }
+
+}  // namespace app_database_changes_test

@@ -17,6 +17,8 @@
 #include "model/naming.h"
 #include "tests/support/app_databases.h"
 
+namespace app_database_test {
+
 namespace {
 
 using testing_support::app_databases;
@@ -603,3 +605,5 @@ TEST_CASE("app database: values the homeserver would refuse are errors at their 
               "character (U+001B)\n");
   }
 }
+
+}  // namespace app_database_test

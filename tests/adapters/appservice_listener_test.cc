@@ -15,6 +15,8 @@
 
 #include "adapters/homeserver/transaction_feed.h"
 
+namespace appservice_listener_test {
+
 using nlohmann::json;
 
 namespace {
@@ -290,3 +292,5 @@ TEST_CASE("transaction feed: pushed events wake a wait with their rooms; own wri
     CHECK(ended);
   }
 }
+
+}  // namespace appservice_listener_test

@@ -8,6 +8,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace appservice_transactions_test {
+
 using adapters::SqliteStateStore;
 using testing_support::TempDir;
 
@@ -66,3 +68,5 @@ TEST_CASE("appservice transactions: a store in memory gets a record in memory", 
   CHECK(recorded((*log)->record_transaction("a"), true));
   CHECK(recorded((*log)->record_transaction("a"), false));
 }
+
+}  // namespace appservice_transactions_test

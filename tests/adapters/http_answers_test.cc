@@ -14,6 +14,8 @@
 #include "adapters/homeserver/http_homeserver.h"
 #include "tests/support/scripted_server.h"
 
+namespace http_answers_test {
+
 namespace {
 
 using testing_support::ScriptedReply;
@@ -420,3 +422,5 @@ TEST_CASE("http answers: a write's answer must carry what the spec says it retur
   CHECK(created.error().message ==
         "create room a: POST /_matrix/client/v3/createRoom: malformed answer: " + cause);
 }
+
+}  // namespace http_answers_test

@@ -15,6 +15,8 @@
 
 #include "adapters/homeserver/http_homeserver.h"
 
+namespace http_homeserver_observe_test {
+
 namespace {
 
 const std::string k_bot = "@mxctl:example.org";
@@ -635,3 +637,5 @@ TEST_CASE("http homeserver: its writes are recorded for the change feed, by even
   CHECK(own.take("!a:example.org", "$invite", "m.room.member", k_bot, "@bob:example.org", "invite"));
   CHECK_FALSE(own.take("!a:example.org", "$other", "m.room.member", k_bot, "@carol:example.org", "invite"));
 }
+
+}  // namespace http_homeserver_observe_test

@@ -14,6 +14,8 @@
 #include "model/compile.h"
 #include "model/topology.h"
 
+namespace http_homeserver_test {
+
 namespace {
 
 const std::string k_bot = "@mxctl:example.org";
@@ -571,3 +573,5 @@ TEST_CASE("http homeserver: an invitee's server that cannot be reached is an unr
   CHECK(proxy.error().kind == model::Error::Kind::transient);
   CHECK(proxy.error().errcode.empty());
 }
+
+}  // namespace http_homeserver_test

@@ -9,6 +9,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace kept_probe_test {
+
 namespace {
 
 adapters::Capabilities sample() {
@@ -97,3 +99,5 @@ TEST_CASE("kept probe: the store keeps the last one across reopening", "[probe][
   CHECK((*kept)->answer == "{\"b\":2}");
   CHECK((*kept)->taken_at_ms == 2000);
 }
+
+}  // namespace kept_probe_test

@@ -15,6 +15,8 @@
 
 #include "tests/support/temp_dir.h"
 
+namespace manifest_watch_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -94,3 +96,5 @@ TEST_CASE("manifest watch: a path that cannot be watched is an error naming it",
   REQUIRE_FALSE(watch);
   CHECK(watch.error().message.find("/nonexistent-dir/sub") != std::string::npos);
 }
+
+}  // namespace manifest_watch_test

@@ -14,6 +14,8 @@
 #include "adapters/homeserver/matrix_client.h"
 #include "tests/support/scripted_server.h"
 
+namespace matrix_client_bounds_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -201,3 +203,5 @@ TEST_CASE("matrix client: transport failures say what happened, to which host", 
     CHECK(response->is_null());
   }
 }
+
+}  // namespace matrix_client_bounds_test

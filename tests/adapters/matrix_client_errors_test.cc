@@ -8,6 +8,8 @@
 
 #include "adapters/homeserver/matrix_client.h"
 
+namespace matrix_client_errors_test {
+
 using Kind = model::Error::Kind;
 
 TEST_CASE("matrix client errors: an error answer's errcode is the error's own field", "[client][errors]") {
@@ -50,3 +52,5 @@ TEST_CASE("matrix client errors: an answer without a Matrix errcode has none", "
     CHECK(failure.error.message == "GET /x: HTTP 400: M_BAD_JSON");
   }
 }
+
+}  // namespace matrix_client_errors_test

@@ -13,6 +13,8 @@
 #include "tests/support/app_databases.h"
 #include "tests/support/postgres_server.h"
 
+namespace postgres_notifications_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -72,3 +74,5 @@ TEST_CASE("postgres notifications: a database that cannot be reached is an error
   CHECK(refused.error().message.find("cannot connect to database") != std::string::npos);
   CHECK(refused.error().message.find("s3cret") == std::string::npos);
 }
+
+}  // namespace postgres_notifications_test

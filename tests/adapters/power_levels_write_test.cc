@@ -10,6 +10,8 @@
 #include "model/diff.h"
 #include "tests/support/spec_schema.h"
 
+namespace power_levels_write_test {
+
 namespace {
 
 const std::string k_bot = "@mxctl:example.org";
@@ -147,3 +149,5 @@ TEST_CASE("power levels write: the reader keeps only the keys it has no field fo
     CHECK(model::diff(desired, observed_with(observed_content()), options).operations.empty());
   }
 }
+
+}  // namespace power_levels_write_test

@@ -7,6 +7,8 @@
 
 #include <set>
 
+namespace provisioning_bundle_test {
+
 TEST_CASE("provisioning bundle: encodes as URL-safe base64 without padding and reads back", "[bundle]") {
   // Bytes whose standard base64 holds '+' and '/', and a length that pads.
   adapters::ProvisioningBundle bundle{"https://matrix.example.org", "@alice:example.org", "a?\?\?>>>?\?\?~~~", "!r:example.org"};
@@ -73,3 +75,5 @@ TEST_CASE("provisioning bundle: random secrets are 32 bytes, URL-safe, and diffe
   }
   CHECK(seen.size() == 50);
 }
+
+}  // namespace provisioning_bundle_test

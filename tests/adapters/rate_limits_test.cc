@@ -3,6 +3,8 @@
 #include "adapters/homeserver/rate_limits.h"
 #include "model/plan.h"
 
+namespace rate_limits_test {
+
 namespace {
 
 // `rooms` creations with `invites_per_room` invites each (the same users in
@@ -88,3 +90,5 @@ TEST_CASE("rate limits: the note for the plan", "[rate_limits]") {
     CHECK(adapters::rate_limit_note(limits, plan).empty());
   }
 }
+
+}  // namespace rate_limits_test

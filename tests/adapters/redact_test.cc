@@ -2,6 +2,8 @@
 
 #include "adapters/redact.h"
 
+namespace redact_test {
+
 TEST_CASE("redact: known secrets and access_token parameters never survive", "[redact]") {
   CHECK(adapters::redact("token syt_abc failed; again syt_abc", {"syt_abc"}) ==
         "token <redacted> failed; again <redacted>");
@@ -29,3 +31,5 @@ TEST_CASE("redact: a URL's user-info never shows its password", "[redact]") {
           "invite @alice:example.org via https://example.org");
   }
 }
+
+}  // namespace redact_test

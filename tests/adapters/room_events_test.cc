@@ -4,6 +4,8 @@
 #include "adapters/homeserver/room_state_reader.h"
 #include "tests/support/spec_schema.h"
 
+namespace room_events_test {
+
 namespace {
 
 model::Settings settings() {
@@ -199,3 +201,5 @@ TEST_CASE("room events: reading state tolerates what servers really send", "[roo
     CHECK(room.members.at("@c:x") == model::MemberState{model::Membership::ban, false});
   }
 }
+
+}  // namespace room_events_test

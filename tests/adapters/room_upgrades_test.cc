@@ -6,6 +6,8 @@
 #include "adapters/homeserver/room_state_reader.h"
 #include "adapters/homeserver/room_upgrades.h"
 
+namespace room_upgrades_test {
+
 namespace {
 
 model::Settings settings() {
@@ -107,3 +109,5 @@ TEST_CASE("room upgrades: a replacement is taken over only when the two rooms na
                                                      {"!b-old:example.org", {"council/b", "!b:example.org"}}});
   CHECK(found.successors == std::map<std::string, std::string>{{"!new:example.org", "council/a"}});
 }
+
+}  // namespace room_upgrades_test

@@ -9,6 +9,8 @@
 #include "adapters/manifests/settings_file.h"
 #include "tests/support/temp_dir.h"
 
+namespace settings_bounds_test {
+
 namespace {
 
 adapters::Environment env_of(std::map<std::string, std::string> vars) {
@@ -102,3 +104,5 @@ TEST_CASE("settings: a homeserver url with a password is refused without showing
     }
   }
 }
+
+}  // namespace settings_bounds_test

@@ -4,6 +4,8 @@
 #include "adapters/manifests/settings_file.h"
 #include "tests/support/temp_dir.h"
 
+namespace settings_file_test {
+
 namespace {
 
 adapters::Environment env_of(std::map<std::string, std::string> vars) {
@@ -338,3 +340,5 @@ TEST_CASE("settings: appserviceListen is where run serves the appservice API; ab
   std::string without = dir.write("without.yaml", "serverName: example.org\n");
   CHECK(adapters::load_settings(without, env_of({})).appservice_listen.empty());
 }
+
+}  // namespace settings_file_test

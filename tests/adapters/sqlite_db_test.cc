@@ -5,6 +5,8 @@
 
 #include "adapters/store/sqlite_db.h"
 
+namespace sqlite_db_test {
+
 TEST_CASE("sqlite db: a kept statement is reset after use, and a nested use of the same SQL gets its own",
           "[store]") {
   auto db = adapters::sqlite::Database::open(":memory:", "open");
@@ -35,3 +37,5 @@ TEST_CASE("sqlite db: a kept statement is reset after use, and a nested use of t
   CHECK(outer->int64(0) == 2);
   CHECK_FALSE(outer->step("outer").value());
 }
+
+}  // namespace sqlite_db_test

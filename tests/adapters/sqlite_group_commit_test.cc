@@ -15,6 +15,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace sqlite_group_commit_test {
+
 using adapters::AuditEntry;
 using adapters::GroupCommit;
 using adapters::JournalEntry;
@@ -260,3 +262,5 @@ TEST_CASE("sqlite store: a process killed with SIGKILL loses only its pending gr
   REQUIRE(store->set_room_id("community/d", "!d:x"));
   CHECK(store->room_ids().value().size() == 1);
 }
+
+}  // namespace sqlite_group_commit_test

@@ -9,6 +9,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace sqlite_observation_hints_test {
+
 using adapters::JournalEntry;
 using adapters::SqliteStateStore;
 
@@ -148,3 +150,5 @@ TEST_CASE("sqlite store: a version 4 store is migrated to the current version an
   REQUIRE(store->mark_room_written("!a:x"));
   CHECK(store->rooms_written() == Rooms{"!a:x"});
 }
+
+}  // namespace sqlite_observation_hints_test

@@ -12,6 +12,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace sqlite_state_store_test {
+
 using adapters::AuditEntry;
 using adapters::JournalEntry;
 using adapters::SqliteStateStore;
@@ -615,3 +617,5 @@ TEST_CASE("sqlite store: m.direct records survive reopening and go with a forgot
   REQUIRE(store->forget_room("dm/a"));
   CHECK(store->directs_set() == std::set<std::pair<std::string, std::string>>{{"dm/b", "@v:x"}});
 }
+
+}  // namespace sqlite_state_store_test

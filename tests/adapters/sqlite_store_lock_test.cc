@@ -15,6 +15,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace sqlite_store_lock_test {
+
 using adapters::SqliteStateStore;
 using adapters::SqliteStoreOptions;
 using Kind = model::Error::Kind;
@@ -245,3 +247,5 @@ TEST_CASE("sqlite lock: taking the lock closes runs a crashed holder left runnin
   REQUIRE(store->lock("apply"));
   CHECK(query_text(*raw(path), "SELECT outcome FROM runs") == "interrupted");
 }
+
+}  // namespace sqlite_store_lock_test

@@ -18,6 +18,8 @@
 #include "adapters/store/sqlite_state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace sqlite_store_open_test {
+
 using adapters::SqliteStateStore;
 using Kind = model::Error::Kind;
 
@@ -464,3 +466,5 @@ TEST_CASE("sqlite store: a reader with no store to read plans from an empty one 
   CHECK_FALSE(std::filesystem::exists(path));
   std::filesystem::permissions(dir.path() / "locked", std::filesystem::perms::owner_all);
 }
+
+}  // namespace sqlite_store_open_test

@@ -12,6 +12,8 @@
 #include "mxsim/homeserver.h"
 #include "mxsim/server.h"
 
+namespace sync_change_feed_test {
+
 using nlohmann::json;
 
 TEST_CASE("change feed: the rooms a /sync answer shows moving", "[change_feed]") {
@@ -167,3 +169,5 @@ TEST_CASE("change feed: waits on the simulator over HTTP", "[change_feed]") {
     CHECK_FALSE(feed.wait(first->next_position, std::chrono::seconds(25)));
   }
 }
+
+}  // namespace sync_change_feed_test

@@ -7,6 +7,8 @@
 
 #include "adapters/homeserver/sync_state.h"
 
+namespace sync_state_test {
+
 namespace {
 
 const std::string k_marker = "org.mxctl.managed";
@@ -263,3 +265,5 @@ TEST_CASE("sync state: the stream position of a token, where its form tells it",
   CHECK_FALSE(adapters::token_position("12_3"));
   CHECK_FALSE(adapters::token_position("s99999999999999999999999"));
 }
+
+}  // namespace sync_state_test

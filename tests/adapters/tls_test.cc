@@ -16,6 +16,8 @@
 #include "adapters/homeserver/matrix_client.h"
 #include "tests/support/tls_certificates.h"
 
+namespace tls_test {
+
 namespace {
 
 // One set of certificates for the whole suite: openssl takes a moment.
@@ -127,3 +129,5 @@ TEST_CASE("tls: the probe's error names the homeserver and the certificate's fau
                                     ": GET /_matrix/client/versions: the TLS certificate of " + server.host() +
                                     " has expired");
 }
+
+}  // namespace tls_test

@@ -12,6 +12,8 @@
 #include "adapters/manifests/yaml_manifests.h"
 #include "tests/support/isolated.h"
 
+namespace yaml_hostile_input_test {
+
 namespace {
 
 using adapters::LoadedManifests;
@@ -275,3 +277,5 @@ TEST_CASE("yaml hostile input: the example manifests cut short anywhere never lo
     }
   }
 }
+
+}  // namespace yaml_hostile_input_test

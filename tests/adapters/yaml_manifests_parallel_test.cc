@@ -7,6 +7,8 @@
 #include "adapters/manifests/yaml_manifests.h"
 #include "tests/support/temp_dir.h"
 
+namespace yaml_manifests_parallel_test {
+
 namespace {
 
 using adapters::LoadedManifests;
@@ -114,3 +116,5 @@ TEST_CASE("manifests: reading on several threads gives what one thread gives", "
     }
   }
 }
+
+}  // namespace yaml_manifests_parallel_test

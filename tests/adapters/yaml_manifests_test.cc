@@ -7,6 +7,8 @@
 
 #include "tests/support/temp_dir.h"
 
+namespace yaml_manifests_test {
+
 namespace {
 
 using adapters::load_manifests;
@@ -715,3 +717,5 @@ TEST_CASE("manifests: directories are walked in path order with paths as given",
   REQUIRE(loaded.topology.users.size() == 3);
   CHECK(loaded.topology.users[0].name == "alice");
 }
+
+}  // namespace yaml_manifests_test

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
+namespace yaml_tree_test {
+
 namespace {
 
 using adapters::manifest_yaml::Node;
@@ -154,3 +156,5 @@ TEST_CASE("yaml tree: a syntax error throws yaml-cpp's exception and mark", "[ya
   REQUIRE(roots.size() == 1);
   CHECK(roots[0].find("fine").scalar() == "yes");
 }
+
+}  // namespace yaml_tree_test

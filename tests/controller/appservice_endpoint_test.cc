@@ -18,6 +18,8 @@
 #include "adapters/state_store.h"
 #include "tests/support/temp_dir.h"
 
+namespace appservice_endpoint_test {
+
 using nlohmann::json;
 
 namespace {
@@ -248,3 +250,5 @@ TEST_CASE("appservice endpoint: a transaction wakes the loop once, and a repeat 
   CHECK(second.put("t9", "!c:x") == 200);
   CHECK(second.woken() == std::set<std::string>{"!c:x"});
 }
+
+}  // namespace appservice_endpoint_test

@@ -4,6 +4,8 @@
 
 #include "controller/clock.h"
 
+namespace clock_test {
+
 TEST_CASE("clock: command-line times are UTC dates or RFC 3339 UTC times", "[clock]") {
   using controller::parse_time_ms;
   CHECK(parse_time_ms("2026-01-01") == 1'767'225'600'000);
@@ -27,3 +29,5 @@ TEST_CASE("clock: the fixed clock stands still, the system clock moves on", "[cl
   CHECK(controller::SystemClock().now_ms() > 1'767'225'600'000);  // after 2026-01-01
   CHECK(controller::format_time(1'767'225'600'000 + 61'500) == "2026-01-01T00:01:01Z");
 }
+
+}  // namespace clock_test

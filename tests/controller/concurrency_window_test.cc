@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+namespace concurrency_window_test {
+
 namespace {
 
 using controller::ConcurrencyWindow;
@@ -98,3 +100,5 @@ TEST_CASE("concurrency window: acquire waits while the window is full", "[window
   other.join();
   CHECK(acquired.load());
 }
+
+}  // namespace concurrency_window_test

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+namespace control_loop_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -465,3 +467,5 @@ TEST_CASE("control loop: a failed resync is tried again after the backoff, not a
   CHECK(host.pass(4).full);
   CHECK(running.stop() == 0);
 }
+
+}  // namespace control_loop_test

@@ -17,6 +17,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
 
+namespace executor_rate_limit_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -203,3 +205,5 @@ TEST_CASE("executor: the pass deadline ends rate-limit waits and skips what has 
     CHECK(waited > 880);
   }
 }
+
+}  // namespace executor_rate_limit_test

@@ -18,6 +18,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
 
+namespace executor_recorder_test {
+
 namespace {
 
 using Status = controller::OperationReport::Status;
@@ -203,3 +205,5 @@ TEST_CASE("dry run: a homeserver that would refuse everything is not asked, and 
           "Dry run: nothing was applied. Resources: 0 to add, 0 to change, 0 to destroy.");
   }
 }
+
+}  // namespace executor_recorder_test

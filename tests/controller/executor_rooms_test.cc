@@ -24,6 +24,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
 
+namespace executor_rooms_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -242,3 +244,5 @@ TEST_CASE("executor: deleting a room waits for writes to its space, and they for
   CHECK(port.overlaps() == std::vector<std::string>{});
   CHECK(port.peak_rooms() >= 2);
 }
+
+}  // namespace executor_rooms_test

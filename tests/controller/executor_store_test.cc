@@ -13,6 +13,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/support/temp_dir.h"
 
+namespace executor_store_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -133,3 +135,5 @@ TEST_CASE("executor: grouped writes are committed within the group's age while w
   // with room for a slow machine.
   CHECK(port.waited->count() < 1000);
 }
+
+}  // namespace executor_store_test

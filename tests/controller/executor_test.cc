@@ -23,6 +23,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
 
+namespace executor_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -636,3 +638,5 @@ TEST_CASE("executor: with many workers every operation settles once, reported on
   CHECK(store.journal(k_run)->size() == 120);
   CHECK(store.audit({})->size() == 120);
 }
+
+}  // namespace executor_test

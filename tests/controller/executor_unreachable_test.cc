@@ -19,6 +19,8 @@
 #include "model/plan.h"
 #include "tests/fakes/fake_state_store.h"
 
+namespace executor_unreachable_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -238,3 +240,5 @@ TEST_CASE("executor: invites to a server wait for the first one, then go togethe
     CHECK_FALSE(port.overtook_first("up.example"));
   }
 }
+
+}  // namespace executor_unreachable_test

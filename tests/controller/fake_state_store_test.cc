@@ -6,6 +6,8 @@
 
 #include "tests/fakes/fake_state_store.h"
 
+namespace fake_state_store_test {
+
 namespace {
 
 TEST_CASE("fake state store: an injected write failure changes nothing", "[fake_store]") {
@@ -54,3 +56,5 @@ TEST_CASE("fake state store: the lock is the real one, released when dropped", "
 }
 
 }  // namespace
+
+}  // namespace fake_state_store_test

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace field_text_test {
+
 namespace {
 
 const std::int64_t k_day = 1'780'000'000'000;  // 2026-05-28T20:26:40Z
@@ -73,3 +75,5 @@ TEST_CASE("field text: the audit log keeps a status and a deleted room's id bare
   CHECK(controller::audit_values(operation(model::Operation::Kind::create_room, {})) ==
         std::pair<std::string, std::string>{"", ""});
 }
+
+}  // namespace field_text_test

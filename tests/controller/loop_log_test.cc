@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+namespace loop_log_test {
+
 namespace {
 
 // 2026-03-02T10:00:00.042Z
@@ -85,3 +87,5 @@ TEST_CASE("loop log: lines written from many threads never interleave", "[loop_l
   }
   CHECK(count == 800);
 }
+
+}  // namespace loop_log_test

@@ -9,6 +9,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/fakes/fake_state_store.h"
 
+namespace observe_hints_test {
+
 namespace {
 
 constexpr std::int64_t k_run = 3;
@@ -142,3 +144,5 @@ TEST_CASE("planner: the rooms written and the creations journalled are hints, an
     CHECK(store.rooms_written() == Rooms{"!c:example.org"});
   }
 }
+
+}  // namespace observe_hints_test

@@ -16,6 +16,8 @@
 #include "tests/fakes/fake_homeserver.h"
 #include "tests/support/temp_dir.h"
 
+namespace planner_store_test {
+
 namespace {
 
 const std::string k_bot = "@mxctl:example.org";
@@ -163,3 +165,5 @@ TEST_CASE("saved plan: stale when its changes differ, not when only its warnings
   REQUIRE_FALSE(stale);
   CHECK(stale.error().message == "saved plan is stale: the homeserver changed since it was made; run plan again");
 }
+
+}  // namespace planner_store_test

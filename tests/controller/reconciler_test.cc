@@ -21,6 +21,8 @@
 #include "model/topology.h"
 #include "tests/fakes/fake_homeserver.h"
 
+namespace reconciler_test {
+
 namespace {
 
 using controller::Mode;
@@ -444,3 +446,5 @@ TEST_CASE("reconciler: a lock taken over while the pass ran is reported", "[reco
   REQUIRE(outcome.applied);
   CHECK(outcome.applied->lock_lost);
 }
+
+}  // namespace reconciler_test

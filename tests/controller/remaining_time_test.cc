@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+namespace remaining_time_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -112,3 +114,5 @@ TEST_CASE("remaining time: shown in seconds, minutes, or hours and minutes", "[r
   CHECK(remaining_text(milliseconds(190 * 60'000)) == "about 3 h 10 min left");
   CHECK(remaining_text(milliseconds(240 * 60'000)) == "about 4 h left");
 }
+
+}  // namespace remaining_time_test

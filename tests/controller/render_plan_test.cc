@@ -5,6 +5,8 @@
 #include "controller/render_plan.h"
 #include "model/diff.h"
 
+namespace render_plan_test {
+
 namespace {
 
 model::Plan sample_plan() {
@@ -280,3 +282,5 @@ TEST_CASE("render plan: markdown table cells cannot open cells or HTML", "[rende
   const std::string md = controller::render_plan_markdown(plan, {});
   CHECK(md.find("| `~` | `room.dm/x` | @evil\\|&lt;img src=x&gt;:example.org left |") != std::string::npos);
 }
+
+}  // namespace render_plan_test

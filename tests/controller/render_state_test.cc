@@ -2,6 +2,8 @@
 
 #include "controller/render_state.h"
 
+namespace render_state_test {
+
 namespace {
 
 model::MatrixState small_state() {
@@ -82,3 +84,5 @@ TEST_CASE("render state: control characters in values are escaped", "[render]") 
   CHECK(text.find("  once_message       = \"Hello\\n\\tthere\\u0007\"\n") != std::string::npos);
   CHECK(text.find('\x1b') == std::string::npos);
 }
+
+}  // namespace render_state_test

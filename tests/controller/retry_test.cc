@@ -13,6 +13,8 @@
 #include <set>
 #include <vector>
 
+namespace retry_test {
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -167,3 +169,5 @@ TEST_CASE("retry: no delay is offered once max_attempts transient failures are u
     CHECK_FALSE(controller::retry_delay(policy, failed, fresh, rng).has_value());
   }
 }
+
+}  // namespace retry_test

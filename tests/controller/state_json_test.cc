@@ -11,6 +11,8 @@
 #include "model/compile.h"
 #include "model/settings.h"
 
+namespace state_json_test {
+
 namespace {
 
 model::Settings example_settings() {
@@ -80,3 +82,5 @@ TEST_CASE("state json: every part of a state is written as it always was", "[sta
 TEST_CASE("state json: an empty state has both maps", "[state_json]") {
   CHECK(controller::state_json({}).dump() == R"({"accounts":{},"rooms":{}})");
 }
+
+}  // namespace state_json_test

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+namespace write_scheduler_test {
+
 namespace {
 
 using Rooms = std::vector<std::string>;
@@ -174,3 +176,5 @@ TEST_CASE("write scheduler: many operations on one room cost one move each per r
   CHECK(std::all_of(taken.begin(), taken.end(), [](int n) { return n == 1; }));
   CHECK_FALSE(scheduler.take());
 }
+
+}  // namespace write_scheduler_test

@@ -10,6 +10,8 @@
 
 #include "model/plan.h"
 
+namespace write_targets_test {
+
 namespace {
 
 using Kind = model::Operation::Kind;
@@ -67,3 +69,5 @@ TEST_CASE("write targets: an invite names its invitee's server, nothing else doe
   CHECK(controller::invited_server(op(Kind::invite, "r", "not-a-user-id")).empty());
   CHECK(controller::invited_server(op(Kind::kick, "r", "@dana:other.example")).empty());
 }
+
+}  // namespace write_targets_test

@@ -21,6 +21,8 @@
 #include "tests/e2e/answer_proxy.h"
 #include "tests/e2e/fixture.h"
 
+namespace answers_test {
+
 namespace {
 
 const std::string k_users_list = "/_synapse/admin/v2/users?deactivated=true&locked=true&limit=5000&from=0";
@@ -251,3 +253,5 @@ TEST_CASE("e2e: every answer an observation reads, broken in turn, is an error n
   // Whole answers broken are always caught; some fields are content, read leniently.
   CHECK(failed >= endpoints.size() * 2);
 }
+
+}  // namespace answers_test

@@ -10,6 +10,8 @@
 #include "tests/e2e/fixture.h"
 #include "tests/support/app_databases.h"
 
+namespace app_database_test {
+
 namespace {
 
 using testing_support::app_databases;
@@ -272,3 +274,5 @@ TEST_CASE("e2e app database: a saved plan records the database and apply reads i
     }
   }
 }
+
+}  // namespace app_database_test

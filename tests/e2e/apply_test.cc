@@ -7,6 +7,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace apply_test {
+
 using e2e::Fixture;
 using e2e::writes_in;
 
@@ -91,3 +93,5 @@ TEST_CASE("e2e: a saved plan is applied exactly, and refused once stale", "[e2e]
     CHECK(apply.err.find("saved plan is stale: the homeserver changed since it was made") != std::string::npos);
   }
 }
+
+}  // namespace apply_test

@@ -24,6 +24,8 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_json.h"
 
+namespace appservice_listener_test {
+
 using testing_support::eventually;
 
 namespace {
@@ -313,3 +315,5 @@ TEST_CASE("e2e: a transaction the homeserver repeats after mxctl restarted is no
   CHECK(count_of(second.log(), "pass started: homeserver_changed (1 room)") == 1);
   CHECK(count_of(second.log(), "pass started: homeserver_changed") == 1);
 }
+
+}  // namespace appservice_listener_test

@@ -17,6 +17,8 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
+namespace appservice_registration_test {
+
 namespace {
 
 const std::string k_server = "mxsim.test";
@@ -106,3 +108,5 @@ TEST_CASE("e2e: the registration mxctl writes is loaded by the homeserver and le
     CHECK(read_text(registration) == "not: a registration\n");
   }
 }
+
+}  // namespace appservice_registration_test

@@ -18,6 +18,8 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
+namespace appservice_test {
+
 namespace {
 
 using e2e::AppserviceFixture;
@@ -175,3 +177,5 @@ TEST_CASE("e2e: probe in appservice mode and in synapse-admin mode", "[e2e][apps
     CHECK(again->rate_limits.state == adapters::RateLimits::State::unlimited);
   }
 }
+
+}  // namespace appservice_test

@@ -15,6 +15,8 @@
 #include "tests/support/scripted_server.h"
 #include "tests/support/temp_dir.h"
 
+namespace bounded_answers_test {
+
 namespace {
 
 using testing_support::ScriptedReply;
@@ -99,3 +101,5 @@ TEST_CASE("e2e: a homeserver url's password is never printed", "[e2e][bounds]") 
   // Refused before any request.
   CHECK(server.count() == 0);
 }
+
+}  // namespace bounded_answers_test

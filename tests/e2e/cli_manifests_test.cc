@@ -7,6 +7,8 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
+namespace cli_manifests_test {
+
 namespace {
 
 const std::string k_manifests = std::string(MXCTL_SOURCE_DIR) + "/manifests";
@@ -90,3 +92,5 @@ TEST_CASE("cli: usage errors exit non-zero with help", "[e2e][cli]") {
     CHECK(help.out.find(command) != std::string::npos);
   }
 }
+
+}  // namespace cli_manifests_test

@@ -5,6 +5,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace confirm_test {
+
 namespace {
 
 // Runs `mxctl apply <manifests>` on a pseudo-terminal whose keyboard input is
@@ -35,3 +37,5 @@ TEST_CASE("e2e: apply on a terminal applies only after \"yes\"", "[e2e][confirm]
     CHECK(fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
   }
 }
+
+}  // namespace confirm_test

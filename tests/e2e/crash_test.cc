@@ -16,6 +16,8 @@
 #include "tests/e2e/crash_support.h"
 #include "tests/e2e/fixture.h"
 
+namespace crash_test {
+
 namespace {
 
 using e2e::Fixture;
@@ -147,3 +149,5 @@ TEST_CASE("e2e: the ownership audit reports a duplicate room, an orphan, an unma
   CHECK(problems[2] == "community/gone: 1 marked rooms not in the desired state");
   CHECK(problems[3].find(": created by the bot without a marker") != std::string::npos);
 }
+
+}  // namespace crash_test

@@ -14,6 +14,8 @@
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 
+namespace creation_window_test {
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -192,3 +194,5 @@ TEST_CASE("e2e: a room holding our alias that mxctl did not create is still refu
   CHECK(audit.marked.count(late.room.key) == 0);
   CHECK(audit.aliases.at(late.room.alias) == squatter);
 }
+
+}  // namespace creation_window_test

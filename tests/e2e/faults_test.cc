@@ -14,6 +14,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace faults_test {
+
 namespace {
 
 using e2e::Fixture;
@@ -193,3 +195,5 @@ TEST_CASE("e2e: apply converges through 429s, 5xx, dropped connections and delay
   CHECK(e2e::ownership_problems(audit, desired) == std::vector<std::string>{});
   CHECK(audit.rooms == desired.size());
 }
+
+}  // namespace faults_test

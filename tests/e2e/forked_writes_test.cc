@@ -10,6 +10,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace forked_writes_test {
+
 namespace {
 
 const std::string k_council_alias = "%23mxctl.council.disputes%3Amxsim.test";
@@ -59,3 +61,5 @@ TEST_CASE("e2e: drift needing two writes in one room is repaired for good on a f
   INFO(after.out << after.err);
   CHECK(after.exit_code == 0);
 }
+
+}  // namespace forked_writes_test

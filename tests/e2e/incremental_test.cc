@@ -6,6 +6,8 @@
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 
+namespace incremental_test {
+
 namespace {
 
 long bytes_received(const std::string& err) {
@@ -62,3 +64,5 @@ TEST_CASE("e2e: a pass with a sync token reads only changes and still sees drift
     CHECK(plan.exit_code == 0);
   }
 }
+
+}  // namespace incremental_test

@@ -14,6 +14,8 @@
 #include "tests/e2e/fixture.h"
 #include "tests/support/process.h"
 
+namespace kept_probe_test {
+
 namespace {
 
 using e2e::Fixture;
@@ -90,3 +92,5 @@ TEST_CASE("e2e: the probe is kept in the store, and asked again for a new token 
     CHECK(refused.err.find("the bot's access token was not accepted") != std::string::npos);
   }
 }
+
+}  // namespace kept_probe_test

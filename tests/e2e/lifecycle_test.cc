@@ -15,6 +15,8 @@
 #include "tests/e2e/appservice_fixture.h"
 #include "tests/e2e/fixture.h"
 
+namespace lifecycle_test {
+
 namespace {
 
 const std::string k_day0 = "2026-01-01";
@@ -542,3 +544,5 @@ TEST_CASE("e2e lifecycle: deactivation with Synapse's deactivate API only when t
   CHECK(refused.err.find("Synapse reactivates an account only with a new password; an admin must do it") !=
         std::string::npos);
 }
+
+}  // namespace lifecycle_test

@@ -6,6 +6,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace limits_test {
+
 using e2e::Fixture;
 
 TEST_CASE("e2e: an over-long display name makes apply refuse before any request reaches the homeserver",
@@ -63,3 +65,5 @@ TEST_CASE("e2e: a homeserver's error message is printed escaped, never raw", "[e
   CHECK(apply.err.find('\x1b') == std::string::npos);
   CHECK(apply.err.find('\x07') == std::string::npos);
 }
+
+}  // namespace limits_test

@@ -4,6 +4,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace membership_test {
+
 namespace {
 
 // The membership mxsim holds for `user` in the room behind `alias`
@@ -109,3 +111,5 @@ TEST_CASE("e2e: coordination DMs are listed in both participants' m.direct, once
     CHECK(plan.exit_code == 0);
   }
 }
+
+}  // namespace membership_test

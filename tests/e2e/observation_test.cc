@@ -14,6 +14,8 @@
 #include "tests/e2e/appservice_fixture.h"
 #include "tests/e2e/fixture.h"
 
+namespace observation_test {
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -211,3 +213,5 @@ TEST_CASE("e2e: an appservice observes with /state alone, keeps no sync token, a
   routes = fx.routes_since(0);
   CHECK(std::count(routes.begin(), routes.end(), k_sync_route) == 0);
 }
+
+}  // namespace observation_test

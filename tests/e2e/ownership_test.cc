@@ -4,6 +4,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace ownership_test {
+
 TEST_CASE("e2e: stray rooms carrying a managed key do not displace the room holding the alias", "[e2e][ownership]") {
   e2e::Fixture fx;
   REQUIRE(fx.mxctl({"apply", fx.manifests(), "--yes"}).exit_code == 0);
@@ -30,3 +32,5 @@ TEST_CASE("e2e: stray rooms carrying a managed key do not displace the room hold
   CHECK(plan.out.rfind("No changes. The homeserver matches the desired state.\n\n"
                        "Warning: the state store knew none of the 14 rooms", 0) == 0);
 }
+
+}  // namespace ownership_test

@@ -8,6 +8,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace plan_reads_only_test {
+
 namespace {
 
 // Requests other than reads the simulator answered after `after`.
@@ -58,3 +60,5 @@ TEST_CASE("e2e plan: with an empty state store, plan and dry runs make no writes
   REQUIRE(dry.exit_code == 0);
   CHECK(writes_since(fx, before).empty());
 }
+
+}  // namespace plan_reads_only_test

@@ -8,6 +8,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace power_levels_test {
+
 using e2e::Fixture;
 
 namespace {
@@ -92,3 +94,5 @@ TEST_CASE("e2e: a trust change keeps the power-levels keys Synapse adds", "[e2e]
   expected["users"][k_grace] = 25;
   CHECK(power_levels(fx, room_id) == expected);
 }
+
+}  // namespace power_levels_test

@@ -14,6 +14,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace progress_estimate_test {
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -73,3 +75,5 @@ TEST_CASE("e2e: progress lines estimate the time left from the measured rate", "
     CHECK(e.seconds_left >= actual / 3 - 5);
   }
 }
+
+}  // namespace progress_estimate_test

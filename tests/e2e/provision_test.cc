@@ -15,6 +15,8 @@
 #include "tests/e2e/fixture.h"
 #include "tests/support/http_json.h"
 
+namespace provision_test {
+
 namespace {
 
 using e2e::Fixture;
@@ -182,3 +184,5 @@ TEST_CASE("e2e: in appservice mode mxctl provision hands over a device's access 
   CHECK(old.status == 401);
   CHECK(old.body.value("errcode", "") == "M_UNKNOWN_TOKEN");
 }
+
+}  // namespace provision_test

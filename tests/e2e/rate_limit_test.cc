@@ -9,6 +9,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace rate_limit_test {
+
 TEST_CASE("e2e: apply under a sustained rate limit converges in one pass and counts its retries",
           "[e2e][ratelimit]") {
   e2e::Fixture fx;
@@ -35,3 +37,5 @@ TEST_CASE("e2e: apply under a sustained rate limit converges in one pass and cou
   CHECK(plan.exit_code == 0);
   CHECK(plan.out == "No changes. The homeserver matches the desired state.\n");
 }
+
+}  // namespace rate_limit_test

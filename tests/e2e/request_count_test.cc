@@ -8,6 +8,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace request_count_test {
+
 namespace {
 
 using e2e::Fixture;
@@ -107,3 +109,5 @@ TEST_CASE("e2e: a no-op plan makes a fixed number of reads and no writes, howeve
   CHECK(fx.homeserver().journal().writes() == 0);
   CHECK(fx.homeserver().journal().stats().requests == small.requests);
 }
+
+}  // namespace request_count_test

@@ -12,6 +12,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace room_upgrade_test {
+
 namespace {
 
 const std::string k_discussion = "#mxctl.council.disputes.discussion:mxsim.test";
@@ -182,3 +184,5 @@ TEST_CASE("e2e upgrade: --upgrade-rooms upgrades rooms older than roomVersion, a
     CHECK(std::find(rooms.begin(), rooms.end(), dm) != rooms.end());
   }
 }
+
+}  // namespace room_upgrade_test

@@ -25,6 +25,8 @@
 #include "tests/support/child_process.h"
 #include "tests/support/http_json.h"
 
+namespace run_crash_test {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -253,3 +255,5 @@ TEST_CASE("e2e: mxctl run killed at random moments takes the dead lock over and 
   e2e::check_converged_without_duplicates(fx);
   CHECK(grown == 2 * k_kills_per_moment);
 }
+
+}  // namespace run_crash_test

@@ -23,6 +23,8 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_json.h"
 
+namespace run_loop_test {
+
 using testing_support::eventually;
 
 namespace {
@@ -406,3 +408,5 @@ TEST_CASE("mxctl run holds back what the mass-change guard stops and repairs the
   run.child().signal(SIGTERM);
   CHECK(run.child().wait_for(30s) == std::optional<int>(0));
 }
+
+}  // namespace run_loop_test

@@ -16,6 +16,8 @@
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 
+namespace state_store_test {
+
 namespace {
 
 const std::string k_day0 = "2026-01-01";
@@ -282,3 +284,5 @@ TEST_CASE("e2e store: the state store and a saved plan are private to their owne
   CHECK(mode_of(fx.state()) == 0600);
   CHECK(mode_of(saved) == 0600);
 }
+
+}  // namespace state_store_test

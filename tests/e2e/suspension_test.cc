@@ -10,6 +10,8 @@
 #include "model/settings.h"
 #include "tests/e2e/fixture.h"
 
+namespace suspension_test {
+
 namespace {
 
 const std::string k_grace = "@grace:mxsim.test";  // on the disputes council, level 50 in riverside
@@ -117,3 +119,5 @@ TEST_CASE("e2e suspension: a suspension the server accepts but does not show is 
   CHECK(done.error().kind == model::Error::Kind::invalid);
   CHECK(done.error().message.find("accepted the request but the account is not suspended") != std::string::npos);
 }
+
+}  // namespace suspension_test

@@ -10,6 +10,8 @@
 
 #include "tests/e2e/fixture.h"
 
+namespace unreachable_server_test {
+
 namespace {
 
 // Invites the journal saw after `after_seq` that were answered with `status`.
@@ -78,3 +80,5 @@ TEST_CASE("e2e: invites to an unreachable server are tried once per pass and rep
     CHECK(fx.mxctl({"plan", fx.manifests(), "--detailed-exitcode"}).exit_code == 0);
   }
 }
+
+}  // namespace unreachable_server_test

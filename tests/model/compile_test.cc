@@ -10,7 +10,7 @@
 #include "model/topology.h"
 #include "tests/model/topology_builders.h"
 
-namespace model {
+namespace model::compile_test {
 namespace {
 
 using namespace test_builders;
@@ -581,4 +581,4 @@ TEST_CASE("compile: the same input always compiles to the same state", "[compile
 }
 
 }  // namespace
-}  // namespace model
+}  // namespace model::compile_test

@@ -2,6 +2,8 @@
 
 #include "model/diagnostic.h"
 
+namespace diagnostic_test {
+
 TEST_CASE("diagnostic: printed as path:line:col: message", "[diagnostic]") {
   model::Diagnostic d{{"manifests/users.yaml", 12, 5}, "user \"ann\": unknown field \"nme\""};
   CHECK(d.to_string() == "manifests/users.yaml:12:5: user \"ann\": unknown field \"nme\"");
@@ -33,3 +35,5 @@ TEST_CASE("diagnostic: an origin falls back to the object's location", "[diagnos
   CHECK(origin.of("spec.community") == model::SourceLocation{"c.yaml", 6, 14});
   CHECK(origin.of("spec.name") == model::SourceLocation{"c.yaml", 3, 1});
 }
+
+}  // namespace diagnostic_test

@@ -4,6 +4,8 @@
 
 #include "model/diff.h"
 
+namespace diff_test {
+
 namespace {
 
 const std::string k_bot = "@mxctl:example.org";
@@ -502,3 +504,5 @@ TEST_CASE("diff: a space's link to a room an upgrade replaced is withdrawn", "[d
     CHECK(model::diff(desired, observed, options()).empty());
   }
 }
+
+}  // namespace diff_test

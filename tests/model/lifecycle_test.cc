@@ -10,6 +10,8 @@
 #include "model/compile.h"
 #include "model/lifecycle.h"
 
+namespace lifecycle_test {
+
 namespace {
 
 using Action = model::ResourceChange::Action;
@@ -490,3 +492,5 @@ TEST_CASE("lifecycle: the mass-change guard", "[lifecycle]") {
     CHECK_FALSE(model::mass_change_refusal(plan, {0, true}, settings));
   }
 }
+
+}  // namespace lifecycle_test

@@ -6,6 +6,8 @@
 #include "model/validate.h"
 #include "tests/model/topology_builders.h"
 
+namespace limits_test {
+
 namespace {
 
 using model::SourceLocation;
@@ -269,3 +271,5 @@ TEST_CASE("limits: power levels too large to write are always refused", "[limits
   REQUIRE(refused.size() == 1);
   CHECK(refused[0].find("too many members above level 0 for one m.room.power_levels event") != std::string::npos);
 }
+
+}  // namespace limits_test

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace matrix_ids_test {
+
 namespace {
 
 using model::check_key;
@@ -119,3 +121,5 @@ TEST_CASE("matrix ids: manifest keys", "[matrix_ids]") {
   CHECK(check_key("river_side") == "contains \"_\"; only a-z, 0-9 and \"-\" are allowed");
   CHECK(check_key("river.side")->starts_with("contains \".\""));
 }
+
+}  // namespace matrix_ids_test

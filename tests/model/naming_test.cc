@@ -5,7 +5,7 @@
 #include "model/settings.h"
 #include "model/topology.h"
 
-namespace model {
+namespace model::naming_test {
 namespace {
 
 Settings example_settings() {
@@ -120,4 +120,4 @@ TEST_CASE("naming: plan addresses name a room or an account by its key", "[namin
 }
 
 }  // namespace
-}  // namespace model
+}  // namespace model::naming_test

@@ -2,6 +2,8 @@
 
 #include "model/plan_filter.h"
 
+namespace plan_filter_test {
+
 using model::Operation;
 using model::Plan;
 using model::ResourceChange;
@@ -94,3 +96,5 @@ TEST_CASE("held_back_destructive of a plan without destructive changes is the pl
   CHECK(filtered.plan.changes == plan.changes);
   CHECK(filtered.plan.operations.size() == 2);
 }
+
+}  // namespace plan_filter_test

@@ -8,7 +8,7 @@
 #include "model/topology.h"
 #include "tests/model/topology_builders.h"
 
-namespace model {
+namespace model::power_policy_test {
 namespace {
 
 TEST_CASE("power policy: ft17 is named default with FT-17's table and thresholds", "[power_policy]") {
@@ -304,4 +304,4 @@ TEST_CASE("compile: a bot listed as member or linked account stays at 100", "[co
 }
 
 }  // namespace
-}  // namespace model
+}  // namespace model::power_policy_test

@@ -4,6 +4,8 @@
 
 #include "model/diagnostic.h"
 
+namespace printable_test {
+
 TEST_CASE("printable: controls, C1, bidi overrides and broken UTF-8 are escaped", "[printable]") {
   CHECK(model::printable("plain Ünïcödé 日本") == "plain Ünïcödé 日本");
   CHECK(model::printable("clear\x1b[2J\nnext\tcol\r") == "clear\\u001b[2J\\nnext\\tcol\\r");
@@ -43,3 +45,5 @@ TEST_CASE("printable: a diagnostic never prints the input raw", "[printable]") {
   model::Diagnostic diagnostic{{"table users row x\x1b]0;t\x07 column name"}, "unknown user \"\x1b[2J\""};
   CHECK(diagnostic.to_string() == "table users row x\\u001b]0;t\\u0007 column name: unknown user \"\\u001b[2J\"");
 }
+
+}  // namespace printable_test

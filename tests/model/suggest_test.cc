@@ -2,6 +2,8 @@
 
 #include "model/suggest.h"
 
+namespace suggest_test {
+
 TEST_CASE("suggest: edit distance counts insertions, deletions and substitutions", "[suggest]") {
   CHECK(model::edit_distance("", "") == 0);
   CHECK(model::edit_distance("name", "name") == 0);
@@ -25,3 +27,5 @@ TEST_CASE("suggest: the closest plausible candidate is offered", "[suggest]") {
     CHECK(model::did_you_mean("Planet", {"User", "Community", "Council"}).empty());
   }
 }
+
+}  // namespace suggest_test

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace validate_test {
+
 namespace {
 
 using model::Origin;
@@ -314,3 +316,5 @@ TEST_CASE("validate: names in messages cannot drive the terminal", "[validate][l
   CHECK(check(topology) == Lines{"communities row 1: community \"river\\u001b[2J\": invalid name: contains byte "
                                  "0x1B; only a-z, 0-9 and \"-\" are allowed"});
 }
+
+}  // namespace validate_test

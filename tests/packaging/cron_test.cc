@@ -13,6 +13,8 @@
 #include "tests/packaging/unit_file.h"
 #include "tests/support/process.h"
 
+namespace cron_test {
+
 namespace {
 
 using namespace packaging_test;
@@ -196,3 +198,5 @@ TEST_CASE("cron: the environment example names every variable mxctl reads", "[pa
     CHECK(line.rfind("MATRIX_BOT_ACCESS_TOKEN_FILE=", 0) != 0);
   }
 }
+
+}  // namespace cron_test

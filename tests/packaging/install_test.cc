@@ -8,6 +8,8 @@
 
 #include "tests/packaging/installed_tree.h"
 
+namespace install_test {
+
 namespace {
 
 using namespace packaging_test;
@@ -65,3 +67,5 @@ TEST_CASE("install: the mxsim component is the simulator and its man page", "[pa
   std::sort(expected.begin(), expected.end());
   CHECK(tree.files() == expected);
 }
+
+}  // namespace install_test

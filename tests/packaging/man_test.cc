@@ -7,6 +7,8 @@
 #include "tests/packaging/installed_tree.h"
 #include "tests/packaging/mxctl_cli.h"
 
+namespace man_test {
+
 namespace {
 
 using namespace packaging_test;
@@ -63,3 +65,5 @@ TEST_CASE("man: mxsim.1 has its synopsis, options and exit status", "[packaging]
   CHECK_THAT(page, Catch::Contains("\\-\\-listen"));
   CHECK_THAT(page, Catch::Contains(".SH \"EXIT STATUS\""));
 }
+
+}  // namespace man_test

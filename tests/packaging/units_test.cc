@@ -14,6 +14,8 @@
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
+namespace units_test {
+
 namespace {
 
 using namespace packaging_test;
@@ -177,3 +179,5 @@ TEST_CASE("units: systemd-analyze verify accepts the installed units", "[packagi
   CHECK(result.out.empty());
   CHECK(result.err.empty());
 }
+
+}  // namespace units_test

@@ -7,7 +7,7 @@
 
 #include "tests/support/temp_dir.h"
 
-namespace spec {
+namespace spec::spec_schema_test {
 namespace {
 
 using nlohmann::json;
@@ -421,4 +421,4 @@ TEST_CASE("spec schema: every event and client-server example validates against 
 }
 
 }  // namespace
-}  // namespace spec
+}  // namespace spec::spec_schema_test

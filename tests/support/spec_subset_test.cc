@@ -15,7 +15,7 @@
 
 #include "tests/support/spec_schema.h"
 
-namespace spec {
+namespace spec::spec_subset_test {
 namespace {
 
 using nlohmann::json;
@@ -117,4 +117,4 @@ TEST_CASE("spec subset: every $ref in the vendored files names a vendored file",
 }
 
 }  // namespace
-}  // namespace spec
+}  // namespace spec::spec_subset_test

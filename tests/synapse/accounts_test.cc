@@ -13,6 +13,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
 
+namespace accounts_test {
+
 using synapse_e2e::Fixture;
 using synapse_e2e::memberships;
 using synapse_e2e::state_content;
@@ -127,3 +129,5 @@ TEST_CASE("synapse: deactivatedAccounts: deactivate deactivates the account and 
   INFO(synapse_e2e::shown(settled));
   CHECK(settled.exit_code == 0);
 }
+
+}  // namespace accounts_test

@@ -23,6 +23,8 @@
 #include "tests/support/http_json.h"
 #include "tests/synapse/fixture.h"
 
+namespace appservice_listener_test {
+
 using synapse_e2e::Fixture;
 using namespace std::chrono_literals;
 
@@ -121,3 +123,5 @@ TEST_CASE("synapse: Synapse asks mxctl run about a managed account or alias not 
   run.signal(SIGTERM);
   CHECK(run.wait_for(60s) == std::optional<int>(0));
 }
+
+}  // namespace appservice_listener_test

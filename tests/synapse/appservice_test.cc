@@ -8,6 +8,8 @@
 #include "tests/synapse/scenarios.h"
 #include "tests/synapse/truth.h"
 
+namespace appservice_test {
+
 using synapse_e2e::Fixture;
 
 TEST_CASE("synapse: appservice provisioning converges, repairs drift and archives", "[synapse][appservice]") {
@@ -47,3 +49,5 @@ TEST_CASE("synapse: appservice provisioning converges, repairs drift and archive
   INFO(synapse_e2e::shown(archived));
   CHECK(archived.exit_code == 0);
 }
+
+}  // namespace appservice_test

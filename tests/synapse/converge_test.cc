@@ -8,6 +8,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
 
+namespace converge_test {
+
 using synapse_e2e::Fixture;
 
 TEST_CASE("synapse: the example converges in one apply and re-plans empty", "[synapse][converge]") {
@@ -53,3 +55,5 @@ TEST_CASE("synapse: the example converges in one apply and re-plans empty", "[sy
   INFO(synapse_e2e::shown(fresh));
   CHECK(fresh.exit_code == 0);
 }
+
+}  // namespace converge_test

@@ -14,6 +14,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
 
+namespace crash_test {
+
 using synapse_e2e::Fixture;
 using Clock = std::chrono::steady_clock;
 
@@ -104,3 +106,5 @@ TEST_CASE("synapse: apply killed at several points resumes and converges without
   INFO(synapse_e2e::shown(plan));
   CHECK(plan.exit_code == 0);
 }
+
+}  // namespace crash_test

@@ -9,6 +9,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/scenarios.h"
 
+namespace drift_test {
+
 using synapse_e2e::Fixture;
 
 TEST_CASE("synapse: drift made by hand is planned, repaired, and the next plan is empty", "[synapse][drift]") {
@@ -30,3 +32,5 @@ TEST_CASE("synapse: drift made by hand is planned, repaired, and the next plan i
   INFO(synapse_e2e::shown(again));
   CHECK(again.exit_code == 0);
 }
+
+}  // namespace drift_test

@@ -10,6 +10,8 @@
 #include "tests/synapse/scenarios.h"
 #include "tests/synapse/truth.h"
 
+namespace lifecycle_test {
+
 using synapse_e2e::Fixture;
 using synapse_e2e::k_stewards;
 
@@ -88,3 +90,5 @@ TEST_CASE("synapse: a council is archived, restored exactly, archived again and 
   }
   expect_converged_at(*fx, "2026-04-03");
 }
+
+}  // namespace lifecycle_test

@@ -10,6 +10,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
 
+namespace parallel_test {
+
 using synapse_e2e::Fixture;
 using synapse_e2e::state_content;
 
@@ -97,3 +99,5 @@ TEST_CASE("synapse: --parallel 1 and the default parallelism reach the same end 
     CHECK(plan.exit_code == 0);
   }
 }
+
+}  // namespace parallel_test

@@ -10,6 +10,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
 
+namespace plan_reader_test {
+
 using synapse_e2e::Fixture;
 
 namespace {
@@ -63,3 +65,5 @@ TEST_CASE("synapse: plan with an empty state store logs in as no one", "[synapse
     CHECK(after.at(user).connections == seen.connections);
   }
 }
+
+}  // namespace plan_reader_test

@@ -7,6 +7,8 @@
 #include "adapters/homeserver/provisioning_bundle.h"
 #include "tests/synapse/fixture.h"
 
+namespace provision_test {
+
 using synapse_e2e::Fixture;
 
 namespace {
@@ -111,3 +113,5 @@ TEST_CASE("synapse: in appservice mode mxctl provision hands over a device's acc
   CHECK(old.status == 401);
   CHECK(old.body.value("errcode", "") == "M_UNKNOWN_TOKEN");
 }
+
+}  // namespace provision_test

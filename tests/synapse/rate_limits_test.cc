@@ -11,6 +11,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
 
+namespace rate_limits_test {
+
 using synapse_e2e::Fixture;
 using testing_support::url_encode;
 
@@ -126,3 +128,5 @@ TEST_CASE("synapse: default rate limits: the plan's note, the bot's override, an
   INFO(synapse_e2e::shown(plan));
   CHECK(plan.exit_code == 0);
 }
+
+}  // namespace rate_limits_test

@@ -15,6 +15,8 @@
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/scenarios.h"
 
+namespace run_test {
+
 using synapse_e2e::Fixture;
 using namespace std::chrono_literals;
 
@@ -75,3 +77,5 @@ TEST_CASE("synapse: mxctl run repairs drift as it happens, one pass for each", "
   REQUIRE(code);
   CHECK(*code == 0);
 }
+
+}  // namespace run_test

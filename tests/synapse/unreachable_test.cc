@@ -12,6 +12,8 @@
 #include "tests/synapse/scenarios.h"
 #include "tests/synapse/truth.h"
 
+namespace unreachable_test {
+
 using synapse_e2e::Fixture;
 
 namespace {
@@ -71,3 +73,5 @@ TEST_CASE("synapse: invites to an unreachable server fail alone and are not retr
   CHECK(attempts >= 1);
   CHECK(attempts <= static_cast<int>(rooms) + k_attempts_per_operation - 1);
 }
+
+}  // namespace unreachable_test

@@ -9,6 +9,8 @@
 
 #include "tests/synapse/fixture.h"
 
+namespace upgrade_test {
+
 using synapse_e2e::Fixture;
 using testing_support::url_encode;
 
@@ -93,3 +95,5 @@ TEST_CASE("synapse: upgraded rooms are followed, and --upgrade-rooms upgrades th
     CHECK(std::find(rooms.begin(), rooms.end(), dm) != rooms.end());
   }
 }
+
+}  // namespace upgrade_test

@@ -14,6 +14,8 @@
 #include <limits>
 #include <string>
 
+namespace exposition_reference_test {
+
 namespace {
 
 using controller::telemetry::MetricsRegistry;
@@ -99,3 +101,5 @@ TEST_CASE("exposition reference: the Python client's parser reads back what was 
   INFO("reference parser read: " << actual.dump(1));
   CHECK(actual == expected);
 }
+
+}  // namespace exposition_reference_test

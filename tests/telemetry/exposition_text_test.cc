@@ -10,6 +10,8 @@
 #include <cstring>
 #include <limits>
 
+namespace exposition_text_test {
+
 namespace {
 
 using namespace controller::telemetry;
@@ -67,3 +69,5 @@ TEST_CASE("exposition text: escaping of label values and HELP", "[exposition]") 
   CHECK(escape_label_value("\\n") == "\\\\n");
   CHECK(escape_help("a\\b\"c\nd") == "a\\\\b\"c\\nd");
 }
+
+}  // namespace exposition_text_test

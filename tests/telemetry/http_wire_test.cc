@@ -9,6 +9,8 @@
 
 #include <stdexcept>
 
+namespace http_wire_test {
+
 namespace {
 
 using namespace controller::telemetry;
@@ -135,3 +137,5 @@ TEST_CASE("status routes: without sources, metrics are empty and the process is 
   CHECK(answer(RequestHead{"GET", "/metrics"}, none).body.empty());
   CHECK(answer(RequestHead{"GET", "/readyz"}, none).status == 200);
 }
+
+}  // namespace http_wire_test

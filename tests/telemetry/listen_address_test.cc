@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+namespace listen_address_test {
+
 namespace {
 
 using controller::telemetry::parse_listen_address;
@@ -84,3 +86,5 @@ TEST_CASE("listen address: wrong forms say what is wrong", "[listen]") {
                                         "on every IPv4 interface)") +
                                 k_hint);
 }
+
+}  // namespace listen_address_test

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+namespace metrics_registry_test {
+
 namespace {
 
 using controller::telemetry::Labels;
@@ -242,3 +244,5 @@ TEST_CASE("metrics registry: concurrent increments from several threads sum exac
   CHECK(text.find("h_sum " + all + "\n") != std::string::npos);
   CHECK(text.find("h_bucket{le=\"+Inf\"} " + all + "\n") != std::string::npos);
 }
+
+}  // namespace metrics_registry_test

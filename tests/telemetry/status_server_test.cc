@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+namespace status_server_test {
+
 namespace {
 
 using namespace controller::telemetry;
@@ -331,3 +333,5 @@ TEST_CASE("status server: listens on an IPv6 address", "[server]") {
   REQUIRE(response);
   CHECK(response->status == 200);
 }
+
+}  // namespace status_server_test

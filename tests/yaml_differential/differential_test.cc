@@ -16,6 +16,8 @@
 #include "tests/yaml_differential/compare.h"
 #include "tests/yaml_differential/mutations.h"
 
+namespace differential_test {
+
 namespace {
 
 using testing_support::Isolated;
@@ -139,3 +141,5 @@ TEST_CASE("yaml differential: damaged manifests are rejected where libyaml rejec
   CHECK(rejected > mutants.size() / 4);
   CHECK(rejected < mutants.size() * 3 / 4);
 }
+
+}  // namespace differential_test
