@@ -4,7 +4,7 @@
 // truth: every pass re-observes, and a lost store is rebuilt from aliases and
 // markers without creating duplicates.
 //
-// StateStore is the five roles together, for whoever opens the store (the
+// StateStore is the six roles together, for whoever opens the store (the
 // command line) and passes it on. Code that needs only some roles can take
 // just those, so that a test can hand it a fake of a page.
 
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "adapters/appservice_transactions.h"
+#include "adapters/compiled_desired_cache.h"
 #include "adapters/lifecycle_store.h"
 #include "adapters/observation_cache.h"
 #include "adapters/pass_lock.h"
@@ -25,7 +26,8 @@ class StateStore : public ObservationCache,
                    public PassLog,
                    public LifecycleStore,
                    public PassLock,
-                   public AppserviceTransactions {
+                   public AppserviceTransactions,
+                   public CompiledDesiredCache {
  public:
   ~StateStore() override = default;
 };

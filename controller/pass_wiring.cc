@@ -1,11 +1,13 @@
 #include "controller/pass_wiring.h"
 
 #include <chrono>
+#include <filesystem>
 #include <ostream>
 #include <utility>
 
 #include "adapters/appdb/app_write_back.h"
 #include "controller/commands.h"
+#include "controller/desired_cache.h"
 #include "controller/kept_probe.h"
 #include "model/compile.h"
 #include "model/printable.h"
@@ -46,9 +48,24 @@ std::optional<PassOptions> apply_inputs(const ApplyOptions& options, std::option
   return pass_options;
 }
 
+namespace {
+
+// A plan is a reader of the store: it takes no lock, and a store it cannot
+// write it reads as it is.
+bool open_store(PassWiring& pass, const PassOptions& options, bool reader, Console& console) {
+  auto store = adapters::open_sqlite_store(
+      options.state_path, reader ? adapters::StoreAccess::read_only_if_needed : adapters::StoreAccess::read_write);
+  if (!store) {
+    print_error(store.error(), console.err);
+    return false;
+  }
+  pass.store = std::move(*store);
+  return true;
+}
+
+}  // namespace
+
 std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, bool reads_only, Console& console) {
-  // A plan is a reader of the store: it takes no lock, and a store it
-  // cannot write it reads as it is.
   const bool reader = mode == Mode::plan;
   auto pass = std::make_unique<PassWiring>();
   adapters::Environment env = adapters::process_environment();
@@ -59,9 +76,33 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
   if (options.write_back && options.from_db.empty()) {
     problems.push_back({{"settings"}, "--write-back needs --from-db URI"});
   }
-  pass->source =
-      adapters::load_desired(options.paths, options.from_db, pass->settings.app_database, pass->settings.settings);
-  problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
+  // Manifests alone (no database) can be digested, and their compiled state
+  // recalled from the store, when it exists already: bad input must never
+  // create a store.
+  std::optional<std::string> digest;
+  std::optional<model::MatrixState> recalled;
+  adapters::ManifestTexts manifests;
+  const bool digestible =
+      problems.empty() && !options.paths.empty() && options.from_db.empty() && !options.write_back;
+  if (digestible) {
+    manifests = adapters::read_manifest_texts(options.paths);
+    digest = desired_digest(manifests, pass->settings.settings);
+    std::error_code error;
+    if (digest && std::filesystem::exists(options.state_path, error)) {
+      if (!open_store(*pass, options, reader, console)) {
+        return nullptr;
+      }
+      recalled = recall_desired(*pass->store, *digest);
+    }
+  }
+  if (recalled) {
+    pass->desired = std::move(*recalled);
+  } else {
+    pass->source = digestible ? adapters::load_desired(std::move(manifests), pass->settings.settings)
+                              : adapters::load_desired(options.paths, options.from_db, pass->settings.app_database,
+                                                       pass->settings.settings);
+    problems.insert(problems.end(), pass->source.diagnostics.begin(), pass->source.diagnostics.end());
+  }
   if (!problems.empty()) {
     print_diagnostics(problems, console.err);
     return nullptr;
@@ -71,17 +112,18 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
     print_error(token.error(), console.err);
     return nullptr;
   }
-  pass->desired = model::compile(pass->source.topology, pass->settings.settings);
+  if (!recalled) {
+    pass->desired = model::compile(pass->source.topology, pass->settings.settings);
+  }
   if (!options.write_back) {
     pass->source.topology = {};
   }
-  auto store = adapters::open_sqlite_store(
-      options.state_path, reader ? adapters::StoreAccess::read_only_if_needed : adapters::StoreAccess::read_write);
-  if (!store) {
-    print_error(store.error(), console.err);
+  if (!pass->store && !open_store(*pass, options, reader, console)) {
     return nullptr;
   }
-  pass->store = std::move(*store);
+  if (digest && !recalled) {
+    keep_desired(*pass->store, *digest, pass->desired);
+  }
   if (!reader) {
     auto lock = pass->store->lock(to_string(mode));
     if (!lock) {

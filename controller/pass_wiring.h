@@ -26,7 +26,8 @@ struct PassWiring {
   PassTimes times = start_pass_times();
   adapters::LoadedSettings settings;
   /// What the desired state was compiled from; the topology is kept only
-  /// for write-back (at instance scale it is tens of MB).
+  /// for write-back (at instance scale it is tens of MB). Empty when the
+  /// compiled state was recalled from the store (controller/desired_cache.h).
   adapters::LoadedDesired source;
   /// The compiled desired state, until the reconciler's plan() takes it.
   model::MatrixState desired;
@@ -44,7 +45,8 @@ struct PassWiring {
 std::optional<PassOptions> apply_inputs(const ApplyOptions& options, std::optional<SavedPlan>& saved,
                                         Console& console);
 
-/// Loads, compiles, opens the store (read-only if need be in plan mode),
+/// Loads and compiles (or recalls the state compiled from the same
+/// manifests and settings, see controller/desired_cache.h), opens the store (read-only if need be in plan mode),
 /// takes the lock (not in plan mode; a takeover is warned about), connects
 /// and probes. `reads_only`: a plan or dry run, whose client refuses to
 /// send any write. Null, with the problem printed, when any step fails.

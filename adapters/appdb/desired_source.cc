@@ -76,6 +76,17 @@ std::string LoadedDesired::describe_sources() const {
   return out;
 }
 
+LoadedDesired load_desired(ManifestTexts manifests, const model::Settings& naming) {
+  LoadedManifests loaded = parse_manifest_texts(std::move(manifests), ManifestChecks::all);
+  LoadedDesired out;
+  out.topology = std::move(loaded.topology);
+  out.diagnostics = std::move(loaded.diagnostics);
+  out.documents = loaded.documents;
+  out.files = loaded.files.size();
+  add_unreported(model::check_limits(out.topology, naming), out);
+  return out;
+}
+
 LoadedDesired load_desired(const std::vector<std::string>& paths, const std::string& db_uri,
                            const AppDatabaseSettings& settings, const model::Settings& naming) {
   LoadedDesired out;
@@ -84,13 +95,7 @@ LoadedDesired load_desired(const std::vector<std::string>& paths, const std::str
     return out;
   }
   if (db_uri.empty()) {
-    LoadedManifests manifests = load_manifests(paths);
-    out.topology = std::move(manifests.topology);
-    out.diagnostics = std::move(manifests.diagnostics);
-    out.documents = manifests.documents;
-    out.files = manifests.files.size();
-    add_unreported(model::check_limits(out.topology, naming), out);
-    return out;
+    return load_desired(read_manifest_texts(paths), naming);
   }
   if (!paths.empty()) {
     LoadedManifests manifests = load_manifests(paths, ManifestChecks::structural_only);

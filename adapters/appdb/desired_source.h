@@ -10,6 +10,7 @@
 
 #include "adapters/appdb/app_database_mapping.h"
 #include "adapters/app_database_settings.h"
+#include "adapters/manifests/yaml_manifests.h"
 #include "model/diagnostic.h"
 #include "model/settings.h"
 #include "model/topology.h"
@@ -47,5 +48,9 @@ struct LoadedDesired {
 /// Never throws.
 LoadedDesired load_desired(const std::vector<std::string>& paths, const std::string& db_uri,
                            const AppDatabaseSettings& settings, const model::Settings& naming = {});
+
+/// load_desired(paths, "", ..., naming) from the manifests as read already:
+/// a pass reads them once, to digest them, and parses what it digested.
+LoadedDesired load_desired(ManifestTexts manifests, const model::Settings& naming = {});
 
 }  // namespace adapters

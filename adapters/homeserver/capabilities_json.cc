@@ -1,10 +1,8 @@
 #include "adapters/homeserver/capabilities_json.h"
 
-#include <openssl/evp.h>
-
-#include <array>
-
 #include <nlohmann/json.hpp>
+
+#include "adapters/sha256.h"
 
 namespace adapters {
 
@@ -14,19 +12,6 @@ namespace {
 // Rate limits are not kept: they are asked when a plan has writes, so that a
 // limit an operator lifts shows at once.
 constexpr int k_version = 1;
-
-std::string sha256_hex(const std::string& text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  static const char* k_hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 0xf];
-  }
-  return out;
-}
 
 }  // namespace
 

@@ -264,15 +264,12 @@ std::optional<std::string> read_file(const std::string& path) {
   return contents.str();
 }
 
-// Reads `files` (each once, however it is spelled) into `loaded`, structural
-// checks only. Every file is read before any is parsed, so that documents of
-// all of them can be parsed at once; the texts go when this returns, before
-// the semantic checks. (A "cannot read file" now comes before the problems
-// of the files ahead of it; sorting by position puts it where it always was.)
-void read_files(const std::vector<std::string>& files, std::size_t threads, LoadedManifests& loaded) {
+// Reads `files` (each once, however it is spelled) into `read`. A "cannot
+// read file" comes before the problems of the files ahead of it; sorting by
+// position puts it where it belongs.
+void read_files(const std::vector<std::string>& files, ManifestTexts& read) {
   namespace fs = std::filesystem;
   std::set<fs::path> seen;
-  std::vector<std::string> texts;
   for (const std::string& file : files) {
     std::error_code error;
     fs::path canonical = fs::weakly_canonical(file, error);
@@ -281,18 +278,12 @@ void read_files(const std::vector<std::string>& files, std::size_t threads, Load
     }
     std::optional<std::string> text = read_file(file);
     if (!text) {
-      loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{file, 0, 0}, "cannot read file"});
+      read.diagnostics.push_back(model::Diagnostic{SourceLocation{file, 0, 0}, "cannot read file"});
       continue;
     }
-    loaded.files.push_back(file);
-    texts.push_back(std::move(*text));
+    read.files.push_back(file);
+    read.texts.push_back(std::move(*text));
   }
-  // Parts point into loaded.files and texts, which no longer change.
-  std::vector<Part> parts;
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    add_parts(texts[i], loaded.files[i], parts);
-  }
-  read_parts(parts, threads, loaded);
 }
 
 }  // namespace
@@ -301,29 +292,52 @@ LoadedManifests load_manifests(const std::vector<std::string>& paths) {
   return load_manifests(paths, ManifestChecks::all);
 }
 
-LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks, std::size_t threads) {
+ManifestTexts read_manifest_texts(const std::vector<std::string>& paths) {
   namespace fs = std::filesystem;
-  LoadedManifests loaded;
+  ManifestTexts read;
   std::vector<std::string> files;
   for (const std::string& path : paths) {
     std::error_code error;
     fs::file_status status = fs::status(path, error);
     if (!fs::exists(status)) {
-      loaded.diagnostics.push_back(model::Diagnostic{SourceLocation{path, 0, 0}, "no such file or directory"});
+      read.diagnostics.push_back(model::Diagnostic{SourceLocation{path, 0, 0}, "no such file or directory"});
     } else if (fs::is_directory(status)) {
-      std::vector<std::string> found = files_under(path, loaded.diagnostics);
+      std::vector<std::string> found = files_under(path, read.diagnostics);
       files.insert(files.end(), found.begin(), found.end());
     } else {
       files.push_back(path);
     }
   }
-  read_files(files, threads, loaded);
-  std::string where;
+  read_files(files, read);
   for (const std::string& path : paths) {
-    where += (where.empty() ? "" : " ") + path;
+    read.where += (read.where.empty() ? "" : " ") + path;
   }
-  finish(loaded, where.empty() ? "." : where, checks);
+  if (read.where.empty()) {
+    read.where = ".";
+  }
+  return read;
+}
+
+LoadedManifests parse_manifest_texts(ManifestTexts read, ManifestChecks checks, std::size_t threads) {
+  LoadedManifests loaded;
+  loaded.diagnostics = std::move(read.diagnostics);
+  loaded.files = std::move(read.files);
+  {
+    // Parts point into loaded.files and the texts, which no longer change;
+    // the texts go before the semantic checks.
+    std::vector<std::string> texts = std::move(read.texts);
+    std::vector<Part> parts;
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      add_parts(texts[i], loaded.files[i], parts);
+    }
+    read_parts(parts, threads, loaded);
+  }
+  finish(loaded, read.where, checks);
   return loaded;
+}
+
+LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks, std::size_t threads) {
+  return parse_manifest_texts(read_manifest_texts(paths), checks, threads);
 }
 
 LoadedManifests parse_manifests(std::string_view text, const std::string& file_name, std::size_t threads) {

@@ -52,6 +52,29 @@ enum class ManifestChecks { all, structural_only };
 LoadedManifests load_manifests(const std::vector<std::string>& paths, ManifestChecks checks,
                                std::size_t threads = 0);
 
+/// The manifest files `paths` name, read but not parsed: what a load parses,
+/// so that a digest of it is a digest of exactly what would be parsed.
+struct ManifestTexts {
+  /// Files read, in order, spelled as LoadedManifests::files.
+  std::vector<std::string> files;
+  /// Their contents, one per file.
+  std::vector<std::string> texts;
+  /// Paths that do not exist, directories and files that cannot be read.
+  model::Diagnostics diagnostics;
+  /// The paths as given, joined by spaces ("." for none): where "no
+  /// manifests found" points.
+  std::string where;
+};
+
+/// Reads what load_manifests(paths, ...) would parse (directories walked as
+/// it says). Never throws.
+ManifestTexts read_manifest_texts(const std::vector<std::string>& paths);
+
+/// Parses what read_manifest_texts read, as load_manifests does after
+/// reading: load_manifests(paths, checks, threads) is
+/// parse_manifest_texts(read_manifest_texts(paths), checks, threads).
+LoadedManifests parse_manifest_texts(ManifestTexts read, ManifestChecks checks, std::size_t threads = 0);
+
 /// Same for in-memory text (tests, stdin); `file_name` is used in
 /// diagnostics. Runs validate_topology too, and reports text with no
 /// document as an empty manifest set. `threads` as for load_manifests.

@@ -99,6 +99,11 @@ class Statement {
     keep(sqlite3_bind_text64(m_stmt, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
     return *this;
   }
+  /// Binds bytes as a BLOB to the 1-based parameter `index` (copied by SQLite).
+  Statement& bind_blob(int index, std::string_view bytes) {
+    keep(sqlite3_bind_blob64(m_stmt, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+    return *this;
+  }
   /// Binds an integer to the 1-based parameter `index`.
   Statement& bind_int64(int index, std::int64_t value) {
     keep(sqlite3_bind_int64(m_stmt, index, value));
@@ -137,6 +142,15 @@ class Statement {
       return "";
     }
     return std::string(reinterpret_cast<const char*>(value), static_cast<size_t>(sqlite3_column_bytes(m_stmt, index)));
+  }
+  /// Column `index` (0-based) of the current row as bytes (a BLOB as
+  /// stored; other types as SQLite converts them); empty for NULL.
+  std::string blob(int index) const {
+    const void* value = sqlite3_column_blob(m_stmt, index);
+    if (value == nullptr) {
+      return "";
+    }
+    return std::string(static_cast<const char*>(value), static_cast<size_t>(sqlite3_column_bytes(m_stmt, index)));
   }
   /// Column `index` (0-based) of the current row as an integer; 0 for NULL.
   std::int64_t int64(int index) const { return sqlite3_column_int64(m_stmt, index); }

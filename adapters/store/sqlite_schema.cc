@@ -218,6 +218,15 @@ ALTER TABLE meta ADD COLUMN probe_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE meta ADD COLUMN probe_answer TEXT NOT NULL DEFAULT '';
 ALTER TABLE meta ADD COLUMN probe_taken_at INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // Version 9: the last compiled desired state, under a digest of its
+    // inputs, so that a pass over unchanged manifests does not parse them.
+    {9, R"sql(
+CREATE TABLE compiled_desired (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  digest     TEXT NOT NULL,
+  state      BLOB NOT NULL
+);
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

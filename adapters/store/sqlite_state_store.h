@@ -59,7 +59,7 @@ struct SqliteStoreOptions {
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 8;
+  static constexpr int k_schema_version = 9;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -117,6 +117,12 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override;
   model::Result<std::optional<KeptProbe>> kept_probe() override;
   model::Result<void> keep_probe(const KeptProbe& probe) override;
+
+  // CompiledDesiredCache (sqlite_compiled_desired.cc).
+
+  model::Result<std::optional<CompiledDesired>> compiled_desired() override;
+  /// Replaces the kept state, committing what is pending first.
+  model::Result<void> keep_compiled_desired(const CompiledDesired& compiled) override;
 
   // PassLog (sqlite_pass_log.cc).
 

@@ -107,6 +107,14 @@ class FakeStateStore final : public adapters::StateStore {
     return write(&Store::keep_probe, probe);
   }
 
+  // CompiledDesiredCache.
+  model::Result<std::optional<adapters::CompiledDesired>> compiled_desired() override {
+    return forward(&Store::compiled_desired);
+  }
+  model::Result<void> keep_compiled_desired(const adapters::CompiledDesired& compiled) override {
+    return write(&Store::keep_compiled_desired, compiled);
+  }
+
   // PassLog.
   model::Result<std::int64_t> begin_run(const std::string& command) override {
     std::lock_guard<std::mutex> guard(*m_mutex);

@@ -79,7 +79,7 @@ std::vector<Outcome> read_all_with_mxctl(const std::vector<Mutant>& mutants) {
 
 std::vector<std::string> example_manifests() {
   std::vector<std::filesystem::path> paths;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(MXCTL_SOURCE_DIR) + "/manifests")) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(MXCTL_SOURCE_DIR) / "manifests")) {
     if (entry.path().extension() == ".yaml") {
       paths.push_back(entry.path());
     }

@@ -1,0 +1,33 @@
+#pragma once
+// SHA-256 (OpenSSL's libcrypto), for the digests the store keeps things
+// under: never a secret itself, and the same bytes always give the same text.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace adapters {
+
+/// A SHA-256 over bytes given in parts.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  /// Adds `bytes` to what is digested.
+  void update(std::string_view bytes);
+  /// The digest of everything added, as 64 lower-case hex digits; the
+  /// object is spent afterwards.
+  std::string hex();
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> m_context;
+};
+
+/// The SHA-256 of `bytes` as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace adapters

@@ -1,0 +1,37 @@
+#pragma once
+// The compiled desired state kept in the store between passes, under a
+// digest of everything compiling depends on: mxctl's build and its
+// libraries', every setting, and each manifest file's name and bytes. A pass
+// over the same inputs reads the state back instead of parsing the YAML and
+// compiling it again; any change to an input, or a kept state that does not
+// decode, compiles afresh.
+
+#include <optional>
+#include <string>
+
+#include "adapters/compiled_desired_cache.h"
+#include "adapters/manifests/yaml_manifests.h"
+#include "model/matrix_state.h"
+#include "model/settings.h"
+
+namespace controller {
+
+/// The digest of compiling `manifests` with `settings` in this build.
+/// Nothing when there is nothing safe to key by: the program carries no
+/// build id, or `manifests` holds a problem (a path that does not exist, a
+/// file that cannot be read).
+std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifests, const model::Settings& settings);
+
+/// The state `cache` keeps under `digest`; nothing when it keeps none,
+/// another, or one that does not decode (and a store it cannot read).
+std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest);
+
+/// Keeps `state` under `digest`, best effort: a store that cannot be
+/// written (a plan on a read-only store) only makes the next pass compile.
+void keep_desired(adapters::CompiledDesiredCache& cache, const std::string& digest, const model::MatrixState& state);
+
+/// The GNU build ids of the program and every library loaded with it, in
+/// load order, as hex; empty when the program itself carries none.
+std::string build_identity();
+
+}  // namespace controller

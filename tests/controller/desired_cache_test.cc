@@ -1,0 +1,127 @@
+// The compiled desired state kept under a digest of its inputs: the digest
+// moves with every input (each setting, each file's name and bytes, the set
+// of files), and a kept state is recalled only under its own digest and
+// only when it decodes.
+
+#include "controller/desired_cache.h"
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/manifests/yaml_manifests.h"
+#include "model/state_codec.h"
+#include "tests/fakes/fake_state_store.h"
+
+namespace desired_cache_test {
+
+namespace {
+
+adapters::ManifestTexts two_files() {
+  adapters::ManifestTexts texts;
+  texts.files = {"m/a.yaml", "m/b.yaml"};
+  texts.texts = {"kind: User\n", "kind: Community\n"};
+  texts.where = "m";
+  return texts;
+}
+
+model::MatrixState small_state() {
+  model::MatrixState state;
+  state.accounts["alice"].user_id = "@alice:example.org";
+  state.rooms["community/riverside"].name = "Riverside";
+  return state;
+}
+
+}  // namespace
+
+TEST_CASE("desired cache: this build has an identity to key by", "[desired_cache]") {
+  // Debian's toolchain links every program with a GNU build id; without
+  // one nothing would ever be recalled (and nothing wrongly).
+  CHECK_FALSE(controller::build_identity().empty());
+  CHECK(controller::build_identity() == controller::build_identity());
+}
+
+TEST_CASE("desired cache: the digest moves with every setting and every byte of the manifests",
+          "[desired_cache]") {
+  const model::Settings settings;
+  const auto base = controller::desired_digest(two_files(), settings);
+  REQUIRE(base);
+  CHECK(controller::desired_digest(two_files(), settings) == base);
+
+  std::vector<std::function<void(model::Settings&)>> setting_changes = {
+      [](auto& s) { s.homeserver_url = "https://other"; }, [](auto& s) { s.server_name = "other"; },
+      [](auto& s) { s.bot_user_id = "@other:x"; },         [](auto& s) { s.alias_prefix = "other."; },
+      [](auto& s) { s.marker_event_type = "other"; },      [](auto& s) { s.instance = "other"; },
+      [](auto& s) { s.grace_period_days = 1; },            [](auto& s) { s.mass_change_max_percent = 1; },
+      [](auto& s) { s.mass_change_max_count = 1; },        [](auto& s) { s.deactivate_accounts = true; },
+      [](auto& s) { s.provisioning = model::ProvisioningMode::appservice; },
+      [](auto& s) { s.room_version = "11"; },              [](auto& s) { s.appservice_rate_limited = false; },
+      [](auto& s) { s.reinvite_to_community_rooms = true; }, [](auto& s) { s.reinvite_to_council_rooms = false; },
+      [](auto& s) { s.force_join = true; },                [](auto& s) { s.read_timeout_seconds = 1; },
+      [](auto& s) { s.request_timeout_seconds = 1; },      [](auto& s) { s.sync_timeout_seconds = 1; },
+      [](auto& s) { s.max_answer_megabytes = 1; },         [](auto& s) { s.max_sync_answer_megabytes = 1; },
+      [](auto& s) { s.pass_timeout_minutes = 1; },         [](auto& s) { s.resync_interval_minutes = 1; },
+      [](auto& s) { s.source_interval_seconds = 1; },      [](auto& s) { s.shutdown_grace_seconds = 1; },
+      [](auto& s) { s.listen = "other"; },                 [](auto& s) { s.ca_file = "other"; },
+  };
+  std::set<std::string> seen = {*base};
+  for (std::size_t i = 0; i < setting_changes.size(); ++i) {
+    model::Settings changed = settings;
+    setting_changes[i](changed);
+    auto digest = controller::desired_digest(two_files(), changed);
+    INFO("setting change " << i);
+    REQUIRE(digest);
+    CHECK(seen.insert(*digest).second);
+  }
+
+  std::vector<std::function<void(adapters::ManifestTexts&)>> manifest_changes = {
+      [](auto& t) { t.texts[0] += " "; },
+      [](auto& t) { t.files[1] = "m/c.yaml"; },
+      // The same bytes cut differently between the files.
+      [](auto& t) { t.texts = {"kind: User\nkind", ": Community\n"}; },
+      [](auto& t) { t.files.pop_back(), t.texts.pop_back(); },
+      [](auto& t) { t.where = "m m"; },
+  };
+  for (std::size_t i = 0; i < manifest_changes.size(); ++i) {
+    adapters::ManifestTexts changed = two_files();
+    manifest_changes[i](changed);
+    auto digest = controller::desired_digest(changed, settings);
+    INFO("manifest change " << i);
+    REQUIRE(digest);
+    CHECK(seen.insert(*digest).second);
+  }
+}
+
+TEST_CASE("desired cache: manifests read with a problem have no digest", "[desired_cache]") {
+  adapters::ManifestTexts broken = two_files();
+  broken.diagnostics.push_back({{"m/c.yaml"}, "cannot read file"});
+  CHECK_FALSE(controller::desired_digest(broken, {}));
+}
+
+TEST_CASE("desired cache: a kept state is recalled under its own digest only, and only when it decodes",
+          "[desired_cache]") {
+  fakes::FakeStateStore store;
+  CHECK_FALSE(controller::recall_desired(store, "d1"));
+
+  controller::keep_desired(store, "d1", small_state());
+  CHECK(controller::recall_desired(store, "d1") == small_state());
+  CHECK_FALSE(controller::recall_desired(store, "d2"));
+
+  SECTION("a damaged state is compiled afresh, not read") {
+    std::string bytes = model::encode_matrix_state(small_state());
+    bytes.pop_back();
+    REQUIRE(store.keep_compiled_desired({"d1", bytes}));
+    CHECK_FALSE(controller::recall_desired(store, "d1"));
+  }
+  SECTION("a store that cannot be written keeps what it had, and nothing fails") {
+    store.set_writes_fail(true);
+    controller::keep_desired(store, "d3", model::MatrixState{});
+    CHECK_FALSE(controller::recall_desired(store, "d3"));
+    CHECK(controller::recall_desired(store, "d1"));
+  }
+}
+
+}  // namespace desired_cache_test
