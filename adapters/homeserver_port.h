@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "adapters/observation_cache.h"
 #include "model/matrix_state.h"
 #include "model/observed_state.h"
 #include "model/plan.h"
@@ -30,6 +31,9 @@ struct ObserveHints {
   /// events); with both, observation asks the server for changes only.
   /// Left empty when the port holds that state itself (holds_room_state).
   std::map<std::string, std::string> room_snapshots;
+  /// Reads of those snapshots kept by an earlier pass, by room id: a room
+  /// whose kept read matches its snapshot need not be parsed again.
+  std::map<std::string, KeptRoomRead> room_reads;
   /// Room ids mxctl wrote to since `sync_token` was taken (the store's
   /// rooms_written): each is re-read in full with GET /rooms/{id}/state,
   /// not folded from /sync, which on Synapse can miss a change when
@@ -58,6 +62,9 @@ struct Observation {
   std::map<std::string, std::optional<std::string>> changed_snapshots;
   /// The observation read only changes since the hinted token.
   bool incremental = false;
+  /// Rooms read from snapshots that had no matching kept read: to keep
+  /// (ObservationCache::keep_room_reads) for the next pass.
+  std::map<std::string, KeptRoomRead> room_reads;
 };
 
 /// Everything an operation needs beyond itself: the desired state it was

@@ -46,8 +46,20 @@ struct KeptProbe {
   std::int64_t taken_at_ms = 0;
 };
 
-/// Room ids, sent messages, m.direct entries, the sync token, room snapshots,
-/// the rooms written since the last observation, and the last probe.
+/// One room as a pass read it from its snapshot, kept so that the next pass
+/// need not parse the same snapshot again.
+struct KeptRoomRead {
+  /// Digest of what the read came from: mxctl's build, the settings and the
+  /// snapshot's text; a read whose digest does not match is not used.
+  std::string digest;
+  /// The read, as the homeserver adapter encodes it.
+  std::string read;
+  bool operator==(const KeptRoomRead&) const = default;
+};
+
+/// Room ids, sent messages, m.direct entries, the sync token, room snapshots
+/// and the reads of them, the rooms written since the last observation, and
+/// the last probe.
 class ObservationCache {
  public:
   virtual ~ObservationCache() = default;
@@ -99,6 +111,12 @@ class ObservationCache {
   /// Forgets `room_ids` (an observation re-read them and is saved); ids not
   /// recorded are ignored.
   virtual model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) = 0;
+
+  /// The reads kept beside the room snapshots, by room id; empty when none.
+  virtual model::Result<std::map<std::string, KeptRoomRead>> room_reads() = 0;
+  /// Keeps `reads` in place of those kept for the same rooms, and forgets
+  /// the reads of rooms that no longer have a snapshot.
+  virtual model::Result<void> keep_room_reads(const std::map<std::string, KeptRoomRead>& reads) = 0;
 
   /// The probe kept last; nothing when none was.
   virtual model::Result<std::optional<KeptProbe>> kept_probe() = 0;

@@ -30,8 +30,4 @@ std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache&
 /// written (a plan on a read-only store) only makes the next pass compile.
 void keep_desired(adapters::CompiledDesiredCache& cache, const std::string& digest, const model::MatrixState& state);
 
-/// The GNU build ids of the program and every library loaded with it, in
-/// load order, as hex; empty when the program itself carries none.
-std::string build_identity();
-
 }  // namespace controller

@@ -63,8 +63,10 @@ model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, co
   auto directs = store.directs_set();
   auto token = store.sync_token();
   model::Result<std::map<std::string, std::string>> snapshots = std::map<std::string, std::string>{};
+  model::Result<std::map<std::string, adapters::KeptRoomRead>> reads = std::map<std::string, adapters::KeptRoomRead>{};
   if (!token || !port.holds_room_state(*token)) {
     snapshots = store.room_snapshots();
+    reads = store.room_reads();
   }
   auto suspended = store.suspended_accounts();
   auto written = store.rooms_written();
@@ -83,6 +85,10 @@ model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, co
   hints.directs_set = std::move(*directs);
   hints.sync_token = std::move(*token);
   hints.room_snapshots = std::move(*snapshots);
+  // Kept reads only spare parsing: a store that cannot give them costs time.
+  if (reads) {
+    hints.room_reads = std::move(*reads);
+  }
   hints.suspended_accounts = std::move(*suspended);
   hints.rooms_written = std::move(*written);
   hints.rooms_created = std::move(*created);
@@ -247,6 +253,12 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
     }
   } else {
     pass.cache_note = keep_cache(store, store.read_only(), *hints, *observed);
+  }
+  // After the snapshots they were read from are saved (rooms without one
+  // lose their reads). Best effort: kept reads only spare the next pass
+  // parsing snapshots.
+  if (!observed->room_reads.empty() && !store.read_only()) {
+    (void)store.keep_room_reads(observed->room_reads);
   }
   observed->state.messages_sent.insert(hints->messages_sent.begin(), hints->messages_sent.end());
   // The store's m.direct records name keys; a room just taken over from an

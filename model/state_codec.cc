@@ -279,4 +279,30 @@ std::optional<ObservedRoom> decode_observed_room(std::string_view bytes) {
   return decode<ObservedRoom>(k_room_tag, bytes);
 }
 
+std::string encode_settings(const Settings& settings) {
+  ByteWriter out;
+  const auto& [homeserver_url, server_name, bot_user_id, alias_prefix, marker_event_type, instance,
+               grace_period_days, mass_change_max_percent, mass_change_max_count, deactivate_accounts,
+               provisioning, room_version, appservice_rate_limited, reinvite_to_community_rooms,
+               reinvite_to_council_rooms, force_join, read_timeout_seconds, request_timeout_seconds,
+               sync_timeout_seconds, max_answer_megabytes, max_sync_answer_megabytes, pass_timeout_minutes,
+               resync_interval_minutes, source_interval_seconds, shutdown_grace_seconds, listen, ca_file] = settings;
+  for (const std::string* text : {&homeserver_url, &server_name, &bot_user_id, &alias_prefix, &marker_event_type,
+                                  &instance, &room_version, &listen, &ca_file}) {
+    out.text(*text);
+  }
+  for (int number : {grace_period_days, mass_change_max_percent, mass_change_max_count, read_timeout_seconds,
+                     request_timeout_seconds, sync_timeout_seconds, max_answer_megabytes, max_sync_answer_megabytes,
+                     pass_timeout_minutes, resync_interval_minutes, source_interval_seconds,
+                     shutdown_grace_seconds, static_cast<int>(provisioning)}) {
+    out.signed_int(number);
+  }
+  for (bool flag : {deactivate_accounts, appservice_rate_limited, reinvite_to_community_rooms,
+                    reinvite_to_council_rooms, force_join}) {
+    out.boolean(flag);
+  }
+  return std::move(out).take();
+}
+
+
 }  // namespace model

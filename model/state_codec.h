@@ -12,6 +12,7 @@
 
 #include "model/matrix_state.h"
 #include "model/observed_state.h"
+#include "model/settings.h"
 
 namespace model {
 
@@ -27,5 +28,10 @@ std::string encode_observed_room(const ObservedRoom& room);
 
 /// The room `bytes` hold; nothing when they are not a whole, well-formed encoding.
 std::optional<ObservedRoom> decode_observed_room(std::string_view bytes);
+
+/// The bytes of every setting, for digests of what depends on them (never
+/// decoded: a setting added to Settings fails to compile here until it is
+/// encoded).
+std::string encode_settings(const Settings& settings);
 
 }  // namespace model

@@ -1,5 +1,6 @@
 #include "adapters/homeserver/http_homeserver.h"
 
+#include "adapters/build_identity.h"
 #include "adapters/homeserver/account_provisioning.h"
 #include "adapters/homeserver/answer_shape.h"
 #include "adapters/homeserver/api_paths.h"
@@ -10,6 +11,7 @@
 #include "adapters/homeserver/room_events.h"
 #include "adapters/homeserver/room_state_reader.h"
 #include "model/naming.h"
+#include "model/state_codec.h"
 
 namespace adapters {
 
@@ -57,7 +59,9 @@ ClientOptions client_options(const model::Settings& settings, std::chrono::stead
 }
 
 HttpHomeserver::HttpHomeserver(model::Settings settings, std::string access_token, ClientOptions options)
-    : m_settings(std::move(settings)), m_client(m_settings.homeserver_url, std::move(access_token), options) {}
+    : m_settings(std::move(settings)),
+      m_read_basis(build_identity().empty() ? "" : build_identity() + model::encode_settings(m_settings)),
+      m_client(m_settings.homeserver_url, std::move(access_token), options) {}
 
 model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room& room, bool may_be_ours) {
   const std::string action = "create room " + room.key + " (M_ROOM_IN_USE)";

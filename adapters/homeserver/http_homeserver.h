@@ -173,6 +173,9 @@ class HttpHomeserver : public HomeserverPort {
   model::Result<std::set<std::string>> creators_of(const std::string& room_id, const model::Room& room);
 
   model::Settings m_settings;
+  /// What the digests of kept room reads start from: this build and the
+  /// settings (empty when the build has no id: reads are then not kept).
+  std::string m_read_basis;
   MatrixClient m_client;
   Capabilities m_capabilities;
   bool m_assumed = false;

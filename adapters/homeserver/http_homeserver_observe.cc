@@ -81,8 +81,9 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
   }
   const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0));
   const bool from_memory = holds_room_state(hints.sync_token);
+  const KeptReads kept{m_read_basis, &hints.room_reads};
   auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings,
-                             from_memory ? &m_remembered.rooms() : nullptr);
+                             from_memory ? &m_remembered.rooms() : nullptr, &kept);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -177,6 +178,7 @@ model::Result<BotRooms> HttpHomeserver::read_all_rooms(const model::MatrixState&
   out.sync_token = read->sync_token;
   out.changed_snapshots = remembers_rooms() ? read->changed_snapshots : std::move(read->changed_snapshots);
   out.incremental = read->incremental;
+  out.room_reads = std::move(read->reads_made);
   if (remembers_rooms()) {
     // Unused if the token this observation ends at is never saved: the
     // store's then differs.

@@ -7,6 +7,9 @@
 #include "adapters/homeserver/event_shape.h"
 #include "adapters/homeserver/room_creators.h"
 #include "adapters/homeserver/room_state_reader.h"
+#include "adapters/sha256.h"
+#include "model/byte_codec.h"
+#include "model/state_codec.h"
 
 namespace adapters {
 
@@ -157,8 +160,12 @@ model::Result<void> check_rest(const Answer& answer, const nlohmann::json& rest)
 class SyncFold {
  public:
   SyncFold(const std::map<std::string, std::string>* snapshots, std::map<std::string, BotRoom>* rooms_read,
-           const model::Settings& settings, std::string path)
-      : m_snapshots(snapshots), m_rooms_read(rooms_read), m_settings(settings), m_path(std::move(path)) {}
+           const KeptReads* kept, const model::Settings& settings, std::string path)
+      : m_snapshots(snapshots),
+        m_rooms_read(rooms_read),
+        m_kept(kept && !kept->basis.empty() && kept->reads ? kept : nullptr),
+        m_settings(settings),
+        m_path(std::move(path)) {}
 
   // A joined room's entry, as the parser hands it over.
   void joined(const std::string& room_id, const nlohmann::json& entry) {
@@ -173,6 +180,7 @@ class SyncFold {
     }
     RoomState state;
     bool touched = true;  // a room new to us counts even if empty
+    const std::string* stored_text = nullptr;
     if (m_snapshots) {
       if (auto stored = m_snapshots->find(room_id); stored != m_snapshots->end()) {
         auto parsed = parse_snapshot(stored->second);
@@ -182,6 +190,7 @@ class SyncFold {
         }
         state = std::move(*parsed);
         touched = false;
+        stored_text = &stored->second;
       }
     }
     touched = absorb(section(entry, "state"), state) || touched;
@@ -189,9 +198,12 @@ class SyncFold {
     m_out.members_acted = m_out.members_acted || member_acted(section(entry, "state")) ||
                           member_acted(section(entry, "timeline"));
     if (touched) {
-      m_out.changed_snapshots[room_id] = snapshot_text(state);
+      stored_text = &(m_out.changed_snapshots[room_id] = snapshot_text(state)).value();
     }
-    m_out.rooms[room_id] = read_room(room_id, state, m_settings);
+    BotRoom& room = m_out.rooms[room_id] = read_room(room_id, state, m_settings);
+    if (m_kept && stored_text) {
+      note_read(room_id, room_read_digest(m_kept->basis, *stored_text), room);
+    }
   }
 
   // After the answer: the stored rooms it did not mention are as they were;
@@ -214,12 +226,24 @@ class SyncFold {
             continue;
           }
         }
+        std::string digest;
+        if (m_kept) {
+          digest = room_read_digest(m_kept->basis, text);
+          if (auto kept = recall(room_id, digest)) {
+            m_out.rooms.emplace(room_id, std::move(*kept));
+            continue;
+          }
+        }
         nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
         if (!events.is_array()) {
           m_snapshot_unreadable = true;
           return;
         }
-        m_out.rooms[room_id] = read_room(room_id, events, m_settings);
+        BotRoom& room = m_out.rooms[room_id] = read_room(room_id, events, m_settings);
+        if (m_kept) {
+          // No kept read, another snapshot's, or one that does not decode.
+          m_out.reads_made[room_id] = KeptRoomRead{digest, encode_bot_room(room)};
+        }
       }
     }
     auto rooms = rest.find("rooms");
@@ -244,8 +268,26 @@ class SyncFold {
   BotRooms take() && { return std::move(m_out); }
 
  private:
+  // The kept read of `room_id`, if it was made from the snapshot `digest` names.
+  std::optional<BotRoom> recall(const std::string& room_id, const std::string& digest) const {
+    auto kept = m_kept->reads->find(room_id);
+    if (kept == m_kept->reads->end() || kept->second.digest != digest) {
+      return std::nullopt;
+    }
+    return decode_bot_room(kept->second.read);
+  }
+
+  // Keeps the read of a snapshot unless a read of the same snapshot is kept.
+  void note_read(const std::string& room_id, const std::string& digest, const BotRoom& room) {
+    auto kept = m_kept->reads->find(room_id);
+    if (kept == m_kept->reads->end() || kept->second.digest != digest) {
+      m_out.reads_made[room_id] = KeptRoomRead{digest, encode_bot_room(room)};
+    }
+  }
+
   const std::map<std::string, std::string>* m_snapshots;
   std::map<std::string, BotRoom>* m_rooms_read;  // read from m_snapshots, taken out; null: parse them
+  const KeptReads* m_kept;                       // null: neither use nor make reads
   const model::Settings& m_settings;
   std::string m_path;
   BotRooms m_out;
@@ -262,6 +304,45 @@ bool ahead_of_server(const std::string& since, const std::string& next_batch) {
 }
 
 }  // namespace
+
+std::string encode_bot_room(const BotRoom& room) {
+  model::ByteWriter out;
+  out.text(model::encode_observed_room(room.observed));
+  out.unsigned_int(room.creators.size());
+  for (const std::string& creator : room.creators) {
+    out.text(creator);
+  }
+  return std::move(out).take();
+}
+
+std::optional<BotRoom> decode_bot_room(std::string_view bytes) {
+  model::ByteReader in(bytes);
+  const std::string observed_bytes = in.text();
+  auto observed = model::decode_observed_room(observed_bytes);
+  BotRoom room;
+  const std::size_t count = in.count();
+  for (std::size_t i = 0; i < count && in.ok(); ++i) {
+    std::string creator = in.text();
+    if (!room.creators.empty() && !(*room.creators.rbegin() < creator)) {
+      in.fail();  // not ascending: not what encode_bot_room wrote
+    }
+    room.creators.insert(room.creators.end(), std::move(creator));
+  }
+  if (!observed || !in.finished()) {
+    return std::nullopt;
+  }
+  room.observed = std::move(*observed);
+  return room;
+}
+
+std::string room_read_digest(const std::string& basis, std::string_view snapshot) {
+  model::ByteWriter head;
+  head.text(basis);
+  Sha256 digest;
+  digest.update(std::move(head).take());
+  digest.update(snapshot);
+  return digest.hex();
+}
 
 std::optional<std::int64_t> token_position(const std::string& token) {
   std::size_t start = 0;
@@ -375,19 +456,20 @@ nlohmann::json::parser_callback_t stream_joined_rooms(
 
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
-                                       const model::Settings& settings, std::map<std::string, BotRoom>* rooms_read) {
+                                       const model::Settings& settings, std::map<std::string, BotRoom>* rooms_read,
+                                       const KeptReads* kept) {
   // One fold per answer: a retried request starts a new document, and the
   // fold starts again with it.
   std::optional<SyncFold> fold;
   auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
     std::map<std::string, BotRoom>* read_from_base = base ? rooms_read : nullptr;
     fold.reset();
-    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, read_from_base, settings, path); },
+    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, read_from_base, kept, settings, path); },
                                                        [&](const std::string& room_id, const nlohmann::json& room) {
                                                          fold->joined(room_id, room);
                                                        }));
     if (answer && !fold) {
-      fold.emplace(base, read_from_base, settings, path);  // no object was parsed: finish() says what came instead
+      fold.emplace(base, read_from_base, kept, settings, path);  // no object was parsed: finish() says what came instead
     }
     return answer;
   };

@@ -18,10 +18,12 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "adapters/homeserver/matrix_client.h"
+#include "adapters/observation_cache.h"
 #include "model/observed_state.h"
 #include "model/result.h"
 #include "model/settings.h"
@@ -72,6 +74,24 @@ RoomState room_state_of(const nlohmann::json& events);
 /// One room read from its state into the model (marker, creators, ...).
 BotRoom read_bot_room(const std::string& room_id, const RoomState& state, const model::Settings& settings);
 
+/// The bytes a room is kept in the store as (KeptRoomRead::read).
+std::string encode_bot_room(const BotRoom& room);
+
+/// The room `bytes` hold; nothing when they are not a whole, well-formed encoding.
+std::optional<BotRoom> decode_bot_room(std::string_view bytes);
+
+/// Reads of rooms kept from an earlier pass, by room id, and what their
+/// digests start from.
+struct KeptReads {
+  /// The build and the settings (HttpHomeserver's); empty: reads are
+  /// neither used nor made.
+  std::string basis;
+  const std::map<std::string, KeptRoomRead>* reads = nullptr;
+};
+
+/// The digest a read of `snapshot` is kept under, from `basis`.
+std::string room_read_digest(const std::string& basis, std::string_view snapshot);
+
 /// What read_bot_rooms found.
 struct BotRooms {
   std::map<std::string, BotRoom> rooms;  ///< by room id
@@ -84,6 +104,9 @@ struct BotRooms {
   /// a leave, a profile change): what the server knows of an account may
   /// have changed too. Meaningful only when `incremental`.
   bool members_acted = false;
+  /// Rooms read from a snapshot that had no kept read matching it, to keep
+  /// (only when read_bot_rooms was given kept reads).
+  std::map<std::string, KeptRoomRead> reads_made;
 };
 
 /// A /sync filter (JSON text) for the rooms' state and at most
@@ -111,10 +134,14 @@ std::optional<std::int64_t> token_position(const std::string& token);
 /// unreadable. `rooms_read`, when given, holds the rooms as read from
 /// `snapshots` (the same state): rooms the answer does not mention are
 /// moved out of it instead of being parsed again, so afterwards it holds
-/// only part of them, whether the read succeeded or not.
+/// only part of them, whether the read succeeded or not. `kept`, when given,
+/// holds reads of the snapshots from an earlier pass: a room whose kept read
+/// matches its snapshot is decoded instead of parsed, and the rooms read
+/// otherwise are in reads_made.
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const std::map<std::string, std::string>& snapshots,
                                        const model::Settings& settings,
-                                       std::map<std::string, BotRoom>* rooms_read = nullptr);
+                                       std::map<std::string, BotRoom>* rooms_read = nullptr,
+                                       const KeptReads* kept = nullptr);
 
 }  // namespace adapters

@@ -1,6 +1,7 @@
 // The observation cache of SqliteStateStore: room ids, sent messages,
-// m.direct entries, the sync token and room snapshots, the rooms written
-// since the last observation (schema v5), and the cache a plan keeps.
+// m.direct entries, the sync token and room snapshots, the reads of them
+// (schema v10), the rooms written since the last observation (schema v5),
+// and the cache a plan keeps.
 
 #include "adapters/store/sqlite_db.h"
 #include "adapters/store/sqlite_schema.h"
@@ -263,6 +264,52 @@ model::Result<void> SqliteStateStore::clear_rooms_written(const std::set<std::st
                                [](sqlite::Statement& stmt, const std::string& room_id) { stmt.bind_text(1, room_id); });
   if (!cleared) {
     return cleared;
+  }
+  return txn->commit(doing);
+}
+
+model::Result<std::map<std::string, KeptRoomRead>> SqliteStateStore::room_reads() {
+  const char* doing = "read the kept room reads";
+  auto stmt = m_db->cached("SELECT room_id, digest, read FROM room_reads", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::map<std::string, KeptRoomRead> reads;
+  for (;;) {
+    auto row = stmt->step(doing);
+    if (!row) {
+      return tl::unexpected(row.error());
+    }
+    if (!*row) {
+      return reads;
+    }
+    reads[stmt->text(0)] = KeptRoomRead{stmt->text(1), stmt->blob(2)};
+  }
+}
+
+model::Result<void> SqliteStateStore::keep_room_reads(const std::map<std::string, KeptRoomRead>& reads) {
+  if (auto flushed = flush(); !flushed) {
+    return flushed;
+  }
+  const char* doing = "keep the room reads";
+  auto txn = sqlite::Transaction::begin(*m_db, doing);
+  if (!txn) {
+    return tl::unexpected(txn.error());
+  }
+  auto kept = for_each_item(*m_db,
+                            "INSERT INTO room_reads (room_id, digest, read) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (room_id) DO UPDATE SET digest = excluded.digest, read = excluded.read",
+                            doing, reads, [](sqlite::Statement& stmt, const auto& item) {
+                              stmt.bind_text(1, item.first).bind_text(2, item.second.digest).bind_blob(3, item.second.read);
+                            });
+  if (!kept) {
+    return kept;
+  }
+  if (auto pruned = sqlite::run_statement(
+          *m_db, "DELETE FROM room_reads WHERE room_id NOT IN (SELECT room_id FROM room_snapshots)", doing,
+          [](sqlite::Statement&) {});
+      !pruned) {
+    return pruned;
   }
   return txn->commit(doing);
 }

@@ -227,6 +227,16 @@ CREATE TABLE compiled_desired (
   state      BLOB NOT NULL
 );
 )sql"},
+    // Version 10: each room as the last pass read it from its snapshot,
+    // under a digest of what it was read from, so that a pass need not
+    // parse snapshots that did not change.
+    {10, R"sql(
+CREATE TABLE room_reads (
+  room_id  TEXT PRIMARY KEY,
+  digest   TEXT NOT NULL,
+  read     BLOB NOT NULL
+);
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

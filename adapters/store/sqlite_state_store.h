@@ -59,7 +59,7 @@ struct SqliteStoreOptions {
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 9;
+  static constexpr int k_schema_version = 10;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -115,6 +115,10 @@ class SqliteStateStore final : public StateStore {
   model::Result<void> mark_room_written(const std::string& room_id) override;
   /// Forgets `room_ids` in one transaction, committing what is pending first.
   model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override;
+  model::Result<std::map<std::string, KeptRoomRead>> room_reads() override;
+  /// Replaces the reads of `reads`' rooms and forgets those of rooms without
+  /// a snapshot, in one transaction, committing what is pending first.
+  model::Result<void> keep_room_reads(const std::map<std::string, KeptRoomRead>& reads) override;
   model::Result<std::optional<KeptProbe>> kept_probe() override;
   model::Result<void> keep_probe(const KeptProbe& probe) override;
 

@@ -509,7 +509,7 @@ TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its 
                      "DROP TABLE protected; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN suspended; "
                      "DROP TABLE rooms_written; DROP INDEX journal_room_creations; ALTER TABLE lock DROP COLUMN lock_id; "
                      "ALTER TABLE lock DROP COLUMN renewed_at; ALTER TABLE lock DROP COLUMN lease_ms; "
-                     "DROP TABLE compiled_desired; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; "
+                     "DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; "
                      "ALTER TABLE meta DROP COLUMN probe_answer; ALTER TABLE meta DROP COLUMN probe_taken_at; "
                      "PRAGMA application_id = 0; PRAGMA user_version = 1",
                      "downgrade")

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/build_identity.h"
 #include "adapters/manifests/yaml_manifests.h"
 #include "model/state_codec.h"
 #include "tests/fakes/fake_state_store.h"
@@ -40,8 +41,8 @@ model::MatrixState small_state() {
 TEST_CASE("desired cache: this build has an identity to key by", "[desired_cache]") {
   // Debian's toolchain links every program with a GNU build id; without
   // one nothing would ever be recalled (and nothing wrongly).
-  CHECK_FALSE(controller::build_identity().empty());
-  CHECK(controller::build_identity() == controller::build_identity());
+  CHECK_FALSE(adapters::build_identity().empty());
+  CHECK(adapters::build_identity() == adapters::build_identity());
 }
 
 TEST_CASE("desired cache: the digest moves with every setting and every byte of the manifests",

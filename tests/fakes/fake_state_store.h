@@ -102,6 +102,12 @@ class FakeStateStore final : public adapters::StateStore {
   model::Result<void> clear_rooms_written(const std::set<std::string>& room_ids) override {
     return write(&Store::clear_rooms_written, room_ids);
   }
+  model::Result<std::map<std::string, adapters::KeptRoomRead>> room_reads() override {
+    return forward(&Store::room_reads);
+  }
+  model::Result<void> keep_room_reads(const std::map<std::string, adapters::KeptRoomRead>& reads) override {
+    return write(&Store::keep_room_reads, reads);
+  }
   model::Result<std::optional<adapters::KeptProbe>> kept_probe() override { return forward(&Store::kept_probe); }
   model::Result<void> keep_probe(const adapters::KeptProbe& probe) override {
     return write(&Store::keep_probe, probe);

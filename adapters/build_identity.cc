@@ -1,0 +1,71 @@
+#include "adapters/build_identity.h"
+
+#include <elf.h>
+#include <link.h>
+
+#include <string_view>
+
+namespace adapters {
+
+namespace {
+
+// Appends the GNU build id among the notes of one loaded object, if any.
+void append_build_id(const dl_phdr_info& object, std::string& out) {
+  static const char* k_hex = "0123456789abcdef";
+  for (ElfW(Half) i = 0; i < object.dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = object.dlpi_phdr[i];
+    if (segment.p_type != PT_NOTE) {
+      continue;
+    }
+    const auto* at = reinterpret_cast<const unsigned char*>(object.dlpi_addr + segment.p_vaddr);
+    const unsigned char* end = at + segment.p_memsz;
+    while (at + sizeof(ElfW(Nhdr)) <= end) {
+      const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(at);
+      const unsigned char* name = at + sizeof(ElfW(Nhdr));
+      const unsigned char* desc = name + ((note->n_namesz + 3) & ~3u);
+      const unsigned char* next = desc + ((note->n_descsz + 3) & ~3u);
+      if (next > end) {
+        break;
+      }
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::string_view(reinterpret_cast<const char*>(name), 4) == std::string_view("GNU\0", 4)) {
+        for (ElfW(Word) b = 0; b < note->n_descsz; ++b) {
+          out += k_hex[desc[b] >> 4];
+          out += k_hex[desc[b] & 0xf];
+        }
+        out += ' ';
+        return;
+      }
+      at = next;
+    }
+  }
+}
+
+std::string read_build_identity() {
+  struct Found {
+    std::string ids;
+    bool first = true;
+    bool program_has_one = false;
+  } found;
+  dl_iterate_phdr(
+      [](dl_phdr_info* object, std::size_t, void* data) {
+        auto& into = *static_cast<Found*>(data);
+        const std::size_t before = into.ids.size();
+        append_build_id(*object, into.ids);
+        if (into.first) {
+          into.program_has_one = into.ids.size() > before;  // the program itself comes first
+          into.first = false;
+        }
+        return 0;
+      },
+      &found);
+  return found.program_has_one ? found.ids : std::string();
+}
+
+}  // namespace
+
+std::string build_identity() {
+  static const std::string identity = read_build_identity();
+  return identity;
+}
+
+}  // namespace adapters

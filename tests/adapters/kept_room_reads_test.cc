@@ -1,0 +1,69 @@
+// Rooms as a pass read them from their snapshots, kept for the next pass:
+// the encoding gives every field back and refuses damage, the digest moves
+// with the basis (build, settings) and the snapshot, and the store keeps
+// reads only of rooms that have a snapshot.
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "adapters/homeserver/sync_state.h"
+#include "adapters/store/sqlite_state_store.h"
+
+namespace kept_room_reads_test {
+
+namespace {
+
+adapters::BotRoom sample_room() {
+  adapters::BotRoom room;
+  room.observed.room_id = "!a:example.org";
+  room.observed.marker_key = "community/riverside";
+  room.observed.room.name = "Riverside";
+  room.observed.room.members = {"@alice:example.org"};
+  room.observed.members["@alice:example.org"] = {model::Membership::invite, false};
+  room.creators = {"@alice:example.org", "@mxctl:example.org"};
+  return room;
+}
+
+}  // namespace
+
+TEST_CASE("kept room reads: a room comes back equal, and damage reads as nothing", "[room_reads]") {
+  const std::string bytes = adapters::encode_bot_room(sample_room());
+  auto decoded = adapters::decode_bot_room(bytes);
+  REQUIRE(decoded);
+  CHECK(decoded->observed == sample_room().observed);
+  CHECK(decoded->creators == sample_room().creators);
+  for (std::size_t size = 0; size < bytes.size(); ++size) {
+    INFO("truncated to " << size);
+    CHECK_FALSE(adapters::decode_bot_room(bytes.substr(0, size)));
+  }
+  CHECK_FALSE(adapters::decode_bot_room(bytes + 'x'));
+}
+
+TEST_CASE("kept room reads: the digest moves with the basis and with every byte of the snapshot", "[room_reads]") {
+  const std::string digest = adapters::room_read_digest("build settings", "[{\"type\":\"m.room.name\"}]");
+  CHECK(digest == adapters::room_read_digest("build settings", "[{\"type\":\"m.room.name\"}]"));
+  CHECK(digest != adapters::room_read_digest("build settings2", "[{\"type\":\"m.room.name\"}]"));
+  CHECK(digest != adapters::room_read_digest("build settings", "[{\"type\":\"m.room.topic\"}]"));
+  // The basis is framed: moving bytes between it and the snapshot is another digest.
+  CHECK(adapters::room_read_digest("ab", "c") != adapters::room_read_digest("a", "bc"));
+}
+
+TEST_CASE("kept room reads: the store keeps them by room, and forgets those of rooms without a snapshot",
+          "[room_reads][sqlite]") {
+  auto store = adapters::SqliteStateStore::open(":memory:");
+  REQUIRE(store);
+  REQUIRE((*store)->save_observation("s1", {{"!a:x", std::string("[]")}, {"!b:x", std::string("[]")}}));
+  REQUIRE((*store)->keep_room_reads({{"!a:x", {"d1", std::string("\0read a", 7)}}, {"!b:x", {"d2", "read b"}}}));
+  CHECK((*store)->room_reads() == std::map<std::string, adapters::KeptRoomRead>{
+                                      {"!a:x", {"d1", std::string("\0read a", 7)}}, {"!b:x", {"d2", "read b"}}});
+  // !b:x is left; a later keep replaces !a:x's read and drops !b:x's.
+  REQUIRE((*store)->save_observation("s2", {{"!b:x", std::nullopt}}));
+  REQUIRE((*store)->keep_room_reads({{"!a:x", {"d3", "read a again"}}}));
+  CHECK((*store)->room_reads() ==
+        std::map<std::string, adapters::KeptRoomRead>{{"!a:x", {"d3", "read a again"}}});
+}
+
+}  // namespace kept_room_reads_test
