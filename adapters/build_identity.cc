@@ -27,7 +27,8 @@ void append_build_id(const dl_phdr_info& object, std::string& out) {
       if (next > end) {
         break;
       }
-      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::string_view(reinterpret_cast<const char*>(name), 4) == std::string_view("GNU\0", 4)) {
+      const std::string_view owner(reinterpret_cast<const char*>(name), note->n_namesz);
+      if (note->n_type == NT_GNU_BUILD_ID && owner == std::string_view("GNU\0", 4)) {
         for (ElfW(Word) b = 0; b < note->n_descsz; ++b) {
           out += k_hex[desc[b] >> 4];
           out += k_hex[desc[b] & 0xf];
@@ -67,5 +68,14 @@ std::string build_identity() {
   static const std::string identity = read_build_identity();
   return identity;
 }
+
+namespace {
+
+// Asked while the program starts, when the objects loaded are the program
+// and the libraries it was linked with: one loaded later (an NSS module for
+// a DNS lookup) must not make one run's identity differ from another's.
+[[maybe_unused]] const bool k_identity_read_at_start = (build_identity(), true);
+
+}  // namespace
 
 }  // namespace adapters

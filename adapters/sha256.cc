@@ -1,8 +1,10 @@
 #include "adapters/sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <array>
+#include <limits>
 #include <new>
 
 namespace adapters {
@@ -22,23 +24,42 @@ Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view bytes) { EVP_DigestUpdate(m_context->ctx, bytes.data(), bytes.size()); }
 
+namespace {
+
+std::string hex_of(const unsigned char* bytes, unsigned int size) {
+  static const char* k_hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < size; ++i) {
+    out += k_hex[bytes[i] >> 4];
+    out += k_hex[bytes[i] & 0xf];
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Sha256::hex() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
   EVP_DigestFinal_ex(m_context->ctx, digest.data(), &size);
-  static const char* k_hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 0xf];
-  }
-  return out;
+  return hex_of(digest.data(), size);
 }
 
 std::string sha256_hex(std::string_view bytes) {
   Sha256 digest;
   digest.update(bytes);
   return digest.hex();
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
+  unsigned int size = 0;
+  if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+           message.size(), mac.data(), &size) == nullptr) {
+    throw std::bad_alloc();  // libcrypto fails here only without memory
+  }
+  return hex_of(mac.data(), size);
 }
 
 }  // namespace adapters

@@ -1,6 +1,7 @@
 #pragma once
-// SHA-256 (OpenSSL's libcrypto), for the digests the store keeps things
-// under: never a secret itself, and the same bytes always give the same text.
+// SHA-256 and HMAC-SHA-256 (OpenSSL's libcrypto), for the digests the store
+// keeps things under: never a secret itself, and the same bytes always give
+// the same text.
 
 #include <memory>
 #include <string>
@@ -29,5 +30,9 @@ class Sha256 {
 
 /// The SHA-256 of `bytes` as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view bytes);
+
+/// HMAC-SHA-256 of `message` under `key`, as 64 lower-case hex digits: a
+/// digest no one can make without the key.
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 
 }  // namespace adapters

@@ -16,9 +16,11 @@ constexpr std::string_view k_digest_tag = "mxctl.desired-digest.1";
 
 }  // namespace
 
-std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifests, const model::Settings& settings) {
+std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifests, const model::Settings& settings,
+                                          const std::string& secret) {
   const std::string build = adapters::build_identity();
-  if (build.empty() || !manifests.diagnostics.empty() || manifests.files.size() != manifests.texts.size()) {
+  if (build.empty() || secret.empty() || !manifests.diagnostics.empty() ||
+      manifests.files.size() != manifests.texts.size()) {
     return std::nullopt;
   }
   model::ByteWriter head;
@@ -37,7 +39,9 @@ std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifes
     digest.update(std::move(frame).take());
     digest.update(manifests.texts[i]);
   }
-  return digest.hex();
+  // The inputs' hash, then a MAC of it: the store can hold the result but
+  // not make one for a state of its own.
+  return adapters::hmac_sha256_hex(secret, digest.hex());
 }
 
 std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest) {

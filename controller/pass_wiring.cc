@@ -84,9 +84,10 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
   adapters::ManifestTexts manifests;
   const bool digestible =
       problems.empty() && !options.paths.empty() && options.from_db.empty() && !options.write_back;
+  auto token = adapters::load_access_token(pass->settings, env);
   if (digestible) {
     manifests = adapters::read_manifest_texts(options.paths);
-    digest = desired_digest(manifests, pass->settings.settings);
+    digest = token ? desired_digest(manifests, pass->settings.settings, *token) : std::nullopt;
     std::error_code error;
     if (digest && std::filesystem::exists(options.state_path, error)) {
       if (!open_store(*pass, options, reader, console)) {
@@ -107,7 +108,6 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
     print_diagnostics(problems, console.err);
     return nullptr;
   }
-  auto token = adapters::load_access_token(pass->settings, env);
   if (!token) {
     print_error(token.error(), console.err);
     return nullptr;

@@ -464,12 +464,13 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
   auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
     std::map<std::string, BotRoom>* read_from_base = base ? rooms_read : nullptr;
     fold.reset();
-    auto answer = client.get(path, stream_joined_rooms([&] { fold.emplace(base, read_from_base, kept, settings, path); },
-                                                       [&](const std::string& room_id, const nlohmann::json& room) {
-                                                         fold->joined(room_id, room);
-                                                       }));
+    auto start = [&] { fold.emplace(base, read_from_base, kept, settings, path); };
+    auto answer = client.get(path, stream_joined_rooms(start, [&](const std::string& room_id,
+                                                                  const nlohmann::json& room) {
+                               fold->joined(room_id, room);
+                             }));
     if (answer && !fold) {
-      fold.emplace(base, read_from_base, kept, settings, path);  // no object was parsed: finish() says what came instead
+      start();  // no object was parsed: finish() says what came instead
     }
     return answer;
   };

@@ -300,7 +300,8 @@ model::Result<void> SqliteStateStore::keep_room_reads(const std::map<std::string
                             "INSERT INTO room_reads (room_id, digest, read) VALUES (?1, ?2, ?3) "
                             "ON CONFLICT (room_id) DO UPDATE SET digest = excluded.digest, read = excluded.read",
                             doing, reads, [](sqlite::Statement& stmt, const auto& item) {
-                              stmt.bind_text(1, item.first).bind_text(2, item.second.digest).bind_blob(3, item.second.read);
+                              const auto& [room_id, read] = item;
+                              stmt.bind_text(1, room_id).bind_text(2, read.digest).bind_blob(3, read.read);
                             });
   if (!kept) {
     return kept;

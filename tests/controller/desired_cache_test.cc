@@ -29,6 +29,8 @@ adapters::ManifestTexts two_files() {
   return texts;
 }
 
+const std::string k_secret = "syt_bot_token";
+
 model::MatrixState small_state() {
   model::MatrixState state;
   state.accounts["alice"].user_id = "@alice:example.org";
@@ -45,12 +47,12 @@ TEST_CASE("desired cache: this build has an identity to key by", "[desired_cache
   CHECK(adapters::build_identity() == adapters::build_identity());
 }
 
-TEST_CASE("desired cache: the digest moves with every setting and every byte of the manifests",
+TEST_CASE("desired cache: the digest moves with the key, every setting and every byte of the manifests",
           "[desired_cache]") {
   const model::Settings settings;
-  const auto base = controller::desired_digest(two_files(), settings);
+  const auto base = controller::desired_digest(two_files(), settings, k_secret);
   REQUIRE(base);
-  CHECK(controller::desired_digest(two_files(), settings) == base);
+  CHECK(controller::desired_digest(two_files(), settings, k_secret) == base);
 
   std::vector<std::function<void(model::Settings&)>> setting_changes = {
       [](auto& s) { s.homeserver_url = "https://other"; }, [](auto& s) { s.server_name = "other"; },
@@ -69,10 +71,14 @@ TEST_CASE("desired cache: the digest moves with every setting and every byte of 
       [](auto& s) { s.listen = "other"; },                 [](auto& s) { s.ca_file = "other"; },
   };
   std::set<std::string> seen = {*base};
+  // Another key (a token the store's writer does not hold) is another digest.
+  auto other_key = controller::desired_digest(two_files(), settings, "syt_other_token");
+  REQUIRE(other_key);
+  CHECK(seen.insert(*other_key).second);
   for (std::size_t i = 0; i < setting_changes.size(); ++i) {
     model::Settings changed = settings;
     setting_changes[i](changed);
-    auto digest = controller::desired_digest(two_files(), changed);
+    auto digest = controller::desired_digest(two_files(), changed, k_secret);
     INFO("setting change " << i);
     REQUIRE(digest);
     CHECK(seen.insert(*digest).second);
@@ -89,17 +95,18 @@ TEST_CASE("desired cache: the digest moves with every setting and every byte of 
   for (std::size_t i = 0; i < manifest_changes.size(); ++i) {
     adapters::ManifestTexts changed = two_files();
     manifest_changes[i](changed);
-    auto digest = controller::desired_digest(changed, settings);
+    auto digest = controller::desired_digest(changed, settings, k_secret);
     INFO("manifest change " << i);
     REQUIRE(digest);
     CHECK(seen.insert(*digest).second);
   }
 }
 
-TEST_CASE("desired cache: manifests read with a problem have no digest", "[desired_cache]") {
+TEST_CASE("desired cache: manifests read with a problem, or no key, have no digest", "[desired_cache]") {
   adapters::ManifestTexts broken = two_files();
   broken.diagnostics.push_back({{"m/c.yaml"}, "cannot read file"});
-  CHECK_FALSE(controller::desired_digest(broken, {}));
+  CHECK_FALSE(controller::desired_digest(broken, {}, k_secret));
+  CHECK_FALSE(controller::desired_digest(two_files(), {}, ""));
 }
 
 TEST_CASE("desired cache: a kept state is recalled under its own digest only, and only when it decodes",

@@ -5,11 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <string>
 
 #include "adapters/state_store.h"
 #include "model/state_codec.h"
 #include "tests/e2e/fixture.h"
+#include "tests/support/process.h"
 
 namespace desired_cache_test {
 
@@ -72,6 +74,15 @@ TEST_CASE("e2e: unchanged manifests are read from the store compiled; a change c
     CHECK(plan.out.find("Recalled Name") == std::string::npos);
     CHECK(plan.out.find("No changes") != std::string::npos);
     CHECK(kept(fx).state == compiled.state);
+  }
+  SECTION("the digest is keyed with the bot's token: under another token the kept state is not used") {
+    std::map<std::string, std::string> env = fx.env();
+    env["MATRIX_BOT_ACCESS_TOKEN"] = fx.homeserver().issue_token(e2e::k_bot);
+    auto plan = testing_support::run_process({MXCTL_BINARY, "plan", fx.manifests()}, env);
+    INFO(plan.out << plan.err);
+    REQUIRE(plan.exit_code == 0);
+    CHECK(plan.out.find("Recalled Name") == std::string::npos);
+    CHECK(plan.out.find("No changes") != std::string::npos);
   }
   SECTION("a broken manifest is reported, never covered by the kept state") {
     fx.edit("users.yaml", "displayName: Carol Nguyen", "displayName: [Carol");
