@@ -5,13 +5,14 @@
 
 #include <string_view>
 
+#include "adapters/sha256.h"
+
 namespace adapters {
 
 namespace {
 
 // Appends the GNU build id among the notes of one loaded object, if any.
 void append_build_id(const dl_phdr_info& object, std::string& out) {
-  static const char* k_hex = "0123456789abcdef";
   for (ElfW(Half) i = 0; i < object.dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = object.dlpi_phdr[i];
     if (segment.p_type != PT_NOTE) {
@@ -29,11 +30,7 @@ void append_build_id(const dl_phdr_info& object, std::string& out) {
       }
       const std::string_view owner(reinterpret_cast<const char*>(name), note->n_namesz);
       if (note->n_type == NT_GNU_BUILD_ID && owner == std::string_view("GNU\0", 4)) {
-        for (ElfW(Word) b = 0; b < note->n_descsz; ++b) {
-          out += k_hex[desc[b] >> 4];
-          out += k_hex[desc[b] & 0xf];
-        }
-        out += ' ';
+        out += lower_hex(std::string_view(reinterpret_cast<const char*>(desc), note->n_descsz)) + ' ';
         return;
       }
       at = next;

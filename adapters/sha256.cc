@@ -24,25 +24,23 @@ Sha256::~Sha256() = default;
 
 void Sha256::update(std::string_view bytes) { EVP_DigestUpdate(m_context->ctx, bytes.data(), bytes.size()); }
 
-namespace {
-
-std::string hex_of(const unsigned char* bytes, unsigned int size) {
+std::string lower_hex(std::string_view bytes) {
   static const char* k_hex = "0123456789abcdef";
   std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out += k_hex[bytes[i] >> 4];
-    out += k_hex[bytes[i] & 0xf];
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += k_hex[byte >> 4];
+    out += k_hex[byte & 0xf];
   }
   return out;
 }
-
-}  // namespace
 
 std::string Sha256::hex() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
   EVP_DigestFinal_ex(m_context->ctx, digest.data(), &size);
-  return hex_of(digest.data(), size);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), size));
 }
 
 std::string sha256_hex(std::string_view bytes) {
@@ -59,7 +57,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
            message.size(), mac.data(), &size) == nullptr) {
     throw std::bad_alloc();  // libcrypto fails here only without memory
   }
-  return hex_of(mac.data(), size);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
 }
 
 }  // namespace adapters

@@ -28,6 +28,9 @@ class Sha256 {
   std::unique_ptr<Context> m_context;
 };
 
+/// `bytes` as lower-case hex digits, two for each byte.
+std::string lower_hex(std::string_view bytes);
+
 /// The SHA-256 of `bytes` as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view bytes);
 
