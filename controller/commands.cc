@@ -7,6 +7,7 @@
 #include "adapters/appdb/desired_source.h"
 #include "adapters/homeserver/rate_limits.h"
 #include "adapters/manifests/settings_file.h"
+#include "controller/kept_until_exit.h"
 #include "controller/pass_output.h"
 #include "controller/pass_wiring.h"
 #include "controller/progress_printer.h"
@@ -118,10 +119,11 @@ int run_plan(const PlanOptions& options, Console& console) {
   }
   Reconciler reconciler = reconciler_for(*pass, options.pass, Mode::plan);
   std::string desired_digest;
-  auto planned = plan_now(*pass, reconciler, console, options.out_path.empty() ? nullptr : &desired_digest);
-  if (!planned) {
+  auto planned_now = plan_now(*pass, reconciler, console, options.out_path.empty() ? nullptr : &desired_digest);
+  if (!planned_now) {
     return k_exit_error;
   }
+  const KeptUntilExit<GuardedPlan> planned(std::move(*planned_now));
   const model::Plan& plan = planned->planned.plan;
   print_plan(plan, options.format, options.pass.explain, console.out);
   if (!options.out_path.empty()) {
@@ -161,10 +163,11 @@ int run_apply(const ApplyOptions& options, Console& console) {
   }
   Reconciler reconciler = reconciler_for(*pass, pass_options, Mode::apply, options.dry_run);
   std::string desired_digest;
-  auto planned = plan_now(*pass, reconciler, console, saved ? &desired_digest : nullptr);
-  if (!planned) {
+  auto planned_now = plan_now(*pass, reconciler, console, saved ? &desired_digest : nullptr);
+  if (!planned_now) {
     return k_exit_error;
   }
+  const KeptUntilExit<GuardedPlan> planned(std::move(*planned_now));
   const model::Plan& plan = planned->planned.plan;
   if (saved) {
     if (auto fresh = check_not_stale(*saved, desired_digest, plan); !fresh) {
@@ -208,10 +211,11 @@ int run_reconcile(const PassOptions& options, Console& console) {
     return k_exit_error;
   }
   Reconciler reconciler = reconciler_for(*pass, options, Mode::reconcile);
-  auto planned = plan_now(*pass, reconciler, console);
-  if (!planned) {
+  auto planned_now = plan_now(*pass, reconciler, console);
+  if (!planned_now) {
     return k_exit_error;
   }
+  const KeptUntilExit<GuardedPlan> planned(std::move(*planned_now));
   print_plan(planned->planned.plan, "text", options.explain, console.out);
   if (!print_mass_change(planned->guard, console.err)) {
     return k_exit_error;
