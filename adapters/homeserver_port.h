@@ -3,6 +3,7 @@
 // small interface: one read (observe) and one write (execute). The real
 // implementation is HttpHomeserver; tests may also drive it against mxsim.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,10 +28,15 @@ struct ObserveHints {
   /// (room key, user id) pairs whose m.direct the store knows was set; the
   /// others are checked on the server for DMs that exist.
   std::set<std::pair<std::string, std::string>> directs_set;
-  /// The room state behind `sync_token`, by room id (JSON array of state
-  /// events); with both, observation asks the server for changes only.
-  /// Left empty when the port holds that state itself (holds_room_state).
-  std::map<std::string, std::string> room_snapshots;
+  /// The room state behind `sync_token`: each room's snapshot (a JSON
+  /// array of state events) by its snapshot_digest(), by room id; with
+  /// both, observation asks the server for changes only. Left empty when
+  /// the port holds that state itself (holds_room_state).
+  std::map<std::string, std::string> room_snapshot_digests;
+  /// One room's snapshot text, asked for only when observation needs it
+  /// (the rooms /sync mentions, and those without a matching kept read);
+  /// nothing when it cannot be had, which costs a full read.
+  std::function<std::optional<std::string>(const std::string& room_id)> room_snapshot;
   /// Reads of those snapshots kept by an earlier pass, by room id: a room
   /// whose kept read matches its snapshot need not be parsed again.
   std::map<std::string, KeptRoomRead> room_reads;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "model/result.h"
@@ -50,12 +51,15 @@ struct KeptProbe {
 /// need not parse the same snapshot again.
 struct KeptRoomRead {
   /// Digest of what the read came from: mxctl's build, the settings and the
-  /// snapshot's text; a read whose digest does not match is not used.
+  /// snapshot's digest; a read whose digest does not match is not used.
   std::string digest;
   /// The read, as the homeserver adapter encodes it.
   std::string read;
   bool operator==(const KeptRoomRead&) const = default;
 };
+
+/// The digest a room snapshot's text is known by (SHA-256, hex).
+std::string snapshot_digest(std::string_view text);
 
 /// Room ids, sent messages, m.direct entries, the sync token, room snapshots
 /// and the reads of them, the rooms written since the last observation, and
@@ -92,6 +96,11 @@ class ObservationCache {
   /// The room state as last observed, by room id (a JSON array of state
   /// events each), which incremental observation brings up to date.
   virtual model::Result<std::map<std::string, std::string>> room_snapshots() = 0;
+  /// The snapshot_digest() of each room's snapshot, by room id: what a pass
+  /// needs of the rooms /sync does not mention, without their texts.
+  virtual model::Result<std::map<std::string, std::string>> room_snapshot_digests() = 0;
+  /// One room's snapshot; nothing when the store has none for it.
+  virtual model::Result<std::optional<std::string>> room_snapshot(const std::string& room_id) = 0;
   /// Records, in one transaction, the sync token an observation ends at and
   /// the snapshots that changed (nullopt: the room is gone), so that the
   /// token and snapshots always match and the next pass reads only changes.

@@ -55,7 +55,8 @@ model::Result<model::LifecycleRecords> read_lifecycle_records(adapters::Lifecycl
 }
 
 // The store's hints; its room snapshots only when the port does not hold
-// the state behind the store's token itself.
+// the state behind the store's token itself. The hints fetch from `store`:
+// it must outlive them.
 model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, const adapters::HomeserverPort& port) {
   adapters::ObserveHints hints;
   auto room_ids = store.room_ids();
@@ -65,8 +66,14 @@ model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, co
   model::Result<std::map<std::string, std::string>> snapshots = std::map<std::string, std::string>{};
   model::Result<std::map<std::string, adapters::KeptRoomRead>> reads = std::map<std::string, adapters::KeptRoomRead>{};
   if (!token || !port.holds_room_state(*token)) {
-    snapshots = store.room_snapshots();
+    snapshots = store.room_snapshot_digests();
     reads = store.room_reads();
+    // Texts only for the rooms observation must read; a store that cannot
+    // give one costs a full read.
+    hints.room_snapshot = [&store](const std::string& room_id) -> std::optional<std::string> {
+      auto text = store.room_snapshot(room_id);
+      return text ? *text : std::nullopt;
+    };
   }
   auto suspended = store.suspended_accounts();
   auto written = store.rooms_written();
@@ -84,7 +91,7 @@ model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, co
   hints.messages_sent = std::move(*sent);
   hints.directs_set = std::move(*directs);
   hints.sync_token = std::move(*token);
-  hints.room_snapshots = std::move(*snapshots);
+  hints.room_snapshot_digests = std::move(*snapshots);
   // Kept reads only spare parsing: a store that cannot give them costs time.
   if (reads) {
     hints.room_reads = std::move(*reads);

@@ -141,7 +141,7 @@ class HttpHomeserver : public HomeserverPort {
                                       BotRooms& read, AliasLookups& aliases);
   /// The snapshots an observation with `hints` folds /sync's changes into:
   /// the remembered ones when they are behind its token, else the store's.
-  const std::map<std::string, std::string>& snapshots_behind(const ObserveHints& hints) const;
+  SnapshotBase snapshots_behind(const ObserveHints& hints) const;
   model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
                                        const model::OnceMessage& message);
   model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);

@@ -77,7 +77,7 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
   if (m_settings.provisioning == model::ProvisioningMode::appservice) {
     // Synapse refuses /sync to an appservice's sender. Every managed room
     // is read in full, so the rooms written need nothing more.
-    return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshots, m_settings, aliases);
+    return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshot_digests, m_settings, aliases);
   }
   const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0));
   const bool from_memory = holds_room_state(hints.sync_token);
@@ -107,8 +107,9 @@ bool HttpHomeserver::holds_room_state(const std::string& sync_token) const {
   return remembers_rooms() && m_remembered.holds(sync_token);
 }
 
-const std::map<std::string, std::string>& HttpHomeserver::snapshots_behind(const ObserveHints& hints) const {
-  return holds_room_state(hints.sync_token) ? m_remembered.snapshots() : hints.room_snapshots;
+SnapshotBase HttpHomeserver::snapshots_behind(const ObserveHints& hints) const {
+  return holds_room_state(hints.sync_token) ? m_remembered.snapshots()
+                                            : SnapshotBase{&hints.room_snapshot_digests, hints.room_snapshot};
 }
 
 model::Result<void> HttpHomeserver::claim_own_rooms(const model::MatrixState& desired,
@@ -182,8 +183,7 @@ model::Result<BotRooms> HttpHomeserver::read_all_rooms(const model::MatrixState&
   if (remembers_rooms()) {
     // Unused if the token this observation ends at is never saved: the
     // store's then differs.
-    const std::map<std::string, std::string>& base = snapshots_behind(hints);
-    m_remembered.remember(std::move(*read), base);
+    m_remembered.remember(std::move(*read), snapshots_behind(hints));
   }
   return read;
 }

@@ -2,15 +2,32 @@
 
 namespace adapters {
 
-void RememberedRooms::remember(BotRooms&& read, const std::map<std::string, std::string>& base) {
-  if (&base != &m_snapshots) {
-    m_snapshots = base;
+void RememberedRooms::remember(BotRooms&& read, const SnapshotBase& base) {
+  if (base.digests != &m_digests) {
+    m_snapshots.clear();
+    m_digests.clear();
+    if (!base.empty()) {
+      for (const auto& [room_id, digest] : *base.digests) {
+        if (read.changed_snapshots.count(room_id)) {
+          continue;  // replaced below
+        }
+        std::optional<std::string> text = base.text ? base.text(room_id) : std::nullopt;
+        if (!text || snapshot_digest(*text) != digest) {
+          forget();
+          return;
+        }
+        m_snapshots[room_id] = std::move(*text);
+        m_digests[room_id] = digest;
+      }
+    }
   }
   for (auto& [room_id, snapshot] : read.changed_snapshots) {
     if (snapshot) {
+      m_digests[room_id] = snapshot_digest(*snapshot);
       m_snapshots[room_id] = std::move(*snapshot);
     } else {
       m_snapshots.erase(room_id);
+      m_digests.erase(room_id);
     }
   }
   m_rooms = std::move(read.rooms);
@@ -20,9 +37,9 @@ void RememberedRooms::remember(BotRooms&& read, const std::map<std::string, std:
 void RememberedRooms::forget() {
   m_token.clear();
   m_snapshots.clear();
+  m_digests.clear();
   m_rooms.clear();
 }
-
 
 bool RememberedAccounts::recall(const model::MatrixState& desired, const std::set<std::string>& suspended_by_us,
                                 model::ObservedState& out) const {

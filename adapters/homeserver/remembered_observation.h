@@ -34,17 +34,18 @@ class RememberedRooms {
   bool holds(const std::string& sync_token) const { return !m_token.empty() && m_token == sync_token; }
 
   /// Snapshots by room id, as a store holding the same token would have them.
-  const std::map<std::string, std::string>& snapshots() const { return m_snapshots; }
+  SnapshotBase snapshots() const { return snapshots_in(m_snapshots, m_digests); }
   /// The rooms read from snapshots(), by room id. An observation takes
   /// them out as it goes; it must then remember() or forget().
   std::map<std::string, BotRoom>& rooms() { return m_rooms; }
 
   /// Takes over what an observation read: `read`'s rooms, its token, and
   /// the snapshots it changed applied to `base` (the snapshots it folded
-  /// into: snapshots() itself, or the store's). Call only once the
+  /// into: snapshots() itself, or the store's, whose texts are then fetched
+  /// once; if one cannot be, nothing is held). Call only once the
   /// observation succeeded; its token is what a store that saves it will
   /// hold.
-  void remember(BotRooms&& read, const std::map<std::string, std::string>& base);
+  void remember(BotRooms&& read, const SnapshotBase& base);
 
   /// Holds nothing from now on (the next observation reads the store's).
   void forget();
@@ -52,6 +53,7 @@ class RememberedRooms {
  private:
   std::string m_token;
   std::map<std::string, std::string> m_snapshots;
+  std::map<std::string, std::string> m_digests;  // snapshot_digest() of each of m_snapshots
   std::map<std::string, BotRoom> m_rooms;
 };
 

@@ -159,9 +159,9 @@ model::Result<void> check_rest(const Answer& answer, const nlohmann::json& rest)
 // One pass over a /sync answer, with or without the previous snapshots.
 class SyncFold {
  public:
-  SyncFold(const std::map<std::string, std::string>* snapshots, std::map<std::string, BotRoom>* rooms_read,
-           const KeptReads* kept, const model::Settings& settings, std::string path)
-      : m_snapshots(snapshots),
+  SyncFold(const SnapshotBase* base, std::map<std::string, BotRoom>* rooms_read, const KeptReads* kept,
+           const model::Settings& settings, std::string path)
+      : m_base(base && !base->empty() ? base : nullptr),
         m_rooms_read(rooms_read),
         m_kept(kept && !kept->basis.empty() && kept->reads ? kept : nullptr),
         m_settings(settings),
@@ -169,7 +169,7 @@ class SyncFold {
 
   // A joined room's entry, as the parser hands it over.
   void joined(const std::string& room_id, const nlohmann::json& entry) {
-    if (m_malformed) {
+    if (m_malformed || m_snapshot_unreadable) {
       return;
     }
     static const nlohmann::json k_streamed;  // the entries are checked one by one
@@ -180,17 +180,18 @@ class SyncFold {
     }
     RoomState state;
     bool touched = true;  // a room new to us counts even if empty
-    const std::string* stored_text = nullptr;
-    if (m_snapshots) {
-      if (auto stored = m_snapshots->find(room_id); stored != m_snapshots->end()) {
-        auto parsed = parse_snapshot(stored->second);
+    std::string digest;   // of the snapshot the room is read from
+    if (m_base) {
+      if (auto stored = m_base->digests->find(room_id); stored != m_base->digests->end()) {
+        auto text = stored_text(room_id, stored->second);
+        std::optional<RoomState> parsed = text ? parse_snapshot(*text) : std::nullopt;
         if (!parsed) {
           m_snapshot_unreadable = true;
           return;
         }
         state = std::move(*parsed);
         touched = false;
-        stored_text = &stored->second;
+        digest = stored->second;
       }
     }
     touched = absorb(section(entry, "state"), state) || touched;
@@ -198,11 +199,12 @@ class SyncFold {
     m_out.members_acted = m_out.members_acted || member_acted(section(entry, "state")) ||
                           member_acted(section(entry, "timeline"));
     if (touched) {
-      stored_text = &(m_out.changed_snapshots[room_id] = snapshot_text(state)).value();
+      const std::string& text = (m_out.changed_snapshots[room_id] = snapshot_text(state)).value();
+      digest = m_kept ? snapshot_digest(text) : std::string();
     }
     BotRoom& room = m_out.rooms[room_id] = read_room(room_id, state, m_settings);
-    if (m_kept && stored_text) {
-      note_read(room_id, room_read_digest(m_kept->basis, *stored_text), room);
+    if (m_kept) {
+      note_read(room_id, room_read_digest(m_kept->basis, digest), room);
     }
   }
 
@@ -212,11 +214,11 @@ class SyncFold {
     if (auto checked = check_rest(Answer("GET", m_path, rest), rest); !checked && !m_malformed) {
       m_malformed = checked.error();
     }
-    if (m_malformed) {
+    if (m_malformed || m_snapshot_unreadable) {
       return;
     }
-    if (m_snapshots) {
-      for (const auto& [room_id, text] : *m_snapshots) {
+    if (m_base) {
+      for (const auto& [room_id, snapshot_digest] : *m_base->digests) {
         if (m_out.rooms.count(room_id)) {
           continue;
         }
@@ -228,13 +230,14 @@ class SyncFold {
         }
         std::string digest;
         if (m_kept) {
-          digest = room_read_digest(m_kept->basis, text);
+          digest = room_read_digest(m_kept->basis, snapshot_digest);
           if (auto kept = recall(room_id, digest)) {
             m_out.rooms.emplace(room_id, std::move(*kept));
             continue;
           }
         }
-        nlohmann::json events = nlohmann::json::parse(text, nullptr, false);
+        auto text = stored_text(room_id, snapshot_digest);
+        nlohmann::json events = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
         if (!events.is_array()) {
           m_snapshot_unreadable = true;
           return;
@@ -257,7 +260,7 @@ class SyncFold {
       }
     }
     m_out.sync_token = rest.value("next_batch", "");
-    m_out.incremental = m_snapshots != nullptr;
+    m_out.incremental = m_base != nullptr;
   }
 
   bool snapshot_unreadable() const { return m_snapshot_unreadable; }
@@ -268,6 +271,15 @@ class SyncFold {
   BotRooms take() && { return std::move(m_out); }
 
  private:
+  // A stored snapshot's text, if it can be had and is the one its digest names.
+  std::optional<std::string> stored_text(const std::string& room_id, const std::string& digest) const {
+    std::optional<std::string> text = m_base->text ? m_base->text(room_id) : std::nullopt;
+    if (!text || snapshot_digest(*text) != digest) {
+      return std::nullopt;
+    }
+    return text;
+  }
+
   // The kept read of `room_id`, if it was made from the snapshot `digest` names.
   std::optional<BotRoom> recall(const std::string& room_id, const std::string& digest) const {
     auto kept = m_kept->reads->find(room_id);
@@ -285,8 +297,8 @@ class SyncFold {
     }
   }
 
-  const std::map<std::string, std::string>* m_snapshots;
-  std::map<std::string, BotRoom>* m_rooms_read;  // read from m_snapshots, taken out; null: parse them
+  const SnapshotBase* m_base;                    // null: a full read
+  std::map<std::string, BotRoom>* m_rooms_read;  // read from m_base, taken out; null: read them
   const KeptReads* m_kept;                       // null: neither use nor make reads
   const model::Settings& m_settings;
   std::string m_path;
@@ -335,13 +347,21 @@ std::optional<BotRoom> decode_bot_room(std::string_view bytes) {
   return room;
 }
 
-std::string room_read_digest(const std::string& basis, std::string_view snapshot) {
+std::string room_read_digest(const std::string& basis, std::string_view snapshot_digest) {
   model::ByteWriter head;
   head.text(basis);
   Sha256 digest;
   digest.update(std::move(head).take());
-  digest.update(snapshot);
+  digest.update(snapshot_digest);
   return digest.hex();
+}
+
+SnapshotBase snapshots_in(const std::map<std::string, std::string>& texts,
+                          const std::map<std::string, std::string>& digests) {
+  return SnapshotBase{&digests, [&texts](const std::string& room_id) -> std::optional<std::string> {
+                        auto found = texts.find(room_id);
+                        return found == texts.end() ? std::nullopt : std::optional<std::string>(found->second);
+                      }};
 }
 
 std::optional<std::int64_t> token_position(const std::string& token) {
@@ -455,13 +475,12 @@ nlohmann::json::parser_callback_t stream_joined_rooms(
 }
 
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
-                                       const std::map<std::string, std::string>& snapshots,
-                                       const model::Settings& settings, std::map<std::string, BotRoom>* rooms_read,
-                                       const KeptReads* kept) {
+                                       const SnapshotBase& snapshots, const model::Settings& settings,
+                                       std::map<std::string, BotRoom>* rooms_read, const KeptReads* kept) {
   // One fold per answer: a retried request starts a new document, and the
   // fold starts again with it.
   std::optional<SyncFold> fold;
-  auto read = [&](const std::string& path, const std::map<std::string, std::string>* base) {
+  auto read = [&](const std::string& path, const SnapshotBase* base) {
     std::map<std::string, BotRoom>* read_from_base = base ? rooms_read : nullptr;
     fold.reset();
     auto start = [&] { fold.emplace(base, read_from_base, kept, settings, path); };
@@ -504,9 +523,11 @@ model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& 
     return failed(*fold->malformed(), "cannot read the bot's rooms (/sync)");
   }
   BotRooms out = std::move(*fold).take();
-  for (const auto& [room_id, text] : snapshots) {
-    if (!out.rooms.count(room_id)) {
-      out.changed_snapshots[room_id] = std::nullopt;
+  if (!snapshots.empty()) {
+    for (const auto& [room_id, digest] : *snapshots.digests) {
+      if (!out.rooms.count(room_id)) {
+        out.changed_snapshots[room_id] = std::nullopt;
+      }
     }
   }
   return out;

@@ -80,6 +80,25 @@ std::string encode_bot_room(const BotRoom& room);
 /// The room `bytes` hold; nothing when they are not a whole, well-formed encoding.
 std::optional<BotRoom> decode_bot_room(std::string_view bytes);
 
+/// The snapshots an incremental /sync answer is folded into: every room of
+/// the state behind the token, by its snapshot's digest, and the texts,
+/// asked for only for the rooms that need them (at instance scale the
+/// texts are tens of megabytes, and a converged pass needs none).
+struct SnapshotBase {
+  /// Room id → snapshot_digest() of its snapshot; empty: no base.
+  const std::map<std::string, std::string>* digests = nullptr;
+  /// One room's snapshot text; nothing when it cannot be had. A text whose
+  /// digest is not the listed one counts as unreadable.
+  std::function<std::optional<std::string>(const std::string& room_id)> text;
+
+  bool empty() const { return digests == nullptr || digests->empty(); }
+};
+
+/// A base over snapshot texts held in memory; `texts` and `digests` must
+/// outlive it, and `digests` hold snapshot_digest() of each text.
+SnapshotBase snapshots_in(const std::map<std::string, std::string>& texts,
+                          const std::map<std::string, std::string>& digests);
+
 /// Reads of rooms kept from an earlier pass, by room id, and what their
 /// digests start from.
 struct KeptReads {
@@ -89,8 +108,9 @@ struct KeptReads {
   const std::map<std::string, KeptRoomRead>* reads = nullptr;
 };
 
-/// The digest a read of `snapshot` is kept under, from `basis`.
-std::string room_read_digest(const std::string& basis, std::string_view snapshot);
+/// The digest a read of the snapshot whose snapshot_digest() is
+/// `snapshot_digest` is kept under, from `basis`.
+std::string room_read_digest(const std::string& basis, std::string_view snapshot_digest);
 
 /// What read_bot_rooms found.
 struct BotRooms {
@@ -126,21 +146,20 @@ std::optional<std::int64_t> token_position(const std::string& token);
 
 /// Reads every room the bot is in with one filtered /sync (`sync_path`,
 /// without `since`): with `since` and `snapshots` (the state behind that
-/// token, by room id), only the changes; else everything. Everything too
-/// when the server refuses the token, when the token is ahead of the
-/// server (its next_batch is behind `since`: the server never issued it, or
-/// was restored from a backup since, and would answer "nothing changed"),
-/// when there are no snapshots behind the token, or a snapshot is
+/// token), only the changes; else everything. Everything too when the
+/// server refuses the token, when the token is ahead of the server (its
+/// next_batch is behind `since`: the server never issued it, or was
+/// restored from a backup since, and would answer "nothing changed"), when
+/// there are no snapshots behind the token, or a snapshot needed is
 /// unreadable. `rooms_read`, when given, holds the rooms as read from
 /// `snapshots` (the same state): rooms the answer does not mention are
-/// moved out of it instead of being parsed again, so afterwards it holds
+/// moved out of it instead of being read again, so afterwards it holds
 /// only part of them, whether the read succeeded or not. `kept`, when given,
 /// holds reads of the snapshots from an earlier pass: a room whose kept read
-/// matches its snapshot is decoded instead of parsed, and the rooms read
-/// otherwise are in reads_made.
+/// matches its snapshot's digest is decoded, its text neither fetched nor
+/// parsed, and the rooms read otherwise are in reads_made.
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
-                                       const std::map<std::string, std::string>& snapshots,
-                                       const model::Settings& settings,
+                                       const SnapshotBase& snapshots, const model::Settings& settings,
                                        std::map<std::string, BotRoom>* rooms_read = nullptr,
                                        const KeptReads* kept = nullptr);
 

@@ -151,6 +151,28 @@ model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapsho
                                                         "read room snapshots");
 }
 
+model::Result<std::map<std::string, std::string>> SqliteStateStore::room_snapshot_digests() {
+  const char* doing = "read room snapshot digests";
+  return read_pairs<std::map<std::string, std::string>>(*m_db, "SELECT room_id, digest FROM room_snapshots", doing);
+}
+
+model::Result<std::optional<std::string>> SqliteStateStore::room_snapshot(const std::string& room_id) {
+  const char* doing = "read a room snapshot";
+  auto stmt = m_db->cached("SELECT state FROM room_snapshots WHERE room_id = ?1", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind_text(1, room_id);
+  auto row = stmt->step(doing);
+  if (!row) {
+    return tl::unexpected(row.error());
+  }
+  if (!*row) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(stmt->text(0));
+}
+
 model::Result<void> SqliteStateStore::save_observation(
     const std::string& sync_token, const std::map<std::string, std::optional<std::string>>& changed) {
   if (auto flushed = flush(); !flushed) {
@@ -174,13 +196,14 @@ model::Result<void> SqliteStateStore::write_observation(
   for (const auto& [room_id, state] : changed) {
     auto ran = sqlite::run_statement(
         *m_db,
-        state ? "INSERT INTO room_snapshots (room_id, state, updated_at) VALUES (?1, ?2, ?3) "
-                "ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at"
+        state ? "INSERT INTO room_snapshots (room_id, state, updated_at, digest) VALUES (?1, ?2, ?3, ?4) "
+                "ON CONFLICT (room_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, "
+                "digest = excluded.digest"
               : "DELETE FROM room_snapshots WHERE room_id = ?1",
         doing, [&](sqlite::Statement& stmt) {
           stmt.bind_text(1, room_id);
           if (state) {
-            stmt.bind_text(2, *state).bind_text(3, now);
+            stmt.bind_text(2, *state).bind_text(3, now).bind_text(4, snapshot_digest(*state));
           }
         });
     if (!ran) {

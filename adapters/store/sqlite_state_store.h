@@ -59,7 +59,7 @@ struct SqliteStoreOptions {
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 10;
+  static constexpr int k_schema_version = 11;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -101,6 +101,8 @@ class SqliteStateStore final : public StateStore {
   /// Replaces the sync token; the same token again writes nothing.
   model::Result<void> set_sync_token(const std::string& token) override;
   model::Result<std::map<std::string, std::string>> room_snapshots() override;
+  model::Result<std::map<std::string, std::string>> room_snapshot_digests() override;
+  model::Result<std::optional<std::string>> room_snapshot(const std::string& room_id) override;
   model::Result<std::set<std::pair<std::string, std::string>>> directs_set() override;
   model::Result<void> mark_direct_set(const std::string& room_key, const std::string& user_id) override;
   model::Result<void> forget_directs(const std::string& room_key) override;

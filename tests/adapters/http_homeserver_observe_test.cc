@@ -10,8 +10,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "adapters/homeserver/http_homeserver.h"
 
@@ -135,6 +139,20 @@ nlohmann::json joined(const nlohmann::json& state) {
   return {{"state", {{"events", state}}}, {"timeline", {{"events", nlohmann::json::array()}, {"limited", true}}}};
 }
 
+// Gives `hints` the snapshots `texts` as a store holding them would: their
+// digests, and each text when asked for.
+void give_snapshots(adapters::ObserveHints& hints, const std::map<std::string, std::string>& texts) {
+  auto held = std::make_shared<const std::map<std::string, std::string>>(texts);
+  hints.room_snapshot_digests.clear();
+  for (const auto& [room_id, text] : *held) {
+    hints.room_snapshot_digests[room_id] = adapters::snapshot_digest(text);
+  }
+  hints.room_snapshot = [held](const std::string& room_id) -> std::optional<std::string> {
+    auto found = held->find(room_id);
+    return found == held->end() ? std::nullopt : std::optional<std::string>(found->second);
+  };
+}
+
 }  // namespace
 
 TEST_CASE("http homeserver: rooms mxctl wrote to are re-read with /state, which sees what /sync missed",
@@ -172,10 +190,12 @@ TEST_CASE("http homeserver: rooms mxctl wrote to are re-read with /state, which 
   adapters::ObserveHints hints;
   hints.sync_token = first->sync_token;
   hints.room_ids = first->room_ids;
+  std::map<std::string, std::string> texts;
   for (const auto& [room_id, snapshot] : first->changed_snapshots) {
     REQUIRE(snapshot);
-    hints.room_snapshots[room_id] = *snapshot;
+    texts[room_id] = *snapshot;
   }
+  give_snapshots(hints, texts);
   names = {{"!a:example.org", "A2"}, {"!b:example.org", "B2"}};
   server.clear();
 
@@ -258,7 +278,7 @@ TEST_CASE("http homeserver: an appservice observes its rooms with /state, never 
   adapters::ObserveHints hints;
   hints.room_ids = {{"a", "!a:example.org"}, {"gone", "!old:example.org"}};
   hints.sync_token = "s9";  // from a synapse-admin past: not used, and forgotten
-  hints.room_snapshots = {{"!a:example.org", "[]"}};
+  give_snapshots(hints, {{"!a:example.org", "[]"}});
   hints.rooms_written = {"!a:example.org"};
 
   auto observed = homeserver.observe(desired, hints);
@@ -481,6 +501,84 @@ adapters::ObserveHints hints_after(const adapters::Observation& observed) {
 
 }  // namespace
 
+TEST_CASE("http homeserver: a snapshot's text is read only when /sync mentions the room or no kept read matches",
+          "[http][observe][room_reads]") {
+  ScriptedServer scripted;
+  nlohmann::json all = {{"!a:example.org", joined(room_state("a", "A"))},
+                        {"!b:example.org", joined(room_state("b", "B"))}};
+  scripted.sync_by_since[""] = {200, {{"next_batch", "s1"}, {"rooms", {{"join", all}}}}};
+  scripted.sync_by_since["s1"] = a_renamed_by_eve();
+  adapters::HttpHomeserver homeserver(settings_for(scripted.server, model::ProvisioningMode::synapse_admin), "token",
+                                      quick());
+  model::MatrixState desired = desired_rooms({"a", "b"});
+  auto first = homeserver.observe(desired, {});
+  REQUIRE(first);
+  std::map<std::string, std::string> texts;
+  for (const auto& [room_id, snapshot] : first->changed_snapshots) {
+    REQUIRE(snapshot);
+    texts[room_id] = *snapshot;
+  }
+  adapters::ObserveHints hints = hints_after(*first);
+  give_snapshots(hints, texts);
+  std::vector<std::string> fetched;
+  auto fetch = hints.room_snapshot;
+  hints.room_snapshot = [&fetched, fetch](const std::string& room_id) {
+    fetched.push_back(room_id);
+    return fetch(room_id);
+  };
+
+  // No kept reads yet: both texts are read, and both reads come out to keep.
+  auto second = homeserver.observe(desired, hints);
+  REQUIRE(second);
+  CHECK(second->incremental);
+  CHECK(second->state.rooms.at("a").room.name == "A2");
+  CHECK(fetched == std::vector<std::string>{"!a:example.org", "!b:example.org"});
+  REQUIRE(second->room_reads.size() == 2);
+
+  SECTION("with the reads kept, only the room /sync mentions is read from its text") {
+    fetched.clear();
+    hints.room_reads = second->room_reads;
+    auto third = homeserver.observe(desired, hints);
+    REQUIRE(third);
+    CHECK(third->state.rooms.at("a").room.name == "A2");
+    CHECK(third->state.rooms.at("b").room.name == "B");
+    CHECK(fetched == std::vector<std::string>{"!a:example.org"});
+    CHECK(third->room_reads.empty());  // nothing new to keep
+  }
+  SECTION("a text that is not the one its digest names is not folded: everything is read afresh") {
+    texts["!a:example.org"] = room_state("a", "Forged").dump();
+    const std::string listed = hints.room_snapshot_digests.at("!a:example.org");
+    give_snapshots(hints, texts);
+    hints.room_snapshot_digests["!a:example.org"] = listed;
+    auto third = homeserver.observe(desired, hints);
+    REQUIRE(third);
+    CHECK_FALSE(third->incremental);
+    CHECK(third->state.rooms.at("a").room.name == "A");  // the full answer's
+  }
+  SECTION("a store that cannot give a text costs a full read") {
+    hints.room_snapshot = [](const std::string&) { return std::optional<std::string>(); };
+    auto third = homeserver.observe(desired, hints);
+    REQUIRE(third);
+    CHECK_FALSE(third->incremental);
+    CHECK(third->state.rooms.at("b").room.name == "B");
+  }
+  SECTION("a port that remembers takes the texts it will fold into next from the store once") {
+    homeserver.set_remember_observation(true);
+    fetched.clear();
+    hints.room_reads = second->room_reads;
+    auto third = homeserver.observe(desired, hints);
+    REQUIRE(third);
+    CHECK(fetched == std::vector<std::string>{"!a:example.org", "!b:example.org"});
+    REQUIRE(homeserver.holds_room_state("s2"));
+    scripted.sync_by_since["s2"] = {200, {{"next_batch", "s3"}}};
+    fetched.clear();
+    auto fourth = homeserver.observe(desired, hints_after(*third));
+    REQUIRE(fourth);
+    CHECK(fetched.empty());
+    CHECK(fourth->state.rooms.at("b").room.name == "B");
+  }
+}
+
 TEST_CASE("http homeserver: a port that remembers folds /sync's changes into the rooms it read last",
           "[http][observe][remember]") {
   ScriptedServer scripted;
@@ -528,10 +626,12 @@ TEST_CASE("http homeserver: a port that remembers folds /sync's changes into the
     adapters::ObserveHints hints = hints_after(*first);
     hints.sync_token = "s0";  // the memory is not the state behind it
     scripted.sync_by_since["s0"] = {200, {{"next_batch", "s2"}}};
+    std::map<std::string, std::string> texts;
     for (const auto& [room_id, snapshot] : first->changed_snapshots) {
-      hints.room_snapshots[room_id] = *snapshot;
+      texts[room_id] = *snapshot;
     }
-    hints.room_snapshots["!a:example.org"] = room_state("a", "From the store").dump();
+    texts["!a:example.org"] = room_state("a", "From the store").dump();
+    give_snapshots(hints, texts);
     auto second = homeserver.observe(desired, hints);
     REQUIRE(second);
     CHECK(second->state.rooms.at("a").room.name == "From the store");

@@ -494,6 +494,40 @@ TEST_CASE("sqlite store: an observation saves its token and changed snapshots to
   auto snapshots = store->room_snapshots();
   REQUIRE(snapshots);
   CHECK(*snapshots == std::map<std::string, std::string>{{"!a:x", "[3]"}});
+  CHECK(store->room_snapshot_digests() ==
+        std::map<std::string, std::string>{{"!a:x", adapters::snapshot_digest("[3]")}});
+  auto text = store->room_snapshot("!a:x");
+  REQUIRE(text);
+  CHECK(*text == std::optional<std::string>("[3]"));
+  auto none = store->room_snapshot("!b:x");
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+}
+
+TEST_CASE("sqlite store: snapshots saved before digests were kept get theirs when the schema is migrated", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  {
+    auto store = open_store(path);
+    REQUIRE(store->save_observation("s1", {{"!a:x", std::string("[1]")}, {"!b:x", std::string("[2]")}}));
+  }
+  // As a version 10 build left it: no digest beside the snapshots.
+  REQUIRE(raw(path)
+              ->exec("ALTER TABLE room_snapshots DROP COLUMN digest; PRAGMA user_version = 10", "downgrade")
+              .has_value());
+  auto store = open_store(path);
+  CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
+  CHECK(store->room_snapshot_digests() ==
+        std::map<std::string, std::string>{{"!a:x", adapters::snapshot_digest("[1]")},
+                                           {"!b:x", adapters::snapshot_digest("[2]")}});
+  CHECK(store->room_snapshots() == std::map<std::string, std::string>{{"!a:x", "[1]"}, {"!b:x", "[2]"}});
+  CHECK(store->sync_token() == std::string("s1"));
+  REQUIRE(store->save_observation("s2", {{"!a:x", std::string("[3]")}}));
+  CHECK(query_text(*raw(path), "SELECT digest FROM room_snapshots WHERE room_id = '!a:x'") ==
+        adapters::snapshot_digest("[3]"));
+  // Before the text, so reading it does not walk the text's overflow pages.
+  CHECK(query_text(*raw(path), "SELECT group_concat(name) FROM pragma_table_info('room_snapshots')") ==
+        "room_id,digest,updated_at,state");
 }
 
 TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its data", "[store]") {

@@ -119,6 +119,16 @@ TEST_CASE("sync state: a room's entry replaces and adds state events and ignores
   CHECK_FALSE(adapters::absorb_sync_room(joined({}), state));
 }
 
+// `texts` as a base to fold into; `digests` holds their digests meanwhile.
+adapters::SnapshotBase base_of(const std::map<std::string, std::string>& texts,
+                               std::map<std::string, std::string>& digests) {
+  digests.clear();
+  for (const auto& [room_id, text] : texts) {
+    digests[room_id] = adapters::snapshot_digest(text);
+  }
+  return adapters::snapshots_in(texts, digests);
+}
+
 TEST_CASE("sync state: snapshots round-trip and junk is refused", "[sync_state]") {
   adapters::RoomState state;
   state[{"m.room.name", ""}] = adapters::compact_event(state_event("m.room.name", "", {{"name", "A"}}));
@@ -177,6 +187,7 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
   CHECK(first->rooms.at("!c:x").observed.marker_key.empty());
   REQUIRE(first->changed_snapshots.size() == 3);
   std::map<std::string, std::string> snapshots;
+  std::map<std::string, std::string> digests;
   for (const auto& [room_id, text] : first->changed_snapshots) {
     REQUIRE(text);
     CHECK(text->find("event_id") == std::string::npos);
@@ -184,7 +195,7 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
   }
 
   SECTION("with the token: changed, new, unchanged and left rooms") {
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings());
     REQUIRE(second);
     CHECK(second->incremental);
     CHECK(second->sync_token == "s2");
@@ -202,14 +213,14 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
   }
   SECTION("a retried answer is read once") {
     failures_left = 1;
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings());
     REQUIRE(second);
     CHECK(second->rooms.size() == 3);
     CHECK(second->changed_snapshots.size() == 3);
   }
   SECTION("a token the server does not know: everything again") {
     token_known = false;
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings());
     REQUIRE(second);
     CHECK_FALSE(second->incremental);
     CHECK(second->sync_token == "s1");
@@ -217,7 +228,7 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
     CHECK(second->rooms.at("!b:x").observed.room.name == "B");
   }
   SECTION("a token ahead of the server (it never issued it): everything again") {
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s99_1_0", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s99_1_0", base_of(snapshots, digests), settings());
     REQUIRE(second);
     CHECK_FALSE(second->incremental);
     CHECK(second->sync_token == "s1");
@@ -232,7 +243,7 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
   }
   SECTION("an unreadable snapshot: everything again") {
     snapshots["!a:x"] = "garbage";
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings());
     REQUIRE(second);
     CHECK_FALSE(second->incremental);
     CHECK(second->rooms.size() == 3);
@@ -241,13 +252,13 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
   SECTION("a room the store knew but the server no longer lists is dropped from the store") {
     snapshots["!old:x"] = "[]";
     token_known = false;
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings());
     REQUIRE(second);
     CHECK(second->changed_snapshots.at("!old:x") == std::nullopt);
   }
   SECTION("a server error that is not about the token is an error") {
     failures_left = 100;
-    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", snapshots, settings());
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings());
     REQUIRE_FALSE(second);
     CHECK(second.error().message.find("cannot read changes to the bot's rooms (/sync)") == 0);
   }

@@ -10,7 +10,7 @@ namespace kept_until_exit_test {
 
 // Counts its live instances.
 struct Counted {
-  explicit Counted(int& live) : live(&live) { ++live; }
+  explicit Counted(int& count) : live(&count) { ++count; }
   Counted(Counted&& other) noexcept : live(other.live) { ++*live; }
   Counted(const Counted&) = delete;
   ~Counted() { --*live; }

@@ -1,9 +1,11 @@
 // A pass reads each room from its stored snapshot once: the read is kept
-// in the store under a digest of the snapshot (and of mxctl's build and
-// settings), and the next pass decodes it instead of parsing the snapshot
-// again; a damaged read is parsed over.
+// in the store under a digest of the snapshot's digest (and of mxctl's
+// build and settings), and the next pass decodes it instead of fetching and
+// parsing the snapshot again; a damaged read is parsed over.
 
 #include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <string>
@@ -81,6 +83,28 @@ TEST_CASE("e2e: each room's read of its snapshot is kept, and the next pass deco
     REQUIRE(again.exit_code == 0);
     CHECK(again.out.find("No changes") != std::string::npos);
     CHECK(kept_reads(fx)[room_id] == reads[room_id]);
+  }
+  SECTION("a snapshot that changed is read from its text, not from the read kept for the one before") {
+    auto store = adapters::open_sqlite_store(fx.state());
+    REQUIRE(store);
+    auto token = (*store)->sync_token();
+    auto text = (*store)->room_snapshot(room_id);
+    REQUIRE(token);
+    REQUIRE(text);
+    REQUIRE(*text);
+    nlohmann::json events = nlohmann::json::parse(**text);
+    for (nlohmann::json& event : events) {
+      if (event.value("type", "") == "m.room.name") {
+        event["content"]["name"] = "Name From The Snapshot";
+      }
+    }
+    REQUIRE((*store)->save_observation(*token, {{room_id, events.dump()}}));
+    store->reset();
+    auto again = fx.mxctl({"plan", fx.manifests()});
+    INFO(again.out << again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(again.out.find("Name From The Snapshot") != std::string::npos);
+    CHECK(again.out.find("Name From The Kept Read") == std::string::npos);
   }
   SECTION("a read kept under another snapshot's digest is not used") {
     keep(fx, room_id, {"another digest", adapters::encode_bot_room(room)});

@@ -88,6 +88,12 @@ class FakeStateStore final : public adapters::StateStore {
   model::Result<std::map<std::string, std::string>> room_snapshots() override {
     return forward(&Store::room_snapshots);
   }
+  model::Result<std::map<std::string, std::string>> room_snapshot_digests() override {
+    return forward(&Store::room_snapshot_digests);
+  }
+  model::Result<std::optional<std::string>> room_snapshot(const std::string& room_id) override {
+    return forward(&Store::room_snapshot, room_id);
+  }
   model::Result<void> save_observation(const std::string& sync_token,
                                        const std::map<std::string, std::optional<std::string>>& changed) override {
     return write(&Store::save_observation, sync_token, changed);
