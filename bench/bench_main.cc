@@ -1,13 +1,15 @@
-// mxctl-bench: the cost of a pass at instance scale (issue #7). Generates
-// the S, M and L instances, drives the real mxctl binary against mxsim
-// over loopback, and prints one markdown table and JSON. With --loop, also
-// the long-running controller (`mxctl run`): drift repaired, idle, memory.
-// Not a test: it takes minutes and its numbers describe the machine.
+// mxctl-bench: the cost of a pass at instance scale. Generates the S, M
+// and L instances, drives the real mxctl binary against mxsim over loopback
+// (or a real homeserver), and prints one markdown table and JSON. With
+// --loop, also the long-running controller (`mxctl run`): drift repaired,
+// idle, memory. Not a test: it takes minutes and its numbers describe the
+// machine.
 
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -31,7 +33,19 @@ cold apply, the first pass after it, no-op passes without and with a sync
 token, three small changes and plan only (compile + diff in memory); then a
 cold apply of the throughput size with a fixed delay per request, 1 vs N in flight.
 
+With --synapse, against a fresh Synapse per instance instead (and the
+throughput comparison without added delay); with --homeserver, against a
+running homeserver, the bot's token from MATRIX_BOT_ACCESS_TOKEN, every key
+prefixed so that runs do not meet (no throughput comparison).
+
 options:
+  --synapse DIR           the Synapse homeserver scripts (start, make-admin, stop),
+                          e.g. ../shared/homeservers/synapse-1.67; rate limits as
+                          RATE_LIMITS says (default: relaxed)
+  --homeserver URL        a running homeserver; with --server-name and --bot-user
+  --server-name NAME      its server name
+  --bot-user ID           the bot, a server admin
+  --server-pid PID        its process on this machine, to read its CPU (optional)
   --mxctl PATH            the mxctl binary (default: the one built alongside)
   --mxsim PATH            the mxsim binary (default: the one built alongside)
   --work DIR              scratch directory (default: a new one under /tmp, removed after)
@@ -110,11 +124,10 @@ bench::Machine describe_machine() {
 
 // The plan-only child: prints "empty|changes COMPILE_MS DIFF_MS".
 int plan_only_child(const std::vector<std::string>& args) {
-  if (args.size() != 5) {
-    usage_error("--plan-only MANIFESTS URL TOKEN STORE");
+  if (args.size() != 7) {
+    usage_error("--plan-only MANIFESTS URL TOKEN STORE SERVER_NAME BOT");
   }
-  bench::PlanOnlyResult result = bench::measure_plan_only(
-      {args[1], args[2], bench::SimProcess::k_server_name, bench::SimProcess::k_bot, args[3], args[4]});
+  bench::PlanOnlyResult result = bench::measure_plan_only({args[1], args[2], args[5], args[6], args[3], args[4]});
   if (!result.error.empty()) {
     std::cerr << "mxctl-bench: plan only: " << result.error << "\n";
     return 1;
@@ -143,6 +156,11 @@ int main(int argc, char** argv) {
   std::string json_path;
   std::string loop_size;
   bool loop_only = false;
+  std::string homeserver_url;
+  std::string server_name;
+  std::string bot_user;
+  pid_t server_pid = -1;
+  bool throughput_given = false;
   bench::LoopConfig loop_config;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto value = [&]() -> std::string {
@@ -167,6 +185,17 @@ int main(int argc, char** argv) {
       config.parallel = std::stoi(value());
     } else if (arg == "--throughput-size") {
       throughput_size = value();
+      throughput_given = true;
+    } else if (arg == "--synapse") {
+      config.synapse_scripts = value();
+    } else if (arg == "--homeserver") {
+      homeserver_url = value();
+    } else if (arg == "--server-name") {
+      server_name = value();
+    } else if (arg == "--bot-user") {
+      bot_user = value();
+    } else if (arg == "--server-pid") {
+      server_pid = static_cast<pid_t>(std::stol(value()));
     } else if (arg == "--delay-ms") {
       delay_ms = std::stoi(value());
     } else if (arg == "--loop") {
@@ -204,6 +233,24 @@ int main(int argc, char** argv) {
   } else if (sizes.empty()) {
     sizes = {bench::size_named("S"), bench::size_named("M"), bench::size_named("L")};
   }
+  if (!homeserver_url.empty()) {
+    const char* token = std::getenv("MATRIX_BOT_ACCESS_TOKEN");
+    if (server_name.empty() || bot_user.empty() || token == nullptr || *token == '\0') {
+      usage_error("--homeserver needs --server-name, --bot-user and the bot's token in MATRIX_BOT_ACCESS_TOKEN");
+    }
+    if (!config.synapse_scripts.empty()) {
+      usage_error("--homeserver and --synapse are two different servers: give one");
+    }
+    if (throughput_given && throughput_size != "none") {
+      usage_error("the throughput comparison needs a fresh server per apply: not with --homeserver");
+    }
+    throughput_size = "none";
+    config.given.emplace(homeserver_url, token, server_name, bot_user, server_pid);
+    config.key_prefix = "b" + std::to_string(std::time(nullptr)) + "-";
+  }
+  if (!loop_size.empty() && (config.given || !config.synapse_scripts.empty())) {
+    usage_error("--loop runs against mxsim only");
+  }
   if (!loop_size.empty() && bench::size_named(loop_size).name.empty()) {
     usage_error("unknown --loop size '" + loop_size + "'");
   }
@@ -239,7 +286,7 @@ int main(int argc, char** argv) {
       if (size.name.empty()) {
         usage_error("unknown --throughput-size '" + throughput_size + "'");
       }
-      std::cerr << "mxctl-bench: throughput of " << size.name << " at " << delay_ms << " ms per request...\n";
+      std::cerr << "mxctl-bench: throughput of " << size.name << "...\n";
       throughput = bench::run_throughput(size, delay_ms, config);
     }
     if (!loop_size.empty()) {

@@ -161,6 +161,21 @@ Instance generate(const InstanceSize& size, std::uint64_t seed) {
   return instance;
 }
 
+void prefix_keys(Instance& instance, const std::string& prefix) {
+  for (GenUser& user : instance.users) {
+    user.key = prefix + user.key;
+  }
+  for (GenCommunity& community : instance.communities) {
+    community.key = prefix + community.key;
+  }
+  for (GenCouncil& council : instance.councils) {
+    council.key = prefix + council.key;
+  }
+  for (GenCoordination& room : instance.coordination_rooms) {
+    room.key = prefix + room.key;
+  }
+}
+
 int trust_in_other_band(int trust) {
   if (trust < 5) {
     return 10;

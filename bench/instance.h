@@ -81,6 +81,10 @@ struct Instance {
 /// FT-17 band (0-4, 5-14, 15-29, 30+); each community has one admin.
 Instance generate(const InstanceSize& size, std::uint64_t seed);
 
+/// Puts `prefix` before every key of `instance` (users' keys are their
+/// localparts too), so that two instances can live on one server.
+void prefix_keys(Instance& instance, const std::string& prefix);
+
 /// A trust score in another FT-17 band than `trust` (the next band up, or the
 /// band below from the top one), for "change one trust score".
 int trust_in_other_band(int trust);

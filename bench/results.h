@@ -19,17 +19,21 @@ struct PassResult {
   long reads = 0;
   long writes = 0;
   long retried = 0;
-  long server_requests = 0;  ///< as mxsim's journal counted them
+  long server_requests = -1;  ///< as mxsim's journal counted them; -1: the server does not count
+  double server_cpu_ms = -1;  ///< the server process's CPU during the run; -1: not known
 
   /// Requests per second of wall time.
   double requests_per_second() const { return wall_ms > 0 ? static_cast<double>(requests) * 1000.0 / wall_ms : 0; }
   /// Share of wall time mxctl spent on CPU, in percent.
   double cpu_percent() const { return wall_ms > 0 ? cpu_ms * 100.0 / wall_ms : 0; }
+  /// Share of wall time the server process spent on CPU, in percent; -1: not known.
+  double server_cpu_percent() const { return wall_ms > 0 && server_cpu_ms >= 0 ? server_cpu_ms * 100.0 / wall_ms : -1; }
 };
 
 /// Everything measured for one instance size.
 struct SizeResult {
   std::string size;
+  std::string server = "mxsim";  ///< what the passes ran against
   std::size_t users = 0;
   std::size_t rooms = 0;
   std::size_t memberships = 0;
@@ -49,11 +53,13 @@ struct SizeResult {
   double plan_cpu_per_100k() const;
 };
 
-/// Cold apply against a server with a fixed per-request delay, 1 vs N in flight.
+/// Cold apply, 1 vs N in flight: against mxsim with a fixed per-request
+/// delay, or against a real server.
 struct ThroughputResult {
   bool ran = false;
   std::string size;
-  int delay_ms = 0;
+  std::string server = "mxsim";  ///< what the applies ran against
+  int delay_ms = 0;              ///< mxsim's added delay per request; 0 for a real server
   int parallel = 0;
   PassResult serial;
   PassResult concurrent;

@@ -1,6 +1,8 @@
 #include "bench/scenario.h"
 
+#include <cctype>
 #include <filesystem>
+#include <memory>
 #include <iostream>
 #include <regex>
 #include <sstream>
@@ -10,27 +12,45 @@
 #include "bench/manifest_writer.h"
 #include "bench/measured_process.h"
 #include "bench/sim_process.h"
+#include "bench/synapse_server.h"
 
 namespace bench {
 
 namespace {
 
+// A fresh server for one instance in `dir`, or the one named.
+std::unique_ptr<BenchServer> start_server(const BenchConfig& config, const std::string& dir, int delay_ms) {
+  std::filesystem::create_directories(dir);
+  if (config.given) {
+    return std::make_unique<GivenServer>(*config.given);
+  }
+  if (!config.synapse_scripts.empty()) {
+    return std::make_unique<SynapseServer>(config.synapse_scripts, dir + "/synapse");
+  }
+  return std::make_unique<SimProcess>(config.mxsim, dir, delay_ms);
+}
 
 // Runs one mxctl pass and reads its --stats line; throws when it fails.
-PassResult run_pass(const SimProcess& sim, const BenchConfig& config, const std::string& label,
+PassResult run_pass(const BenchServer& server, const BenchConfig& config, const std::string& label,
                     std::vector<std::string> args, const std::string& state) {
   std::vector<std::string> argv = {config.mxctl};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--stats");
-  std::uint64_t before = sim.requests_answered();
-  Measured measured = run_measured(argv, sim.mxctl_env(state), config.work_dir);
+  const std::optional<std::uint64_t> answered_before = server.requests_answered();
+  const std::optional<double> server_cpu_before = process_cpu_ms(server.pid());
+  Measured measured = run_measured(argv, server.mxctl_env(state), config.work_dir);
   PassResult pass;
   pass.ran = true;
   pass.exit_code = measured.exit_code;
   pass.wall_ms = measured.wall_ms;
   pass.cpu_ms = measured.cpu_ms();
   pass.max_rss_kb = measured.max_rss_kb;
-  pass.server_requests = static_cast<long>(sim.requests_answered() - before);
+  if (const std::optional<std::uint64_t> answered = server.requests_answered(); answered && answered_before) {
+    pass.server_requests = static_cast<long>(*answered - *answered_before);
+  }
+  if (const std::optional<double> server_cpu = process_cpu_ms(server.pid()); server_cpu && server_cpu_before) {
+    pass.server_cpu_ms = *server_cpu - *server_cpu_before;
+  }
   std::smatch match;
   static const std::regex k_stats(R"(Requests: (\d+) \((\d+) reads, (\d+) writes, (\d+) retried\))");
   if (!std::regex_search(measured.err, match, k_stats)) {
@@ -44,8 +64,14 @@ PassResult run_pass(const SimProcess& sim, const BenchConfig& config, const std:
   if (config.verbose) {
     std::cerr << "  " << label << ": " << static_cast<long>(pass.wall_ms) << " ms wall, "
               << static_cast<long>(pass.cpu_ms) << " ms CPU, " << pass.max_rss_kb / 1024 << " MB, " << pass.requests
-              << " requests (" << pass.reads << " r, " << pass.writes << " w), server counted "
-              << pass.server_requests << "\n";
+              << " requests (" << pass.reads << " r, " << pass.writes << " w)";
+    if (pass.server_requests >= 0) {
+      std::cerr << ", server counted " << pass.server_requests;
+    }
+    if (pass.server_cpu_ms >= 0) {
+      std::cerr << ", server CPU " << static_cast<long>(pass.server_cpu_ms) << " ms";
+    }
+    std::cerr << "\n";
   }
   if (measured.exit_code != 0) {
     throw std::runtime_error(label + ": mxctl exited " + std::to_string(measured.exit_code) + ":\n" +
@@ -81,6 +107,13 @@ SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
   SizeResult result;
   result.size = size.name;
   Instance instance = generate(size, config.seed);
+  if (config.given) {
+    std::string lower = size.name;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    prefix_keys(instance, config.key_prefix + lower + "-");
+  }
   result.users = instance.users.size();
   result.rooms = instance.rooms();
   result.memberships = instance.memberships();
@@ -91,7 +124,9 @@ SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
     throw std::runtime_error(problem);
   }
   std::string state = dir + "/mxctl.db";
-  SimProcess sim(config.mxsim, dir, 0);
+  std::unique_ptr<BenchServer> server = start_server(config, dir, 0);
+  const BenchServer& sim = *server;
+  result.server = sim.describe();
   std::string parallel = std::to_string(config.parallel);
 
   result.cold_apply = run_pass(sim, config, "cold apply", {"apply", manifests, "--yes", "--parallel", parallel}, state);
@@ -108,8 +143,9 @@ SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
   // in a child so its memory does not raise later children's ru_maxrss.
   std::string plan_store = dir + "/mxctl-plan-only.db";
   std::filesystem::copy_file(state, plan_store, std::filesystem::copy_options::overwrite_existing);
-  Measured plan_only = run_measured({config.self, "--plan-only", manifests, sim.url(), sim.token(), plan_store}, {},
-                                    config.work_dir);
+  Measured plan_only = run_measured({config.self, "--plan-only", manifests, sim.url(), sim.token(), plan_store,
+                                     sim.server_name(), sim.bot_user_id()},
+                                    {}, config.work_dir);
   std::istringstream plan_out(plan_only.out);
   std::string verdict;
   plan_out >> verdict >> result.compile_cpu_ms >> result.diff_cpu_ms;
@@ -155,7 +191,7 @@ ThroughputResult run_throughput(const InstanceSize& size, int delay_ms, const Be
   ThroughputResult result;
   result.ran = true;
   result.size = size.name;
-  result.delay_ms = delay_ms;
+  result.delay_ms = config.synapse_scripts.empty() ? delay_ms : 0;  // a real server takes its own time
   result.parallel = config.parallel;
   Instance instance = generate(size, config.seed);
   std::string dir = config.work_dir + "/throughput-" + size.name;
@@ -165,13 +201,14 @@ ThroughputResult run_throughput(const InstanceSize& size, int delay_ms, const Be
     throw std::runtime_error(problem);
   }
   {
-    SimProcess sim(config.mxsim, dir, delay_ms);
-    result.serial = run_pass(sim, config, "cold apply, 1 in flight", {"apply", manifests, "--yes", "--parallel", "1"},
-                             dir + "/serial.db");
+    std::unique_ptr<BenchServer> server = start_server(config, dir + "/serial", delay_ms);
+    result.server = server->describe();
+    result.serial = run_pass(*server, config, "cold apply, 1 in flight",
+                             {"apply", manifests, "--yes", "--parallel", "1"}, dir + "/serial.db");
   }
   {
-    SimProcess sim(config.mxsim, dir, delay_ms);
-    result.concurrent = run_pass(sim, config, "cold apply, " + std::to_string(config.parallel) + " in flight",
+    std::unique_ptr<BenchServer> server = start_server(config, dir + "/concurrent", delay_ms);
+    result.concurrent = run_pass(*server, config, "cold apply, " + std::to_string(config.parallel) + " in flight",
                                  {"apply", manifests, "--yes", "--parallel", std::to_string(config.parallel)},
                                  dir + "/concurrent.db");
   }

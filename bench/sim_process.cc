@@ -83,7 +83,7 @@ SimProcess::~SimProcess() {
   }
 }
 
-std::uint64_t SimProcess::requests_answered() const {
+std::optional<std::uint64_t> SimProcess::requests_answered() const {
   httplib::Client client(m_url);
   client.set_read_timeout(30, 0);
   auto result = client.Get("/_mxsim/stats", {{"Authorization", "Bearer " + m_token}});
@@ -91,14 +91,6 @@ std::uint64_t SimProcess::requests_answered() const {
     throw std::runtime_error("mxsim: GET /_mxsim/stats failed");
   }
   return nlohmann::json::parse(result->body).value("requests", std::uint64_t{0});
-}
-
-std::map<std::string, std::string> SimProcess::mxctl_env(const std::string& state) const {
-  return {{"MATRIX_HOMESERVER_URL", m_url},
-          {"MATRIX_SERVER_NAME", k_server_name},
-          {"MATRIX_BOT_USER_ID", k_bot},
-          {"MATRIX_BOT_ACCESS_TOKEN", m_token},
-          {"MXCTL_STATE", state}};
 }
 
 }  // namespace bench

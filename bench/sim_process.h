@@ -8,32 +8,32 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <map>
 #include <string>
+
+#include "bench/bench_server.h"
 
 namespace bench {
 
 /// A running mxsim with the bot as server admin, no rate limits, no /sync
 /// answer cache (so repeated passes pay for their reads) and a fixed delay.
-class SimProcess {
+class SimProcess final : public BenchServer {
  public:
   /// Starts `mxsim_binary` on a free loopback port; returns once it serves.
   /// Throws std::runtime_error when it does not start.
   SimProcess(const std::string& mxsim_binary, const std::string& work_dir, int delay_ms);
   /// Stops it (SIGTERM, then waits).
-  ~SimProcess();
+  ~SimProcess() override;
   SimProcess(const SimProcess&) = delete;
   SimProcess& operator=(const SimProcess&) = delete;
 
-  /// "http://127.0.0.1:PORT".
-  const std::string& url() const { return m_url; }
-  /// The bot's access token.
-  const std::string& token() const { return m_token; }
-  /// The environment that points mxctl at this simulator as the bot, with
-  /// `state` as its state store.
-  std::map<std::string, std::string> mxctl_env(const std::string& state) const;
+  const std::string& url() const override { return m_url; }
+  const std::string& token() const override { return m_token; }
+  const std::string& server_name() const override { return m_server_name; }
+  const std::string& bot_user_id() const override { return m_bot; }
+  std::string describe() const override { return "mxsim"; }
   /// Requests the simulator has answered so far (its journal's counter).
-  std::uint64_t requests_answered() const;
+  std::optional<std::uint64_t> requests_answered() const override;
+  pid_t pid() const override { return m_pid; }
 
   static constexpr const char* k_server_name = "bench.test";
   static constexpr const char* k_bot = "@mxctl:bench.test";
@@ -42,6 +42,8 @@ class SimProcess {
   pid_t m_pid = -1;
   std::string m_url;
   std::string m_token;
+  std::string m_server_name = k_server_name;
+  std::string m_bot = k_bot;
 };
 
 }  // namespace bench
