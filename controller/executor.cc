@@ -60,7 +60,7 @@ class Execution {
     const std::size_t count = m_plan.operations.size();
     std::vector<std::size_t> invalid;
     for (std::size_t i = 0; i < count; ++i) {
-      m_scheduler.set_claims(i, rooms_written(m_plan.operations[i]), invited_server(m_plan.operations[i]));
+      m_scheduler.set_claims(i, exclusive_targets(m_plan.operations[i]), invited_server(m_plan.operations[i]));
       // A set, so that an operation listing a dependency twice waits for it once.
       std::set<std::size_t> deps(m_plan.operations[i].depends_on.begin(), m_plan.operations[i].depends_on.end());
       for (std::size_t dep : deps) {

@@ -2,8 +2,9 @@
 // Which ready operation runs next. The executor hands over operations whose
 // dependencies are met; the scheduler gives back, lowest plan index first,
 // those that may start now:
-// - no running operation writes to one of its rooms (two writes to one room
-//   in flight together fork the room on Synapse; see write_targets.h), and
+// - no running operation claims one of its targets (two writes to one room
+//   in flight together fork the room on Synapse, two changes to one user's
+//   m.direct lose one; see write_targets.h), and
 // - an invite waits while another invite to the same server is running and
 //   that server has not been opened yet: the first invite to a server probes
 //   it, so a server that cannot be reached fails one invite, not every one

@@ -33,6 +33,14 @@ std::vector<std::string> rooms_written(const model::Operation& operation) {
   return rooms;
 }
 
+std::vector<std::string> exclusive_targets(const model::Operation& operation) {
+  std::vector<std::string> targets = rooms_written(operation);
+  if (operation.kind == model::Operation::Kind::set_direct && !operation.user_id.empty()) {
+    targets.push_back("m.direct " + operation.user_id);
+  }
+  return targets;
+}
+
 std::string invited_server(const model::Operation& operation) {
   if (operation.kind != model::Operation::Kind::invite) {
     return {};

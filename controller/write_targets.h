@@ -1,6 +1,7 @@
 #pragma once
 // Where an operation writes, for scheduling: the rooms that get a new event
-// from it, and the remote server an invite must reach. Synapse creates up
+// from it, the account data it rewrites whole, and the remote server an
+// invite must reach. Synapse creates up
 // to five events per room at once on the same parent; two of mxctl's writes
 // to one room in flight together leave the room forked, and an incremental
 // /sync then misses one of them (synapse-observed.md). The executor keeps
@@ -24,6 +25,12 @@ namespace controller {
 /// - set_direct (account data) and account operations: none.
 /// An empty key is never listed.
 std::vector<std::string> rooms_written(const model::Operation& operation);
+
+/// What `operation` may not share with another operation in flight: the
+/// rooms it writes (rooms_written) and, for set_direct, the user's m.direct
+/// ("m.direct " + user id, never a room key): it is read, changed and
+/// written back whole, so two changes to it at once would lose one.
+std::vector<std::string> exclusive_targets(const model::Operation& operation);
 
 /// The server of the user an invite goes to (the part of user_id after the
 /// first ':'); empty for every other kind and for a user id without one.

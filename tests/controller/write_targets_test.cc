@@ -5,9 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "controller/write_scheduler.h"
 #include "model/plan.h"
 
 namespace write_targets_test {
@@ -61,6 +63,27 @@ TEST_CASE("write targets: account data and accounts write to no room", "[write_t
     account.account_key = "alice";
     CHECK(controller::rooms_written(account).empty());
   }
+}
+
+TEST_CASE("write targets: two m.direct changes for one user are never in flight together", "[write_targets]") {
+  const model::Operation first = op(Kind::set_direct, "dm/request-1", "@a:example.org");
+  const model::Operation second = op(Kind::set_direct, "dm/request-2", "@a:example.org");
+  const model::Operation other = op(Kind::set_direct, "dm/request-2", "@b:example.org");
+  CHECK(controller::exclusive_targets(first) == Rooms{"m.direct @a:example.org"});
+  CHECK(controller::exclusive_targets(op(Kind::invite, "community/river", "@a:example.org")) ==
+        Rooms{"community/river"});
+  controller::WriteScheduler scheduler(3);
+  scheduler.set_claims(0, controller::exclusive_targets(first), "");
+  scheduler.set_claims(1, controller::exclusive_targets(second), "");
+  scheduler.set_claims(2, controller::exclusive_targets(other), "");
+  for (std::size_t i = 0; i < 3; ++i) {
+    scheduler.ready(i);
+  }
+  CHECK(scheduler.take() == std::optional<std::size_t>(0));
+  CHECK(scheduler.take() == std::optional<std::size_t>(2));  // another user's: not held back
+  CHECK(scheduler.take() == std::nullopt);                   // @a's second waits for the first
+  scheduler.release(0);
+  CHECK(scheduler.take() == std::optional<std::size_t>(1));
 }
 
 TEST_CASE("write targets: an invite names its invitee's server, nothing else does", "[write_targets]") {
