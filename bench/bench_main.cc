@@ -50,7 +50,7 @@ options:
   --mxsim PATH            the mxsim binary (default: the one built alongside)
   --work DIR              scratch directory (default: a new one under /tmp, removed after)
   --seed N                instance seed (default 7)
-  --parallel N            operations in flight for applies (default 8)
+  --parallel N            most operations in flight for applies (default 32, as mxctl)
   --throughput-size SIZE  size for the delay comparison (default S; "none" skips it)
   --delay-ms MS           per-request delay for the comparison (default 20)
   --loop SIZE             also measure `mxctl run` on SIZE: drift → repair time and

@@ -21,7 +21,7 @@ struct BenchConfig {
   std::string self;         ///< path of mxctl-bench itself (plan only runs as a child)
   std::string work_dir;     ///< scratch space (manifests, stores, output)
   std::uint64_t seed = 7;
-  int parallel = 8;         ///< mxctl --parallel for applies
+  int parallel = 32;        ///< mxctl --parallel for applies (mxctl's default)
   bool verbose = false;     ///< print each run's stats line as it finishes
   /// The Synapse homeserver scripts (start, make-admin, stop) to run
   /// against, a fresh server per instance; empty: mxsim.

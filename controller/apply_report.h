@@ -60,9 +60,12 @@ struct ApplyReport {
   int retried = 0;
   /// Attempts beyond each operation's first, summed: the repeated requests.
   int repeated_attempts = 0;
-  /// The fewest attempts the apply allowed at once: below max_in_flight
-  /// when the homeserver rate-limited it.
+  /// The fewest attempts the apply allowed at once: below where the window
+  /// started when the homeserver rate-limited it or its latency rose.
   int narrowest_window = 0;
+  /// The most attempts the apply allowed at once: above where the window
+  /// started when the server's latency held with more in flight.
+  int widest_window = 0;
   /// Resource changes (Plan::changes, errors excluded) all of whose
   /// operations succeeded, were already done, or in a dry run would run,
   /// by action. `destroyed` stays 0 until plans can destroy.

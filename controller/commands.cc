@@ -58,6 +58,7 @@ struct Executed {
   bool ok = false;
   /// The executor's repeated attempts, which the client does not count.
   int repeated_writes = 0;
+  InFlight in_flight;
 };
 
 // Executes the plan with progress on the console, and prints the outcome.
@@ -65,7 +66,10 @@ Executed execute(Reconciler& reconciler, const GuardedPlan& planned, bool dry_ru
   ProgressPrinter progress(console, planned.planned.plan.operations.size());
   ApplyOutcome outcome = reconciler.apply(planned, progress.callback());
   bool ok = print_apply_outcome(outcome, dry_run, progress, console);
-  return {ok, outcome.report ? outcome.report->repeated_attempts : 0};
+  if (!outcome.report) {
+    return {ok, 0, {}};
+  }
+  return {ok, outcome.report->repeated_attempts, {outcome.report->narrowest_window, outcome.report->widest_window}};
 }
 
 }  // namespace
@@ -137,7 +141,7 @@ int run_plan(const PlanOptions& options, Console& console) {
                 << options.out_path << "\n";
   }
   if (options.pass.stats) {
-    print_stats(pass->homeserver->stats(), 0, pass->times, console.err);
+    print_stats(pass->homeserver->stats(), 0, {}, pass->times, console.err);
   }
   if (planned->guard.plan_errors > 0) {
     print_plan_errors(planned->guard.plan_errors, " (see the plan)", console.err);
@@ -200,7 +204,7 @@ int run_apply(const ApplyOptions& options, Console& console) {
     ok = write_back(*pass, pass_options, console);
   }
   if (options.pass.stats) {
-    print_stats(pass->homeserver->stats(), executed.repeated_writes, pass->times, console.err);
+    print_stats(pass->homeserver->stats(), executed.repeated_writes, executed.in_flight, pass->times, console.err);
   }
   return ok ? k_exit_ok : k_exit_error;
 }
@@ -232,7 +236,7 @@ int run_reconcile(const PassOptions& options, Console& console) {
     ok = false;
   }
   if (options.stats) {
-    print_stats(pass->homeserver->stats(), executed.repeated_writes, pass->times, console.err);
+    print_stats(pass->homeserver->stats(), executed.repeated_writes, executed.in_flight, pass->times, console.err);
   }
   return ok ? k_exit_ok : k_exit_error;
 }

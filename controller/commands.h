@@ -31,7 +31,7 @@ struct PassOptions {
   bool explain = false;
   /// Print request counts and timings on stderr at the end.
   bool stats = false;
-  int max_in_flight = 8;
+  int max_in_flight = 32;
   /// The pass's clock (`--now`, ms since the epoch) for archive times and
   /// the grace period; empty: the system clock.
   std::optional<std::int64_t> now;

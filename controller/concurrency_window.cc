@@ -4,30 +4,78 @@
 
 namespace controller {
 
-ConcurrencyWindow::ConcurrencyWindow(int max)
-    : m_max(std::max(1, max)), m_size(m_max), m_narrowest(m_max) {}
+namespace {
 
-ConcurrencyWindow::Ticket ConcurrencyWindow::acquire() {
+constexpr double k_least_queued = 1;
+constexpr double k_most_queued = 3;
+
+// The requests the server held queued, estimated from one answer's latency
+// against the fastest of its kind with `size` in flight.
+double queued(ConcurrencyWindow::Clock::duration latency, ConcurrencyWindow::Clock::duration fastest, int size) {
+  if (latency - fastest < std::chrono::milliseconds(10)) {
+    return 0;
+  }
+  const double ratio = std::chrono::duration<double>(fastest) / std::chrono::duration<double>(latency);
+  return static_cast<double>(size) * (1 - ratio);
+}
+
+}  // namespace
+
+ConcurrencyWindow::ConcurrencyWindow(int start, int max)
+    : m_max(std::max(1, max)),
+      m_size(std::clamp(start, 1, m_max)),
+      m_narrowest(m_size),
+      m_widest(m_size) {}
+
+ConcurrencyWindow::Ticket ConcurrencyWindow::acquire(int kind) {
   std::unique_lock<std::mutex> lock(m_mutex);
   m_room.wait(lock, [this] { return m_active < m_size; });
   ++m_active;
-  return Ticket{++m_issued};
+  return Ticket{++m_issued, kind, Clock::now()};
 }
 
 void ConcurrencyWindow::release(Ticket ticket, bool rate_limited) {
+  release(ticket, rate_limited, Clock::now() - ticket.started);
+}
+
+void ConcurrencyWindow::release(Ticket ticket, bool rate_limited, Clock::duration latency) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     --m_active;
-    if (rate_limited) {
-      if (ticket.number > m_last_decrease) {
-        m_size = std::max(1, m_size / 2);
-        m_narrowest = std::min(m_narrowest, m_size);
+    const bool current = ticket.number > m_last_decrease;
+    auto resize = [&](int size) {
+      if (size < m_size) {
         m_last_decrease = m_issued;
-        m_successes = 0;
       }
-    } else if (m_size < m_max && ++m_successes >= m_size) {
-      ++m_size;
-      m_successes = 0;
+      m_size = std::clamp(size, 1, m_max);
+      m_narrowest = std::min(m_narrowest, m_size);
+      m_widest = std::max(m_widest, m_size);
+      m_answers = 0;
+      m_queued_sum = 0;
+    };
+    if (rate_limited) {
+      if (current) {
+        resize(m_size / 2);
+      }
+    } else {
+      auto [fastest, first] = m_fastest.try_emplace(ticket.kind, latency);
+      if (!first && latency < fastest->second) {
+        fastest->second = latency;
+      }
+      // An attempt sent with the window of before says nothing of this one.
+      if (current) {
+        m_queued_sum += queued(latency, fastest->second, m_size);
+        if (++m_answers >= m_size) {
+          const double queue = m_queued_sum / m_answers;
+          if (queue > k_most_queued) {
+            resize(m_size - 1);
+          } else if (queue < k_least_queued) {
+            resize(m_size + 1);
+          } else {
+            resize(m_size);
+          }
+        }
+      }
     }
   }
   m_room.notify_all();
@@ -41,6 +89,11 @@ int ConcurrencyWindow::size() const {
 int ConcurrencyWindow::narrowest() const {
   std::lock_guard<std::mutex> lock(m_mutex);
   return m_narrowest;
+}
+
+int ConcurrencyWindow::widest() const {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return m_widest;
 }
 
 }  // namespace controller

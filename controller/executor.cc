@@ -321,6 +321,7 @@ class Execution {
   // warnings, then the walk's, which end with the unreachable servers.
   void tally() {
     m_report.narrowest_window = m_attempts.narrowest_window();
+    m_report.widest_window = m_attempts.widest_window();
     count_outcomes(m_report, m_plan);
     for (const auto& [server, unreachable] : m_unreachable) {
       m_warnings.push_back("server " + server + " is unreachable (" + unreachable.error + "); " +

@@ -33,11 +33,13 @@ class ApplyRecorder;
 
 /// How to apply.
 struct ExecutorOptions {
-  /// Operations running at once (retry waits included: a rate-limited
-  /// operation holds its worker). Values below 1 mean 1. While the
-  /// homeserver rate-limits, fewer attempts are made at once
-  /// (concurrency_window.h).
-  int max_in_flight = 8;
+  /// Operations running at once at most (retry waits included: a
+  /// rate-limited operation holds its worker). Values below 1 mean 1.
+  int max_in_flight = 32;
+  /// Attempts in flight at first; the window then opens while the server's
+  /// latency holds and closes when it rises or 429s come
+  /// (concurrency_window.h), within 1 .. max_in_flight.
+  int start_in_flight = 8;
   /// When and how long to wait before repeating a retryable failure.
   RetryPolicy retry;
   /// Waits between attempts; empty means sleep_for_real. Called from worker

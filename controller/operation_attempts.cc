@@ -24,7 +24,7 @@ OperationAttempts::OperationAttempts(adapters::HomeserverPort& port, const Apply
       m_recorder(recorder),
       m_options(options),
       m_seed(options.jitter_seed ? *options.jitter_seed : std::random_device{}()),
-      m_window(options.max_in_flight) {}
+      m_window(options.start_in_flight, options.max_in_flight) {}
 
 Attempted OperationAttempts::perform(std::size_t index, const model::Operation& operation,
                                      const std::string& description, const adapters::ExecutionContext& context,
@@ -33,7 +33,8 @@ Attempted OperationAttempts::perform(std::size_t index, const model::Operation& 
   JitterEngine rng(m_seed + index);
   RetryState retry;
   for (int attempt = 1;; ++attempt) {
-    const ConcurrencyWindow::Ticket ticket = m_window.acquire();
+    // Requests of one kind take about as long: latency is judged by kind.
+    const ConcurrencyWindow::Ticket ticket = m_window.acquire(static_cast<int>(operation.kind));
     model::Result<adapters::OperationOutcome> result = call_port(operation, context);
     m_window.release(ticket, !result && result.error().kind == model::Error::Kind::rate_limited);
     if (result) {

@@ -61,6 +61,8 @@ class OperationAttempts {
 
   /// The fewest attempts allowed at once so far.
   int narrowest_window() const { return m_window.narrowest(); }
+  /// The most attempts allowed at once so far.
+  int widest_window() const { return m_window.widest(); }
 
  private:
   model::Result<adapters::OperationOutcome> call_port(const model::Operation& operation,

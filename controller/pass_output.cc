@@ -115,13 +115,17 @@ PassTimes start_pass_times() {
   return {std::chrono::steady_clock::now(), process_cpu_ms()};
 }
 
-void print_stats(const adapters::ClientStats& stats, int repeated_writes, const PassTimes& times,
+void print_stats(const adapters::ClientStats& stats, int repeated_writes, InFlight in_flight, const PassTimes& times,
                  std::ostream& err) {
   auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - times.started);
   err << "Pass took " << wall.count() << " ms. Requests: " << stats.reads + stats.writes << " (" << stats.reads
       << " reads, " << stats.writes << " writes, " << stats.retries + static_cast<std::uint64_t>(repeated_writes)
       << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received << " bytes received, "
       << stats.waiting.count() / 1000 << " ms in requests (summed over concurrent requests)\n";
+  if (in_flight.widest > 0) {
+    err << "Operations in flight at once: " << in_flight.narrowest << " to " << in_flight.widest
+        << " (the window follows the server's latency and 429s)\n";
+  }
   // Own CPU against wall tells an operator whether a slow pass is mxctl's
   // work or waiting on the server (the rest of the wall time).
   const auto [user_now, system_now] = process_cpu_ms();

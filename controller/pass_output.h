@@ -68,10 +68,18 @@ struct PassTimes {
 /// The times now.
 PassTimes start_pass_times();
 
+/// How many operations an apply had in flight at once: its window's
+/// narrowest and widest (0: nothing was executed).
+struct InFlight {
+  int narrowest = 0;
+  int widest = 0;
+};
+
 /// --stats: requests, bytes and time waited on the server (`repeated_writes`:
-/// the executor's repeats, which the client does not count), and mxctl's
-/// CPU against the wall time since `times`.
-void print_stats(const adapters::ClientStats& stats, int repeated_writes, const PassTimes& times,
+/// the executor's repeats, which the client does not count), the window of
+/// operations in flight when an apply ran, and mxctl's CPU against the wall
+/// time since `times`.
+void print_stats(const adapters::ClientStats& stats, int repeated_writes, InFlight in_flight, const PassTimes& times,
                  std::ostream& err);
 
 }  // namespace controller

@@ -57,8 +57,9 @@ struct ReconcileOptions {
   int mass_change_max_count = 100;
   /// Let through a pass the mass-change guard would stop.
   bool allow_mass_change = false;
-  /// Operations in flight at once while executing.
-  int max_in_flight = 8;
+  /// Most operations in flight at once while executing (the executor's
+  /// window adapts below it).
+  int max_in_flight = 32;
   /// No operation starts after it; empty: none.
   std::optional<std::chrono::steady_clock::time_point> deadline;
   /// A controller's shutdown flag (ExecutorOptions::stopping); null: none.

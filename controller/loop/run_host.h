@@ -31,7 +31,7 @@ struct RunOptions {
   std::vector<std::string> paths;
   std::string from_db;
   std::string state_path = "mxctl.db";
-  int max_in_flight = 8;
+  int max_in_flight = 32;
   /// Where /metrics, /healthz and /readyz are served; empty: the config's
   /// `listen`.
   std::string listen;

@@ -1,13 +1,15 @@
-// The window of attempts in flight under rate limiting: it halves on a 429,
-// only once per window's worth of attempts (429s of attempts started before
-// a decrease tell of the old window), opens by one after a window's worth of
-// answers without one, never below 1 nor above its maximum, and blocks
-// acquire() while it is full.
+// The window of attempts in flight: it halves on a 429, only once per
+// window's worth of attempts (429s of attempts started before a decrease
+// tell of the old window), closes by one when half a window's worth of
+// answers come slower than the fastest of their kind, opens by one after a
+// window's worth of answers whose latency held, never below 1 nor above its
+// maximum, and blocks acquire() while it is full.
 
 #include "controller/concurrency_window.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -78,6 +80,63 @@ TEST_CASE("concurrency window: answers without a 429 open it by one per window's
   }
   CHECK(window.size() == 4);
   CHECK(window.narrowest() == 1);
+}
+
+TEST_CASE("concurrency window: it starts where told and opens while latency holds", "[window]") {
+  using std::chrono::milliseconds;
+  ConcurrencyWindow window(4, 16);
+  CHECK(window.size() == 4);
+  CHECK(ConcurrencyWindow(20, 16).size() == 16);
+  CHECK(ConcurrencyWindow(0, 16).size() == 1);
+  // A server that answers in 20 ms however many are in flight has room.
+  for (int i = 0; i < 200; ++i) {
+    window.release(window.acquire(), false, milliseconds(20));
+  }
+  CHECK(window.size() == 16);
+  CHECK(window.widest() == 16);
+  CHECK(window.narrowest() == 4);
+}
+
+TEST_CASE("concurrency window: latency that rises closes it by one, down to where the server keeps up",
+          "[window]") {
+  using std::chrono::milliseconds;
+  ConcurrencyWindow window(8, 32);
+  // A server that takes 50 ms a request, one at a time: an answer waits for
+  // those queued before it. The window shrinks until a few wait, and stays
+  // there: the server is kept busy, its queue short.
+  int largest_after_settling = 0;
+  int smallest_after_settling = 32;
+  for (int round = 0; round < 400; ++round) {
+    std::vector<ConcurrencyWindow::Ticket> in_flight = take(window, window.size());
+    const int queued = static_cast<int>(in_flight.size());
+    for (int i = 0; i < queued; ++i) {
+      window.release(in_flight[static_cast<std::size_t>(i)], false, milliseconds(50 * (i + 1)));
+    }
+    if (round >= 200) {
+      largest_after_settling = std::max(largest_after_settling, window.size());
+      smallest_after_settling = std::min(smallest_after_settling, window.size());
+    }
+  }
+  CHECK(largest_after_settling <= 5);
+  CHECK(smallest_after_settling >= 2);
+  CHECK(window.widest() == 8);
+
+  SECTION("the fastest answer is kept per kind: slow room creations do not narrow the invites") {
+    ConcurrencyWindow mixed(4, 8);
+    for (int i = 0; i < 200; ++i) {
+      mixed.release(mixed.acquire(1), false, milliseconds(20));
+      mixed.release(mixed.acquire(2), false, milliseconds(400));
+    }
+    CHECK(mixed.size() == 8);
+    CHECK(mixed.narrowest() == 4);
+  }
+  SECTION("a few milliseconds are noise, not a queue") {
+    ConcurrencyWindow quick(4, 8);
+    for (int i = 0; i < 200; ++i) {
+      quick.release(quick.acquire(), false, std::chrono::microseconds(i % 2 == 0 ? 100 : 5000));
+    }
+    CHECK(quick.size() == 8);
+  }
 }
 
 TEST_CASE("concurrency window: acquire waits while the window is full", "[window]") {

@@ -134,8 +134,9 @@ TEST_CASE("e2e: the rooms a killed apply wrote to are re-read by the next pass",
     return room_ids;
   };
   const std::uint64_t start = fx.homeserver().journal().last_seq();
-  e2e::Child child({MXCTL_BINARY, "apply", fx.manifests(), "--yes"}, fx.env(), fx.scratch("apply.out"),
-                   fx.scratch("apply.err"));
+  // At most 8 in flight: a window that opens wider would finish before the kill.
+  e2e::Child child({MXCTL_BINARY, "apply", fx.manifests(), "--yes", "--parallel", "8"}, fx.env(),
+                   fx.scratch("apply.out"), fx.scratch("apply.err"));
   // Killed 400 ms after it began to write to rooms, halfway through.
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (child.running() && room_writes(start, mxsim::now_ms() + 1).empty() && Clock::now() < deadline) {
