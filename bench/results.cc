@@ -59,7 +59,15 @@ nlohmann::json pass_json(const PassResult& pass) {
           {"server_cpu_ms", pass.server_cpu_ms >= 0 ? nlohmann::json(pass.server_cpu_ms) : nlohmann::json()},
           {"server_cpu_percent_of_wall",
            pass.server_cpu_ms >= 0 ? nlohmann::json(pass.server_cpu_percent()) : nlohmann::json()},
+          {"window_narrowest", pass.window_narrowest},
+          {"window_widest", pass.window_widest},
           {"requests_per_second", pass.requests_per_second()}};
+}
+
+// The executor's window in one cell.
+std::string window(const PassResult& pass) {
+  return pass.window_widest > 0 ? std::to_string(pass.window_narrowest) + " to " + std::to_string(pass.window_widest)
+                                : "-";
 }
 
 // The server's CPU in one cell, when its process was known.
@@ -307,6 +315,7 @@ std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& s
       return ms(s.cold_apply.cpu_ms) + " (" + fixed(s.cold_apply.cpu_percent(), 1) + "%)";
     });
     row("cold apply: server CPU (share of wall)", [](const SizeResult& s) { return server_cpu(s.cold_apply); });
+    row("cold apply: operations in flight (window)", [](const SizeResult& s) { return window(s.cold_apply); });
     row("first pass after apply (reads what apply wrote)", [](const SizeResult& s) { return noop(s.catch_up); });
     row("no-op, no sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_without_token); });
     row("no-op, sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_with_token); });
@@ -325,10 +334,11 @@ std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& s
     if (throughput.server == "mxsim") {
       out << " with " << throughput.delay_ms << " ms per request";
     }
-    out << ":\n\n| in flight | wall | requests | requests/s | mxctl CPU | server CPU |\n|---|---|---|---|---|---|\n";
+    out << ":\n\n| in flight (most) | window | wall | requests | requests/s | mxctl CPU | server CPU |\n"
+           "|---|---|---|---|---|---|---|\n";
     for (const auto& [label, pass] : {std::pair<std::string, const PassResult*>{"1", &throughput.serial},
                                       {std::to_string(throughput.parallel), &throughput.concurrent}}) {
-      out << "| " << label << " | " << ms(pass->wall_ms) << " | " << requests(*pass) << " | "
+      out << "| " << label << " | " << window(*pass) << " | " << ms(pass->wall_ms) << " | " << requests(*pass) << " | "
           << fixed(pass->requests_per_second(), 1) << " | " << ms(pass->cpu_ms) << " | " << server_cpu(*pass)
           << " |\n";
     }

@@ -21,6 +21,8 @@ struct PassResult {
   long retried = 0;
   long server_requests = -1;  ///< as mxsim's journal counted them; -1: the server does not count
   double server_cpu_ms = -1;  ///< the server process's CPU during the run; -1: not known
+  int window_narrowest = 0;   ///< operations in flight at once, fewest (--stats); 0: nothing executed
+  int window_widest = 0;      ///< and most
 
   /// Requests per second of wall time.
   double requests_per_second() const { return wall_ms > 0 ? static_cast<double>(requests) * 1000.0 / wall_ms : 0; }

@@ -57,6 +57,11 @@ PassResult run_pass(const BenchServer& server, const BenchConfig& config, const 
     throw std::runtime_error(label + ": no --stats line (exit " + std::to_string(measured.exit_code) +
                              "):\n" + measured.err.substr(0, 4000));
   }
+  static const std::regex k_window(R"(Operations in flight at once: (\d+) to (\d+))");
+  if (std::smatch window; std::regex_search(measured.err, window, k_window)) {
+    pass.window_narrowest = std::stoi(window[1]);
+    pass.window_widest = std::stoi(window[2]);
+  }
   pass.requests = std::stol(match[1]);
   pass.reads = std::stol(match[2]);
   pass.writes = std::stol(match[3]);
@@ -70,6 +75,9 @@ PassResult run_pass(const BenchServer& server, const BenchConfig& config, const 
     }
     if (pass.server_cpu_ms >= 0) {
       std::cerr << ", server CPU " << static_cast<long>(pass.server_cpu_ms) << " ms";
+    }
+    if (pass.window_widest > 0) {
+      std::cerr << ", in flight " << pass.window_narrowest << " to " << pass.window_widest;
     }
     std::cerr << "\n";
   }
