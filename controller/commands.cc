@@ -69,7 +69,11 @@ Executed execute(Reconciler& reconciler, const GuardedPlan& planned, bool dry_ru
   if (!outcome.report) {
     return {ok, 0, {}};
   }
-  return {ok, outcome.report->repeated_attempts, {outcome.report->narrowest_window, outcome.report->widest_window}};
+  const ApplyReport& report = *outcome.report;
+  // The window means something only once requests went out.
+  const bool requested = report.succeeded + report.already_done + report.failed > 0;
+  return {ok, report.repeated_attempts,
+          requested ? InFlight{report.narrowest_window, report.widest_window} : InFlight{}};
 }
 
 }  // namespace

@@ -218,7 +218,7 @@ class SyncFold {
       return;
     }
     if (m_base) {
-      for (const auto& [room_id, snapshot_digest] : *m_base->digests) {
+      for (const auto& [room_id, listed] : *m_base->digests) {
         if (m_out.rooms.count(room_id)) {
           continue;
         }
@@ -230,13 +230,13 @@ class SyncFold {
         }
         std::string digest;
         if (m_kept) {
-          digest = room_read_digest(m_kept->basis, snapshot_digest);
+          digest = room_read_digest(m_kept->basis, listed);
           if (auto kept = recall(room_id, digest)) {
             m_out.rooms.emplace(room_id, std::move(*kept));
             continue;
           }
         }
-        auto text = stored_text(room_id, snapshot_digest);
+        auto text = stored_text(room_id, listed);
         nlohmann::json events = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
         if (!events.is_array()) {
           m_snapshot_unreadable = true;
