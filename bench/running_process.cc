@@ -1,5 +1,6 @@
 #include "bench/running_process.h"
 
+#include "bench/bench_server.h"
 #include "tests/support/exec_args.h"
 
 #include <fcntl.h>
@@ -84,27 +85,7 @@ std::string RunningProcess::err() const {
   return text.str();
 }
 
-double RunningProcess::cpu_ms() const {
-  std::ifstream in("/proc/" + std::to_string(m_pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) {
-    return -1;
-  }
-  // The command name (field 2) may hold spaces; the fields after its
-  // closing parenthesis start at field 3 (state). utime and stime are 14, 15.
-  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  for (int number = 3; number <= 15 && fields >> field; ++number) {
-    if (number == 14) {
-      utime = std::stoull(field);
-    } else if (number == 15) {
-      stime = std::stoull(field);
-    }
-  }
-  return static_cast<double>(utime + stime) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
+double RunningProcess::cpu_ms() const { return process_cpu_ms(m_pid).value_or(-1); }
 
 long RunningProcess::rss_kb() const {
   std::ifstream in("/proc/" + std::to_string(m_pid) + "/status");
