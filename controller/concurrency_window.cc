@@ -46,6 +46,7 @@ void ConcurrencyWindow::release(Ticket ticket, bool rate_limited, Clock::duratio
     auto resize = [&](int size) {
       if (size < m_size) {
         m_last_decrease = m_issued;
+        m_slow_start = false;
       }
       m_size = std::clamp(size, 1, m_max);
       m_narrowest = std::min(m_narrowest, m_size);
@@ -54,6 +55,7 @@ void ConcurrencyWindow::release(Ticket ticket, bool rate_limited, Clock::duratio
       m_queued_sum = 0;
     };
     if (rate_limited) {
+      m_slow_start = false;
       if (current) {
         resize(m_size / 2);
       }
@@ -70,8 +72,9 @@ void ConcurrencyWindow::release(Ticket ticket, bool rate_limited, Clock::duratio
           if (queue > k_most_queued) {
             resize(m_size - 1);
           } else if (queue < k_least_queued) {
-            resize(m_size + 1);
+            resize(m_slow_start ? m_size * 2 : m_size + 1);
           } else {
+            m_slow_start = false;
             resize(m_size);
           }
         }

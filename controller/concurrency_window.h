@@ -12,6 +12,9 @@
 //   Fewer than one: one more, up to the maximum, since the server answers
 //   as fast with more in flight. In between it stays: a server that works
 //   one request at a time is kept busy with a few waiting.
+// The fastest answers must be seen before the server has a queue, so the
+// window starts small and, until it first closes or a queue shows, doubles
+// instead of opening by one (TCP's slow start).
 // Latencies within ten milliseconds of the fastest are scheduling noise,
 // not a queue.
 //
@@ -71,6 +74,7 @@ class ConcurrencyWindow {
   int m_narrowest;
   int m_widest;
   int m_active = 0;
+  bool m_slow_start = true;  // doubling, until it first closes or a queue shows
   int m_answers = 0;        // counted since the window last changed
   double m_queued_sum = 0;  // their estimates of the server's queue
   std::uint64_t m_issued = 0;

@@ -39,7 +39,7 @@ struct ExecutorOptions {
   /// Attempts in flight at first; the window then opens while the server's
   /// latency holds and closes when it rises or 429s come
   /// (concurrency_window.h), within 1 .. max_in_flight.
-  int start_in_flight = 8;
+  int start_in_flight = 2;
   /// When and how long to wait before repeating a retryable failure.
   RetryPolicy retry;
   /// Waits between attempts; empty means sleep_for_real. Called from worker

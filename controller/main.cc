@@ -48,7 +48,7 @@ void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
       ->capture_default_str();
   command->add_flag("--explain", pass.explain, "Show why each change and operation is planned");
   command->add_flag("--stats", pass.stats, "Print request counts, bytes and time spent waiting on the server");
-  command->add_option("--parallel", pass.max_in_flight, "Most operations in flight at once while applying (the window starts at 8 and follows the server: wider while its latency holds, narrower when it rises or 429s come)")
+  command->add_option("--parallel", pass.max_in_flight, "Most operations in flight at once while applying (the window starts at 2 and follows the server: wider while its latency holds, narrower when it rises or 429s come)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   add_time_option(command, "--now", pass.now,
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   run->add_option("--state", run_options.state_path, "State store (SQLite file)")
       ->envname("MXCTL_STATE")
       ->capture_default_str();
-  run->add_option("--parallel", run_options.max_in_flight, "Most operations in flight at once while applying (the window starts at 8 and follows the server: wider while its latency holds, narrower when it rises or 429s come)")
+  run->add_option("--parallel", run_options.max_in_flight, "Most operations in flight at once while applying (the window starts at 2 and follows the server: wider while its latency holds, narrower when it rises or 429s come)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   run->add_option("--listen", run_options.listen,

@@ -97,6 +97,31 @@ TEST_CASE("concurrency window: it starts where told and opens while latency hold
   CHECK(window.narrowest() == 4);
 }
 
+TEST_CASE("concurrency window: from a small start it doubles until a queue shows, then moves by one", "[window]") {
+  using std::chrono::milliseconds;
+  ConcurrencyWindow flat(2, 32);
+  for (int i = 0; i < 2 + 4 + 8 + 16; ++i) {
+    flat.release(flat.acquire(), false, milliseconds(20));
+  }
+  CHECK(flat.size() == 32);  // 2, 4, 8, 16, 32: one window's worth each
+
+  // A server that takes 50 ms a request, one at a time, seen from a start of
+  // two: the fastest answer is learnt before a queue builds, and the window
+  // stays where a few wait.
+  ConcurrencyWindow window(2, 32);
+  int largest = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<ConcurrencyWindow::Ticket> in_flight = take(window, window.size());
+    for (std::size_t i = 0; i < in_flight.size(); ++i) {
+      window.release(in_flight[i], false, milliseconds(50 * static_cast<int>(i + 1)));
+    }
+    largest = std::max(largest, window.size());
+  }
+  CHECK(largest <= 8);
+  CHECK(window.size() >= 2);
+  CHECK(window.size() <= 5);
+}
+
 TEST_CASE("concurrency window: latency that rises closes it by one, down to where the server keeps up",
           "[window]") {
   using std::chrono::milliseconds;
