@@ -185,4 +185,23 @@ TEST_CASE("concurrency window: acquire waits while the window is full", "[window
   CHECK(acquired.load());
 }
 
+TEST_CASE("concurrency window: many waiters on a small window all get their turn", "[window]") {
+  ConcurrencyWindow window(2, 2);
+  std::atomic<int> done{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 8; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto ticket = window.acquire();
+        window.release(ticket, i % 97 == 0);  // now and then a 429 narrows it
+        ++done;
+      }
+    });
+  }
+  for (std::thread& worker : workers) {
+    worker.join();
+  }
+  CHECK(done.load() == 8 * 500);
+}
+
 }  // namespace concurrency_window_test
