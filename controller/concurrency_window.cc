@@ -10,9 +10,14 @@ constexpr double k_least_queued = 1;
 constexpr double k_most_queued = 3;
 
 // The requests the server held queued, estimated from one answer's latency
-// against the fastest of its kind with `size` in flight.
+// against the fastest of its kind with `size` in flight. Excess latency
+// within the noise floor is no queue: ten milliseconds, or the fastest
+// answer if quicker (at least one), since a server that answers within a
+// millisecond shows its queue in milliseconds.
 double queued(ConcurrencyWindow::Clock::duration latency, ConcurrencyWindow::Clock::duration fastest, int size) {
-  if (latency - fastest < std::chrono::milliseconds(10)) {
+  const ConcurrencyWindow::Clock::duration floor =
+      std::clamp<ConcurrencyWindow::Clock::duration>(fastest, std::chrono::milliseconds(1), std::chrono::milliseconds(10));
+  if (latency - fastest < floor) {
     return 0;
   }
   const double ratio = std::chrono::duration<double>(fastest) / std::chrono::duration<double>(latency);

@@ -15,8 +15,9 @@
 // The fastest answers must be seen before the server has a queue, so the
 // window starts small and, until it first closes or a queue shows, doubles
 // instead of opening by one (TCP's slow start).
-// Latencies within ten milliseconds of the fastest are scheduling noise,
-// not a queue.
+// Latencies within ten milliseconds of the fastest (or within the fastest
+// answer's own time, if that is shorter, but at least a millisecond) are
+// scheduling noise, not a queue.
 //
 // Only attempts started after the last decrease can decrease it again: the
 // answers of the attempts that were already in flight tell of the old window.

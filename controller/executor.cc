@@ -34,7 +34,8 @@ using Status = OperationReport::Status;
 // skips what depends on it, and goes on with the next ready operation. An
 // operation thus costs no hand-off between threads; a worker wakes another
 // only when it releases more work than it takes itself. The calling thread
-// waits for the end, and meanwhile has the recorder commit what comes due.
+// waits for the end, meanwhile has the recorder commit what comes due, and
+// starts workers as the concurrency window opens.
 class Execution {
  public:
   Execution(const model::Plan& plan, const model::MatrixState& desired, adapters::HomeserverPort& port,
@@ -114,7 +115,10 @@ class Execution {
     int skipped = 0;
   };
 
-  // Starts the workers and waits until they have run out of work.
+  // Starts workers as the window opens and waits until they have run out of
+  // work. A worker beyond the window would only wait in it, holding the
+  // operation it took, and waking it for each freed slot costs CPU that a
+  // co-located homeserver needs.
   void run_workers() {
     if (m_ready.empty()) {
       return;
@@ -126,36 +130,57 @@ class Execution {
     }
     const auto limit = static_cast<std::size_t>(std::max(1, m_options.max_in_flight));
     // No more threads than operations: a plan of three needs no eight workers.
-    const std::size_t count = std::min(limit, m_plan.operations.size());
+    m_most_workers = std::min(limit, m_plan.operations.size());
     std::vector<std::thread> workers;
-    workers.reserve(count);
-    try {
-      for (std::size_t i = 0; i < count; ++i) {
-        workers.emplace_back([this] { work(); });
-      }
-    } catch (const std::system_error& e) {
-      // Fewer workers only means less concurrency.
-      std::lock_guard<std::mutex> lock(m_mutex);
-      m_warnings.push_back(std::string("started ") + std::to_string(workers.size()) + " of " +
-                           std::to_string(count) + " workers: " + e.what());
-    }
+    workers.reserve(m_most_workers);
+    std::unique_lock<std::mutex> lock(m_mutex);
+    start_workers(workers, wanted_workers());
     if (workers.empty()) {
+      lock.unlock();
       work();
       return;
     }
-    {
-      std::unique_lock<std::mutex> lock(m_mutex);
-      // Grouped store writes are committed at the next write once due; while
-      // every worker waits on the homeserver (a long retry wait) nothing is
-      // written, so this thread commits at that interval, which keeps the
-      // store's bound on what a killed process can lose.
-      const auto interval = commit_interval();
-      while (!m_finished_cv.wait_for(lock, interval, [this] { return m_finished; })) {
+    // Grouped store writes are committed at the next write once due; while
+    // every worker waits on the homeserver (a long retry wait) nothing is
+    // written, so this thread commits at that interval, which keeps the
+    // store's bound on what a killed process can lose.
+    const auto interval = commit_interval();
+    for (;;) {
+      const bool woken = m_finished_cv.wait_for(lock, interval, [this, &workers] {
+        return m_finished || (!m_cannot_start && wanted_workers() > workers.size());
+      });
+      if (m_finished) {
+        break;
+      }
+      if (woken) {
+        start_workers(workers, wanted_workers());
+      } else {
         m_recorder.commit_due();
       }
     }
+    lock.unlock();
     for (std::thread& worker : workers) {
       worker.join();
+    }
+  }
+
+  // With the lock held: as many workers as the window lets run, within the
+  // most this walk may have.
+  std::size_t wanted_workers() const {
+    return std::min(m_most_workers, static_cast<std::size_t>(std::max(1, m_attempts.window_size())));
+  }
+
+  // With the lock held: starts workers until there are `wanted`. A thread
+  // the system refuses only means less concurrency, so no more are tried.
+  void start_workers(std::vector<std::thread>& workers, std::size_t wanted) {
+    try {
+      while (workers.size() < wanted) {
+        workers.emplace_back([this] { work(); });
+      }
+    } catch (const std::system_error& e) {
+      m_cannot_start = true;
+      m_warnings.push_back(std::string("started ") + std::to_string(workers.size()) + " of " +
+                           std::to_string(wanted) + " workers: " + e.what());
     }
   }
 
@@ -204,6 +229,11 @@ class Execution {
       }
       settle({index, attempted.status, attempted.attempts, std::move(attempted.error)});
       wake_idle();
+      if (m_attempts.window_size() > m_last_window) {
+        // The window opened: the calling thread starts the workers for it.
+        m_last_window = m_attempts.window_size();
+        m_finished_cv.notify_one();
+      }
     }
   }
 
@@ -359,6 +389,9 @@ class Execution {
   std::size_t m_running = 0;
   std::size_t m_idle = 0;
   bool m_finished = false;
+  std::size_t m_most_workers = 1;  // workers this walk may have at most
+  int m_last_window = 0;           // the window's size when workers were last asked for
+  bool m_cannot_start = false;     // the system refused a thread: no more are tried
   // The walk's own warnings; the recorder keeps its own.
   std::vector<std::string> m_warnings;
   ApplyReport m_report;

@@ -59,6 +59,8 @@ class OperationAttempts {
                     const adapters::ExecutionContext& context,
                     const std::function<void(const adapters::JournalEntry&)>& journal_repeated);
 
+  /// The attempts allowed at once now.
+  int window_size() const { return m_window.size(); }
   /// The fewest attempts allowed at once so far.
   int narrowest_window() const { return m_window.narrowest(); }
   /// The most attempts allowed at once so far.

@@ -155,12 +155,25 @@ TEST_CASE("concurrency window: latency that rises closes it by one, down to wher
     CHECK(mixed.size() == 8);
     CHECK(mixed.narrowest() == 4);
   }
-  SECTION("a few milliseconds are noise, not a queue") {
-    ConcurrencyWindow quick(4, 8);
+  SECTION("a few milliseconds more than a server's tens are noise, not a queue") {
+    ConcurrencyWindow noisy(4, 8);
     for (int i = 0; i < 200; ++i) {
-      quick.release(quick.acquire(), false, std::chrono::microseconds(i % 2 == 0 ? 100 : 5000));
+      noisy.release(noisy.acquire(), false, milliseconds(i % 2 == 0 ? 20 : 28));
     }
-    CHECK(quick.size() == 8);
+    CHECK(noisy.size() == 8);
+  }
+  SECTION("a server that answers within a millisecond shows its queue in milliseconds") {
+    ConcurrencyWindow quick(4, 8);
+    quick.release(quick.acquire(), false, std::chrono::microseconds(100));
+    for (int i = 0; i < 200; ++i) {
+      quick.release(quick.acquire(), false, milliseconds(5));
+    }
+    CHECK(quick.size() < 4);
+    ConcurrencyWindow jittery(4, 8);
+    for (int i = 0; i < 200; ++i) {
+      jittery.release(jittery.acquire(), false, std::chrono::microseconds(i % 2 == 0 ? 2000 : 3500));
+    }
+    CHECK(jittery.size() == 8);
   }
 }
 

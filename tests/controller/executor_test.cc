@@ -11,6 +11,7 @@
 #include <chrono>
 #include <mutex>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -419,6 +420,57 @@ TEST_CASE("executor: at most max_in_flight operations run at once", "[executor]"
     }
     CHECK(server.calls() == expected);
   }
+}
+
+// The fake homeserver, noting which threads called it.
+class ThreadCountingHomeserver : public adapters::HomeserverPort {
+ public:
+  explicit ThreadCountingHomeserver(fakes::FakeHomeserver& server) : m_server(server) {}
+  model::Result<adapters::Observation> observe(const model::MatrixState& desired,
+                                               const adapters::ObserveHints& hints) override {
+    return m_server.observe(desired, hints);
+  }
+  model::Result<adapters::OperationOutcome> execute(const model::Operation& operation,
+                                                    const adapters::ExecutionContext& context) override {
+    {
+      std::lock_guard<std::mutex> lock(m_threads_mutex);
+      m_threads.insert(std::this_thread::get_id());
+    }
+    return m_server.execute(operation, context);
+  }
+  std::size_t threads() const {
+    std::lock_guard<std::mutex> lock(m_threads_mutex);
+    return m_threads.size();
+  }
+
+ private:
+  fakes::FakeHomeserver& m_server;
+  mutable std::mutex m_threads_mutex;
+  std::set<std::thread::id> m_threads;
+};
+
+TEST_CASE("executor: workers start as the window opens, none to wait beyond it", "[executor][window]") {
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> ops;
+  for (int i = 0; i < 40; ++i) {
+    ops.push_back({"u" + std::to_string(i), {}});
+  }
+  AccountPlan setup = account_plan(ops);
+  fakes::FakeHomeserver fake;
+  fake.set_latency(milliseconds(2));
+  // Every first attempt is refused for the rate: the window stays at one
+  // and then opens by one per window's worth of answers, far below 32.
+  fake.fail_next("create account", error_of(Kind::rate_limited, "slow down", milliseconds(1)), 40);
+  fakes::FakeStateStore store;
+  RecordingSleeper sleeper;
+  ThreadCountingHomeserver server(fake);
+  controller::ExecutorOptions options;
+  options.max_in_flight = 32;
+  options.start_in_flight = 1;
+  options.sleep = sleeper.sleeper();
+  controller::ApplyReport report = controller::apply_plan(setup.plan, setup.desired, server, store, k_run, options, {});
+  CHECK(report.succeeded == 40);
+  REQUIRE(report.widest_window < 32);
+  CHECK(server.threads() <= static_cast<std::size_t>(report.widest_window));
 }
 
 TEST_CASE("executor: among ready operations the lowest plan index goes first", "[executor]") {
