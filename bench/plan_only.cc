@@ -9,6 +9,7 @@
 #include "adapters/manifests/yaml_manifests.h"
 #include "controller/clock.h"
 #include "controller/planner.h"
+#include "controller/reconciler.h"
 #include "model/compile.h"
 #include "model/diff.h"
 
@@ -72,10 +73,8 @@ PlanOnlyResult measure_plan_only(const PlanOnlyTarget& target) {
     result.error = caps.error().message;
     return result;
   }
-  model::DiffOptions options;
-  options.bot_user_id = settings.bot_user_id;
-  options.reinvite_to_community_rooms = settings.reinvite_to_community_rooms;
-  options.reinvite_to_council_rooms = settings.reinvite_to_council_rooms;
+  // The options a pass diffs with.
+  const model::DiffOptions options = controller::reconcile_options(settings, controller::Mode::plan).diff;
   // The observed state exactly as a pass diffs it (store hints merged in).
   model::LifecycleOptions lifecycle;
   lifecycle.now = controller::SystemClock().now_ms();

@@ -64,6 +64,13 @@ std::pair<std::string, std::string> audit_values(const model::Operation& operati
     }
     return {before, after};
   }
+  if (operation.kind == Kind::create_room && !operation.invitees.empty()) {
+    std::string invited = "invited ";
+    for (const std::string& user : operation.invitees) {
+      invited += (&user == &operation.invitees.front() ? "" : ", ") + user;
+    }
+    return {"", invited};
+  }
   if (operation.fields.empty()) {
     return {};
   }

@@ -19,7 +19,8 @@ std::string field_value_text(const model::FieldValue& value);
 /// What the audit log records as `operation`'s before and after: a state
 /// field as the plan shows it; power levels as "name=value, ..." for every
 /// level that changed ("none" where there is no level); an account's status
-/// and a deleted room's id as plain text. Empty where there is nothing.
+/// and a deleted room's id as plain text; a created room's own invites as
+/// "invited @a:x, @b:x". Empty where there is nothing.
 std::pair<std::string, std::string> audit_values(const model::Operation& operation);
 
 }  // namespace controller

@@ -30,6 +30,8 @@ ReconcileOptions reconcile_options(const model::Settings& settings, Mode mode) {
   options.diff.reinvite_to_council_rooms = settings.reinvite_to_council_rooms;
   // Suspension needs the Synapse admin API; an appservice cannot do it.
   options.diff.manage_account_status = settings.provisioning == model::ProvisioningMode::synapse_admin;
+  // forceJoin joins local members through the admin API: nobody is invited.
+  options.diff.invite_with_create_room = !settings.force_join;
   options.grace_period_days = settings.grace_period_days;
   options.mass_change_max_percent = settings.mass_change_max_percent;
   options.mass_change_max_count = settings.mass_change_max_count;

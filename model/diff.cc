@@ -66,6 +66,10 @@ Differ::Differ(const MatrixState& desired, const ObservedState& observed, const 
     m_managed_users.insert(account.user_id);
     m_managed_users.insert(account.linked_accounts.begin(), account.linked_accounts.end());
   }
+  m_existing_users.reserve(observed.accounts.size());
+  for (const auto& [key, account] : observed.accounts) {
+    m_existing_users.insert(account.user_id);
+  }
 }
 
 Plan Differ::run() {

@@ -27,6 +27,10 @@ struct DiffOptions {
   /// Upgrade a room whose room version is older than the desired one
   /// (`--upgrade-rooms`); otherwise the plan only warns.
   bool upgrade_rooms = false;
+  /// Invite a new room's first local members in its createRoom instead of
+  /// one request each (not in DMs, whose invites wait for the context
+  /// message). Off under forceJoin, where local members are joined.
+  bool invite_with_create_room = true;
 };
 
 /// "2026-11-23": the UTC date of a Matrix timestamp (ms since the epoch).

@@ -37,6 +37,16 @@ void Differ::diff_members(const Room& want, const ObservedRoom& have, ResourceCh
       }
     }
     change.fields.push_back({"members[" + quote(user) + "]", std::nullopt, WordValue{"invited"}});
+    if (auto creation = m_room_creations.find(want.key); creation != m_room_creations.end()) {
+      Operation& create = m_plan.operations[creation->second];
+      if (invited_with_creation(want, create, user)) {
+        create.invitees.push_back(user);
+        for (std::size_t dep : account_dependency(user)) {
+          create.depends_on.push_back(dep);
+        }
+        continue;
+      }
+    }
     Operation op = make_operation(Operation::Kind::invite, want.key, "", user);
     op.depends_on = room_dependency(want.key);
     for (std::size_t dep : account_dependency(user)) {
@@ -63,6 +73,15 @@ void Differ::diff_members(const Room& want, const ObservedRoom& have, ResourceCh
     op.reason = user + " is not a member in the desired state";
     change.operations.push_back(add_operation(op));
   }
+}
+
+// One request instead of one per member; Synapse also exempts these invites
+// from its rate limits. The invitee must exist when the createRoom runs: a
+// createRoom that fails on its invites leaves a half-made room behind.
+bool Differ::invited_with_creation(const Room& want, const Operation& create, const std::string& user) const {
+  return m_options.invite_with_create_room && !want.is_direct &&
+         create.invitees.size() < k_most_invites_with_create_room && m_local_users.count(user) &&
+         (m_existing_users.count(user) || m_account_creations.count(user));
 }
 
 void Differ::diff_direct(const Room& want, ResourceChange& change) {

@@ -168,6 +168,10 @@ class Differ {
   /// left is re-invited as the policy says); kicks undesired members from
   /// council rooms and DMs only.
   void diff_members(const Room& want, const ObservedRoom& have, ResourceChange& change);
+  /// Whether `user` can be invited by the createRoom of `want`, which this
+  /// plan makes as `create`: a local account that exists or that this plan
+  /// creates, in a room that is no DM, while the createRoom has room.
+  bool invited_with_creation(const Room& want, const Operation& create, const std::string& user) const;
   /// Clients show a room as a DM only if the user's m.direct lists it; only
   /// accounts on our server can have theirs written.
   void diff_direct(const Room& want, ResourceChange& change);
@@ -181,6 +185,7 @@ class Differ {
   // hashed because they are only ever asked about one user, never walked.
   std::unordered_set<std::string_view> m_managed_users;
   std::unordered_set<std::string_view> m_local_users;  // our accounts (not linked accounts elsewhere)
+  std::unordered_set<std::string_view> m_existing_users;   // accounts observed on the homeserver
   std::map<std::string, std::size_t> m_account_creations;  // user id → operation
   std::map<std::string, std::size_t> m_room_creations;     // room key → operation
   std::vector<std::string> m_status_changes;               // account keys to suspend or reactivate

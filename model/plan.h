@@ -98,9 +98,18 @@ struct Operation {
   /// The field changes of the plan this operation carries out (what the
   /// audit log records as before and after); empty for the rest.
   std::vector<FieldChange> fields;
+  /// For create_room: members the createRoom invites itself, after the
+  /// room's initial state (at most k_most_invites_with_create_room, local
+  /// accounts only); the operation depends on their accounts' creation.
+  std::vector<std::string> invitees;
 
   bool operator==(const Operation&) const = default;
 };
+
+/// The most members one createRoom invites: Synapse refuses a createRoom
+/// inviting more than its per-room invite burst (rc_invites.per_room,
+/// default 10) at once to a requester its rate limits apply to.
+inline constexpr std::size_t k_most_invites_with_create_room = 10;
 
 /// "create room community/riverside", "invite @a:x to council/disputes", ...
 std::string describe(const Operation& operation);

@@ -417,7 +417,9 @@ void add_client_room_routes(Homeserver& hs, Router& router) {
         lock.lock();
       };
     }
-    CreatedRoom created = create_room(state, requester, body, hs.settings().default_room_version, persisting);
+    CreatedRoom created =
+        create_room(state, requester, body, hs.settings().default_room_version, persisting,
+                    [&hs, &requester](std::size_t invites) { hs.check_invite_count(requester, invites); });
     nlohmann::json answer = {{"room_id", created.room_id}};
     if (!created.alias.empty()) {
       answer["room_alias"] = created.alias;

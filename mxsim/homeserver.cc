@@ -149,6 +149,25 @@ void Homeserver::check_rate(const std::string& action, const Requester& requeste
   }
 }
 
+void Homeserver::check_invite_count(const Requester& requester, std::size_t invites) {
+  if (invites == 0) {
+    return;
+  }
+  if (!requester.appservice_id.empty()) {
+    const AppService* service = m_state.appservice_by_id(requester.appservice_id);
+    if (service && !service->rate_limited) {
+      return;
+    }
+  }
+  std::optional<RateOverride> override_rate;
+  if (User* user = m_state.find_user(requester.user_id)) {
+    override_rate = user->ratelimit_override;
+  }
+  if (!m_rate_limiter.allows_at_once("invites_per_room", invites, override_rate)) {
+    throw unknown_error(400, "Cannot invite so many users at once");
+  }
+}
+
 void Homeserver::route_event_to_appservices(const Event& event) {
   // Called under the write lock from commit_event: the state may be read.
   for (const AppService& service : m_state.appservices) {

@@ -114,6 +114,10 @@ class Homeserver {
   /// Throws 429 M_LIMIT_EXCEEDED when `requester` may not do `action` now
   /// (appservices with rate_limited: false and 0/0 overrides are exempt).
   void check_rate(const std::string& action, const Requester& requester);
+  /// Throws 400 "Cannot invite so many users at once" when a createRoom of
+  /// `requester` invites more than the per-room invite burst (Synapse's
+  /// check; the same exemptions as check_rate).
+  void check_invite_count(const Requester& requester, std::size_t invites);
   /// Cached /sync answers.
   SyncCache& sync_cache() { return m_sync_cache; }
   /// Makes every client-server and admin request (not /_mxsim) wait `delay`

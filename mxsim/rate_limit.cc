@@ -11,6 +11,7 @@ RateLimiter::RateLimiter() {
   // Synapse's defaults (rc_message, rc_invites.per_user, rc_joins.local, rc_login.account).
   m_settings["message"] = {0.2, 10};
   m_settings["invite"] = {0.003, 5};
+  m_settings["invites_per_room"] = {0.3, 10};
   m_settings["join"] = {0.1, 10};
   m_settings["login"] = {0.17, 3};
 }
@@ -73,6 +74,23 @@ int64_t RateLimiter::check(const std::string& action, const std::string& key,
   }
   double wait_seconds = (1.0 - bucket.tokens) / settings.per_second;
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait_seconds * 1000)));
+}
+
+bool RateLimiter::allows_at_once(const std::string& action, std::size_t count,
+                                 const std::optional<RateOverride>& override_rate) const {
+  std::lock_guard lock(m_mutex);
+  auto found = m_settings.find(action);
+  if (!m_enabled || found == m_settings.end()) {
+    return true;
+  }
+  RateLimitSettings settings = found->second;
+  if (override_rate) {
+    if (override_rate->messages_per_second == 0 && override_rate->burst_count == 0) {
+      return true;
+    }
+    settings.burst = static_cast<double>(override_rate->burst_count);
+  }
+  return static_cast<double>(count) <= settings.burst;
 }
 
 void RateLimiter::reset_buckets() {

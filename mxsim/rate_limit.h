@@ -23,7 +23,8 @@ struct RateLimitSettings {
 
 /// Thread-safe limiter set. Actions used by the API: "message" (send, state,
 /// redact, createRoom — Synapse's rc_message), "invite" (rc_invites per user),
-/// "join" (rc_joins local), "login" (rc_login).
+/// "invites_per_room" (rc_invites.per_room: only its burst, which bounds a
+/// createRoom's invites), "join" (rc_joins local), "login" (rc_login).
 class RateLimiter {
  public:
   /// Starts disabled, with Synapse's default rates for each action.
@@ -40,6 +41,10 @@ class RateLimiter {
   /// rate; an override of 0/0 exempts the key.
   int64_t check(const std::string& action, const std::string& key,
                 const std::optional<RateOverride>& override_rate = std::nullopt);
+  /// Whether `key` may do `count` of `action` at once: at most its burst
+  /// (Synapse's check of a createRoom's invites, which uses no slot).
+  bool allows_at_once(const std::string& action, std::size_t count,
+                      const std::optional<RateOverride>& override_rate = std::nullopt) const;
   /// Forgets every bucket (limits stay configured).
   void reset_buckets();
   /// {"enabled": bool, "actions": {name: {"per_second", "burst"}}}

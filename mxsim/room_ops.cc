@@ -112,7 +112,8 @@ bool is_supported_room_version(const std::string& version) {
 }
 
 CreatedRoom create_room(ServerState& state, const Requester& requester, const nlohmann::json& body,
-                        const std::string& default_version, const std::function<void()>& persisting) {
+                        const std::string& default_version, const std::function<void()>& persisting,
+                        const std::function<void(std::size_t)>& check_invite_count) {
   const std::string& creator = requester.user_id;
 
   // Validate everything first, so a refused request leaves nothing behind.
@@ -173,6 +174,9 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
       }
       invitees.push_back(entry.get<std::string>());
     }
+  }
+  if (check_invite_count && !invitees.empty()) {
+    check_invite_count(invitees.size());
   }
 
   // Keyed like Synapse's OrderedDict: a repeated (type, key) keeps its first

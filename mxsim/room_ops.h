@@ -3,6 +3,7 @@
 // spec's event order, state changes with Synapse's validation and
 // deduplication, messages, redactions, and who may read a room's state.
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -33,8 +34,12 @@ struct CreatedRoom {
 /// `persisting`, when given, is called after the alias is registered and
 /// again before initial_state: a caller may release the state lock there
 /// for a while, so others see the room half made, as on Synapse.
+/// `check_invite_count`, when given, is called with the number of invitees
+/// once they are validated (after the alias, as Synapse checks) and may
+/// throw to refuse the request.
 CreatedRoom create_room(ServerState& state, const Requester& requester, const nlohmann::json& body,
-                        const std::string& default_version, const std::function<void()>& persisting = {});
+                        const std::string& default_version, const std::function<void()>& persisting = {},
+                        const std::function<void(std::size_t)>& check_invite_count = {});
 
 /// Sets a state event as `sender` and returns its event id. An identical
 /// event from the same sender returns the existing id without a new event;

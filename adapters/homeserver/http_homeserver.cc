@@ -113,7 +113,8 @@ model::Result<OperationOutcome> HttpHomeserver::adopt_existing(const model::Room
                                                        why + "; mxctl will not take it over");
 }
 
-model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& room, const ExecutionContext& context) {
+model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Operation& operation, const model::Room& room,
+                                                            const ExecutionContext& context) {
   auto body = create_room_body(room, context.room_ids, m_settings);
   if (!body) {
     return model::fail(body.error().kind, "create room " + room.key + ": " + body.error().message);
@@ -130,7 +131,19 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
     std::lock_guard<std::mutex> lock(m_creation_mutex);
     may_be_ours = !m_rooms_created.insert(room.key).second;
   }
+  if (!operation.invitees.empty()) {
+    (*body)["invite"] = operation.invitees;
+  }
   auto created = m_client.post(api::k_client + "/createRoom", *body);
+  bool invited = !operation.invitees.empty();
+  if (!created && invited && refused_invite_count(created.error())) {
+    // This server's invite burst is below what the plan folded in: the room
+    // is made without its invites (Synapse checks before making anything),
+    // and they follow one by one.
+    body->erase("invite");
+    invited = false;
+    created = m_client.post(api::k_client + "/createRoom", *body);
+  }
   if (!created) {
     // The alias is the idempotency key: after a retry or a crash the room may
     // already exist. Look before failing.
@@ -140,6 +153,12 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
       // it (a directory or marker read) is in the message.
       if (!adopted) {
         adopted.error().errcode = "M_ROOM_IN_USE";
+        return adopted;
+      }
+      // Whether the earlier attempt's invites went out is unknown; they are
+      // repeated (an invite to a member is answered as done).
+      if (auto sent = invite_each(operation, *adopted->room_id); !sent) {
+        return tl::unexpected(sent.error());
       }
       return adopted;
     }
@@ -150,7 +169,27 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Room& r
   if (!room_id) {
     return failed(room_id.error(), "create room " + room.key);
   }
+  if (!invited) {
+    if (auto sent = invite_each(operation, *room_id); !sent) {
+      return tl::unexpected(sent.error());
+    }
+  }
   return OperationOutcome{*room_id, false};
+}
+
+bool HttpHomeserver::refused_invite_count(const MatrixFailure& failure) {
+  return failure.status == 400 && failure.error.message.find("Cannot invite so many users at once") != std::string::npos;
+}
+
+model::Result<void> HttpHomeserver::invite_each(const model::Operation& create, const std::string& room_id) {
+  for (const std::string& user : create.invitees) {
+    auto invited =
+        change_membership(room_id, create.room_key, user, true, "create room " + create.room_key + ": invite " + user);
+    if (!invited) {
+      return tl::unexpected(invited.error());
+    }
+  }
+  return {};
 }
 
 model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operation& operation,
@@ -159,12 +198,12 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
   if (room_id == context.room_ids.end()) {
     return model::fail(model::Error::Kind::not_found, model::describe(operation) + ": room id unknown");
   }
-  bool invite = operation.kind == model::Operation::Kind::invite;
-  nlohmann::json body = {{"user_id", operation.user_id}};
+  const bool invite = operation.kind == model::Operation::Kind::invite;
   // forceJoin: local users are joined by the admin API instead of invited
   // (remote users, such as linked accounts elsewhere, can only be invited).
   const std::string local_suffix = ":" + m_settings.server_name;
   if (invite && m_settings.force_join && operation.user_id.ends_with(local_suffix)) {
+    nlohmann::json body = {{"user_id", operation.user_id}};
     auto joined = m_client.post(api::k_admin_v1 + "/join/" + encode_path_segment(room_id->second), body);
     if (!joined) {
       return failed(joined.error(), "join " + operation.user_id + " to " + operation.room_key);
@@ -174,12 +213,19 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
     }
     return OperationOutcome{};
   }
+  return change_membership(room_id->second, operation.room_key, operation.user_id, invite, model::describe(operation));
+}
+
+model::Result<OperationOutcome> HttpHomeserver::change_membership(const std::string& room_id,
+                                                                  const std::string& room_key,
+                                                                  const std::string& user_id, bool invite,
+                                                                  const std::string& description) {
+  nlohmann::json body = {{"user_id", user_id}};
   if (!invite) {
-    body["reason"] = "no longer a member of " + operation.room_key + " in the desired state";
+    body["reason"] = "no longer a member of " + room_key + " in the desired state";
   }
-  auto result = m_client.post(api::k_client + "/rooms/" + encode_path_segment(room_id->second) +
-                                  (invite ? "/invite" : "/kick"),
-                              body);
+  auto result =
+      m_client.post(api::k_client + "/rooms/" + encode_path_segment(room_id) + (invite ? "/invite" : "/kick"), body);
   if (!result) {
     // Someone got there first (the user joined, or already left): the
     // desired end state holds, which is all that matters.
@@ -192,16 +238,15 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
     // with a Matrix body when it cannot reach it (a proxy's 502 has none).
     // Repeating it in this pass would only wait for the same timeout again.
     if (invite && result.error().status == 502 && result.error().error.errcode == "M_UNKNOWN" &&
-        !operation.user_id.ends_with(local_suffix)) {
-      model::Error error = with_context(result.error(), model::describe(operation));
+        !user_id.ends_with(":" + m_settings.server_name)) {
+      model::Error error = with_context(result.error(), description);
       error.kind = model::Error::Kind::unreachable;
       return tl::unexpected(error);
     }
-    return failed(result.error(), model::describe(operation));
+    return failed(result.error(), description);
   }
   if (m_own_writes != nullptr) {
-    m_own_writes->add_membership(room_id->second, m_settings.bot_user_id, operation.user_id,
-                                 invite ? "invite" : "leave");
+    m_own_writes->add_membership(room_id, m_settings.bot_user_id, user_id, invite ? "invite" : "leave");
   }
   return OperationOutcome{};
 }
@@ -302,7 +347,7 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
     return model::fail(model::Error::Kind::not_found, model::describe(operation) + ": not in the desired state");
   }
   switch (operation.kind) {
-    case Kind::create_room: return create_room(room->second, context);
+    case Kind::create_room: return create_room(operation, room->second, context);
     case Kind::invite:
     case Kind::kick: return membership(operation, context);
     case Kind::set_state: return set_state(operation, room->second, context);

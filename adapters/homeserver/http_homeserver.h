@@ -144,11 +144,25 @@ class HttpHomeserver : public HomeserverPort {
   SnapshotBase snapshots_behind(const ObserveHints& hints) const;
   model::Result<bool> message_was_sent(const std::string& key, const std::string& room_id,
                                        const model::OnceMessage& message);
-  model::Result<OperationOutcome> create_room(const model::Room& room, const ExecutionContext& context);
+  /// createRoom with the operation's invitees in it; the invites follow one
+  /// by one when the server refuses that many at once, and are repeated
+  /// when an earlier attempt's room is adopted.
+  model::Result<OperationOutcome> create_room(const model::Operation& operation, const model::Room& room,
+                                              const ExecutionContext& context);
+  /// Synapse's answer to a createRoom inviting more than its per-room
+  /// invite burst: 400 "Cannot invite so many users at once".
+  static bool refused_invite_count(const MatrixFailure& failure);
+  /// Invites `create`'s invitees into `room_id` one by one.
+  model::Result<void> invite_each(const model::Operation& create, const std::string& room_id);
   /// After M_ROOM_IN_USE: the room holding the alias if it is ours (its
   /// marker, waited for when `may_be_ours`), else a conflict.
   model::Result<OperationOutcome> adopt_existing(const model::Room& room, bool may_be_ours);
   model::Result<OperationOutcome> membership(const model::Operation& operation, const ExecutionContext& context);
+  /// Invites (`invite`) or kicks `user_id` in `room_id`; a user already in
+  /// (or out of) the room is done, an unreachable remote server is said so.
+  model::Result<OperationOutcome> change_membership(const std::string& room_id, const std::string& room_key,
+                                                    const std::string& user_id, bool invite,
+                                                    const std::string& description);
   model::Result<OperationOutcome> set_state(const model::Operation& operation, const model::Room& room,
                                             const ExecutionContext& context);
   /// Lists the DM in the participant's m.direct (http_homeserver_direct.cc).

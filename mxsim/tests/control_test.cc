@@ -162,4 +162,38 @@ TEST_CASE("mxsim: rate limiting answers 429 M_LIMIT_EXCEEDED when switched on", 
   }
 }
 
+TEST_CASE("mxsim: a createRoom inviting more than the per-room invite burst is refused, as on Synapse", "[mxsim]") {
+  Sim sim;
+  std::string admin = sim.user("admin", true);
+  std::string bot = sim.user("bot");
+  std::vector<std::string> invitees;
+  for (int n = 0; n < 11; ++n) {
+    sim.user("u" + std::to_string(n));
+    invitees.push_back("@u" + std::to_string(n) + ":mxsim.test");
+  }
+  sim.hs().rate_limiter().set_enabled(true);
+  const std::vector<std::string> ten(invitees.begin(), invitees.begin() + 10);
+  auto create = [&](const std::vector<std::string>& users) {
+    return sim.post("/_matrix/client/v3/createRoom", bot, {{"preset", "private_chat"}, {"invite", users}});
+  };
+  // Ten is the burst; the invites use no slot, so it holds room after room.
+  for (int round = 0; round < 3; ++round) {
+    CHECK(create(ten).status == 200);
+  }
+  Reply refused = create(invitees);
+  CHECK(refused.status == 400);
+  CHECK(refused.errcode() == "M_UNKNOWN");
+  CHECK(refused.body["error"] == "Cannot invite so many users at once");
+  SECTION("a 0/0 override exempts the user") {
+    REQUIRE(sim.post("/_synapse/admin/v1/users/" + enc("@bot:mxsim.test") + "/override_ratelimit", admin,
+                     {{"messages_per_second", 0}, {"burst_count", 0}})
+                .status == 200);
+    CHECK(create(invitees).status == 200);
+  }
+  SECTION("without rate limits any number goes") {
+    sim.hs().rate_limiter().set_enabled(false);
+    CHECK(create(invitees).status == 200);
+  }
+}
+
 }  // namespace control_test

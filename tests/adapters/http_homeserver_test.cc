@@ -440,6 +440,80 @@ TEST_CASE("http homeserver: a room version 12 room is created without the bot in
   CHECK(users["@alice:example.org"] == 50);
 }
 
+TEST_CASE("http homeserver: a createRoom invites its invitees, one by one when it must", "[http][invite]") {
+  const std::vector<std::string> invitees = {"@alice:example.org", "@bob:example.org"};
+  bool refuse_count = false;
+  bool alias_taken = false;
+  model::Settings defaults;
+  FakeServer server([&](const Request& request) -> std::optional<Reply> {
+    if (request.path == "/_matrix/client/v3/createRoom") {
+      if (alias_taken) {
+        return error(400, "M_ROOM_IN_USE", "Room alias already taken");
+      }
+      if (refuse_count && request.body.contains("invite")) {
+        return error(400, "M_UNKNOWN", "Cannot invite so many users at once");
+      }
+      return Reply{200, {{"room_id", "!new:example.org"}}};
+    }
+    if (request.path == "/_matrix/client/v3/directory/room/#mxctl.council.disputes:example.org") {
+      return Reply{200, {{"room_id", "!old:example.org"}, {"servers", {"example.org"}}}};
+    }
+    if (request.path == "/_matrix/client/v3/rooms/!old:example.org/state/" + defaults.marker_event_type + "/") {
+      return Reply{200, {{"key", "council/disputes"}, {"instance", defaults.instance}}};
+    }
+    if (request.path == "/_matrix/client/v3/rooms/!old:example.org/invite" &&
+        request.body.value("user_id", "") == "@alice:example.org") {
+      return error(403, "M_FORBIDDEN", "@alice:example.org is already in the room.");
+    }
+    if (request.path.ends_with("/invite")) {
+      return Reply{200, nlohmann::json::object()};
+    }
+    return std::nullopt;
+  });
+  adapters::HttpHomeserver homeserver(settings_for(server, model::ProvisioningMode::synapse_admin), "token", quick());
+  model::MatrixState desired;
+  desired.rooms["council/disputes"] = room_with_version("10");
+  model::Operation create;
+  create.kind = model::Operation::Kind::create_room;
+  create.room_key = "council/disputes";
+  create.invitees = invitees;
+
+  SECTION("in the createRoom itself") {
+    auto created = homeserver.execute(create, {&desired, {}});
+    REQUIRE(created);
+    CHECK(created->room_id == std::optional<std::string>("!new:example.org"));
+    auto requests = server.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].body["invite"] == nlohmann::json(invitees));
+  }
+  SECTION("after it, when the server refuses so many at once") {
+    refuse_count = true;
+    auto created = homeserver.execute(create, {&desired, {}});
+    REQUIRE(created);
+    CHECK(created->room_id == std::optional<std::string>("!new:example.org"));
+    CHECK(server.calls() == std::vector<std::string>{"POST /_matrix/client/v3/createRoom",
+                                                     "POST /_matrix/client/v3/createRoom",
+                                                     "POST /_matrix/client/v3/rooms/!new:example.org/invite",
+                                                     "POST /_matrix/client/v3/rooms/!new:example.org/invite"});
+    auto requests = server.requests();
+    CHECK_FALSE(requests[1].body.contains("invite"));
+    CHECK(requests[2].body["user_id"] == "@alice:example.org");
+    CHECK(requests[3].body["user_id"] == "@bob:example.org");
+  }
+  SECTION("again, when an earlier attempt's room is adopted (a member already in is done)") {
+    alias_taken = true;
+    auto created = homeserver.execute(create, {&desired, {}});
+    REQUIRE(created);
+    CHECK(created->room_id == std::optional<std::string>("!old:example.org"));
+    CHECK(created->already_done);
+    const std::vector<std::string> calls = server.calls();
+    REQUIRE(calls.size() >= 2);
+    CHECK(std::vector<std::string>(calls.end() - 2, calls.end()) ==
+          std::vector<std::string>{"POST /_matrix/client/v3/rooms/!old:example.org/invite",
+                                   "POST /_matrix/client/v3/rooms/!old:example.org/invite"});
+  }
+}
+
 TEST_CASE("http homeserver: a version 12 room's creators count as at their desired level, and are never written",
           "[http][v12]") {
   nlohmann::json power_levels = {

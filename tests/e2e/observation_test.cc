@@ -121,7 +121,7 @@ TEST_CASE("e2e: the rooms a killed apply wrote to are re-read by the next pass",
   // Slow enough that the apply is still writing when it is killed.
   mxsim::FaultRule slow;
   slow.times = -1;
-  slow.delay_ms = 25;
+  slow.delay_ms = 100;
   fx.homeserver().faults().add(slow);
   const std::string prefix = "/_matrix/client/v3/rooms/";
   auto room_writes = [&](std::uint64_t after, std::int64_t until_ms) {

@@ -253,8 +253,15 @@ class FakeHomeserver final : public adapters::HomeserverPort {
     if (want == nullptr) {
       return error(model::Error::Kind::invalid, "M_BAD_JSON", "no desired room " + op.room_key);
     }
+    for (const std::string& user : op.invitees) {
+      if (!has_account(context, user)) {
+        return error(model::Error::Kind::not_found, "M_NOT_FOUND", "unknown user " + user);
+      }
+    }
     if (auto existing = m_state.rooms.find(op.room_key); existing != m_state.rooms.end()) {
-      // The alias is taken by our own room: the port adopts it.
+      // The alias is taken by our own room: the port adopts it and repeats
+      // the invites.
+      invite_all(existing->second, op.invitees);
       return adapters::OperationOutcome{existing->second.room_id, true};
     }
     if (want->parent && !context.room_ids.count(want->parent->key)) {
@@ -269,8 +276,31 @@ class FakeHomeserver final : public adapters::HomeserverPort {
     // the plan adds with their own operations.
     room.room.children.clear();
     room.room.members.clear();
+    invite_all(room, op.invitees);
     m_state.rooms[op.room_key] = room;
     return adapters::OperationOutcome{room.room_id, false};
+  }
+
+  // Whether `user`, if the desired state names their account, has one here.
+  bool has_account(const adapters::ExecutionContext& context, const std::string& user) const {
+    if (context.desired != nullptr) {
+      for (const auto& [key, account] : context.desired->accounts) {
+        if (account.user_id == user && !m_state.accounts.count(key)) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  static void invite_all(model::ObservedRoom& room, const std::vector<std::string>& users) {
+    for (const std::string& user : users) {
+      auto member = room.members.find(user);
+      if (member == room.members.end() || member->second.membership != model::Membership::join) {
+        room.members[user] = {model::Membership::invite, false};
+      }
+      room.room.members.insert(user);
+    }
   }
 
   model::Result<adapters::OperationOutcome> set_state_field(const model::Operation& op,
@@ -325,12 +355,8 @@ class FakeHomeserver final : public adapters::HomeserverPort {
       have->room.members.erase(op.user_id);
       return adapters::OperationOutcome{};
     }
-    if (context.desired != nullptr) {
-      for (const auto& [key, account] : context.desired->accounts) {
-        if (account.user_id == op.user_id && !m_state.accounts.count(key)) {
-          return error(model::Error::Kind::not_found, "M_NOT_FOUND", "unknown user " + op.user_id);
-        }
-      }
+    if (!has_account(context, op.user_id)) {
+      return error(model::Error::Kind::not_found, "M_NOT_FOUND", "unknown user " + op.user_id);
     }
     have->members[op.user_id] = {model::Membership::invite, false};
     have->room.members.insert(op.user_id);

@@ -121,6 +121,8 @@ TEST_CASE("diff: a converged homeserver gives an empty plan", "[diff]") {
 
 TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") {
   model::Plan plan = model::diff(desired_state(), model::ObservedState{}, options());
+  // A new room's local members come with its createRoom; a DM's are invited
+  // one by one.
   CHECK(descriptions(plan) == std::vector<std::string>{
                                   "create account alice",
                                   "create account bob",
@@ -130,12 +132,6 @@ TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") 
                                   "create room dm/req-1",
                                   "set m.space.child in community/river (community/river/general)",
                                   "set m.space.child in community/river (council/disputes)",
-                                  "invite @alice:example.org to community/river",
-                                  "invite @bob:example.org to community/river",
-                                  "invite @alice:example.org to community/river/general",
-                                  "invite @bob:example.org to community/river/general",
-                                  "invite @alice:example.org to council/disputes",
-                                  "invite @bob:example.org to council/disputes",
                                   "invite @alice:example.org to dm/req-1",
                                   "invite @bob:example.org to dm/req-1",
                                   "send the context message to dm/req-1",
@@ -143,15 +139,84 @@ TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") 
                                   "mark dm/req-1 as a direct chat for @bob:example.org",
                               });
   CHECK(plan.count(model::ResourceChange::Action::create) == 6);
-  SECTION("dependencies: child room after its space, invite after room and account") {
+  const std::vector<std::string> both = {"@alice:example.org", "@bob:example.org"};
+  CHECK(find_op(plan, "create room community/river").invitees == both);
+  CHECK(find_op(plan, "create room community/river/general").invitees == both);
+  CHECK(find_op(plan, "create room council/disputes").invitees == both);
+  CHECK(find_op(plan, "create room dm/req-1").invitees.empty());
+  SECTION("the plan still shows every member invited") {
+    for (const model::ResourceChange& change : plan.changes) {
+      if (change.address.rfind("room.", 0) != 0) {
+        continue;
+      }
+      CHECK(std::count_if(change.fields.begin(), change.fields.end(), [](const model::FieldChange& field) {
+              return field.name.rfind("members[", 0) == 0;
+            }) == 2);
+    }
+  }
+  SECTION("dependencies: child room after its space and its invitees' accounts, invite after room and account") {
     std::size_t space = index_of(plan, "create room community/river");
-    std::size_t general = index_of(plan, "create room community/river/general");
     std::size_t alice = index_of(plan, "create account alice");
-    CHECK(find_op(plan, "create room community/river/general").depends_on == std::vector<std::size_t>{space});
+    std::size_t bob = index_of(plan, "create account bob");
+    std::size_t dm = index_of(plan, "create room dm/req-1");
+    CHECK(find_op(plan, "create room community/river").depends_on == std::vector<std::size_t>{alice, bob});
+    CHECK(find_op(plan, "create room community/river/general").depends_on ==
+          std::vector<std::size_t>{space, alice, bob});
     CHECK(find_op(plan, "set m.space.child in community/river (community/river/general)").depends_on ==
-          std::vector<std::size_t>{space, general});
-    CHECK(find_op(plan, "invite @alice:example.org to community/river/general").depends_on ==
-          std::vector<std::size_t>{general, alice});
+          std::vector<std::size_t>{space, index_of(plan, "create room community/river/general")});
+    CHECK(find_op(plan, "invite @alice:example.org to dm/req-1").depends_on == std::vector<std::size_t>{dm, alice});
+  }
+}
+
+TEST_CASE("diff: a createRoom invites only what it safely can", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::Room& general = desired.rooms["community/river/general"];
+  SECTION("at most ten members; the rest are invited one by one") {
+    for (int i = 0; i < 12; ++i) {
+      const std::string name = "m" + std::to_string(10 + i);
+      model::Account account;
+      account.key = name;
+      account.localpart = name;
+      account.user_id = "@" + name + ":example.org";
+      desired.accounts[name] = account;
+      general.members.insert(account.user_id);
+    }
+    model::Plan plan = model::diff(desired, model::ObservedState{}, options());
+    const model::Operation& create = find_op(plan, "create room community/river/general");
+    REQUIRE(create.invitees.size() == model::k_most_invites_with_create_room);
+    CHECK(create.invitees.front() == "@alice:example.org");
+    const auto invites = std::count_if(plan.operations.begin(), plan.operations.end(), [](const model::Operation& op) {
+      return op.kind == model::Operation::Kind::invite && op.room_key == "community/river/general";
+    });
+    CHECK(invites == 14 - 10);
+  }
+  SECTION("a member on another server, or without an account, is invited on their own") {
+    general.members = {"@alice:example.org", "@far:elsewhere.org", "@ghost:example.org"};
+    model::Plan plan = model::diff(desired, model::ObservedState{}, options());
+    CHECK(find_op(plan, "create room community/river/general").invitees == std::vector<std::string>{"@alice:example.org"});
+    find_op(plan, "invite @far:elsewhere.org to community/river/general");
+    find_op(plan, "invite @ghost:example.org to community/river/general");
+  }
+  SECTION("an account that exists already needs no dependency") {
+    model::ObservedState observed;
+    observed.accounts = desired.accounts;
+    model::Plan plan = model::diff(desired, observed, options());
+    const model::Operation& create = find_op(plan, "create room community/river/general");
+    CHECK(create.invitees == std::vector<std::string>{"@alice:example.org", "@bob:example.org"});
+    CHECK(create.depends_on == std::vector<std::size_t>{index_of(plan, "create room community/river")});
+  }
+  SECTION("not when switched off (forceJoin joins local members instead)") {
+    model::DiffOptions off = options();
+    off.invite_with_create_room = false;
+    model::Plan plan = model::diff(desired, model::ObservedState{}, off);
+    CHECK(find_op(plan, "create room community/river/general").invitees.empty());
+    find_op(plan, "invite @alice:example.org to community/river/general");
+  }
+  SECTION("a room that exists gets invites") {
+    model::ObservedState observed = converged(desired);
+    observed.rooms["community/river/general"].members.erase("@bob:example.org");
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"invite @bob:example.org to community/river/general"});
   }
 }
 

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <regex>
+#include <string>
+#include <vector>
 
 #include "tests/synapse/fixture.h"
 #include "tests/synapse/truth.h"
@@ -20,55 +22,31 @@ namespace {
 
 const std::string k_note = "has no rate-limit override";
 
-// A community of five and its general room: two rooms, a space link and ten
-// invites, a few more events than Synapse's burst of ten before a 429.
-const std::string k_small_users = R"(---
-apiVersion: mxctl/v1
-kind: User
-metadata:
-  name: amy
----
-apiVersion: mxctl/v1
-kind: User
-metadata:
-  name: ben
----
-apiVersion: mxctl/v1
-kind: User
-metadata:
-  name: cal
----
-apiVersion: mxctl/v1
-kind: User
-metadata:
-  name: dee
----
-apiVersion: mxctl/v1
-kind: User
-metadata:
-  name: eve
-)";
+// A community of fifteen and its general room: two rooms, each inviting ten
+// in its createRoom (which Synapse's default per-room invite burst allows)
+// and five more one by one, and a space link: a few more events than
+// Synapse's burst of ten before a 429.
+const std::vector<std::string> k_small_names = {"amy", "ben", "cal", "dee", "eve", "fay", "gus", "hal",
+                                                "ivy", "jon", "kim", "lou", "max", "ned", "oli"};
 
-const std::string k_small_community = R"(---
-apiVersion: mxctl/v1
-kind: Community
-metadata:
-  name: brook
-spec:
-  name: Brook Street
-  members:
-    - user: amy
-      trust: 40
-      role: admin
-    - user: ben
-      trust: 5
-    - user: cal
-      trust: 16
-    - user: dee
-      trust: 0
-    - user: eve
-      trust: 31
-)";
+std::string small_users() {
+  std::string out;
+  for (const std::string& name : k_small_names) {
+    out += "---\napiVersion: mxctl/v1\nkind: User\nmetadata:\n  name: " + name + "\n";
+  }
+  return out;
+}
+
+std::string small_community() {
+  std::string out = "---\napiVersion: mxctl/v1\nkind: Community\nmetadata:\n  name: brook\nspec:\n"
+                    "  name: Brook Street\n  members:\n";
+  int trust = 0;
+  for (const std::string& name : k_small_names) {
+    out += "    - user: " + name + "\n      trust: " + std::to_string(trust) + "\n";
+    trust = (trust + 7) % 41;
+  }
+  return out;
+}
 
 // The "retried" count of the last "Requests: ..." line of --stats.
 int retried_in(const std::string& err) {
@@ -113,8 +91,8 @@ TEST_CASE("synapse: default rate limits: the plan's note, the bot's override, an
 
   const std::string small = fx->scratch("small");
   std::filesystem::create_directories(small);
-  std::ofstream(small + "/users.yaml") << synapse_e2e::fit_users(k_small_users, fx->server().run_suffix());
-  std::ofstream(small + "/communities.yaml") << k_small_community;
+  std::ofstream(small + "/users.yaml") << synapse_e2e::fit_users(small_users(), fx->server().run_suffix());
+  std::ofstream(small + "/communities.yaml") << small_community();
   auto applied = fx->mxctl({"apply", small, "--yes", "--stats"});
   INFO(synapse_e2e::shown(applied));
   CHECK(applied.exit_code == 0);
