@@ -80,6 +80,55 @@ nlohmann::json stripped_invite_state(const Room& room, const Event& member) {
   return events;
 }
 
+// The parts of a field path: split at dots, "\." standing for a dot.
+std::vector<std::string> field_path(const std::string& field) {
+  std::vector<std::string> parts(1);
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 1 < field.size() && field[i + 1] == '.') {
+      parts.back() += '.';
+      ++i;
+    } else if (field[i] == '.') {
+      parts.emplace_back();
+    } else {
+      parts.back() += field[i];
+    }
+  }
+  return parts;
+}
+
+// Synapse's only_fields: the event with only the given fields, each copied
+// (with the objects on its path) where the event has it.
+nlohmann::json only_fields(const nlohmann::json& event, const std::vector<std::string>& fields) {
+  if (fields.empty()) {
+    return event;
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const std::string& field : fields) {
+    const std::vector<std::string> path = field_path(field);
+    const nlohmann::json* source = &event;
+    bool found = true;
+    for (std::size_t i = 0; i + 1 < path.size() && found; ++i) {
+      auto next = source->find(path[i]);
+      found = next != source->end() && next->is_object();
+      if (found) {
+        source = &*next;
+      }
+    }
+    if (!found || !source->contains(path.back())) {
+      continue;
+    }
+    nlohmann::json* target = &out;
+    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+      if (!target->contains(path[i])) {
+        (*target)[path[i]] = nlohmann::json::object();
+      }
+      target = &(*target)[path[i]];
+    }
+    (*target)[path.back()] = (*source)[path.back()];
+  }
+  return out;
+}
+
 /// Timeline and state for one room. `from` is exclusive; `until` inclusive.
 nlohmann::json room_section(const Room& room, int64_t from, int64_t until, bool full_state, const SyncFilter& filter) {
   std::vector<const Event*> candidates;
@@ -101,7 +150,7 @@ nlohmann::json room_section(const Room& room, int64_t from, int64_t until, bool 
   nlohmann::json timeline_events = nlohmann::json::array();
   for (const Event* event : timeline) {
     in_timeline.insert(event->event_id);
-    timeline_events.push_back(event->to_client(false));
+    timeline_events.push_back(only_fields(event->to_client(false), filter.event_fields));
   }
   int64_t first_stream = timeline.empty() ? until : timeline.front()->stream - 1;
 
@@ -119,7 +168,7 @@ nlohmann::json room_section(const Room& room, int64_t from, int64_t until, bool 
     if (!type_allowed(filter.state_types, filter.state_not_types, key.first)) {
       continue;
     }
-    state_events.push_back(event->to_client(false));
+    state_events.push_back(only_fields(event->to_client(false), filter.event_fields));
   }
   return {{"timeline", {{"events", timeline_events}, {"limited", limited}, {"prev_batch", "s" + std::to_string(first_stream)}}},
           {"state", {{"events", state_events}}}};
@@ -208,6 +257,7 @@ SyncFilter SyncFilter::from_json(const nlohmann::json& json) {
   nlohmann::json account_data = json.value("account_data", nlohmann::json::object());
   filter.account_data_types = string_list(account_data, "types");
   filter.account_data_not_types = string_list(account_data, "not_types").value_or(std::vector<std::string>{});
+  filter.event_fields = string_list(json, "event_fields").value_or(std::vector<std::string>{});
   return filter;
 }
 

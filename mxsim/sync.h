@@ -46,6 +46,9 @@ struct SyncFilter {
   std::optional<std::vector<std::string>> account_data_types;
   std::vector<std::string> account_data_not_types;
   bool include_leave = false;
+  /// The event fields a room's events keep ("content.body" reaches into an
+  /// object, and a backslash makes the dot after it literal); empty keeps them all.
+  std::vector<std::string> event_fields;
 
   /// Reads a filter definition (FilterDefinition JSON); unknown keys are ignored.
   static SyncFilter from_json(const nlohmann::json& json);

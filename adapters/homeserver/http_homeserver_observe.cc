@@ -79,7 +79,7 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
     // is read in full, so the rooms written need nothing more.
     return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshot_digests, m_settings, aliases);
   }
-  const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0));
+  const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0, true));
   const bool from_memory = holds_room_state(hints.sync_token);
   const KeptReads kept{m_read_basis, &hints.room_reads};
   auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings,

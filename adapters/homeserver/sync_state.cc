@@ -1,5 +1,6 @@
 #include "adapters/homeserver/sync_state.h"
 
+#include <array>
 #include <random>
 
 #include "adapters/homeserver/answer_shape.h"
@@ -382,7 +383,10 @@ std::optional<std::int64_t> token_position(const std::string& token) {
   return std::stoll(token.substr(start, end - start));
 }
 
-std::string fresh_sync_filter(int timeline_limit) {
+// The fields a room's state is read from: a snapshot keeps these only.
+constexpr std::array<const char*, 4> k_state_fields = {"type", "state_key", "sender", "content"};
+
+std::string fresh_sync_filter(int timeline_limit, bool state_fields_only) {
   std::random_device random;
   nlohmann::json filter = {
       {"presence", {{"not_types", {"*"}}}},
@@ -393,12 +397,15 @@ std::string fresh_sync_filter(int timeline_limit) {
         {"account_data", {{"not_types", {"*"}}}},
         {"state", {{"lazy_load_members", false}}}}},
   };
+  if (state_fields_only) {
+    filter["event_fields"] = k_state_fields;
+  }
   return filter.dump();
 }
 
 nlohmann::json compact_event(const nlohmann::json& event) {
   nlohmann::json compact = nlohmann::json::object();
-  for (const char* field : {"type", "state_key", "sender", "content"}) {
+  for (const char* field : k_state_fields) {
     if (auto it = event.find(field); it != event.end()) {
       compact[field] = *it;
     }

@@ -133,9 +133,12 @@ struct BotRooms {
 /// `timeline_limit` timeline events, without presence, ephemeral events,
 /// account data or lazy-loaded members (which would look like changes).
 /// A different string each call: Synapse caches /sync answers for about
-/// two minutes per (token, since, filter, timeout), and a read right after
-/// a write must not be served the answer from before it.
-std::string fresh_sync_filter(int timeline_limit);
+/// two minutes per (token, since, filter, timeline), and a read right after
+/// a write must not be served the answer from before it. `state_fields_only`
+/// asks for the event fields a room's state is read from (type, state_key,
+/// sender, content; the spec's `event_fields`): the rest is most of a full
+/// answer's bytes. A server that ignores it sends them all, read alike.
+std::string fresh_sync_filter(int timeline_limit, bool state_fields_only = false);
 
 /// The room stream position a /sync token stands for, when the token has
 /// the form Synapse gives it ("s72594_4483_1934", "m72594~1.72595~2_…";

@@ -127,6 +127,41 @@ TEST_CASE("mxsim: sync filters on rooms and state types", "[mxsim]") {
   CHECK(has_state(state, "m.room.power_levels"));
 }
 
+TEST_CASE("mxsim: event_fields keeps only the named fields of a room's events, as Synapse's only_fields", "[mxsim]") {
+  Sim sim;
+  std::string bot = sim.user("bot");
+  std::string room_id = sim.create_room(bot, {{"name", "Ops"}});
+  REQUIRE(sim.put(Sim::room_path(room_id, "/send/m.room.message/t1"), bot, {{"msgtype", "m.text"}, {"body", "hi"}})
+              .status == 200);
+  Reply sync = sim.get("/_matrix/client/v3/sync?filter=" +
+                           filter({{"event_fields", {"type", "state_key", "content.name", "content.no\\.such"}},
+                                   {"room", {{"timeline", {{"limit", 1}}}}}}),
+                       bot);
+  REQUIRE(sync.status == 200);
+  const auto& room = sync.body["rooms"]["join"][room_id];
+  bool saw_name = false;
+  for (const auto& event : room["state"]["events"]) {
+    CHECK_FALSE(event.contains("event_id"));
+    CHECK_FALSE(event.contains("sender"));
+    CHECK_FALSE(event.contains("origin_server_ts"));
+    CHECK(event.contains("state_key"));
+    if (event["type"] == "m.room.name") {
+      saw_name = true;
+      CHECK(event["content"] == nlohmann::json{{"name", "Ops"}});
+    } else {
+      // Only where the path exists: no empty content for other events.
+      CHECK_FALSE(event.contains("content"));
+    }
+  }
+  CHECK(saw_name);
+  REQUIRE(room["timeline"]["events"].size() == 1);
+  CHECK(room["timeline"]["events"][0] == nlohmann::json{{"type", "m.room.message"}});
+  SECTION("without it every field stays") {
+    Reply full = sim.get("/_matrix/client/v3/sync?filter=" + filter({{"room", {{"timeline", {{"limit", 1}}}}}}), bot);
+    CHECK(full.body["rooms"]["join"][room_id]["timeline"]["events"][0].contains("event_id"));
+  }
+}
+
 TEST_CASE("mxsim: a left room appears once in rooms.leave", "[mxsim]") {
   Sim sim;
   std::string bot = sim.user("bot");

@@ -80,6 +80,23 @@ TEST_CASE("sync state: an event is kept with type, state key, sender and content
   CHECK(compact == nlohmann::json{{"type", "m.room.name"}, {"state_key", ""}, {"sender", "@b:x"}, {"content", {{"name", "A"}}}});
 }
 
+TEST_CASE("sync state: the observation's /sync asks for only the fields an event is kept with", "[sync_state]") {
+  const nlohmann::json observing = nlohmann::json::parse(adapters::fresh_sync_filter(0, true));
+  REQUIRE(observing.contains("event_fields"));
+  nlohmann::json wanted = nlohmann::json::object();
+  for (const nlohmann::json& field : observing["event_fields"]) {
+    wanted[field.get<std::string>()] = true;
+  }
+  const nlohmann::json compact = adapters::compact_event(state_event("m.room.name", "", {{"name", "A"}}));
+  nlohmann::json kept = nlohmann::json::object();
+  for (auto field = compact.begin(); field != compact.end(); ++field) {
+    kept[field.key()] = true;
+  }
+  CHECK(wanted == kept);
+  // The change feed tells its own writes by their event ids: it asks for all.
+  CHECK_FALSE(nlohmann::json::parse(adapters::fresh_sync_filter(1)).contains("event_fields"));
+}
+
 TEST_CASE("sync state: joined rooms are handed over one by one and dropped from the answer", "[sync_state]") {
   nlohmann::json sync = {{"next_batch", "s2"},
                          {"rooms",
