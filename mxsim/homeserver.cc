@@ -132,38 +132,34 @@ void Homeserver::set_stopping(bool stopping) {
   m_changed.notify_all();
 }
 
-void Homeserver::check_rate(const std::string& action, const Requester& requester) {
+std::optional<std::optional<RateOverride>> Homeserver::rate_limits_for(const Requester& requester) {
   if (!requester.appservice_id.empty()) {
     const AppService* service = m_state.appservice_by_id(requester.appservice_id);
     if (service && !service->rate_limited) {
-      return;
+      return std::nullopt;
     }
   }
   std::optional<RateOverride> override_rate;
   if (User* user = m_state.find_user(requester.user_id)) {
     override_rate = user->ratelimit_override;
   }
-  int64_t retry_after_ms = m_rate_limiter.check(action, requester.user_id, override_rate);
+  return override_rate;
+}
+
+void Homeserver::check_rate(const std::string& action, const Requester& requester) {
+  const auto limits = rate_limits_for(requester);
+  if (!limits) {
+    return;
+  }
+  int64_t retry_after_ms = m_rate_limiter.check(action, requester.user_id, *limits);
   if (retry_after_ms > 0) {
     throw limit_exceeded(retry_after_ms);
   }
 }
 
 void Homeserver::check_invite_count(const Requester& requester, std::size_t invites) {
-  if (invites == 0) {
-    return;
-  }
-  if (!requester.appservice_id.empty()) {
-    const AppService* service = m_state.appservice_by_id(requester.appservice_id);
-    if (service && !service->rate_limited) {
-      return;
-    }
-  }
-  std::optional<RateOverride> override_rate;
-  if (User* user = m_state.find_user(requester.user_id)) {
-    override_rate = user->ratelimit_override;
-  }
-  if (!m_rate_limiter.allows_at_once("invites_per_room", invites, override_rate)) {
+  const auto limits = invites == 0 ? std::nullopt : rate_limits_for(requester);
+  if (limits && !m_rate_limiter.allows_at_once("invites_per_room", invites, *limits)) {
     throw unknown_error(400, "Cannot invite so many users at once");
   }
 }

@@ -118,6 +118,10 @@ class Homeserver {
   /// `requester` invites more than the per-room invite burst (Synapse's
   /// check; the same exemptions as check_rate).
   void check_invite_count(const Requester& requester, std::size_t invites);
+  /// The rate-limit override that applies to `requester` (none: Synapse's
+  /// defaults); no value at all when it is exempt (an appservice with
+  /// rate_limited: false).
+  std::optional<std::optional<RateOverride>> rate_limits_for(const Requester& requester);
   /// Cached /sync answers.
   SyncCache& sync_cache() { return m_sync_cache; }
   /// Makes every client-server and admin request (not /_mxsim) wait `delay`
