@@ -33,27 +33,34 @@ void RateLimiter::configure(const std::string& action, RateLimitSettings setting
   m_buckets.clear();
 }
 
-int64_t RateLimiter::check(const std::string& action, const std::string& key,
-                           const std::optional<RateOverride>& override_rate) {
-  std::lock_guard lock(m_mutex);
-  if (!m_enabled) {
-    return 0;
-  }
+std::optional<RateLimitSettings> RateLimiter::limits_for(const std::string& action,
+                                                        const std::optional<RateOverride>& override_rate) const {
   auto found = m_settings.find(action);
-  if (found == m_settings.end()) {
-    return 0;
+  if (!m_enabled || found == m_settings.end()) {
+    return std::nullopt;
   }
   RateLimitSettings settings = found->second;
   if (override_rate) {
     if (override_rate->messages_per_second == 0 && override_rate->burst_count == 0) {
-      return 0;
+      return std::nullopt;
     }
     settings.per_second = static_cast<double>(override_rate->messages_per_second);
     settings.burst = static_cast<double>(override_rate->burst_count);
   }
   if (settings.per_second <= 0 && settings.burst <= 0) {
+    return std::nullopt;
+  }
+  return settings;
+}
+
+int64_t RateLimiter::check(const std::string& action, const std::string& key,
+                           const std::optional<RateOverride>& override_rate) {
+  std::lock_guard lock(m_mutex);
+  const std::optional<RateLimitSettings> limits = limits_for(action, override_rate);
+  if (!limits) {
     return 0;
   }
+  const RateLimitSettings& settings = *limits;
   auto now = std::chrono::steady_clock::now();
   auto [it, inserted] = m_buckets.try_emplace(action + '\n' + key);
   Bucket& bucket = it->second;
@@ -79,18 +86,8 @@ int64_t RateLimiter::check(const std::string& action, const std::string& key,
 bool RateLimiter::allows_at_once(const std::string& action, std::size_t count,
                                  const std::optional<RateOverride>& override_rate) const {
   std::lock_guard lock(m_mutex);
-  auto found = m_settings.find(action);
-  if (!m_enabled || found == m_settings.end()) {
-    return true;
-  }
-  RateLimitSettings settings = found->second;
-  if (override_rate) {
-    if (override_rate->messages_per_second == 0 && override_rate->burst_count == 0) {
-      return true;
-    }
-    settings.burst = static_cast<double>(override_rate->burst_count);
-  }
-  return static_cast<double>(count) <= settings.burst;
+  const std::optional<RateLimitSettings> limits = limits_for(action, override_rate);
+  return !limits || static_cast<double>(count) <= limits->burst;
 }
 
 void RateLimiter::reset_buckets() {

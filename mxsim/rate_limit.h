@@ -53,6 +53,11 @@ class RateLimiter {
   void apply_json(const nlohmann::json& json);
 
  private:
+  /// With the lock held: the limits of `action` for a requester with
+  /// `override_rate`; none when limiting is off, the action unknown or the
+  /// requester exempt (a 0/0 override, or limits of 0/0).
+  std::optional<RateLimitSettings> limits_for(const std::string& action,
+                                              const std::optional<RateOverride>& override_rate) const;
   struct Bucket {
     double tokens = 0;
     std::chrono::steady_clock::time_point updated;
