@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "adapters/observation_cache.h"
 #include "model/matrix_state.h"
@@ -40,6 +41,9 @@ struct ObserveHints {
   /// Reads of those snapshots kept by an earlier pass, by room id: a room
   /// whose kept read matches its snapshot need not be parsed again.
   std::map<std::string, KeptRoomRead> room_reads;
+  /// When set, stands for `room_reads`, which are then loaded only if a
+  /// room must be read (a /sync that names no room needs none).
+  std::function<std::map<std::string, KeptRoomRead>()> load_room_reads;
   /// Room ids mxctl wrote to since `sync_token` was taken (the store's
   /// rooms_written): each is re-read in full with GET /rooms/{id}/state,
   /// not folded from /sync, which on Synapse can miss a change when
@@ -54,6 +58,17 @@ struct ObserveHints {
   /// (with the accounts the desired state wants suspended), because
   /// Synapse's user list does not show suspension.
   std::set<std::string> suspended_accounts;
+};
+
+/// The reads (GETs) an observation made besides its /sync, for a later pass
+/// to make again: the same answers and a /sync that names no room mean the
+/// server shows what it showed then.
+struct ReadReplay {
+  /// The paths, in the order they were read.
+  std::vector<std::string> paths;
+  /// SHA-256 (hex) over the paths and their answers' bytes, in order.
+  std::string digest;
+  bool operator==(const ReadReplay&) const = default;
 };
 
 /// An observation plus what must be remembered for the next pass.
@@ -71,6 +86,11 @@ struct Observation {
   /// Rooms read from snapshots that had no matching kept read: to keep
   /// (ObservationCache::keep_room_reads) for the next pass.
   std::map<std::string, KeptRoomRead> room_reads;
+  /// Set when the observation read changes with one incremental /sync and
+  /// otherwise only what `replay` names (no writes, no reads in full, no
+  /// read that failed): unchanged_since() can then tell a later pass
+  /// whether anything it read has changed.
+  std::optional<ReadReplay> replay;
 };
 
 /// Everything an operation needs beyond itself: the desired state it was
@@ -114,6 +134,25 @@ class HomeserverPort {
     (void)sync_token;
     return false;
   }
+
+  /// Whether the server shows what it showed an observation that ended at
+  /// `hints.sync_token` and made `replay`'s reads: the reads answer the
+  /// same bytes and an incremental /sync names no room. Returns the /sync's
+  /// next_batch when so; nothing when anything changed, or when the port
+  /// cannot tell (the default). Rooms a /sync named are kept for the next
+  /// observe() with the same hints, which then does not ask for them again.
+  virtual model::Result<std::optional<std::string>> unchanged_since(const ObserveHints& hints,
+                                                                    const ReadReplay& replay) {
+    (void)hints;
+    (void)replay;
+    return std::nullopt;
+  }
+
+  /// What an observation by this port depends on besides the server's
+  /// answers and the hints (its build, settings and what the probe found),
+  /// as bytes; empty when the port cannot say, and then no pass is judged
+  /// unchanged.
+  virtual std::string observation_basis() const { return {}; }
 
   /// Carries out one operation. Must be safe to repeat after a timeout or a
   /// crash: creations are keyed by alias, messages by transaction id.

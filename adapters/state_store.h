@@ -4,7 +4,7 @@
 // truth: every pass re-observes, and a lost store is rebuilt from aliases and
 // markers without creating duplicates.
 //
-// StateStore is the six roles together, for whoever opens the store (the
+// StateStore is the seven roles together, for whoever opens the store (the
 // command line) and passes it on. Code that needs only some roles can take
 // just those, so that a test can hand it a fake of a page.
 
@@ -13,6 +13,7 @@
 
 #include "adapters/appservice_transactions.h"
 #include "adapters/compiled_desired_cache.h"
+#include "adapters/converged_verdicts.h"
 #include "adapters/lifecycle_store.h"
 #include "adapters/observation_cache.h"
 #include "adapters/pass_lock.h"
@@ -27,7 +28,8 @@ class StateStore : public ObservationCache,
                    public LifecycleStore,
                    public PassLock,
                    public AppserviceTransactions,
-                   public CompiledDesiredCache {
+                   public CompiledDesiredCache,
+                   public ConvergedVerdicts {
  public:
   ~StateStore() override = default;
 };

@@ -35,10 +35,19 @@ std::string summarize_topology(const model::Topology& topology) {
 // saved plan), since the reconciler takes the desired state over.
 std::optional<GuardedPlan> plan_now(PassWiring& pass, Reconciler& reconciler, Console& console,
                                     std::string* digest_out = nullptr) {
+  model::Result<GuardedPlan> planned = tl::unexpected(model::Error{});
   if (digest_out != nullptr) {
-    *digest_out = digest(pass.desired);
+    // A saved plan names the desired state it was made for.
+    auto desired = take_desired(pass);
+    if (!desired) {
+      print_error(desired.error(), console.err);
+      return std::nullopt;
+    }
+    *digest_out = digest(*desired);
+    planned = reconciler.plan(std::move(*desired));
+  } else {
+    planned = reconciler.plan([&pass] { return take_desired(pass); }, pass.verdict ? &*pass.verdict : nullptr);
   }
-  auto planned = reconciler.plan(std::move(pass.desired));
   if (!planned) {
     print_error(planned.error(), console.err);
     return std::nullopt;
@@ -208,7 +217,8 @@ int run_apply(const ApplyOptions& options, Console& console) {
     ok = write_back(*pass, pass_options, console);
   }
   if (options.pass.stats) {
-    print_stats(pass->homeserver->stats(), executed.repeated_writes, executed.in_flight, pass->times, console.err);
+    print_stats(pass->homeserver->stats(), executed.repeated_writes, executed.in_flight, pass->times, console.err,
+                planned->planned.unchanged);
   }
   return ok ? k_exit_ok : k_exit_error;
 }
@@ -240,7 +250,8 @@ int run_reconcile(const PassOptions& options, Console& console) {
     ok = false;
   }
   if (options.stats) {
-    print_stats(pass->homeserver->stats(), executed.repeated_writes, executed.in_flight, pass->times, console.err);
+    print_stats(pass->homeserver->stats(), executed.repeated_writes, executed.in_flight, pass->times, console.err,
+                planned->planned.unchanged);
   }
   return ok ? k_exit_ok : k_exit_error;
 }

@@ -45,11 +45,16 @@ std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifes
 }
 
 std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest) {
+  auto bytes = recall_desired_bytes(cache, digest);
+  return bytes ? model::decode_matrix_state(*bytes) : std::nullopt;
+}
+
+std::optional<std::string> recall_desired_bytes(adapters::CompiledDesiredCache& cache, const std::string& digest) {
   auto kept = cache.compiled_desired();
   if (!kept || !*kept || (*kept)->digest != digest) {
     return std::nullopt;
   }
-  return model::decode_matrix_state((*kept)->state);
+  return std::move((*kept)->state);
 }
 
 void keep_desired(adapters::CompiledDesiredCache& cache, const std::string& digest, const model::MatrixState& state) {

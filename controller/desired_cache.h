@@ -30,6 +30,11 @@ std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifes
 /// another, or one that does not decode (and a store it cannot read).
 std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest);
 
+/// The encoded state `cache` keeps under `digest`, not decoded yet (a pass
+/// the converged verdict answers never needs it); nothing when it keeps
+/// none, another, or a store it cannot read.
+std::optional<std::string> recall_desired_bytes(adapters::CompiledDesiredCache& cache, const std::string& digest);
+
 /// Keeps `state` under `digest`, best effort: a store that cannot be
 /// written (a plan on a read-only store) only makes the next pass compile.
 void keep_desired(adapters::CompiledDesiredCache& cache, const std::string& digest, const model::MatrixState& state);

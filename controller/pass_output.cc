@@ -116,12 +116,16 @@ PassTimes start_pass_times() {
 }
 
 void print_stats(const adapters::ClientStats& stats, int repeated_writes, InFlight in_flight, const PassTimes& times,
-                 std::ostream& err) {
+                 std::ostream& err, bool unchanged) {
   auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - times.started);
   err << "Pass took " << wall.count() << " ms. Requests: " << stats.reads + stats.writes << " (" << stats.reads
       << " reads, " << stats.writes << " writes, " << stats.retries + static_cast<std::uint64_t>(repeated_writes)
       << " retried), " << stats.bytes_sent << " bytes sent, " << stats.bytes_received << " bytes received, "
       << stats.waiting.count() / 1000 << " ms in requests (summed over concurrent requests)\n";
+  if (unchanged) {
+    err << "Nothing the last pass read has changed, and it found nothing to do: no plan was made "
+           "(the converged verdict)\n";
+  }
   if (in_flight.widest > 0) {
     err << "Operations in flight at once: " << in_flight.narrowest << " to " << in_flight.widest
         << " (the window follows the server's latency and 429s)\n";

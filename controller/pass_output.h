@@ -78,8 +78,9 @@ struct InFlight {
 /// --stats: requests, bytes and time waited on the server (`repeated_writes`:
 /// the executor's repeats, which the client does not count), the window of
 /// operations in flight when an apply ran, and mxctl's CPU against the wall
-/// time since `times`.
+/// time since `times`; `unchanged`: that the converged verdict answered the
+/// pass (PlannedPass::unchanged).
 void print_stats(const adapters::ClientStats& stats, int repeated_writes, InFlight in_flight, const PassTimes& times,
-                 std::ostream& err);
+                 std::ostream& err, bool unchanged = false);
 
 }  // namespace controller

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <ostream>
+#include <sstream>
 #include <utility>
 
 #include "adapters/appdb/app_write_back.h"
@@ -11,6 +12,7 @@
 #include "controller/kept_probe.h"
 #include "model/compile.h"
 #include "model/printable.h"
+#include "model/state_codec.h"
 
 namespace controller {
 
@@ -80,8 +82,8 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
   // recalled from the store, when it exists already: bad input must never
   // create a store.
   std::optional<std::string> digest;
-  std::optional<model::MatrixState> recalled;
-  adapters::ManifestTexts manifests;
+  std::optional<std::string> recalled;
+  adapters::ManifestTexts& manifests = pass->manifests;
   const bool digestible =
       problems.empty() && !options.paths.empty() && options.from_db.empty() && !options.write_back;
   auto token = adapters::load_access_token(pass->settings, env);
@@ -93,11 +95,11 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
       if (!open_store(*pass, options, reader, console)) {
         return nullptr;
       }
-      recalled = recall_desired(*pass->store, *digest);
+      recalled = recall_desired_bytes(*pass->store, *digest);
     }
   }
   if (recalled) {
-    pass->desired = std::move(*recalled);
+    pass->desired_bytes = std::move(recalled);
   } else {
     pass->source = digestible ? adapters::load_desired(std::move(manifests), pass->settings.settings)
                               : adapters::load_desired(options.paths, options.from_db, pass->settings.app_database,
@@ -123,6 +125,12 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
   }
   if (digest && !recalled) {
     keep_desired(*pass->store, *digest, pass->desired);
+  }
+  if (digest) {
+    pass->verdict = VerdictBasis{*digest, *token};
+  }
+  if (!recalled) {
+    pass->manifests = {};
   }
   if (!reader) {
     auto lock = pass->store->lock(to_string(mode));
@@ -152,6 +160,26 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
     return nullptr;
   }
   return pass;
+}
+
+model::Result<model::MatrixState> take_desired(PassWiring& pass) {
+  if (!pass.desired_bytes) {
+    return std::move(pass.desired);
+  }
+  std::optional<model::MatrixState> decoded = model::decode_matrix_state(*pass.desired_bytes);
+  pass.desired_bytes.reset();
+  if (decoded) {
+    pass.manifests = {};
+    return std::move(*decoded);
+  }
+  // Kept bytes that do not decode under a matching digest: compiled again.
+  adapters::LoadedDesired source = adapters::load_desired(std::move(pass.manifests), pass.settings.settings);
+  if (!source.diagnostics.empty()) {
+    std::ostringstream problems;
+    print_diagnostics(source.diagnostics, problems);
+    return model::fail(model::Error::Kind::invalid, problems.str());
+  }
+  return model::compile(source.topology, pass.settings.settings);
 }
 
 Reconciler reconciler_for(PassWiring& pass, const PassOptions& options, Mode mode, bool dry_run) {

@@ -13,6 +13,7 @@
 #include "adapters/manifests/settings_file.h"
 #include "adapters/state_store.h"
 #include "controller/clock.h"
+#include "controller/converged_verdict.h"
 #include "controller/commands.h"
 #include "controller/pass_output.h"
 #include "controller/reconciler.h"
@@ -29,8 +30,16 @@ struct PassWiring {
   /// for write-back (at instance scale it is tens of MB). Empty when the
   /// compiled state was recalled from the store (controller/desired_cache.h).
   adapters::LoadedDesired source;
-  /// The compiled desired state, until the reconciler's plan() takes it.
+  /// The compiled desired state, until the reconciler's plan() takes it;
+  /// empty while `desired_bytes` holds it (take_desired).
   model::MatrixState desired;
+  /// The compiled state recalled from the store, still encoded, and the
+  /// manifests it was compiled from (compiled again should it not decode).
+  std::optional<std::string> desired_bytes;
+  adapters::ManifestTexts manifests;
+  /// What the converged verdict is keyed by: set when the inputs have a
+  /// digest (manifests only).
+  std::optional<VerdictBasis> verdict;
   std::unique_ptr<adapters::StateStore> store;
   /// Empty in plan mode, which takes no lock.
   std::unique_ptr<adapters::StoreLock> lock;
@@ -51,6 +60,11 @@ std::optional<PassOptions> apply_inputs(const ApplyOptions& options, std::option
 /// and probes. `reads_only`: a plan or dry run, whose client refuses to
 /// send any write. Null, with the problem printed, when any step fails.
 std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, bool reads_only, Console& console);
+
+/// The pass's desired state, decoded (or compiled afresh, when the kept
+/// bytes do not decode) if the store held it encoded. Once only: it is
+/// moved out of `pass`. An error says what was wrong with the manifests.
+model::Result<model::MatrixState> take_desired(PassWiring& pass);
 
 /// A reconciler over `pass` in `mode`, with the options from its settings
 /// and the command line; the pass deadline counts from the start of the

@@ -1,5 +1,6 @@
 #include "controller/planner.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -64,15 +65,19 @@ model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, co
   auto directs = store.directs_set();
   auto token = store.sync_token();
   model::Result<std::map<std::string, std::string>> snapshots = std::map<std::string, std::string>{};
-  model::Result<std::map<std::string, adapters::KeptRoomRead>> reads = std::map<std::string, adapters::KeptRoomRead>{};
   if (!token || !port.holds_room_state(*token)) {
     snapshots = store.room_snapshot_digests();
-    reads = store.room_reads();
     // Texts only for the rooms observation must read; a store that cannot
     // give one costs a full read.
     hints.room_snapshot = [&store](const std::string& room_id) -> std::optional<std::string> {
       auto text = store.room_snapshot(room_id);
       return text ? *text : std::nullopt;
+    };
+    // Kept reads only spare parsing, and only when a room must be read: a
+    // store that cannot give them costs time.
+    hints.load_room_reads = [&store] {
+      auto reads = store.room_reads();
+      return reads ? std::move(*reads) : std::map<std::string, adapters::KeptRoomRead>{};
     };
   }
   auto suspended = store.suspended_accounts();
@@ -92,10 +97,6 @@ model::Result<adapters::ObserveHints> read_hints(adapters::StateStore& store, co
   hints.directs_set = std::move(*directs);
   hints.sync_token = std::move(*token);
   hints.room_snapshot_digests = std::move(*snapshots);
-  // Kept reads only spare parsing: a store that cannot give them costs time.
-  if (reads) {
-    hints.room_reads = std::move(*reads);
-  }
   hints.suspended_accounts = std::move(*suspended);
   hints.rooms_written = std::move(*written);
   hints.rooms_created = std::move(*created);
@@ -224,23 +225,94 @@ std::string keep_cache(adapters::ObservationCache& store, bool read_only, const 
   return {};
 }
 
+// Whether keeping `observed` changes anything in the store but the sync
+// token and the kept reads (which only spare work).
+bool changes_store(const adapters::ObserveHints& hints, const adapters::Observation& observed) {
+  if (!observed.changed_snapshots.empty()) {
+    return true;
+  }
+  for (const auto& [key, room_id] : observed.room_ids) {
+    auto known = hints.room_ids.find(key);
+    if (known == hints.room_ids.end() || known->second != room_id) {
+      return true;
+    }
+  }
+  for (const auto& [key, room] : observed.state.rooms) {
+    if (room.marker_missing) {
+      return true;
+    }
+  }
+  return !std::includes(hints.messages_sent.begin(), hints.messages_sent.end(), observed.state.messages_sent.begin(),
+                        observed.state.messages_sent.end()) ||
+         !std::includes(hints.directs_set.begin(), hints.directs_set.end(), observed.state.directs_set.begin(),
+                        observed.state.directs_set.end());
+}
+
+// The pass a kept verdict answers: nothing to do, and the sync token
+// `next_batch` to keep.
+model::Result<PlannedPass> unchanged_pass(adapters::ObservationCache& store, const std::string& next_batch) {
+  if (auto saved = store.save_observation(next_batch, {}); !saved) {
+    return tl::unexpected(saved.error());
+  }
+  PlannedPass pass;
+  pass.observation.sync_token = next_batch;
+  pass.observation.incremental = true;
+  pass.unchanged = true;
+  return pass;
+}
+
 }  // namespace
 
 model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::HomeserverPort& port,
                                      adapters::StateStore& store, const model::DiffOptions& options,
                                      const model::LifecycleOptions& lifecycle, StoreWrites writes) {
+  return make_plan([&]() -> model::Result<model::MatrixState> { return std::move(desired); }, nullptr, port, store,
+                   options, lifecycle, writes);
+}
+
+model::Result<PlannedPass> make_plan(const DesiredLoader& load_desired, const VerdictBasis* verdict,
+                                     adapters::HomeserverPort& port, adapters::StateStore& store,
+                                     const model::DiffOptions& options, const model::LifecycleOptions& lifecycle,
+                                     StoreWrites writes) {
   const bool write_all = writes == StoreWrites::all;
   auto records = read_lifecycle_records(store);
   if (!records) {
     return tl::unexpected(records.error());
   }
-  if (auto saved = record_protection(desired, store, records->protected_addresses, write_all); !saved) {
-    return tl::unexpected(saved.error());
-  }
   auto hints = read_hints(store, port);
   if (!hints) {
     return tl::unexpected(hints.error());
   }
+  // The converged verdict, when this pass may keep and use one.
+  const std::string port_basis = verdict && write_all ? port.observation_basis() : std::string();
+  const bool judged = !port_basis.empty() && hints->rooms_written.empty();
+  std::optional<adapters::ConvergedVerdict> kept_verdict;
+  if (judged) {
+    // A verdict that cannot be read is none: the pass plans in full.
+    auto kept = store.converged_verdict();
+    kept_verdict = kept ? *kept : std::nullopt;
+  }
+  if (kept_verdict && lifecycle.now < kept_verdict->valid_until_ms &&
+      verdict_key(*verdict, port_basis, *hints, *records, options, lifecycle.grace_period_days,
+                  kept_verdict->valid_until_ms) == kept_verdict->key) {
+    auto unchanged = port.unchanged_since(*hints, kept_verdict->replay);
+    if (!unchanged) {
+      return tl::unexpected(unchanged.error());
+    }
+    if (*unchanged) {
+      return unchanged_pass(store, **unchanged);
+    }
+  }
+  auto loaded = load_desired();
+  if (!loaded) {
+    return tl::unexpected(loaded.error());
+  }
+  model::MatrixState& desired = *loaded;
+  const std::set<std::string> protected_before = records->protected_addresses;
+  if (auto saved = record_protection(desired, store, records->protected_addresses, write_all); !saved) {
+    return tl::unexpected(saved.error());
+  }
+  bool store_changed = records->protected_addresses != protected_before;
   // Observation also looks at the managed accounts no longer desired. They
   // are added to the desired state for it and taken out again: at instance
   // scale a widened copy cost as much as the diff.
@@ -254,6 +326,7 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
   }
   PlannedPass pass;
   pass.store_reset = store_reset(*hints, *observed);
+  store_changed = store_changed || changes_store(*hints, *observed);
   if (write_all) {
     if (auto kept = keep_observation(store, *hints, *observed); !kept) {
       return tl::unexpected(kept.error());
@@ -289,6 +362,7 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
         }
       }
       records->managed_accounts[key] = account.user_id;
+      store_changed = true;
     }
   }
   pass.mass_change.desired_empty = desired.rooms.empty() && desired.accounts.empty();
@@ -297,6 +371,19 @@ model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::Hom
   pass.plan = std::move(planned.plan);
   if (pass.store_reset) {
     pass.plan.warnings.push_back(store_reset_warning(*pass.store_reset, store.created()));
+  }
+  // Nothing to do, nothing learnt: the next pass over the same inputs is
+  // this one again. Best effort: without a verdict a pass only plans.
+  if (judged && observed->replay && !store_changed && pass.plan.empty() && pass.plan.warnings.empty() &&
+      !pass.mass_change.desired_empty) {
+    adapters::ConvergedVerdict fresh;
+    fresh.valid_until_ms = verdict_valid_until(observed->state, *records, lifecycle.grace_period_days);
+    fresh.key = verdict_key(*verdict, port_basis, *hints, *records, options, lifecycle.grace_period_days,
+                            fresh.valid_until_ms);
+    fresh.replay = *observed->replay;
+    if (!kept_verdict || !(*kept_verdict == fresh)) {
+      (void)store.keep_converged_verdict(fresh);
+    }
   }
   pass.desired = std::move(planned.desired);
   pass.mass_change.managed = observed->state.rooms.size() + observed->state.accounts.size();

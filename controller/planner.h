@@ -4,11 +4,13 @@
 // hints the store provides to find rooms cheaply.
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "adapters/homeserver_port.h"
 #include "adapters/state_store.h"
+#include "controller/converged_verdict.h"
 #include "model/diff.h"
 #include "model/lifecycle.h"
 #include "model/matrix_state.h"
@@ -43,10 +45,17 @@ struct PlannedPass {
   /// of them (it is new, was emptied, or belongs to another deployment):
   /// this pass rebuilds it from the markers. Nothing when it knew any.
   std::optional<std::size_t> store_reset;
+  /// The converged verdict answered the pass: nothing the last pass read
+  /// has changed, so the plan is empty and was not made.
+  bool unchanged = false;
   /// Why a cache_only pass kept nothing (read-only store, a pass holding
   /// the lock, a failed write); empty when the cache was saved.
   std::string cache_note;
 };
+
+/// The desired state of a pass, asked for only when a plan needs it (a pass
+/// the converged verdict answers does not): an error is the plan's.
+using DesiredLoader = std::function<model::Result<model::MatrixState>()>;
 
 /// Observes `port` (with the store's room ids, sync token and room
 /// snapshots as hints, so only changes are read — the snapshots not read
@@ -66,6 +75,17 @@ struct PlannedPass {
 model::Result<PlannedPass> make_plan(model::MatrixState&& desired, adapters::HomeserverPort& port,
                                      adapters::StateStore& store, const model::DiffOptions& options,
                                      const model::LifecycleOptions& lifecycle,
+                                     StoreWrites writes = StoreWrites::all);
+
+/// make_plan with the desired state from `desired`, and with `verdict`
+/// (StoreWrites::all only) the converged verdict (converged_verdict.h): when
+/// the store keeps one whose key matches this pass's inputs and the port
+/// says nothing it read has changed, the plan is empty, the new sync token
+/// is saved, and `desired` is not called; and a pass that finds nothing to
+/// do and changes nothing in the store keeps its verdict for the next.
+model::Result<PlannedPass> make_plan(const DesiredLoader& desired, const VerdictBasis* verdict,
+                                     adapters::HomeserverPort& port, adapters::StateStore& store,
+                                     const model::DiffOptions& options, const model::LifecycleOptions& lifecycle,
                                      StoreWrites writes = StoreWrites::all);
 
 /// make_plan on a copy of `desired`, for callers that keep theirs (for the

@@ -55,6 +55,10 @@ Reconciler::Reconciler(adapters::HomeserverPort& port, adapters::StateStore& sto
     : m_port(port), m_store(store), m_clock(clock), m_options(std::move(options)), m_lock(lock) {}
 
 model::Result<GuardedPlan> Reconciler::plan(model::MatrixState&& desired) {
+  return plan([&]() -> model::Result<model::MatrixState> { return std::move(desired); }, nullptr);
+}
+
+model::Result<GuardedPlan> Reconciler::plan(const DesiredLoader& desired, const VerdictBasis* verdict) {
   GuardedPlan out;
   // One instant for the whole pass: the lifecycle's decisions and the
   // executor's tombstones must agree on what "now" was.
@@ -71,7 +75,7 @@ model::Result<GuardedPlan> Reconciler::plan(model::MatrixState&& desired) {
       return tl::unexpected(forgot.error());
     }
   }
-  auto planned = make_plan(std::move(desired), m_port, m_store, m_options.diff, lifecycle, writes);
+  auto planned = make_plan(desired, verdict, m_port, m_store, m_options.diff, lifecycle, writes);
   if (!planned) {
     return tl::unexpected(planned.error());
   }

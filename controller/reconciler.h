@@ -161,6 +161,10 @@ class Reconciler {
   /// over. Fails, changing nothing on the homeserver, when observation or
   /// the store does.
   model::Result<GuardedPlan> plan(model::MatrixState&& desired);
+  /// plan() with the desired state from `desired`, asked for only when
+  /// needed, and with `verdict` the converged verdict (make_plan) in the
+  /// modes that hold the lock.
+  model::Result<GuardedPlan> plan(const DesiredLoader& desired, const VerdictBasis* verdict);
 
   /// Executes `planned` unless its guard refuses it: records a run
   /// (begin_run, finish_run "succeeded" or "failed"), runs the executor

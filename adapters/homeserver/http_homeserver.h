@@ -71,6 +71,14 @@ class HttpHomeserver : public HomeserverPort {
   const RateLimits& rate_limits();
 
   model::Result<Observation> observe(const model::MatrixState& desired, const ObserveHints& hints) override;
+  /// Replays `replay`'s reads first (a changed answer settles it without a
+  /// /sync), then asks /sync for changes; never for an appservice, a port
+  /// that remembers its observations, or hints with rooms to re-read.
+  model::Result<std::optional<std::string>> unchanged_since(const ObserveHints& hints,
+                                                            const ReadReplay& replay) override;
+  /// The build and settings (m_read_basis) and who the probe found the bot
+  /// and the server to be; empty when the build has no id.
+  std::string observation_basis() const override;
   model::Result<OperationOutcome> execute(const model::Operation& operation,
                                           const ExecutionContext& context) override;
 
@@ -116,8 +124,11 @@ class HttpHomeserver : public HomeserverPort {
   /// failing is an error that says which (http_homeserver_probe.cc).
   model::Result<void> probe_admin_api(Capabilities& caps);
   // Observation (http_homeserver_observe.cc).
-  /// observe() itself, with the capabilities it was given.
+  /// observe() itself, with the capabilities it was given; sets the
+  /// observation's replay when it qualifies.
   model::Result<Observation> observe_once(const model::MatrixState& desired, const ObserveHints& hints);
+  /// observe_once() without the replay.
+  model::Result<Observation> observe_without_replay(const model::MatrixState& desired, const ObserveHints& hints);
   /// Reads the bot's rooms (read_rooms, claim_own_rooms), sets `out`'s
   /// token and snapshots and, when remembering, keeps the rooms read.
   model::Result<BotRooms> read_all_rooms(const model::MatrixState& desired, const ObserveHints& hints,
@@ -208,6 +219,13 @@ class HttpHomeserver : public HomeserverPort {
   bool m_targeted = false;
   RememberedRooms m_remembered;
   RememberedAccounts m_remembered_accounts;
+  /// Rooms an unchanged_since() /sync found changed, for the observe() with
+  /// the same token (`since`), which takes them instead of asking again.
+  struct PendingRooms {
+    std::string since;
+    BotRooms rooms;
+  };
+  std::optional<PendingRooms> m_pending_rooms;
   OwnWrites* m_own_writes = nullptr;
 };
 

@@ -15,6 +15,8 @@
 #include "adapters/homeserver/room_state_reader.h"
 #include "adapters/homeserver/room_upgrades.h"
 #include "adapters/homeserver/sync_state.h"
+#include "adapters/sha256.h"
+#include "model/byte_codec.h"
 
 namespace adapters {
 
@@ -33,8 +35,105 @@ model::Result<Observation> HttpHomeserver::observe(const model::MatrixState& des
   return observed;
 }
 
+namespace {
+
+// The digest a ReadReplay carries: each path and its answer's digest, in order.
+std::string replay_digest(const std::vector<RecordedRead>& reads) {
+  model::ByteWriter out;
+  out.text("mxctl.read-replay.1");
+  out.unsigned_int(reads.size());
+  for (const RecordedRead& read : reads) {
+    out.text(read.path);
+    out.text(read.digest);
+  }
+  Sha256 digest;
+  digest.update(std::move(out).take());
+  return digest.hex();
+}
+
+std::uint64_t requests(const ClientStats& stats) { return stats.reads + stats.writes; }
+
+}  // namespace
+
+std::string HttpHomeserver::observation_basis() const {
+  if (m_read_basis.empty()) {
+    return {};
+  }
+  model::ByteWriter out;
+  out.text(m_read_basis);
+  out.text(m_capabilities.user_id);
+  out.text(m_capabilities.synapse_version);
+  out.unsigned_int(m_capabilities.server_admin ? 1 : 0);
+  out.unsigned_int(m_capabilities.versions.size());
+  for (const std::string& version : m_capabilities.versions) {
+    out.text(version);
+  }
+  return std::move(out).take();
+}
+
+model::Result<std::optional<std::string>> HttpHomeserver::unchanged_since(const ObserveHints& hints,
+                                                                          const ReadReplay& replay) {
+  m_pending_rooms.reset();
+  if (remembers_rooms() || m_settings.provisioning == model::ProvisioningMode::appservice ||
+      hints.sync_token.empty() || hints.room_snapshot_digests.empty() || !hints.rooms_written.empty()) {
+    return std::nullopt;
+  }
+  // A read that fails here is left to observe(), which says what failed.
+  std::vector<RecordedRead> reads;
+  for (const std::string& path : replay.paths) {
+    auto digest = m_client.get_digest(path);
+    if (!digest) {
+      return std::nullopt;
+    }
+    reads.push_back({path, *digest});
+  }
+  if (replay_digest(reads) != replay.digest) {
+    return std::nullopt;
+  }
+  const std::string sync_path =
+      api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0, true));
+  const KeptReads kept{m_read_basis, &hints.room_reads, hints.load_room_reads};
+  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings, nullptr,
+                             &kept, true);
+  if (!read) {
+    return std::nullopt;
+  }
+  if (read->unchanged) {
+    return read->sync_token;
+  }
+  m_pending_rooms = PendingRooms{hints.sync_token, std::move(*read)};
+  return std::nullopt;
+}
+
 model::Result<Observation> HttpHomeserver::observe_once(const model::MatrixState& desired,
                                                         const ObserveHints& hints) {
+  // What this observation reads besides /sync is recorded, for a later
+  // pass's unchanged_since() (which a port that remembers, or an
+  // appservice's, never answers).
+  if (remembers_rooms() || m_settings.provisioning == model::ProvisioningMode::appservice) {
+    return observe_without_replay(desired, hints);
+  }
+  const ClientStats before = m_client.stats();
+  const bool pending = m_pending_rooms && m_pending_rooms->since == hints.sync_token;
+  m_client.record_reads();
+  auto observed = observe_without_replay(desired, hints);
+  std::vector<RecordedRead> reads = m_client.take_recorded_reads();
+  // One /sync (none when unchanged_since() made it) and the reads recorded:
+  // nothing else was asked, and nothing failed or was repeated.
+  if (observed && observed->incremental && hints.rooms_written.empty() &&
+      requests(m_client.stats()) - requests(before) == reads.size() + (pending ? 0 : 1)) {
+    ReadReplay replay;
+    replay.digest = replay_digest(reads);
+    for (RecordedRead& read : reads) {
+      replay.paths.push_back(std::move(read.path));
+    }
+    observed->replay = std::move(replay);
+  }
+  return observed;
+}
+
+model::Result<Observation> HttpHomeserver::observe_without_replay(const model::MatrixState& desired,
+                                                            const ObserveHints& hints) {
   Observation out;
   {
     std::lock_guard<std::mutex> lock(m_creation_mutex);
@@ -79,11 +178,20 @@ model::Result<BotRooms> HttpHomeserver::read_rooms(const model::MatrixState& des
     // is read in full, so the rooms written need nothing more.
     return read_managed_rooms(m_client, desired, hints.room_ids, hints.room_snapshot_digests, m_settings, aliases);
   }
-  const std::string sync_path = api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0, true));
-  const bool from_memory = holds_room_state(hints.sync_token);
-  const KeptReads kept{m_read_basis, &hints.room_reads};
-  auto read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings,
-                             from_memory ? &m_remembered.rooms() : nullptr, &kept);
+  model::Result<BotRooms> read = tl::unexpected(model::Error{});
+  if (m_pending_rooms && m_pending_rooms->since == hints.sync_token) {
+    // unchanged_since() asked /sync with these hints already.
+    read = std::move(m_pending_rooms->rooms);
+    m_pending_rooms.reset();
+  } else {
+    m_pending_rooms.reset();
+    const std::string sync_path =
+        api::k_client + "/sync?timeout=0&filter=" + encode_path_segment(fresh_sync_filter(0, true));
+    const bool from_memory = holds_room_state(hints.sync_token);
+    const KeptReads kept{m_read_basis, &hints.room_reads, hints.load_room_reads};
+    read = read_bot_rooms(m_client, sync_path, hints.sync_token, snapshots_behind(hints), m_settings,
+                          from_memory ? &m_remembered.rooms() : nullptr, &kept);
+  }
   if (!read) {
     return tl::unexpected(read.error());
   }

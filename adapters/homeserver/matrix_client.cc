@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "adapters/redact.h"
+#include "adapters/sha256.h"
 #include "adapters/homeserver/transport_errors.h"
 
 namespace adapters {
@@ -197,7 +198,8 @@ void MatrixClient::release(std::unique_ptr<httplib::Client> client) {
 }
 
 MatrixClient::Response MatrixClient::send(const std::string& method, const std::string& path,
-                                          const nlohmann::json* body, const nlohmann::json::parser_callback_t* filter) {
+                                          const nlohmann::json* body, const nlohmann::json::parser_callback_t* filter,
+                                          std::string* digest_out) {
   const std::string request = method + " " + redact(path, {});
   {
     std::lock_guard<std::mutex> lock(m_cancel_mutex);
@@ -297,6 +299,17 @@ MatrixClient::Response MatrixClient::send(const std::string& method, const std::
     return tl::unexpected(classify_failure(method, path, response.status, exchange.body,
                                            response.get_header_value("Retry-After")));
   }
+  if (digest_out != nullptr || (method == "GET" && filter == nullptr && recording())) {
+    Sha256 digest;
+    digest.update(exchange.body);
+    std::string hex = digest.hex();
+    if (digest_out != nullptr) {
+      *digest_out = std::move(hex);
+      return nlohmann::json();
+    }
+    std::lock_guard<std::mutex> lock(m_stats_mutex);
+    m_recorded.push_back({path, std::move(hex)});
+  }
   // Empty is not `{}`: whether an answer may be empty is the caller's to say.
   if (exchange.body.empty()) {
     return nlohmann::json();
@@ -311,9 +324,8 @@ MatrixClient::Response MatrixClient::send(const std::string& method, const std::
   return parsed;
 }
 
-MatrixClient::Response MatrixClient::get(const std::string& path) { return get(path, nullptr); }
-
-MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann::json::parser_callback_t& filter) {
+template <typename SendOnce>
+MatrixClient::Response MatrixClient::read_with_retries(const SendOnce& send_once) {
   // Seeded only when a retry needs it: reading /dev/urandom on every GET
   // was about 1% of a pass's CPU.
   std::optional<std::mt19937> random;
@@ -322,7 +334,7 @@ MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann
         random ? *random : random.emplace(std::random_device{}())));
   };
   for (int counted = 0;;) {
-    Response response = send("GET", path, nullptr, filter ? &filter : nullptr);
+    Response response = send_once();
     if (response || !response.error().error.retryable() || response.error().timed_out) {
       return response;
     }
@@ -354,6 +366,38 @@ MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann
     std::unique_lock<std::mutex> lock(m_cancel_mutex);
     m_cancelled_changed.wait_for(lock, delay, [&] { return m_cancelled; });
   }
+}
+
+MatrixClient::Response MatrixClient::get(const std::string& path) { return get(path, nullptr); }
+
+MatrixClient::Response MatrixClient::get(const std::string& path, const nlohmann::json::parser_callback_t& filter) {
+  return read_with_retries([&] { return send("GET", path, nullptr, filter ? &filter : nullptr); });
+}
+
+tl::expected<std::string, MatrixFailure> MatrixClient::get_digest(const std::string& path) {
+  std::string digest;
+  auto answer = read_with_retries([&] { return send("GET", path, nullptr, nullptr, &digest); });
+  if (!answer) {
+    return tl::unexpected(answer.error());
+  }
+  return digest;
+}
+
+bool MatrixClient::recording() const {
+  std::lock_guard<std::mutex> lock(m_stats_mutex);
+  return m_recording;
+}
+
+void MatrixClient::record_reads() {
+  std::lock_guard<std::mutex> lock(m_stats_mutex);
+  m_recording = true;
+  m_recorded.clear();
+}
+
+std::vector<RecordedRead> MatrixClient::take_recorded_reads() {
+  std::lock_guard<std::mutex> lock(m_stats_mutex);
+  m_recording = false;
+  return std::exchange(m_recorded, {});
 }
 
 void MatrixClient::cancel() {

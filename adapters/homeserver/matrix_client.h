@@ -48,6 +48,14 @@ struct ClientStats {
   std::map<std::pair<std::string, std::string>, std::uint64_t> by_status;
 };
 
+/// One GET answered with a 2xx, as recorded for a later replay.
+struct RecordedRead {
+  std::string path;
+  /// SHA-256 (hex) of the answer's bytes.
+  std::string digest;
+  bool operator==(const RecordedRead&) const = default;
+};
+
 /// Bounds on one request and its answer. `size_setting` and `time_setting`
 /// name the settings that set them, for messages.
 struct AnswerLimits {
@@ -118,6 +126,16 @@ class MatrixClient {
   /// `filter` over the new answer from the start: it must tolerate seeing
   /// the same values again.
   Response get(const std::string& path, const nlohmann::json::parser_callback_t& filter);
+  /// GET like get(path), retried alike, but the answer is not parsed: the
+  /// SHA-256 (hex) of its bytes, to compare with a RecordedRead.
+  tl::expected<std::string, MatrixFailure> get_digest(const std::string& path);
+  /// Starts recording every GET made without a parser filter that is
+  /// answered with a 2xx (its path and the digest of the answer), until
+  /// take_recorded_reads().
+  void record_reads();
+  /// The reads recorded since record_reads(), in the order their answers
+  /// came; recording stops.
+  std::vector<RecordedRead> take_recorded_reads();
   /// PUT/POST/DELETE with a JSON body; not retried here.
   Response put(const std::string& path, const nlohmann::json& body);
   Response post(const std::string& path, const nlohmann::json& body);
@@ -142,8 +160,14 @@ class MatrixClient {
   const ClientOptions& options() const { return m_options; }
 
  private:
+  // `digest_out`, for a GET: the answer's digest goes there, unparsed
+  // (the response is JSON null).
   Response send(const std::string& method, const std::string& path, const nlohmann::json* body,
-                const nlohmann::json::parser_callback_t* filter = nullptr);
+                const nlohmann::json::parser_callback_t* filter = nullptr, std::string* digest_out = nullptr);
+  // GET through `send_once`, repeated as get() says.
+  template <typename SendOnce>
+  Response read_with_retries(const SendOnce& send_once);
+  bool recording() const;
   std::unique_ptr<httplib::Client> acquire(std::chrono::milliseconds read_timeout);
   void release(std::unique_ptr<httplib::Client> client);
 
@@ -154,6 +178,8 @@ class MatrixClient {
   std::vector<std::unique_ptr<httplib::Client>> m_pool;
   mutable std::mutex m_stats_mutex;
   ClientStats m_stats;
+  bool m_recording = false;                 // guarded by m_stats_mutex
+  std::vector<RecordedRead> m_recorded;     // guarded by m_stats_mutex
   std::mutex m_cancel_mutex;
   std::condition_variable m_cancelled_changed;
   bool m_cancelled = false;

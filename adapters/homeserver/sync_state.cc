@@ -1,5 +1,6 @@
 #include "adapters/homeserver/sync_state.h"
 
+#include <algorithm>
 #include <array>
 #include <random>
 
@@ -38,6 +39,10 @@ bool absorb(const nlohmann::json& events, RoomState& state) {
     touched = true;
   }
   return touched;
+}
+
+bool has_state_event(const nlohmann::json& events) {
+  return events.is_array() && std::any_of(events.begin(), events.end(), is_state_event);
 }
 
 // A member's own membership event among `events` (sender and state_key
@@ -161,12 +166,13 @@ model::Result<void> check_rest(const Answer& answer, const nlohmann::json& rest)
 class SyncFold {
  public:
   SyncFold(const SnapshotBase* base, std::map<std::string, BotRoom>* rooms_read, const KeptReads* kept,
-           const model::Settings& settings, std::string path)
+           const model::Settings& settings, std::string path, bool stop_if_unchanged)
       : m_base(base && !base->empty() ? base : nullptr),
         m_rooms_read(rooms_read),
-        m_kept(kept && !kept->basis.empty() && kept->reads ? kept : nullptr),
+        m_kept(kept && !kept->basis.empty() && (kept->reads || kept->load) ? kept : nullptr),
         m_settings(settings),
-        m_path(std::move(path)) {}
+        m_path(std::move(path)),
+        m_stop_if_unchanged(stop_if_unchanged) {}
 
   // A joined room's entry, as the parser hands it over.
   void joined(const std::string& room_id, const nlohmann::json& entry) {
@@ -184,6 +190,9 @@ class SyncFold {
     std::string digest;   // of the snapshot the room is read from
     if (m_base) {
       if (auto stored = m_base->digests->find(room_id); stored != m_base->digests->end()) {
+        if (!has_state_event(section(entry, "state")) && !has_state_event(section(entry, "timeline"))) {
+          return;  // as its snapshot: read with the rooms the answer did not name
+        }
         auto text = stored_text(room_id, stored->second);
         std::optional<RoomState> parsed = text ? parse_snapshot(*text) : std::nullopt;
         if (!parsed) {
@@ -218,6 +227,21 @@ class SyncFold {
     if (m_malformed || m_snapshot_unreadable) {
       return;
     }
+    auto rooms = rest.find("rooms");
+    const nlohmann::json* leave = nullptr;
+    if (rooms != rest.end() && rooms->is_object()) {
+      if (auto found = rooms->find("leave"); found != rooms->end() && found->is_object()) {
+        leave = &*found;
+      }
+    }
+    m_out.sync_token = rest.value("next_batch", "");
+    m_out.incremental = m_base != nullptr;
+    if (m_stop_if_unchanged && m_base && m_out.changed_snapshots.empty() && (!leave || leave->empty())) {
+      m_out.unchanged = true;
+      m_out.rooms.clear();
+      m_out.reads_made.clear();
+      return;
+    }
     if (m_base) {
       for (const auto& [room_id, listed] : *m_base->digests) {
         if (m_out.rooms.count(room_id)) {
@@ -250,18 +274,13 @@ class SyncFold {
         }
       }
     }
-    auto rooms = rest.find("rooms");
-    if (rooms != rest.end() && rooms->is_object()) {
-      if (auto leave = rooms->find("leave"); leave != rooms->end() && leave->is_object()) {
-        for (const auto& [room_id, room] : leave->items()) {
-          if (m_out.rooms.erase(room_id) > 0) {
-            m_out.changed_snapshots[room_id] = std::nullopt;
-          }
+    if (leave) {
+      for (const auto& [room_id, room] : leave->items()) {
+        if (m_out.rooms.erase(room_id) > 0) {
+          m_out.changed_snapshots[room_id] = std::nullopt;
         }
       }
     }
-    m_out.sync_token = rest.value("next_batch", "");
-    m_out.incremental = m_base != nullptr;
   }
 
   bool snapshot_unreadable() const { return m_snapshot_unreadable; }
@@ -281,10 +300,22 @@ class SyncFold {
     return text;
   }
 
+  // The kept reads, loaded when first needed.
+  const std::map<std::string, KeptRoomRead>& kept_reads() {
+    if (!m_kept->load) {
+      return *m_kept->reads;
+    }
+    if (!m_loaded_reads) {
+      m_loaded_reads = m_kept->load();
+    }
+    return *m_loaded_reads;
+  }
+
   // The kept read of `room_id`, if it was made from the snapshot `digest` names.
-  std::optional<BotRoom> recall(const std::string& room_id, const std::string& digest) const {
-    auto kept = m_kept->reads->find(room_id);
-    if (kept == m_kept->reads->end() || kept->second.digest != digest) {
+  std::optional<BotRoom> recall(const std::string& room_id, const std::string& digest) {
+    const auto& reads = kept_reads();
+    auto kept = reads.find(room_id);
+    if (kept == reads.end() || kept->second.digest != digest) {
       return std::nullopt;
     }
     return decode_bot_room(kept->second.read);
@@ -292,8 +323,9 @@ class SyncFold {
 
   // Keeps the read of a snapshot unless a read of the same snapshot is kept.
   void note_read(const std::string& room_id, const std::string& digest, const BotRoom& room) {
-    auto kept = m_kept->reads->find(room_id);
-    if (kept == m_kept->reads->end() || kept->second.digest != digest) {
+    const auto& reads = kept_reads();
+    auto kept = reads.find(room_id);
+    if (kept == reads.end() || kept->second.digest != digest) {
       m_out.reads_made[room_id] = KeptRoomRead{digest, encode_bot_room(room)};
     }
   }
@@ -303,6 +335,8 @@ class SyncFold {
   const KeptReads* m_kept;                       // null: neither use nor make reads
   const model::Settings& m_settings;
   std::string m_path;
+  bool m_stop_if_unchanged;
+  std::optional<std::map<std::string, KeptRoomRead>> m_loaded_reads;
   BotRooms m_out;
   bool m_snapshot_unreadable = false;
   std::optional<model::Error> m_malformed;
@@ -483,14 +517,15 @@ nlohmann::json::parser_callback_t stream_joined_rooms(
 
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const SnapshotBase& snapshots, const model::Settings& settings,
-                                       std::map<std::string, BotRoom>* rooms_read, const KeptReads* kept) {
+                                       std::map<std::string, BotRoom>* rooms_read, const KeptReads* kept,
+                                       bool stop_if_unchanged) {
   // One fold per answer: a retried request starts a new document, and the
   // fold starts again with it.
   std::optional<SyncFold> fold;
   auto read = [&](const std::string& path, const SnapshotBase* base) {
     std::map<std::string, BotRoom>* read_from_base = base ? rooms_read : nullptr;
     fold.reset();
-    auto start = [&] { fold.emplace(base, read_from_base, kept, settings, path); };
+    auto start = [&] { fold.emplace(base, read_from_base, kept, settings, path, stop_if_unchanged && base); };
     auto answer = client.get(path, stream_joined_rooms(start, [&](const std::string& room_id,
                                                                   const nlohmann::json& room) {
                                fold->joined(room_id, room);

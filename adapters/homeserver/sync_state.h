@@ -106,6 +106,9 @@ struct KeptReads {
   /// neither used nor made.
   std::string basis;
   const std::map<std::string, KeptRoomRead>* reads = nullptr;
+  /// When set, stands for `reads`: called at most once, and only when a
+  /// room must be read from its snapshot.
+  std::function<std::map<std::string, KeptRoomRead>()> load;
 };
 
 /// The digest a read of the snapshot whose snapshot_digest() is
@@ -127,6 +130,9 @@ struct BotRooms {
   /// Rooms read from a snapshot that had no kept read matching it, to keep
   /// (only when read_bot_rooms was given kept reads).
   std::map<std::string, KeptRoomRead> reads_made;
+  /// With `stop_if_unchanged`: the incremental answer changed no room's
+  /// state and left none, so nothing was read; `rooms` is then empty.
+  bool unchanged = false;
 };
 
 /// A /sync filter (JSON text) for the rooms' state and at most
@@ -161,9 +167,11 @@ std::optional<std::int64_t> token_position(const std::string& token);
 /// holds reads of the snapshots from an earlier pass: a room whose kept read
 /// matches its snapshot's digest is decoded, its text neither fetched nor
 /// parsed, and the rooms read otherwise are in reads_made.
+/// `stop_if_unchanged`: an incremental answer that changes no room's state
+/// and leaves no room ends the read there (BotRooms::unchanged).
 model::Result<BotRooms> read_bot_rooms(MatrixClient& client, const std::string& sync_path, const std::string& since,
                                        const SnapshotBase& snapshots, const model::Settings& settings,
                                        std::map<std::string, BotRoom>* rooms_read = nullptr,
-                                       const KeptReads* kept = nullptr);
+                                       const KeptReads* kept = nullptr, bool stop_if_unchanged = false);
 
 }  // namespace adapters

@@ -254,6 +254,17 @@ INSERT INTO room_snapshots_11 (room_id, digest, updated_at, state)
 DROP TABLE room_snapshots;
 ALTER TABLE room_snapshots_11 RENAME TO room_snapshots;
 )sql"},
+    // Version 12: the last pass that found nothing to do, so that the next
+    // one over the same inputs can tell so without planning.
+    {12, R"sql(
+CREATE TABLE converged_verdict (
+  id             INTEGER PRIMARY KEY CHECK (id = 1),
+  key            TEXT NOT NULL,
+  valid_until    INTEGER NOT NULL,
+  replay_paths   TEXT NOT NULL,
+  replay_digest  TEXT NOT NULL
+);
+)sql"},
 };
 
 // Versions must run 1, 2, 3... with no gap, and end at k_schema_version.

@@ -59,7 +59,7 @@ struct SqliteStoreOptions {
 class SqliteStateStore final : public StateStore {
  public:
   /// The schema version this build creates and understands.
-  static constexpr int k_schema_version = 11;
+  static constexpr int k_schema_version = 12;
   /// How long a statement waits for another connection's write lock before
   /// failing with a transient error.
   static constexpr std::chrono::milliseconds k_default_busy_timeout{5000};
@@ -129,6 +129,12 @@ class SqliteStateStore final : public StateStore {
   model::Result<std::optional<CompiledDesired>> compiled_desired() override;
   /// Replaces the kept state, committing what is pending first.
   model::Result<void> keep_compiled_desired(const CompiledDesired& compiled) override;
+
+  // ConvergedVerdicts (sqlite_converged_verdict.cc).
+
+  model::Result<std::optional<ConvergedVerdict>> converged_verdict() override;
+  /// Replaces the kept verdict, committing what is pending first.
+  model::Result<void> keep_converged_verdict(const ConvergedVerdict& verdict) override;
 
   // PassLog (sqlite_pass_log.cc).
 

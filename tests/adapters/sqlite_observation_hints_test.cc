@@ -134,7 +134,7 @@ TEST_CASE("sqlite store: a version 4 store is migrated to the current version an
   }
   // As a version 4 build left it.
   REQUIRE(raw(path)
-              ->exec("ALTER TABLE room_snapshots DROP COLUMN digest; DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; ALTER TABLE meta DROP COLUMN probe_answer; ALTER TABLE meta DROP COLUMN probe_taken_at; DROP TABLE rooms_written; DROP INDEX journal_room_creations; ALTER TABLE lock DROP COLUMN lock_id; "
+              ->exec("ALTER TABLE room_snapshots DROP COLUMN digest; DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE converged_verdict; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; ALTER TABLE meta DROP COLUMN probe_answer; ALTER TABLE meta DROP COLUMN probe_taken_at; DROP TABLE rooms_written; DROP INDEX journal_room_creations; ALTER TABLE lock DROP COLUMN lock_id; "
                      "ALTER TABLE lock DROP COLUMN renewed_at; ALTER TABLE lock DROP COLUMN lease_ms; "
                      "PRAGMA application_id = 0; PRAGMA user_version = 4",
                      "downgrade")

@@ -24,6 +24,7 @@ namespace {
 
 std::unique_ptr<SqliteStateStore> open_store(const std::string& path) {
   auto store = SqliteStateStore::open(path);
+  INFO((store ? std::string() : store.error().message));
   REQUIRE(store.has_value());
   return std::move(*store);
 }
@@ -504,6 +505,45 @@ TEST_CASE("sqlite store: an observation saves its token and changed snapshots to
   CHECK_FALSE(none->has_value());
 }
 
+namespace {
+
+std::optional<adapters::ConvergedVerdict> verdict_of(SqliteStateStore& store) {
+  auto kept = store.converged_verdict();
+  REQUIRE(kept);
+  return *kept;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite store: the converged verdict is kept whole, replaced, and added to a version 11 store", "[store]") {
+  testing_support::TempDir dir;
+  const std::string path = (dir.path() / "mxctl.db").string();
+  adapters::ConvergedVerdict verdict;
+  verdict.key = "k1";
+  verdict.valid_until_ms = 9'000'000'000'000;
+  verdict.replay.paths = {"/_synapse/admin/v2/users?from=0", "/_synapse/admin/v2/users?from=5000"};
+  verdict.replay.digest = "d1";
+  {
+    auto store = open_store(path);
+    CHECK(verdict_of(*store) == std::optional<adapters::ConvergedVerdict>());
+    REQUIRE(store->keep_converged_verdict(verdict));
+    CHECK(verdict_of(*store) == std::optional<adapters::ConvergedVerdict>(verdict));
+    verdict.replay.paths.clear();
+    verdict.key = "k2";
+    REQUIRE(store->keep_converged_verdict(verdict));
+    CHECK(verdict_of(*store) == std::optional<adapters::ConvergedVerdict>(verdict));
+  }
+  // Paths kept one per line: a text that does not end its last line is not
+  // one a store wrote, and reads as no verdict.
+  REQUIRE(raw(path)->exec("UPDATE converged_verdict SET replay_paths = '/a'", "damage").has_value());
+  CHECK(verdict_of(*open_store(path)) == std::optional<adapters::ConvergedVerdict>());
+  // As a version 11 build left it.
+  REQUIRE(raw(path)->exec("DROP TABLE converged_verdict; PRAGMA user_version = 11", "downgrade").has_value());
+  auto store = open_store(path);
+  CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
+  CHECK(verdict_of(*store) == std::optional<adapters::ConvergedVerdict>());
+}
+
 TEST_CASE("sqlite store: snapshots saved before digests were kept get theirs when the schema is migrated", "[store]") {
   testing_support::TempDir dir;
   const std::string path = (dir.path() / "mxctl.db").string();
@@ -513,7 +553,9 @@ TEST_CASE("sqlite store: snapshots saved before digests were kept get theirs whe
   }
   // As a version 10 build left it: no digest beside the snapshots.
   REQUIRE(raw(path)
-              ->exec("ALTER TABLE room_snapshots DROP COLUMN digest; PRAGMA user_version = 10", "downgrade")
+              ->exec("ALTER TABLE room_snapshots DROP COLUMN digest; DROP TABLE converged_verdict; "
+                     "PRAGMA user_version = 10",
+                     "downgrade")
               .has_value());
   auto store = open_store(path);
   CHECK(query_text(*raw(path), "PRAGMA user_version") == std::to_string(SqliteStateStore::k_schema_version));
@@ -543,7 +585,7 @@ TEST_CASE("sqlite store: a version 1 store gains the later tables and keeps its 
                      "DROP TABLE protected; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN suspended; "
                      "DROP TABLE rooms_written; DROP INDEX journal_room_creations; ALTER TABLE lock DROP COLUMN lock_id; "
                      "ALTER TABLE lock DROP COLUMN renewed_at; ALTER TABLE lock DROP COLUMN lease_ms; "
-                     "DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; "
+                     "DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE converged_verdict; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; "
                      "ALTER TABLE meta DROP COLUMN probe_answer; ALTER TABLE meta DROP COLUMN probe_taken_at; "
                      "PRAGMA application_id = 0; PRAGMA user_version = 1",
                      "downgrade")

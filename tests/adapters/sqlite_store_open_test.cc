@@ -268,7 +268,7 @@ TEST_CASE("sqlite store: a store from before page checksums gets them and keeps 
     auto db = adapters::sqlite::Database::open(path, "open raw");
     REQUIRE(db);
     REQUIRE(adapters::migrate_schema(**db));
-    REQUIRE((*db)->exec("ALTER TABLE room_snapshots DROP COLUMN digest; DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; ALTER TABLE meta DROP COLUMN probe_answer; ALTER TABLE meta DROP COLUMN probe_taken_at; ALTER TABLE lock DROP COLUMN lock_id; "
+    REQUIRE((*db)->exec("ALTER TABLE room_snapshots DROP COLUMN digest; DROP TABLE room_reads; DROP TABLE compiled_desired; DROP TABLE converged_verdict; DROP TABLE appservice_transactions; ALTER TABLE meta DROP COLUMN probe_key; ALTER TABLE meta DROP COLUMN probe_answer; ALTER TABLE meta DROP COLUMN probe_taken_at; ALTER TABLE lock DROP COLUMN lock_id; "
                         "ALTER TABLE lock DROP COLUMN renewed_at; "
                         "ALTER TABLE lock DROP COLUMN lease_ms; PRAGMA application_id = 0; PRAGMA user_version = 5",
                         "downgrade"));

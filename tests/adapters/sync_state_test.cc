@@ -186,6 +186,15 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
     if (!token_known) {
       return {400, R"({"errcode":"M_UNKNOWN","error":"Invalid stream token"})"};
     }
+    if (since == "s2") {
+      // A message in one room, no state: nothing changed for mxctl.
+      nlohmann::json quiet = {
+          {"next_batch", "s3"},
+          {"rooms",
+           {{"join",
+             {{"!a:x", joined({}, {{{"type", "m.room.message"}, {"sender", "@b:x"}, {"content", {{"body", "hi"}}}}})}}}}}};
+      return {200, quiet.dump()};
+    }
     if (since == "s99_1_0") {
       // As Synapse answers a token ahead of it: from its own position, s2.
       return {200, R"({"next_batch":"s2_1_0","rooms":{}})"};
@@ -227,6 +236,40 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
     REQUIRE(second->changed_snapshots.at("!b:x"));
     CHECK(second->changed_snapshots.at("!b:x")->find("B2") != std::string::npos);
     CHECK(second->changed_snapshots.count("!a:x") == 0);
+  }
+  SECTION("an answer naming a room without a state event reads it as its snapshot") {
+    auto second = adapters::read_bot_rooms(client, k_sync_path, "s2", base_of(snapshots, digests), settings());
+    REQUIRE(second);
+    CHECK(second->incremental);
+    CHECK(second->sync_token == "s3");
+    CHECK(second->rooms.size() == 3);
+    CHECK(second->rooms.at("!a:x").observed.room.name == "A");
+    CHECK(second->changed_snapshots.empty());
+    CHECK_FALSE(second->unchanged);
+  }
+  SECTION("told to stop when nothing changed: no room is read, and the kept reads are not loaded") {
+    int loads = 0;
+    const adapters::KeptReads kept{"basis", nullptr, [&] {
+                                     ++loads;
+                                     return std::map<std::string, adapters::KeptRoomRead>{};
+                                   }};
+    auto quiet = adapters::read_bot_rooms(client, k_sync_path, "s2", base_of(snapshots, digests), settings(), nullptr,
+                                          &kept, true);
+    REQUIRE(quiet);
+    CHECK(quiet->unchanged);
+    CHECK(quiet->incremental);
+    CHECK(quiet->sync_token == "s3");
+    CHECK(quiet->rooms.empty());
+    CHECK(loads == 0);
+    // Changes are read in full, the kept reads loaded once for the rooms not named.
+    auto changed = adapters::read_bot_rooms(client, k_sync_path, "s1", base_of(snapshots, digests), settings(),
+                                            nullptr, &kept, true);
+    REQUIRE(changed);
+    CHECK_FALSE(changed->unchanged);
+    CHECK(changed->rooms.size() == 3);
+    CHECK(changed->rooms.at("!a:x").observed.room.name == "A");
+    CHECK(changed->rooms.at("!b:x").observed.room.name == "B2");
+    CHECK(loads == 1);
   }
   SECTION("a retried answer is read once") {
     failures_left = 1;

@@ -127,6 +127,14 @@ class FakeStateStore final : public adapters::StateStore {
     return write(&Store::keep_compiled_desired, compiled);
   }
 
+  // ConvergedVerdicts.
+  model::Result<std::optional<adapters::ConvergedVerdict>> converged_verdict() override {
+    return forward(&Store::converged_verdict);
+  }
+  model::Result<void> keep_converged_verdict(const adapters::ConvergedVerdict& verdict) override {
+    return write(&Store::keep_converged_verdict, verdict);
+  }
+
   // PassLog.
   model::Result<std::int64_t> begin_run(const std::string& command) override {
     std::lock_guard<std::mutex> guard(*m_mutex);
