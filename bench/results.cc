@@ -57,6 +57,7 @@ nlohmann::json pass_json(const PassResult& pass) {
           {"reads", pass.reads},                 {"writes", pass.writes},         {"retried", pass.retried},
           {"server_requests", pass.server_requests >= 0 ? nlohmann::json(pass.server_requests) : nlohmann::json()},
           {"server_cpu_ms", pass.server_cpu_ms >= 0 ? nlohmann::json(pass.server_cpu_ms) : nlohmann::json()},
+          {"judged_unchanged", pass.judged_unchanged},
           {"server_cpu_percent_of_wall",
            pass.server_cpu_ms >= 0 ? nlohmann::json(pass.server_cpu_percent()) : nlohmann::json()},
           {"window_narrowest", pass.window_narrowest},
@@ -81,6 +82,7 @@ std::string server_cpu(const PassResult& pass) {
 long peak_rss(const SizeResult& size) {
   long peak = 0;
   for (const PassResult* pass : {&size.cold_apply, &size.catch_up, &size.noop_without_token, &size.noop_with_token,
+                                 &size.noop_converged,
                                  &size.change_trust, &size.change_member, &size.change_rename, &size.after_changes}) {
     peak = std::max(peak, pass->max_rss_kb);
   }
@@ -221,6 +223,15 @@ std::vector<TargetCheck> check_targets(const std::vector<SizeResult>& sizes, con
                       std::to_string(with.requests) + " requests, " + std::to_string(with.writes) + " writes, " +
                           ms(with.wall_ms),
                       with.ran && with.requests <= 10 && with.writes == 0 && with.wall_ms < 2000});
+    const PassResult& converged = size.noop_converged;
+    checks.push_back({"converged no-op: answered by the converged verdict, ≤ 5 requests, < 400 ms wall and CPU, "
+                      "< 150 MB" + on,
+                      std::string(converged.judged_unchanged ? "" : "planned in full, ") +
+                          std::to_string(converged.requests) + " requests, " + ms(converged.wall_ms) + " wall, " +
+                          ms(converged.cpu_ms) + " CPU, " + mb(converged.max_rss_kb),
+                      converged.ran && converged.judged_unchanged && converged.requests <= 5 &&
+                          converged.writes == 0 && converged.wall_ms < 400 && converged.cpu_ms < 400 &&
+                          converged.max_rss_kb < 150 * 1024});
     long bound = static_cast<long>(size.rooms / 100 + size.users / 500 + 10);
     const PassResult& without = size.noop_without_token;
     checks.push_back({"no-op without sync token: ≤ rooms/100 + users/500 + 10 = " + std::to_string(bound) +
@@ -319,6 +330,9 @@ std::string to_markdown(const Machine& machine, const std::vector<SizeResult>& s
     row("first pass after apply (reads what apply wrote)", [](const SizeResult& s) { return noop(s.catch_up); });
     row("no-op, no sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_without_token); });
     row("no-op, sync token: wall, CPU, peak RSS, requests", [](const SizeResult& s) { return noop(s.noop_with_token); });
+    row("converged no-op (the converged verdict): wall, CPU, peak RSS, requests", [](const SizeResult& s) {
+      return noop(s.noop_converged) + (s.noop_converged.ran && !s.noop_converged.judged_unchanged ? " (planned!)" : "");
+    });
     row("change one trust score", [](const SizeResult& s) { return change(s.change_trust); });
     row("add one community member", [](const SizeResult& s) { return change(s.change_member); });
     row("rename one council", [](const SizeResult& s) { return change(s.change_rename); });
@@ -371,6 +385,7 @@ std::string to_json(const Machine& machine, const std::vector<SizeResult>& sizes
                             {"first_pass_after_apply", pass_json(size.catch_up)},
                             {"noop_without_sync_token", pass_json(size.noop_without_token)},
                             {"noop_with_sync_token", pass_json(size.noop_with_token)},
+                            {"noop_converged", pass_json(size.noop_converged)},
                             {"change_trust", pass_json(size.change_trust)},
                             {"change_new_member", pass_json(size.change_member)},
                             {"change_rename_council", pass_json(size.change_rename)},

@@ -23,6 +23,7 @@ struct PassResult {
   double server_cpu_ms = -1;  ///< the server process's CPU during the run; -1: not known
   int window_narrowest = 0;   ///< operations in flight at once, fewest (--stats); 0: nothing executed
   int window_widest = 0;      ///< and most
+  bool judged_unchanged = false;  ///< the converged verdict answered it (--stats says so)
 
   /// Requests per second of wall time.
   double requests_per_second() const { return wall_ms > 0 ? static_cast<double>(requests) * 1000.0 / wall_ms : 0; }
@@ -43,6 +44,8 @@ struct SizeResult {
   PassResult catch_up;  ///< the first pass after the apply (reads what the apply wrote)
   PassResult noop_without_token;
   PassResult noop_with_token;
+  /// The no-op after it, over the same inputs: answered by the converged verdict.
+  PassResult noop_converged;
   PassResult change_trust;
   PassResult change_member;
   PassResult change_rename;

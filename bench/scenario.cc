@@ -62,6 +62,7 @@ PassResult run_pass(const BenchServer& server, const BenchConfig& config, const 
     pass.window_narrowest = std::stoi(window[1]);
     pass.window_widest = std::stoi(window[2]);
   }
+  pass.judged_unchanged = measured.err.find("(the converged verdict)") != std::string::npos;
   pass.requests = std::stol(match[1]);
   pass.reads = std::stol(match[2]);
   pass.writes = std::stol(match[3]);
@@ -146,6 +147,8 @@ SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
   expect_no_writes(result.noop_without_token, "no-op without sync token");
   result.noop_with_token = run_pass(sim, config, "no-op with sync token", {"reconcile", manifests}, state);
   expect_no_writes(result.noop_with_token, "no-op with sync token");
+  result.noop_converged = run_pass(sim, config, "converged no-op", {"reconcile", manifests}, state);
+  expect_no_writes(result.noop_converged, "converged no-op");
 
   // Plan only, on a copy so the passes below start from the same store, and
   // in a child so its memory does not raise later children's ru_maxrss.
