@@ -3,6 +3,9 @@
 // appservice_rooms.h), then sorted out by marker into managed rooms and
 // alias clashes.
 
+#include <algorithm>
+#include <future>
+
 #include "adapters/homeserver/account_provisioning.h"
 #include "adapters/homeserver/answer_shape.h"
 #include "adapters/homeserver/api_paths.h"
@@ -78,14 +81,25 @@ model::Result<std::optional<std::string>> HttpHomeserver::unchanged_since(const 
       hints.sync_token.empty() || hints.room_snapshot_digests.empty() || !hints.rooms_written.empty()) {
     return std::nullopt;
   }
-  // A read that fails here is left to observe(), which says what failed.
+  // A few at a time: the server answers them in parallel (one after the
+  // other where no thread can be had). A read that fails here is left to
+  // observe(), which says what failed.
+  constexpr std::size_t k_reads_at_once = 4;
   std::vector<RecordedRead> reads;
-  for (const std::string& path : replay.paths) {
-    auto digest = m_client.get_digest(path);
-    if (!digest) {
-      return std::nullopt;
+  for (std::size_t start = 0; start < replay.paths.size(); start += k_reads_at_once) {
+    std::vector<std::future<tl::expected<std::string, MatrixFailure>>> answers;
+    for (std::size_t i = start; i < std::min(start + k_reads_at_once, replay.paths.size()); ++i) {
+      answers.push_back(std::async(std::launch::async | std::launch::deferred, [this, &path = replay.paths[i]] {
+        return m_client.get_digest(path);
+      }));
     }
-    reads.push_back({path, *digest});
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      auto digest = answers[i].get();
+      if (!digest) {
+        return std::nullopt;
+      }
+      reads.push_back({replay.paths[start + i], *digest});
+    }
   }
   if (replay_digest(reads) != replay.digest) {
     return std::nullopt;
