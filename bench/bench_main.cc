@@ -36,7 +36,8 @@ cold apply of the throughput size with a fixed delay per request, 1 vs N in flig
 With --synapse, against a fresh Synapse per instance instead (and the
 throughput comparison without added delay); with --homeserver, against a
 running homeserver, the bot's token from MATRIX_BOT_ACCESS_TOKEN, every key
-prefixed so that runs do not meet (no throughput comparison).
+prefixed so that runs do not meet (no throughput comparison). --loop runs
+against a fresh mxsim, or with --synapse a fresh Synapse (not --homeserver).
 
 options:
   --synapse DIR           the Synapse homeserver scripts (start, make-admin, stop),
@@ -248,8 +249,8 @@ int main(int argc, char** argv) {
     config.given.emplace(homeserver_url, token, server_name, bot_user, server_pid);
     config.key_prefix = "b" + std::to_string(std::time(nullptr)) + "-";
   }
-  if (!loop_size.empty() && (config.given || !config.synapse_scripts.empty())) {
-    usage_error("--loop runs against mxsim only");
+  if (!loop_size.empty() && config.given) {
+    usage_error("--loop needs a fresh server per run: mxsim, or --synapse");
   }
   if (!loop_size.empty() && bench::size_named(loop_size).name.empty()) {
     usage_error("unknown --loop size '" + loop_size + "'");

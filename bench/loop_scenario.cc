@@ -13,7 +13,7 @@
 #include "bench/manifest_writer.h"
 #include "bench/measured_process.h"
 #include "bench/running_process.h"
-#include "bench/sim_process.h"
+#include "bench/scenario.h"
 
 namespace bench {
 
@@ -42,13 +42,14 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return found;
 }
 
-// An instance applied cold on a fresh mxsim: what a loop is started on.
+// An instance applied cold on a fresh server (mxsim, or Synapse with
+// config.synapse_scripts): what a loop is started on.
 struct Applied {
   Instance instance;
   std::string dir;
   std::string manifests;
   std::string state;
-  std::unique_ptr<SimProcess> sim;
+  std::unique_ptr<BenchServer> server;
 };
 
 // In `config.work_dir`/`name`, so each run's log is kept apart.
@@ -62,10 +63,10 @@ Applied apply_cold(const InstanceSize& size, const std::string& name, const Benc
     throw std::runtime_error(problem);
   }
   applied.state = applied.dir + "/mxctl.db";
-  applied.sim = std::make_unique<SimProcess>(config.mxsim, applied.dir, 0);
+  applied.server = start_server(config, applied.dir, 0);
   Measured apply = run_measured({config.mxctl, "apply", applied.manifests, "--yes", "--parallel",
                                  std::to_string(config.parallel)},
-                                applied.sim->mxctl_env(applied.state), applied.dir);
+                                applied.server->mxctl_env(applied.state), applied.dir);
   if (apply.exit_code != 0) {
     throw std::runtime_error("loop: cold apply of " + size.name + " exited " + std::to_string(apply.exit_code) +
                              ":\n" + apply.err.substr(0, 4000));
@@ -77,8 +78,9 @@ Applied apply_cold(const InstanceSize& size, const std::string& name, const Benc
 }
 
 // Aliases of `count` named managed rooms, spread over the instance (spaces
-// and rooms of communities, then of councils), by the default alias prefix.
-std::vector<std::string> spread_aliases(const Instance& instance, int count) {
+// and rooms of communities, then of councils), by the default alias prefix,
+// on `server_name`.
+std::vector<std::string> spread_aliases(const Instance& instance, int count, const std::string& server_name) {
   std::vector<std::string> keys;
   for (const GenCommunity& community : instance.communities) {
     keys.push_back("community." + community.key);
@@ -92,7 +94,7 @@ std::vector<std::string> spread_aliases(const Instance& instance, int count) {
   for (std::size_t i = 0; i < static_cast<std::size_t>(count) && !keys.empty(); ++i) {
     // "+ i": with an even stride, spaces only otherwise.
     const std::size_t index = (i * keys.size() / static_cast<std::size_t>(count) + i) % keys.size();
-    aliases.push_back("#mxctl." + keys[index] + ":" + SimProcess::k_server_name);
+    aliases.push_back("#mxctl." + keys[index] + ":" + server_name);
   }
   return aliases;
 }
@@ -104,9 +106,9 @@ struct Target {
   std::string name;
 };
 
-std::vector<Target> targets(BotClient& bot, const Instance& instance, int count) {
+std::vector<Target> targets(BotClient& bot, const Instance& instance, int count, const std::string& server_name) {
   std::vector<Target> out;
-  for (const std::string& alias : spread_aliases(instance, count)) {
+  for (const std::string& alias : spread_aliases(instance, count, server_name)) {
     Target target{alias, bot.resolve(alias), ""};
     target.name = bot.room_name(target.room_id);
     if (target.name.empty()) {
@@ -122,7 +124,7 @@ class Loop {
  public:
   Loop(const Applied& applied, const BenchConfig& config)
       : m_process({config.mxctl, "run", applied.manifests, "--listen", "127.0.0.1:0"},
-                  applied.sim->mxctl_env(applied.state), applied.dir + "/run.out", applied.dir + "/run.err") {}
+                  applied.server->mxctl_env(applied.state), applied.dir + "/run.out", applied.dir + "/run.err") {}
 
   // Waits for the status server's address in the log, then for /readyz.
   void wait_ready(std::chrono::milliseconds limit) {
@@ -203,14 +205,15 @@ class Loop {
 void measure_drifts(LoopResult& result, const LoopConfig& loop_config, const BenchConfig& config) {
   Applied applied = apply_cold(size_named(result.size), "loop-" + result.size, config);
   result.rooms = applied.instance.rooms();
+  result.server = applied.server->describe();
   Loop loop(applied, config);
   const auto started = Clock::now();
   loop.wait_ready(10min);
   if (config.verbose) {
     std::cerr << "  loop: ready " << static_cast<long>(ms_since(started)) << " ms after start\n";
   }
-  BotClient bot(applied.sim->url(), applied.sim->token());
-  std::vector<Target> rooms = targets(bot, applied.instance, loop_config.drifts);
+  BotClient bot(applied.server->url(), applied.server->token());
+  std::vector<Target> rooms = targets(bot, applied.instance, loop_config.drifts, applied.server->server_name());
   loop.settle();
   for (int i = 0; i < loop_config.drifts; ++i) {
     const Target& target = rooms[static_cast<std::size_t>(i)];
@@ -253,8 +256,8 @@ void measure_iterations(LoopResult& result, const LoopConfig& loop_config, const
   Applied applied = apply_cold(size, "loop-iterations-" + size.name, config);
   Loop loop(applied, config);
   loop.wait_ready(10min);
-  BotClient bot(applied.sim->url(), applied.sim->token());
-  std::vector<Target> rooms = targets(bot, applied.instance, k_iteration_rooms);
+  BotClient bot(applied.server->url(), applied.server->token());
+  std::vector<Target> rooms = targets(bot, applied.instance, k_iteration_rooms, applied.server->server_name());
   loop.settle();
   const auto started = Clock::now();
   for (int i = 1; i <= loop_config.iterations; ++i) {

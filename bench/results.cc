@@ -130,7 +130,7 @@ void check_loop_targets(std::vector<TargetCheck>& checks, const LoopResult& loop
 
 std::string loop_markdown(const LoopResult& loop) {
   std::ostringstream out;
-  out << "\n`mxctl run` on " << loop.size << " (" << loop.rooms << " rooms): " << loop.repair_ms.size()
+  out << "\n`mxctl run` on " << loop.size << " (" << loop.rooms << " rooms, " << loop.server << "): " << loop.repair_ms.size()
       << " drifts (a managed room renamed through the client API, " << loop.pause_ms
       << " ms apart), then idle:\n\n| | |\n|---|---|\n";
   if (!loop.repair_ms.empty()) {

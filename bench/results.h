@@ -79,6 +79,7 @@ struct ThroughputResult {
 struct LoopResult {
   bool ran = false;
   std::string size;              ///< where drift was repaired and idle CPU read
+  std::string server;            ///< what it ran against: "mxsim", "Synapse 1.67.0"
   std::size_t rooms = 0;         ///< rooms of that instance
   int pause_ms = 0;              ///< between drifts
   std::vector<double> repair_ms;  ///< per drift: from the PUT's answer to the name back

@@ -18,17 +18,6 @@ namespace bench {
 
 namespace {
 
-// A fresh server for one instance in `dir`, or the one named.
-std::unique_ptr<BenchServer> start_server(const BenchConfig& config, const std::string& dir, int delay_ms) {
-  std::filesystem::create_directories(dir);
-  if (config.given) {
-    return std::make_unique<GivenServer>(*config.given);
-  }
-  if (!config.synapse_scripts.empty()) {
-    return std::make_unique<SynapseServer>(config.synapse_scripts, dir + "/synapse");
-  }
-  return std::make_unique<SimProcess>(config.mxsim, dir, delay_ms);
-}
 
 // Runs one mxctl pass and reads its --stats line; throws when it fails.
 PassResult run_pass(const BenchServer& server, const BenchConfig& config, const std::string& label,
@@ -111,6 +100,17 @@ void expect_no_writes(const PassResult& pass, const std::string& label) {
 }
 
 }  // namespace
+
+std::unique_ptr<BenchServer> start_server(const BenchConfig& config, const std::string& dir, int delay_ms) {
+  std::filesystem::create_directories(dir);
+  if (config.given) {
+    return std::make_unique<GivenServer>(*config.given);
+  }
+  if (!config.synapse_scripts.empty()) {
+    return std::make_unique<SynapseServer>(config.synapse_scripts, dir + "/synapse");
+  }
+  return std::make_unique<SimProcess>(config.mxsim, dir, delay_ms);
+}
 
 SizeResult run_size(const InstanceSize& size, const BenchConfig& config) {
   SizeResult result;

@@ -5,6 +5,7 @@
 // converged, through no-op passes and three small changes.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -32,6 +33,10 @@ struct BenchConfig {
   std::optional<GivenServer> given;
   std::string key_prefix;
 };
+
+/// A fresh server for one instance in `dir` (mxsim with `delay_ms` per
+/// request, or a fresh Synapse), or the one config.given names.
+std::unique_ptr<BenchServer> start_server(const BenchConfig& config, const std::string& dir, int delay_ms);
 
 /// Measures `size` end to end (see SizeResult). Throws std::runtime_error
 /// when a step fails outright (mxctl errors, the instance does not converge).

@@ -292,9 +292,11 @@ model::Result<PlannedPass> make_plan(const DesiredLoader& load_desired, const Ve
     auto kept = store.converged_verdict();
     kept_verdict = kept ? *kept : std::nullopt;
   }
+  auto key_until = [&](std::int64_t valid_until_ms) {
+    return verdict_key(*verdict, port_basis, *hints, *records, options, lifecycle.grace_period_days, valid_until_ms);
+  };
   if (kept_verdict && lifecycle.now < kept_verdict->valid_until_ms &&
-      verdict_key(*verdict, port_basis, *hints, *records, options, lifecycle.grace_period_days,
-                  kept_verdict->valid_until_ms) == kept_verdict->key) {
+      key_until(kept_verdict->valid_until_ms) == kept_verdict->key) {
     auto unchanged = port.unchanged_since(*hints, kept_verdict->replay);
     if (!unchanged) {
       return tl::unexpected(unchanged.error());
@@ -378,8 +380,7 @@ model::Result<PlannedPass> make_plan(const DesiredLoader& load_desired, const Ve
       !pass.mass_change.desired_empty) {
     adapters::ConvergedVerdict fresh;
     fresh.valid_until_ms = verdict_valid_until(observed->state, *records, lifecycle.grace_period_days);
-    fresh.key = verdict_key(*verdict, port_basis, *hints, *records, options, lifecycle.grace_period_days,
-                            fresh.valid_until_ms);
+    fresh.key = key_until(fresh.valid_until_ms);
     fresh.replay = *observed->replay;
     if (!kept_verdict || !(*kept_verdict == fresh)) {
       (void)store.keep_converged_verdict(fresh);
