@@ -117,6 +117,9 @@ void write_room(std::ostream& out, const model::Room& room) {
     block.field("allow_spaces", list(room.allow_spaces, 2));
   }
   block.field("history_visibility", quote(model::to_string(room.history_visibility)));
+  if (room.guests_forbidden) {
+    block.field("guest_access", quote("forbidden"));
+  }
   block.field("encrypted", bool_text(room.encrypted));
   if (room.is_direct) {
     block.field("is_direct", "true");

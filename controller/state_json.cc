@@ -80,6 +80,9 @@ nlohmann::json room_json(const model::Room& room) {
   if (!room.allow_spaces.empty()) {
     out["allow_spaces"] = room.allow_spaces;
   }
+  if (room.guests_forbidden) {
+    out["guest_access"] = "forbidden";
+  }
   if (room.parent) {
     out["parent"] = link_json(*room.parent);
   }

@@ -14,7 +14,7 @@ namespace controller {
 /// account: user_id, localpart, display_name and avatar_url when set,
 /// admin, status, linked_accounts. A room: key, alias, kind, name, topic,
 /// avatar_url when set, join_rule, allow_spaces when any,
-/// history_visibility, encrypted, room_version, power_levels (spec names,
+/// history_visibility, guest_access ("forbidden") when managed, encrypted, room_version, power_levels (spec names,
 /// with the unmanaged keys added back), parent and children when any,
 /// members, is_direct, once_message when set, archived. Its bytes are part
 /// of every saved plan's digest: change them and saved plans go stale.

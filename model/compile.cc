@@ -205,6 +205,7 @@ void compile_council(MatrixState& state, const Council& council, const Community
   space.name = display;
   space.topic = council.topic;
   space.history_visibility = HistoryVisibility::invited;
+  space.guests_forbidden = true;
   space.encrypted = true;
   space.children = {link_to(discussion_key, settings)};
   space.parent = link_to(community_space_key(community.name), settings);
@@ -215,6 +216,7 @@ void compile_council(MatrixState& state, const Council& council, const Community
   discussion.topic = council.topic;
   discussion.allow_spaces = {space_key};
   discussion.history_visibility = HistoryVisibility::invited;
+  discussion.guests_forbidden = true;
   discussion.encrypted = true;
   discussion.parent = link_to(space_key, settings);
   add_people(discussion, std::move(people), settings);
@@ -277,6 +279,7 @@ void compile_coordination_room(MatrixState& state, const CoordinationRoom& dm, c
   room.name = "Request " + request;
   room.topic = "Coordinate delivery for request " + request;
   room.history_visibility = HistoryVisibility::shared;
+  room.guests_forbidden = true;
   room.encrypted = true;
   room.is_direct = true;
   // FT-17 UC-1's context message when the source gave none.

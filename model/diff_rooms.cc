@@ -164,6 +164,9 @@ void Differ::diff_new_room(const Room& want, const std::string& address) {
   add("room_version", text(want.room_version));
   add("join_rule", join_rule_value(want));
   add("history_visibility", text(to_string(want.history_visibility)));
+  if (want.guests_forbidden) {
+    add("guest_access", text("forbidden"));
+  }
   add("encrypted", want.encrypted);
   if (want.parent) {
     add("parent", text(want.parent->key));
@@ -225,6 +228,10 @@ void Differ::diff_state_fields(const Room& want, const ObservedRoom& have, Resou
     change.fields.push_back({"history_visibility", text(to_string(now.history_visibility)),
                              text(to_string(want.history_visibility))});
     set_state(want, StateField::history_visibility, change, "the history visibility differs");
+  }
+  if (want.guests_forbidden && !now.guests_forbidden) {
+    change.fields.push_back({"guest_access", text("can_join"), text("forbidden")});
+    set_state(want, StateField::guest_access, change, "guests may join; nothing should let them in");
   }
   if (want.encrypted && !now.encrypted) {
     change.fields.push_back({"encrypted", false, true});

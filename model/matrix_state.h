@@ -107,6 +107,10 @@ struct Room {
   /// For `restricted`: keys of the spaces whose members may join.
   std::vector<std::string> allow_spaces;
   HistoryVisibility history_visibility = HistoryVisibility::shared;
+  /// Guests may not join: `m.room.guest_access` is not "can_join" (absent
+  /// reads as forbidden, as the spec says). Desired: written "forbidden"
+  /// when the server says "can_join"; false leaves guest access alone.
+  bool guests_forbidden = false;
   bool encrypted = false;
   PowerLevels power_levels;
   /// `m.space.child` events (spaces only), by child key.

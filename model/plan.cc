@@ -11,6 +11,7 @@ const char* event_type(StateField field) {
     case StateField::avatar: return "m.room.avatar";
     case StateField::join_rules: return "m.room.join_rules";
     case StateField::history_visibility: return "m.room.history_visibility";
+    case StateField::guest_access: return "m.room.guest_access";
     case StateField::encryption: return "m.room.encryption";
     case StateField::power_levels: return "m.room.power_levels";
     case StateField::space_child: return "m.space.child";

@@ -24,6 +24,7 @@ enum class StateField {
   avatar,              ///< m.room.avatar
   join_rules,          ///< m.room.join_rules (rule and allow list)
   history_visibility,  ///< m.room.history_visibility
+  guest_access,        ///< m.room.guest_access, always "forbidden"
   encryption,          ///< m.room.encryption (only ever turned on)
   power_levels,        ///< m.room.power_levels (read-modify-write, see Operation::power_levels)
   space_child,         ///< m.space.child, state_key = the child's room id

@@ -99,10 +99,10 @@ void put(ByteWriter& out, const OnceMessage& message) {
 }
 
 void put(ByteWriter& out, const Room& room) {
-  const auto& [key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, encrypted,
+  const auto& [key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, guests_forbidden, encrypted,
                power_levels, children, parent, members, room_version, is_direct, once_message, archived, archived_at,
                protect] = room;
-  put_all(out, key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, encrypted,
+  put_all(out, key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, guests_forbidden, encrypted,
           power_levels, children, parent, members, room_version, is_direct, once_message, archived, archived_at,
           protect);
 }
@@ -220,10 +220,10 @@ void get(ByteReader& in, OnceMessage& message) {
 }
 
 void get(ByteReader& in, Room& room) {
-  auto& [key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, encrypted,
+  auto& [key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, guests_forbidden, encrypted,
          power_levels, children, parent, members, room_version, is_direct, once_message, archived, archived_at,
          protect] = room;
-  get_all(in, key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, encrypted,
+  get_all(in, key, alias, kind, name, topic, avatar_url, join_rule, allow_spaces, history_visibility, guests_forbidden, encrypted,
           power_levels, children, parent, members, room_version, is_direct, once_message, archived, archived_at,
           protect);
 }

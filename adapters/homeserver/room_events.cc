@@ -70,6 +70,7 @@ model::Result<StateWrite> state_write(const model::Room& room, model::StateField
     case model::StateField::history_visibility:
       write.content = {{"history_visibility", model::to_string(room.history_visibility)}};
       break;
+    case model::StateField::guest_access: write.content = {{"guest_access", "forbidden"}}; break;
     case model::StateField::encryption: write.content = {{"algorithm", k_megolm}}; break;
     case model::StateField::power_levels:
       write.content = to_json(operation_levels ? *operation_levels : room.power_levels);
@@ -123,6 +124,11 @@ model::Result<nlohmann::json> create_room_body(const model::Room& room, const Ro
   add_state(settings.marker_event_type, "", marker_content(room.key, settings, room.protect));
   add_state("m.room.join_rules", "", join_rules_content(room, room_ids));
   add_state("m.room.history_visibility", "", {{"history_visibility", model::to_string(room.history_visibility)}});
+  // In place of the preset's "can_join" (Synapse sends that only when the
+  // initial state has no guest access of its own).
+  if (room.guests_forbidden) {
+    add_state("m.room.guest_access", "", {{"guest_access", "forbidden"}});
+  }
   if (room.encrypted) {
     add_state("m.room.encryption", "", {{"algorithm", k_megolm}});
   }

@@ -179,6 +179,8 @@ RoomStateReader::RoomStateReader(std::string room_id, const std::map<std::string
     : m_key_of(key_of), m_settings(settings), m_archive_type(settings.marker_event_type + ".archive") {
   m_observed.room_id = std::move(room_id);
   m_observed.room.room_version = k_default_room_version;
+  // Without an m.room.guest_access event guests may not join.
+  m_observed.room.guests_forbidden = true;
 }
 
 void RoomStateReader::add(const nlohmann::json& event) {
@@ -250,6 +252,8 @@ void RoomStateReader::add(const nlohmann::json& event) {
     }
   } else if (type == "m.room.history_visibility") {
     room.history_visibility = parse_history(string_field(content, "history_visibility"));
+  } else if (type == "m.room.guest_access") {
+    room.guests_forbidden = string_field(content, "guest_access") != "can_join";
   } else if (type == "m.room.encryption") {
     // Synapse accepts an empty content here; clients ignore it, so only an
     // algorithm counts as "encrypted".

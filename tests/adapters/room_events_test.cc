@@ -72,6 +72,23 @@ TEST_CASE("room events: the createRoom body follows the spec", "[room_events]") 
     CHECK(types == std::vector<std::string>{"org.mxctl.managed", "m.room.join_rules", "m.room.history_visibility",
                                             "m.room.encryption", "m.room.avatar", "m.space.parent"});
   }
+  SECTION("a room that keeps guests out says so in its initial state, in place of the preset's can_join") {
+    model::Room council = general_room();
+    council.guests_forbidden = true;
+    auto council_body = adapters::create_room_body(council, k_ids, settings());
+    REQUIRE(council_body);
+    std::size_t found = 0;
+    for (const nlohmann::json& state : (*council_body)["initial_state"]) {
+      if (state["type"] == "m.room.guest_access") {
+        ++found;
+        CHECK(state["content"] == nlohmann::json({{"guest_access", "forbidden"}}));
+        CHECK(spec::validate(as_event(state["type"], state["state_key"], state["content"]),
+                             spec::event_schema("m.room.guest_access"))
+                  .empty());
+      }
+    }
+    CHECK(found == 1);
+  }
   SECTION("a space is created with the m.space type") {
     model::Room space = general_room();
     space.kind = model::RoomKind::space;
@@ -95,7 +112,8 @@ TEST_CASE("room events: every state write is valid and reads back the same", "[r
   nlohmann::json events = nlohmann::json::array();
   for (model::StateField field : {model::StateField::name, model::StateField::topic, model::StateField::avatar,
                                   model::StateField::join_rules, model::StateField::history_visibility,
-                                  model::StateField::encryption, model::StateField::power_levels}) {
+                                  model::StateField::guest_access, model::StateField::encryption,
+                                  model::StateField::power_levels}) {
     auto write = adapters::state_write(room, field, "", nullptr, ids, settings());
     REQUIRE(write);
     nlohmann::json event = as_event(write->type, write->state_key, write->content);
@@ -131,11 +149,23 @@ TEST_CASE("room events: every state write is valid and reads back the same", "[r
   CHECK(observed.room.join_rule == model::JoinRule::restricted);
   CHECK(observed.room.allow_spaces == room.allow_spaces);
   CHECK(observed.room.history_visibility == room.history_visibility);
+  CHECK(observed.room.guests_forbidden);
   CHECK(observed.room.encrypted);
   CHECK(observed.room.power_levels == room.power_levels);
   CHECK(observed.room.children == room.children);
   CHECK(observed.room.parent == room.parent);
   CHECK(observed.room.room_version == "10");
+}
+
+TEST_CASE("room events: guests may join only where m.room.guest_access says can_join", "[room_events]") {
+  auto read = [](std::vector<nlohmann::json> events) {
+    events.push_back(as_event("m.room.create", "", {{"room_version", "10"}}));
+    return adapters::parse_room_state("!r:example.org", nlohmann::json(events), {}, settings()).room.guests_forbidden;
+  };
+  CHECK(read({}));  // no event: the spec's default, forbidden
+  CHECK_FALSE(read({as_event("m.room.guest_access", "", {{"guest_access", "can_join"}})}));
+  CHECK(read({as_event("m.room.guest_access", "", {{"guest_access", "forbidden"}})}));
+  CHECK(read({as_event("m.room.guest_access", "", {{"guest_access", 1}})}));  // not a value that lets guests in
 }
 
 TEST_CASE("room events: a protected room's marker says so, and reading it back keeps the protection",

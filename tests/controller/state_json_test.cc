@@ -60,7 +60,7 @@ TEST_CASE("state json: the example desired state keeps the digest saved plans we
   adapters::LoadedManifests manifests = adapters::load_manifests({std::string(MXCTL_SOURCE_DIR) + "/manifests"});
   REQUIRE(manifests.diagnostics.empty());
   const model::MatrixState desired = model::compile(manifests.topology, example_settings());
-  CHECK(controller::digest(desired) == "e9c901efa007017c");
+  CHECK(controller::digest(desired) == "3d459a20cb2087ce");  // since councils and coordination rooms forbid guests
 }
 
 TEST_CASE("state json: every part of a state is written as it always was", "[state_json]") {
@@ -77,6 +77,13 @@ TEST_CASE("state json: every part of a state is written as it always was", "[sta
         R"("events":{"m.x":5},"events_default":0,"invite":0,"kick":50,"notifications":{"other":9,"room":50},)"
         R"("redact":50,"state_default":50,"users":{"@mxctl:example.org":100},"users_default":0},)"
         R"("room_version":"10","topic":"About new\nline\ttab"}}})");
+}
+
+TEST_CASE("state json: a room that keeps guests out says so; others say nothing of guests", "[state_json]") {
+  model::MatrixState state = full_state();
+  CHECK_FALSE(controller::state_json(state)["rooms"]["community/q"].contains("guest_access"));
+  state.rooms["community/q"].guests_forbidden = true;
+  CHECK(controller::state_json(state)["rooms"]["community/q"]["guest_access"] == "forbidden");
 }
 
 TEST_CASE("state json: an empty state has both maps", "[state_json]") {

@@ -324,6 +324,7 @@ class FakeHomeserver final : public adapters::HomeserverPort {
         room.allow_spaces = want->allow_spaces;
         break;
       case Field::history_visibility: room.history_visibility = want->history_visibility; break;
+      case Field::guest_access: room.guests_forbidden = true; break;
       case Field::encryption: room.encrypted = true; break;
       case Field::power_levels: room.power_levels = op.power_levels ? *op.power_levels : want->power_levels; break;
       case Field::space_child:

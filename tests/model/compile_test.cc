@@ -98,6 +98,7 @@ void check_same_room(const Room& actual, const Room& expected) {
   CHECK(to_string(actual.join_rule) == std::string(to_string(expected.join_rule)));
   CHECK(actual.allow_spaces == expected.allow_spaces);
   CHECK(to_string(actual.history_visibility) == std::string(to_string(expected.history_visibility)));
+  CHECK(actual.guests_forbidden == expected.guests_forbidden);
   CHECK(actual.encrypted == expected.encrypted);
   CHECK(actual.power_levels.users == expected.power_levels.users);
   CHECK(actual.power_levels.events == expected.power_levels.events);
@@ -217,6 +218,7 @@ TEST_CASE("compile: council space is an encrypted invite-only child of the commu
   want.topic = "Cases in confidence";
   want.join_rule = JoinRule::invite;
   want.history_visibility = HistoryVisibility::invited;
+  want.guests_forbidden = true;  // councils and coordination rooms keep guests out
   want.encrypted = true;
   // alice keeps her community 50; bob's chair seat raises his 10 to 50.
   want.power_levels = ft17_levels({{"@alice:example.org", 50}, {"@bob:example.org", 50}});
@@ -239,6 +241,7 @@ TEST_CASE("compile: council discussion is restricted to the council space", "[co
   want.join_rule = JoinRule::restricted;
   want.allow_spaces = {"council/disputes"};
   want.history_visibility = HistoryVisibility::invited;
+  want.guests_forbidden = true;  // councils and coordination rooms keep guests out
   want.encrypted = true;
   want.power_levels = ft17_levels({{"@alice:example.org", 50}, {"@bob:example.org", 50}});
   want.parent = link("council/disputes");
@@ -295,6 +298,7 @@ TEST_CASE("compile: coordination room is an encrypted direct invite-only room", 
   want.topic = "Coordinate delivery for request 8841";
   want.join_rule = JoinRule::invite;
   want.history_visibility = HistoryVisibility::shared;
+  want.guests_forbidden = true;  // councils and coordination rooms keep guests out
   want.encrypted = true;
   want.power_levels = ft17_levels({});
   want.members = {"@alice:example.org", "@bob:example.org"};

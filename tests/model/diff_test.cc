@@ -256,6 +256,23 @@ TEST_CASE("diff: renaming changes the name event only", "[diff]") {
   CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{name});
 }
 
+TEST_CASE("diff: a room that keeps guests out has guest access forbidden where guests may join", "[diff]") {
+  model::MatrixState desired = desired_state();
+  desired.rooms["council/disputes"].guests_forbidden = true;
+  model::ObservedState observed = converged(desired);
+  CHECK(model::diff(desired, observed, options()).empty());
+  // The server lets guests join (a preset's can_join, or a hand's).
+  observed.rooms["council/disputes"].room.guests_forbidden = false;
+  // A room that does not manage guest access is left as it is.
+  observed.rooms["community/river/general"].room.guests_forbidden = false;
+  model::Plan plan = model::diff(desired, observed, options());
+  CHECK(descriptions(plan) == std::vector<std::string>{"set m.room.guest_access in council/disputes"});
+  REQUIRE(plan.changes.size() == 1);
+  const model::FieldChange guests{"guest_access", model::TextValue{"can_join"}, model::TextValue{"forbidden"}};
+  CHECK(plan.changes[0].fields == std::vector<model::FieldChange>{guests});
+  CHECK(find_op(plan, "set m.room.guest_access in council/disputes").field == model::StateField::guest_access);
+}
+
 TEST_CASE("diff: protection is written to the room's marker, where a lost store cannot take it", "[diff]") {
   model::MatrixState desired = desired_state();
   model::ObservedState observed = converged(desired);
