@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "adapters/state_store.h"
 #include "controller/clock.h"
 #include "tests/e2e/fixture.h"
+#include "tests/support/http_json.h"
 
 namespace converged_verdict_test {
 
@@ -44,30 +44,6 @@ Pass reconcile(Fixture& fx, std::vector<std::string> extra = {}) {
   return pass;
 }
 
-std::string room_id(const Fixture& fx, const std::string& key) {
-  auto store = adapters::open_sqlite_store(fx.state());
-  REQUIRE(store);
-  auto ids = (*store)->room_ids();
-  REQUIRE(ids);
-  REQUIRE(ids->count(key));
-  return ids->at(key);
-}
-
-std::string url_encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      static const char* k_hex = "0123456789ABCDEF";
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Applies the example and reconciles until a pass is answered by the verdict.
 void converge(Fixture& fx, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"apply", fx.manifests(), "--yes"};
@@ -94,17 +70,17 @@ TEST_CASE("e2e: a converged pass is answered by its verdict until anything it re
   CHECK(reconcile(fx).unchanged);
 
   SECTION("a room changed on the server is repaired, with one /sync") {
-    const std::string general = room_id(fx, "community/riverside/general");
-    REQUIRE(fx.as_bot("PUT", "/_matrix/client/v3/rooms/" + url_encode(general) + "/state/m.room.topic/",
-                      {{"topic", "changed by hand"}})
-                .status == 200);
+    const std::string general = e2e::stored_room_id(fx, "community/riverside/general");
+    const std::string path =
+        "/_matrix/client/v3/rooms/" + testing_support::url_encode(general) + "/state/m.room.topic/";
+    REQUIRE(fx.as_bot("PUT", path, {{"topic", "changed by hand"}}).status == 200);
     Pass repaired = reconcile(fx);
     CHECK_FALSE(repaired.unchanged);
     CHECK(repaired.out.find("1 changed") != std::string::npos);
     CHECK(repaired.syncs == 1);
   }
   SECTION("an account changed on the server is repaired") {
-    REQUIRE(fx.as_bot("PUT", "/_synapse/admin/v2/users/" + url_encode("@alice:mxsim.test"),
+    REQUIRE(fx.as_bot("PUT", "/_synapse/admin/v2/users/" + testing_support::url_encode("@alice:mxsim.test"),
                       {{"displayname", "Someone Else"}})
                 .status == 200);
     Pass repaired = reconcile(fx);

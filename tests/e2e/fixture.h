@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/state_store.h"
 #include "mxsim/homeserver.h"
 #include "mxsim/server.h"
 #include "tests/support/exec_args.h"
@@ -105,6 +106,16 @@ class Fixture {
   mxsim::Server m_server;
   std::string m_token;
 };
+
+/// The room id the fixture's state store keeps for room `key`; REQUIREs one.
+inline std::string stored_room_id(const Fixture& fx, const std::string& key) {
+  auto store = adapters::open_sqlite_store(fx.state());
+  REQUIRE(store);
+  auto ids = (*store)->room_ids();
+  REQUIRE(ids);
+  REQUIRE(ids->count(key));
+  return ids->at(key);
+}
 
 /// "Requests: 12 (12 reads, 0 writes, 3 retried), ...": the writes a pass made.
 inline int writes_in(const std::string& stats) {

@@ -8,8 +8,8 @@
 #include <map>
 #include <string>
 
-#include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
+#include "tests/support/http_json.h"
 
 namespace guest_access_test {
 
@@ -17,37 +17,13 @@ namespace {
 
 using e2e::Fixture;
 
-std::string room_id(const Fixture& fx, const std::string& key) {
-  auto store = adapters::open_sqlite_store(fx.state());
-  REQUIRE(store);
-  auto ids = (*store)->room_ids();
-  REQUIRE(ids);
-  REQUIRE(ids->count(key));
-  return ids->at(key);
-}
-
 // The room's m.room.guest_access, or "" when it has none.
 std::string guest_access(Fixture& fx, const std::string& key) {
-  const std::string id = room_id(fx, key);
+  const std::string id = e2e::stored_room_id(fx, key);
   auto lock = fx.homeserver().read_lock();
   mxsim::Room* room = fx.homeserver().state().find_room(id);
   REQUIRE(room != nullptr);
   return room->state_string("m.room.guest_access", "guest_access");
-}
-
-std::string url_encode(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      static const char* k_hex = "0123456789ABCDEF";
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -65,10 +41,10 @@ TEST_CASE("e2e: councils and coordination rooms keep guests out; a room opened t
   // Not managed there: the preset's stays.
   CHECK(guest_access(fx, "community/riverside/general") == "can_join");
 
-  const std::string council = room_id(fx, "council/disputes/discussion");
-  REQUIRE(fx.as_bot("PUT", "/_matrix/client/v3/rooms/" + url_encode(council) + "/state/m.room.guest_access/",
-                    {{"guest_access", "can_join"}})
-              .status == 200);
+  const std::string council = e2e::stored_room_id(fx, "council/disputes/discussion");
+  const std::string path =
+      "/_matrix/client/v3/rooms/" + testing_support::url_encode(council) + "/state/m.room.guest_access/";
+  REQUIRE(fx.as_bot("PUT", path, {{"guest_access", "can_join"}}).status == 200);
   auto plan = fx.mxctl({"plan", fx.manifests()});
   INFO(plan.out << plan.err);
   CHECK(plan.out.find("~ guest_access = \"can_join\" -> \"forbidden\"") != std::string::npos);
