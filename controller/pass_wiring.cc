@@ -179,7 +179,12 @@ model::Result<model::MatrixState> take_desired(PassWiring& pass) {
     print_diagnostics(source.diagnostics, problems);
     return model::fail(model::Error::Kind::invalid, problems.str());
   }
-  return model::compile(source.topology, pass.settings.settings);
+  model::MatrixState compiled = model::compile(source.topology, pass.settings.settings);
+  // Kept in place of the damaged bytes, so the next pass recalls it.
+  if (pass.verdict && pass.store) {
+    keep_desired(*pass.store, pass.verdict->desired_digest, compiled);
+  }
+  return compiled;
 }
 
 Reconciler reconciler_for(PassWiring& pass, const PassOptions& options, Mode mode, bool dry_run) {

@@ -61,8 +61,8 @@ std::optional<PassOptions> apply_inputs(const ApplyOptions& options, std::option
 /// send any write. Null, with the problem printed, when any step fails.
 std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, bool reads_only, Console& console);
 
-/// The pass's desired state, decoded (or compiled afresh, when the kept
-/// bytes do not decode) if the store held it encoded. Once only: it is
+/// The pass's desired state, decoded (or compiled afresh and kept in place
+/// of kept bytes that do not decode) if the store held it encoded. Once only: it is
 /// moved out of `pass`. An error says what was wrong with the manifests.
 model::Result<model::MatrixState> take_desired(PassWiring& pass);
 
