@@ -123,7 +123,7 @@ TEST_CASE("mxsim upgrade: the new room copies Synapse's state list, links back, 
   CHECK(joined.body["joined_rooms"] == json::array({old_id}));
 }
 
-TEST_CASE("mxsim upgrade: creation content keeps a space's type and m.federate false; children are copied",
+TEST_CASE("mxsim upgrade: creation content keeps a space's type and m.federate false, children are copied",
           "[mxsim][upgrade]") {
   Sim sim;
   std::string bot = sim.user("bot");
@@ -228,7 +228,7 @@ TEST_CASE("mxsim upgrade: local aliases move to the new room with the canonical 
         json({{"alias", "#ops:mxsim.test"}, {"alt_aliases", {"#ops-alt:mxsim.test"}}}));
 }
 
-TEST_CASE("mxsim upgrade: directory listing, m.direct and room tags follow the room; the preset adds guest access", "[mxsim][upgrade]") {
+TEST_CASE("mxsim upgrade: directory listing, m.direct and room tags follow the room, the preset adds guest access", "[mxsim][upgrade]") {
   Sim sim;
   std::string bot = sim.user("bot");
   std::string old_id = sim.create_room(bot, {{"visibility", "public"}});

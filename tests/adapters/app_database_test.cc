@@ -155,7 +155,7 @@ TEST_CASE("app database: a trust change changes that member's level and nothing 
 }
 
 TEST_CASE(
-    "app database: a deleted community row leaves the desired state; a "
+    "app database: a deleted community row leaves the desired state, a "
     "soft-deleted one is archived",
     "[app_database]") {
   TempDir dir;
@@ -224,7 +224,7 @@ TEST_CASE("app database: community config JSON sets matrixEnabled and encryption
 }
 
 TEST_CASE(
-    "app database: write-back fills the ids once; a second write-back "
+    "app database: write-back fills the ids once, a second write-back "
     "changes nothing",
     "[app_database]") {
   TempDir dir;
@@ -503,7 +503,7 @@ appDatabase:
                                           "mean \"communities\"?)\n");
 }
 
-TEST_CASE("app database: integers are read at full width; beyond an int is an error at the row and column",
+TEST_CASE("app database: integers are read at full width, beyond an int is an error at the row and column",
           "[app_database][limits]") {
   TempDir dir;
   for (const TestDatabase& db : app_databases(dir)) {

@@ -238,7 +238,7 @@ TEST_CASE("appservice listener: stop() ends serving and can be called again", "[
   CHECK(!client.Get("/_matrix/app/v1/users/%40known%3Ax", bearer(k_hs_token)));
 }
 
-TEST_CASE("transaction feed: pushed events wake a wait with their rooms; own writes and unmanaged rooms do not",
+TEST_CASE("transaction feed: pushed events wake a wait with their rooms, own writes and unmanaged rooms do not",
           "[appservice]") {
   adapters::OwnWrites own;
   adapters::TransactionFeed feed(&own, std::chrono::milliseconds(0));

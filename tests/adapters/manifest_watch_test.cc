@@ -67,7 +67,7 @@ TEST_CASE("manifest watch: a directory tree, its new directories and files", "[m
   CHECK(counter.more_than(seen));
 }
 
-TEST_CASE("manifest watch: a file named directly, saved by rename; its neighbours ignored", "[manifest_watch]") {
+TEST_CASE("manifest watch: a file named directly, saved by rename, its neighbours ignored", "[manifest_watch]") {
   testing_support::TempDir dir;
   const fs::path file = dir.path() / "users.yaml";
   std::ofstream(file) << "a: 1\n";

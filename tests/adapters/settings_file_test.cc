@@ -331,7 +331,7 @@ TEST_CASE("settings: what goes into events is held to the homeserver's limits", 
                     });
 }
 
-TEST_CASE("settings: appserviceListen is where run serves the appservice API; absent, nowhere", "[settings]") {
+TEST_CASE("settings: appserviceListen is where run serves the appservice API, absent, nowhere", "[settings]") {
   testing_support::TempDir dir;
   std::string with = dir.write("with.yaml", "serverName: example.org\nappserviceListen: 127.0.0.1:9555\n");
   auto loaded = adapters::load_settings(with, env_of({}));

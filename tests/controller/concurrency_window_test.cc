@@ -32,7 +32,7 @@ std::vector<ConcurrencyWindow::Ticket> take(ConcurrencyWindow& window, int n) {
 
 }  // namespace
 
-TEST_CASE("concurrency window: starts wide open; values below 1 mean 1", "[window]") {
+TEST_CASE("concurrency window: starts wide open, values below 1 mean 1", "[window]") {
   CHECK(ConcurrencyWindow(8).size() == 8);
   CHECK(ConcurrencyWindow(8).narrowest() == 8);
   CHECK(ConcurrencyWindow(0).size() == 1);

@@ -236,7 +236,7 @@ TEST_CASE("control loop: a full pass at start, then a pass for each change the f
   CHECK(host.feed_failures == 0);
 }
 
-TEST_CASE("control loop: a source change is read after the debounce; a broken one keeps the last good state",
+TEST_CASE("control loop: a source change is read after the debounce, a broken one keeps the last good state",
           "[control_loop]") {
   ScriptedHost host;
   controller::ControlLoop loop(host, nullptr, quick());
@@ -271,7 +271,7 @@ TEST_CASE("control loop: a source change is read after the debounce; a broken on
   CHECK(host.passes_seen() == 3);
 }
 
-TEST_CASE("control loop: an unchanged source runs no pass; SIGHUP reloads the config and the sources",
+TEST_CASE("control loop: an unchanged source runs no pass, SIGHUP reloads the config and the sources",
           "[control_loop]") {
   ScriptedHost host;
   controller::ControlLoop loop(host, nullptr, quick());

@@ -174,7 +174,7 @@ model::MatrixState riverside() {
 
 }  // namespace
 
-TEST_CASE("executor: two writes to one room are never in flight together; other rooms are", "[executor][rooms]") {
+TEST_CASE("executor: two writes to one room are never in flight together, other rooms are", "[executor][rooms]") {
   const model::Plan plan = drift_plan(6);
   RoomWatchPort port(milliseconds(5));
   fakes::FakeStateStore store;

@@ -349,7 +349,7 @@ TEST_CASE("reconciler: the mass-change guard stops a pass before any write", "[r
   }
 }
 
-TEST_CASE("reconciler: error changes stop apply whole; reconcile carries out the rest", "[reconciler][guard]") {
+TEST_CASE("reconciler: error changes stop apply whole, reconcile carries out the rest", "[reconciler][guard]") {
   fakes::FakeHomeserver server("example.org");
   auto store = memory_store();
   controller::FixedClock clock(k_now);

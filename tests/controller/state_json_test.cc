@@ -79,7 +79,7 @@ TEST_CASE("state json: every part of a state is written as it always was", "[sta
         R"("room_version":"10","topic":"About new\nline\ttab"}}})");
 }
 
-TEST_CASE("state json: a room that keeps guests out says so; others say nothing of guests", "[state_json]") {
+TEST_CASE("state json: a room that keeps guests out says so, others say nothing of guests", "[state_json]") {
   model::MatrixState state = full_state();
   CHECK_FALSE(controller::state_json(state)["rooms"]["community/q"].contains("guest_access"));
   state.rooms["community/q"].guests_forbidden = true;

@@ -107,7 +107,7 @@ struct Breakage {
 
 }  // namespace
 
-TEST_CASE("e2e: an empty user list stops the pass naming the request; no account is planned or re-created",
+TEST_CASE("e2e: an empty user list stops the pass naming the request, no account is planned or re-created",
           "[e2e][answers]") {
   e2e::Fixture fx;
   auto first = fx.mxctl({"apply", fx.manifests(), "--yes"});

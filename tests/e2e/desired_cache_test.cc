@@ -36,7 +36,7 @@ void keep(const Fixture& fx, const adapters::CompiledDesired& compiled) {
 
 }  // namespace
 
-TEST_CASE("e2e: unchanged manifests are read from the store compiled; a change compiles afresh",
+TEST_CASE("e2e: unchanged manifests are read from the store compiled, a change compiles afresh",
           "[e2e][desired_cache]") {
   Fixture fx;
   auto applied = fx.mxctl({"apply", fx.manifests(), "--yes"});

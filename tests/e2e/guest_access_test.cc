@@ -28,7 +28,7 @@ std::string guest_access(Fixture& fx, const std::string& key) {
 
 }  // namespace
 
-TEST_CASE("e2e: councils and coordination rooms keep guests out; a room opened to them is closed again",
+TEST_CASE("e2e: councils and coordination rooms keep guests out, a room opened to them is closed again",
           "[e2e][guest_access]") {
   Fixture fx;
   auto applied = fx.mxctl({"apply", fx.manifests(), "--yes"});

@@ -287,7 +287,7 @@ TEST_CASE("e2e lifecycle: hard delete without the admin API unlinks, unaliases, 
   }
 }
 
-TEST_CASE("e2e lifecycle: deactivation demotes, removes from councils, suspends; reactivation lifts it",
+TEST_CASE("e2e lifecycle: deactivation demotes, removes from councils, suspends, reactivation lifts it",
           "[e2e][lifecycle]") {
   e2e::Fixture fx;
   apply_at(fx, k_day0);

@@ -223,7 +223,7 @@ TEST_CASE("e2e store: plan reads a store it cannot write, and writes nothing to 
   std::filesystem::permissions(fx.state(), std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
 }
 
-TEST_CASE("e2e store: plan takes no lock; a held lock is removed with mxctl unlock ID", "[e2e][store][lock]") {
+TEST_CASE("e2e store: plan takes no lock, a held lock is removed with mxctl unlock ID", "[e2e][store][lock]") {
   e2e::Fixture fx;
   REQUIRE(run(fx, {"apply", fx.manifests(), "--yes"}).exit_code == 0);
   auto store = adapters::open_sqlite_store(fx.state());

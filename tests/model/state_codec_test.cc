@@ -162,7 +162,7 @@ TEST_CASE("state codec: counts beyond the bytes, enums out of range and unsorted
   }
 }
 
-TEST_CASE("byte codec: varints round trip at their limits; one over 64 bits or not in its shortest form is refused", "[state_codec]") {
+TEST_CASE("byte codec: varints round trip at their limits, one over 64 bits or not in its shortest form is refused", "[state_codec]") {
   for (std::int64_t value : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{63}, std::int64_t{-64},
                              std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()}) {
     model::ByteWriter out;

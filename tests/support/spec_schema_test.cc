@@ -217,7 +217,7 @@ definitions:
                     Catch::Contains("has nothing at \"/nope\""));
 }
 
-TEST_CASE("spec schema: recursive schemas validate lazily; self loops are caught", "[spec_schema]") {
+TEST_CASE("spec schema: recursive schemas validate lazily, self loops are caught", "[spec_schema]") {
   const std::string tree = R"(
 $ref: '#/components/node'
 components:
@@ -236,7 +236,7 @@ components:
 
 // ---- The spec's own examples ------------------------------------------------------
 
-TEST_CASE("spec schema: m.room.power_levels example event validates; a string level does not",
+TEST_CASE("spec schema: m.room.power_levels example event validates, a string level does not",
           "[spec_schema]") {
   json event = event_example("m.room.power_levels");
   REQUIRE(event["content"]["users"].contains("@example:localhost"));
@@ -255,7 +255,7 @@ TEST_CASE("spec schema: m.room.power_levels example event validates; a string le
   CHECK(validate(event, event_schema("m.room.power_levels")) == Errors{"/: missing required property \"sender\""});
 }
 
-TEST_CASE("spec schema: m.room.join_rules examples validate; an unknown join_rule does not", "[spec_schema]") {
+TEST_CASE("spec schema: m.room.join_rules examples validate, an unknown join_rule does not", "[spec_schema]") {
   CHECK(validate(event_example("m.room.join_rules"), event_schema("m.room.join_rules")).empty());
   json restricted = event_example("m.room.join_rules$restricted");
   REQUIRE(restricted["content"]["join_rule"] == "restricted");
@@ -322,7 +322,7 @@ TEST_CASE("spec schema: login request and response examples", "[spec_schema]") {
                "/well_known/m.homeserver: missing required property \"base_url\""});
 }
 
-TEST_CASE("spec schema: sync response example validates; broken events are found deep inside",
+TEST_CASE("spec schema: sync response example validates, broken events are found deep inside",
           "[spec_schema]") {
   const std::string file = "client-server/sync.yaml";
   std::vector<json> responses = response_examples(file, "/sync", "get", 200);
