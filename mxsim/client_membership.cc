@@ -8,6 +8,7 @@
 #include "mxsim/errors.h"
 #include "mxsim/homeserver.h"
 #include "mxsim/ids.h"
+#include "mxsim/invite_checks.h"
 #include "mxsim/membership.h"
 #include "mxsim/routes.h"
 
@@ -150,8 +151,7 @@ void add_targeted_action(Homeserver& hs, Router& router, const std::string& acti
     nlohmann::json body = request.json_object();
     std::string target = target_user(body);
     if (action == "invite") {
-      query_unknown_user(hs, target);
-      refuse_unreachable_invitee(hs, request, params.at("roomId"), target);
+      check_before_invite(hs, request, params.at("roomId"), target);
     }
     auto lock = hs.write_lock();
     ServerState& state = hs.state();
@@ -172,6 +172,12 @@ void add_targeted_action(Homeserver& hs, Router& router, const std::string& acti
 }
 
 }  // namespace
+
+void check_before_invite(Homeserver& hs, const ApiRequest& request, const std::string& room_id,
+                         const std::string& target) {
+  query_unknown_user(hs, target);
+  refuse_unreachable_invitee(hs, request, room_id, target);
+}
 
 void add_client_membership_routes(Homeserver& hs, Router& router) {
   for (const char* action : {"invite", "kick", "ban", "unban"}) {

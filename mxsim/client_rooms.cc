@@ -9,6 +9,8 @@
 
 #include "mxsim/errors.h"
 #include "mxsim/homeserver.h"
+#include "mxsim/ids.h"
+#include "mxsim/invite_checks.h"
 #include "mxsim/room_ops.h"
 #include "mxsim/room_upgrade.h"
 #include "mxsim/routes.h"
@@ -164,16 +166,27 @@ void add_state_routes(Homeserver& hs, Router& router) {
   router.add_client("PUT", "/rooms/{roomId}/state/{eventType}/{stateKey*}",
                     [&hs](const ApiRequest& request, const PathParams& params) {
                       nlohmann::json body = request.json_object();
+                      const std::string& type = params.at("eventType");
+                      // Synapse sends a member event through its room member
+                      // handler: an invite is checked and limited as /invite's.
+                      auto membership = body.find("membership");
+                      const bool invite = type == "m.room.member" && membership != body.end() &&
+                                          *membership == "invite" && parse_user_id(params.at("stateKey"));
+                      if (invite) {
+                        check_before_invite(hs, request, params.at("roomId"), params.at("stateKey"));
+                      }
                       auto lock = hs.write_lock();
                       ServerState& state = hs.state();
                       Requester requester = authenticate(state, request);
-                      const std::string& type = params.at("eventType");
                       if (type != "m.room.member") {
                         require_not_suspended(state, requester,
                                               "Sending state events while account is suspended is not allowed.");
+                      } else if (invite) {
+                        require_not_suspended(state, requester,
+                                              "Sending invites while account is suspended is not allowed.");
                       }
                       Room& room = room_for_write(state, params.at("roomId"));
-                      hs.check_rate("message", requester);
+                      hs.check_rate(invite ? "invite" : "message", requester);
                       std::string event_id = put_state(state, room, requester.user_id, type, params.at("stateKey"), body);
                       return ApiResponse::json(200, {{"event_id", event_id}});
                     });

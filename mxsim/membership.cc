@@ -149,6 +149,11 @@ std::string update_membership(ServerState& state, Room& room, const MembershipCh
     }
   }
 
+  // Synapse's deduplicate_state_event: the same sender and content (profile
+  // included) again is the event that stands, and nothing is sent.
+  if (old_event && old_event->sender == change.sender && old_event->content == content) {
+    return old_event->event_id;
+  }
   Event event;
   event.type = "m.room.member";
   event.sender = change.sender;

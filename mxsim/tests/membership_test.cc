@@ -65,6 +65,46 @@ TEST_CASE("mxsim: inviting", "[mxsim]") {
   }
 }
 
+// Observed on Synapse 1.67: the member state PUT goes through the room member
+// handler, as /invite does, with the content given.
+TEST_CASE("mxsim: an invite through the member state event keeps its content", "[mxsim]") {
+  Sim sim;
+  std::string bot = sim.user("bot");
+  std::string alice = sim.user("alice");
+  std::string room_id = sim.create_room(bot, {{"preset", "private_chat"}});
+  const nlohmann::json direct = {{"membership", "invite"}, {"is_direct", true}};
+
+  Reply first = sim.put_state(bot, room_id, "m.room.member", sim.id("alice"), direct);
+  REQUIRE(first.status == 200);
+  Reply member = sim.get_state(bot, room_id, "m.room.member", sim.id("alice"));
+  CHECK(member.body["membership"] == "invite");
+  CHECK(member.body["is_direct"] == true);
+  CHECK(member.body["displayname"] == "alice");  // the profile is added, as for /invite
+  SECTION("the same invite again is the first event, not a second") {
+    Reply again = sim.put_state(bot, room_id, "m.room.member", sim.id("alice"), direct);
+    CHECK(again.status == 200);
+    CHECK(again.body["event_id"] == first.body["event_id"]);
+  }
+  SECTION("a member who joined is refused as /invite refuses them") {
+    REQUIRE(sim.join(alice, room_id).status == 200);
+    Reply refused = sim.put_state(bot, room_id, "m.room.member", sim.id("alice"), direct);
+    CHECK(refused.status == 403);
+    CHECK(refused.errcode() == "M_FORBIDDEN");
+    CHECK(refused.error() == "@alice:mxsim.test is already in the room.");
+  }
+  SECTION("a local user that does not exist is invited") {
+    CHECK(sim.put_state(bot, room_id, "m.room.member", sim.id("ghost"), direct).status == 200);
+  }
+  SECTION("it is limited as an invite, not as a message") {
+    sim.hs().rate_limiter().configure("message", {0.001, 1});
+    sim.hs().rate_limiter().configure("invite", {0.001, 2});
+    sim.hs().rate_limiter().set_enabled(true);
+    CHECK(sim.put_state(bot, room_id, "m.room.member", sim.id("carol"), direct).status == 200);
+    CHECK(sim.put_state(bot, room_id, "m.room.member", sim.id("dave"), direct).status == 200);
+    CHECK(sim.put_state(bot, room_id, "m.room.member", sim.id("erin"), direct).status == 429);
+  }
+}
+
 TEST_CASE("mxsim: joining", "[mxsim]") {
   Sim sim;
   std::string bot = sim.user("bot");
