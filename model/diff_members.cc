@@ -77,9 +77,10 @@ void Differ::diff_members(const Room& want, const ObservedRoom& have, ResourceCh
 
 // One request instead of one per member; Synapse also exempts these invites
 // from its rate limits. The invitee must exist when the createRoom runs: a
-// createRoom that fails on its invites leaves a half-made room behind.
+// createRoom that fails on its invites leaves a half-made room behind. A DM's
+// invites carry is_direct, and a context message goes before any invite.
 bool Differ::invited_with_creation(const Room& want, const Operation& create, const std::string& user) const {
-  return m_options.invite_with_create_room && !want.is_direct &&
+  return m_options.invite_with_create_room && !want.is_direct && !want.once_message &&
          create.invitees.size() < k_most_invites_with_create_room && m_local_users.count(user) &&
          (m_existing_users.count(user) || m_account_creations.count(user));
 }

@@ -68,12 +68,15 @@ void Differ::diff_room(const Room& want) {
     m_outdated_rooms.push_back(want.key);
   }
   ResourceChange change{address, ResourceChange::Action::update, {}, "differs from the desired state", {}};
+  // The message first: a room left half-made is completed in the order it
+  // is made in.
+  diff_once_message(want, change);
   diff_state_fields(want, have, change);
   diff_power_levels(want, have, change);
   diff_links(want, have.room, change);
   diff_members(want, have, change);
-  diff_once_message(want, change);
   diff_direct(want, change);
+  order_opening(change);
   add_change(std::move(change));
 }
 
@@ -176,11 +179,43 @@ void Differ::diff_new_room(const Room& want, const std::string& address) {
   }
   Room empty;
   diff_links(want, empty, change);
+  diff_once_message(want, change);
+  if (encrypted_after_message(want)) {
+    Operation op = make_operation(Operation::Kind::set_state, want.key);
+    op.field = StateField::encryption;
+    op.depends_on = room_dependency(want.key);
+    op.reason = "encryption follows the context message, which clients would flag in an encrypted room";
+    op.fields = {{"encrypted", std::nullopt, true}};
+    change.operations.push_back(add_operation(op));
+  }
   ObservedRoom nobody;
   diff_members(want, nobody, change);
-  diff_once_message(want, change);
   diff_direct(want, change);
+  order_opening(change);
   add_change(std::move(change));
+}
+
+void Differ::order_opening(ResourceChange& change) {
+  std::optional<std::size_t> message;
+  std::optional<std::size_t> encryption;
+  for (std::size_t index : change.operations) {
+    const Operation& op = m_plan.operations[index];
+    if (op.kind == Operation::Kind::send_message) {
+      message = index;
+    } else if (op.kind == Operation::Kind::set_state && op.field == StateField::encryption) {
+      encryption = index;
+    }
+  }
+  for (std::size_t index : change.operations) {
+    Operation& op = m_plan.operations[index];
+    const bool invite = op.kind == Operation::Kind::invite;
+    if (message && (invite || index == encryption)) {
+      op.depends_on.push_back(*message);
+    }
+    if (encryption && invite) {
+      op.depends_on.push_back(*encryption);
+    }
+  }
 }
 
 void Differ::set_state(const Room& want, StateField field, ResourceChange& change, std::string reason,

@@ -140,7 +140,8 @@ class Differ {
   /// forbids any, its creation if it is new, else what differs.
   void diff_room(const Room& want);
   /// The change of a room this plan creates: the fields createRoom sets, then
-  /// its links, invites, once-message and m.direct entries.
+  /// its links, once-message (and the encryption that follows it), invites
+  /// and m.direct entries.
   void diff_new_room(const Room& want, const std::string& address);
   /// Upgrades `have` to the desired room version and marks the new room;
   /// the rest of the room waits for the next pass, which reads it.
@@ -161,6 +162,10 @@ class Differ {
   /// Adds missing m.space.child links, and the parent link of a room that
   /// exists already; never removes a link.
   void diff_links(const Room& want, const Room& now, ResourceChange& change);
+  /// Orders a room's opening: its context message, then its encryption,
+  /// then the invites. Clients show the message unflagged, and nobody is
+  /// invited into a room that is to be encrypted but is not yet.
+  void order_opening(ResourceChange& change);
 
   // Members (diff_members.cc).
 
@@ -170,7 +175,8 @@ class Differ {
   void diff_members(const Room& want, const ObservedRoom& have, ResourceChange& change);
   /// Whether `user` can be invited by the createRoom of `want`, which this
   /// plan makes as `create`: a local account that exists or that this plan
-  /// creates, in a room that is no DM, while the createRoom has room.
+  /// creates, in a room that is no DM and has no context message, while the
+  /// createRoom has room.
   bool invited_with_creation(const Room& want, const Operation& create, const std::string& user) const;
   /// Clients show a room as a DM only if the user's m.direct lists it; only
   /// accounts on our server can have theirs written.

@@ -134,6 +134,11 @@ struct Room {
   bool operator==(const Room&) const = default;
 };
 
+/// A room made without encryption, which is turned on after its context
+/// message: the message is then the room's first, in plain text clients do
+/// not flag, and nobody is invited before the room is encrypted.
+inline bool encrypted_after_message(const Room& room) { return room.encrypted && room.once_message.has_value(); }
+
 /// Accounts and rooms, each keyed by its stable key.
 struct MatrixState {
   std::map<std::string, Account> accounts;

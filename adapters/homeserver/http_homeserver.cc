@@ -157,7 +157,7 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Operati
       }
       // Whether the earlier attempt's invites went out is unknown; they are
       // repeated (an invite to a member is answered as done).
-      if (auto sent = invite_each(operation, *adopted->room_id); !sent) {
+      if (auto sent = invite_each(operation, room, *adopted->room_id); !sent) {
         return tl::unexpected(sent.error());
       }
       return adopted;
@@ -170,7 +170,7 @@ model::Result<OperationOutcome> HttpHomeserver::create_room(const model::Operati
     return failed(room_id.error(), "create room " + room.key);
   }
   if (!invited) {
-    if (auto sent = invite_each(operation, *room_id); !sent) {
+    if (auto sent = invite_each(operation, room, *room_id); !sent) {
       return tl::unexpected(sent.error());
     }
   }
@@ -181,10 +181,11 @@ bool HttpHomeserver::refused_invite_count(const MatrixFailure& failure) {
   return failure.status == 400 && failure.error.message.find("Cannot invite so many users at once") != std::string::npos;
 }
 
-model::Result<void> HttpHomeserver::invite_each(const model::Operation& create, const std::string& room_id) {
+model::Result<void> HttpHomeserver::invite_each(const model::Operation& create, const model::Room& room,
+                                               const std::string& room_id) {
   for (const std::string& user : create.invitees) {
     auto invited =
-        change_membership(room_id, create.room_key, user, true, "create room " + create.room_key + ": invite " + user);
+        change_membership(room_id, room, user, true, "create room " + create.room_key + ": invite " + user);
     if (!invited) {
       return tl::unexpected(invited.error());
     }
@@ -192,7 +193,7 @@ model::Result<void> HttpHomeserver::invite_each(const model::Operation& create, 
   return {};
 }
 
-model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operation& operation,
+model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operation& operation, const model::Room& room,
                                                            const ExecutionContext& context) {
   auto room_id = context.room_ids.find(operation.room_key);
   if (room_id == context.room_ids.end()) {
@@ -213,19 +214,34 @@ model::Result<OperationOutcome> HttpHomeserver::membership(const model::Operatio
     }
     return OperationOutcome{};
   }
-  return change_membership(room_id->second, operation.room_key, operation.user_id, invite, model::describe(operation));
+  return change_membership(room_id->second, room, operation.user_id, invite, model::describe(operation));
 }
 
 model::Result<OperationOutcome> HttpHomeserver::change_membership(const std::string& room_id,
-                                                                  const std::string& room_key,
+                                                                  const model::Room& room,
                                                                   const std::string& user_id, bool invite,
                                                                   const std::string& description) {
-  nlohmann::json body = {{"user_id", user_id}};
-  if (!invite) {
-    body["reason"] = "no longer a member of " + room_key + " in the desired state";
+  const std::string room_path = api::k_client + "/rooms/" + encode_path_segment(room_id);
+  MatrixClient::Response result;
+  if (invite && room.is_direct) {
+    // /invite takes no content: is_direct, which makes clients show the
+    // invite as a direct chat, goes in the member event itself. Synapse
+    // routes this through its membership handler, like /invite; the same
+    // event again is answered with the first one's id.
+    const std::string path = room_path + "/state/m.room.member/" + encode_path_segment(user_id);
+    result = m_client.put(path, {{"membership", "invite"}, {"is_direct", true}});
+    if (result) {
+      if (auto event = check_event_id("PUT", path, *result); !event) {
+        return failed(event.error(), description);
+      }
+    }
+  } else {
+    nlohmann::json body = {{"user_id", user_id}};
+    if (!invite) {
+      body["reason"] = "no longer a member of " + room.key + " in the desired state";
+    }
+    result = m_client.post(room_path + (invite ? "/invite" : "/kick"), body);
   }
-  auto result =
-      m_client.post(api::k_client + "/rooms/" + encode_path_segment(room_id) + (invite ? "/invite" : "/kick"), body);
   if (!result) {
     // Someone got there first (the user joined, or already left): the
     // desired end state holds, which is all that matters.
@@ -349,7 +365,7 @@ model::Result<OperationOutcome> HttpHomeserver::execute(const model::Operation& 
   switch (operation.kind) {
     case Kind::create_room: return create_room(operation, room->second, context);
     case Kind::invite:
-    case Kind::kick: return membership(operation, context);
+    case Kind::kick: return membership(operation, room->second, context);
     case Kind::set_state: return set_state(operation, room->second, context);
     case Kind::set_direct: return set_direct(operation, room->second, context);
     case Kind::upgrade_room: return upgrade_room(operation, room->second, context);

@@ -164,14 +164,16 @@ class HttpHomeserver : public HomeserverPort {
   /// invite burst: 400 "Cannot invite so many users at once".
   static bool refused_invite_count(const MatrixFailure& failure);
   /// Invites `create`'s invitees into `room_id` one by one.
-  model::Result<void> invite_each(const model::Operation& create, const std::string& room_id);
+  model::Result<void> invite_each(const model::Operation& create, const model::Room& room, const std::string& room_id);
   /// After M_ROOM_IN_USE: the room holding the alias if it is ours (its
   /// marker, waited for when `may_be_ours`), else a conflict.
   model::Result<OperationOutcome> adopt_existing(const model::Room& room, bool may_be_ours);
-  model::Result<OperationOutcome> membership(const model::Operation& operation, const ExecutionContext& context);
+  model::Result<OperationOutcome> membership(const model::Operation& operation, const model::Room& room,
+                                             const ExecutionContext& context);
   /// Invites (`invite`) or kicks `user_id` in `room_id`; a user already in
   /// (or out of) the room is done, an unreachable remote server is said so.
-  model::Result<OperationOutcome> change_membership(const std::string& room_id, const std::string& room_key,
+  /// An invite into a DM (`room.is_direct`) carries `is_direct`.
+  model::Result<OperationOutcome> change_membership(const std::string& room_id, const model::Room& room,
                                                     const std::string& user_id, bool invite,
                                                     const std::string& description);
   model::Result<OperationOutcome> set_state(const model::Operation& operation, const model::Room& room,

@@ -129,7 +129,8 @@ model::Result<nlohmann::json> create_room_body(const model::Room& room, const Ro
   if (room.guests_forbidden) {
     add_state("m.room.guest_access", "", {{"guest_access", "forbidden"}});
   }
-  if (room.encrypted) {
+  // A room opening with a context message is encrypted after it.
+  if (room.encrypted && !model::encrypted_after_message(room)) {
     add_state("m.room.encryption", "", {{"algorithm", k_megolm}});
   }
   if (room.avatar_url) {

@@ -13,6 +13,7 @@
 #include "adapters/homeserver/http_homeserver.h"
 #include "model/compile.h"
 #include "model/topology.h"
+#include "tests/support/spec_schema.h"
 
 namespace http_homeserver_test {
 
@@ -511,6 +512,68 @@ TEST_CASE("http homeserver: a createRoom invites its invitees, one by one when i
     CHECK(std::vector<std::string>(calls.end() - 2, calls.end()) ==
           std::vector<std::string>{"POST /_matrix/client/v3/rooms/!old:example.org/invite",
                                    "POST /_matrix/client/v3/rooms/!old:example.org/invite"});
+  }
+}
+
+TEST_CASE("http homeserver: an invite into a DM carries is_direct in its member event", "[http][invite]") {
+  std::string answer = "event";
+  FakeServer server([&](const Request& request) -> std::optional<Reply> {
+    if (request.method == "PUT" && request.path.starts_with("/_matrix/client/v3/rooms/!dm:example.org/state/")) {
+      if (answer == "joined") {
+        return error(403, "M_FORBIDDEN", "@bob:example.org is already in the room.");
+      }
+      if (answer == "no event id") {
+        return Reply{200, nlohmann::json::object()};
+      }
+      return Reply{200, {{"event_id", "$invite:example.org"}}};
+    }
+    if (request.method == "POST" && request.path == "/_matrix/client/v3/rooms/!dm:example.org/invite") {
+      return Reply{200, nlohmann::json::object()};
+    }
+    return std::nullopt;
+  });
+  adapters::HttpHomeserver homeserver(settings_for(server, model::ProvisioningMode::synapse_admin), "token", quick());
+  model::MatrixState desired;
+  model::Room dm = room_with_version("10");
+  dm.key = "dm/req-1";
+  dm.is_direct = true;
+  desired.rooms[dm.key] = dm;
+  model::Operation invite;
+  invite.kind = model::Operation::Kind::invite;
+  invite.room_key = dm.key;
+  invite.user_id = "@bob:example.org";
+  const std::map<std::string, std::string> ids = {{dm.key, "!dm:example.org"}};
+
+  SECTION("through the member state event, whose content is valid for the spec") {
+    auto invited = homeserver.execute(invite, {&desired, ids});
+    REQUIRE(invited);
+    CHECK_FALSE(invited->already_done);
+    CHECK(server.calls() ==
+          std::vector<std::string>{"PUT /_matrix/client/v3/rooms/!dm:example.org/state/m.room.member/@bob:example.org"});
+    const nlohmann::json content = server.requests()[0].body;
+    CHECK(content == nlohmann::json({{"membership", "invite"}, {"is_direct", true}}));
+    const nlohmann::json event = {{"type", "m.room.member"},     {"state_key", "@bob:example.org"},
+                                  {"content", content},           {"event_id", "$invite:example.org"},
+                                  {"sender", k_bot},              {"origin_server_ts", 1},
+                                  {"room_id", "!dm:example.org"}};
+    CHECK(spec::validate(event, spec::event_schema("m.room.member")).empty());
+  }
+  SECTION("someone already in the room is done, as with /invite") {
+    answer = "joined";
+    auto invited = homeserver.execute(invite, {&desired, ids});
+    REQUIRE(invited);
+    CHECK(invited->already_done);
+  }
+  SECTION("a 200 without the event id is not taken for an invite") {
+    answer = "no event id";
+    auto invited = homeserver.execute(invite, {&desired, ids});
+    REQUIRE_FALSE(invited);
+    CHECK(invited.error().message.find("event_id") != std::string::npos);
+  }
+  SECTION("an invite into a room that is no DM still goes through /invite") {
+    desired.rooms[dm.key].is_direct = false;
+    CHECK(homeserver.execute(invite, {&desired, ids}));
+    CHECK(server.calls() == std::vector<std::string>{"POST /_matrix/client/v3/rooms/!dm:example.org/invite"});
   }
 }
 

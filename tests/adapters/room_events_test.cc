@@ -89,6 +89,15 @@ TEST_CASE("room events: the createRoom body follows the spec", "[room_events]") 
     }
     CHECK(found == 1);
   }
+  SECTION("a room with a context message is made unencrypted: the message goes out before the encryption") {
+    model::Room dm = general_room();
+    dm.once_message = model::OnceMessage{"mxctl.dm.req-1.context", "Request accepted!"};
+    auto dm_body = adapters::create_room_body(dm, k_ids, settings());
+    REQUIRE(dm_body);
+    for (const nlohmann::json& state : (*dm_body)["initial_state"]) {
+      CHECK(state["type"] != "m.room.encryption");
+    }
+  }
   SECTION("a space is created with the m.space type") {
     model::Room space = general_room();
     space.kind = model::RoomKind::space;

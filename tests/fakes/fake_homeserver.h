@@ -276,6 +276,7 @@ class FakeHomeserver final : public adapters::HomeserverPort {
     // the plan adds with their own operations.
     room.room.children.clear();
     room.room.members.clear();
+    room.room.encrypted = want->encrypted && !model::encrypted_after_message(*want);
     invite_all(room, op.invitees);
     m_state.rooms[op.room_key] = room;
     return adapters::OperationOutcome{room.room_id, false};

@@ -122,7 +122,7 @@ TEST_CASE("diff: a converged homeserver gives an empty plan", "[diff]") {
 TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") {
   model::Plan plan = model::diff(desired_state(), model::ObservedState{}, options());
   // A new room's local members come with its createRoom; a DM's are invited
-  // one by one.
+  // one by one, after its context message and its encryption.
   CHECK(descriptions(plan) == std::vector<std::string>{
                                   "create account alice",
                                   "create account bob",
@@ -132,9 +132,10 @@ TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") 
                                   "create room dm/req-1",
                                   "set m.space.child in community/river (community/river/general)",
                                   "set m.space.child in community/river (council/disputes)",
+                                  "send the context message to dm/req-1",
+                                  "set m.room.encryption in dm/req-1",
                                   "invite @alice:example.org to dm/req-1",
                                   "invite @bob:example.org to dm/req-1",
-                                  "send the context message to dm/req-1",
                                   "mark dm/req-1 as a direct chat for @alice:example.org",
                                   "mark dm/req-1 as a direct chat for @bob:example.org",
                               });
@@ -164,7 +165,64 @@ TEST_CASE("diff: an empty homeserver gets everything, parents first", "[diff]") 
           std::vector<std::size_t>{space, alice, bob});
     CHECK(find_op(plan, "set m.space.child in community/river (community/river/general)").depends_on ==
           std::vector<std::size_t>{space, index_of(plan, "create room community/river/general")});
-    CHECK(find_op(plan, "invite @alice:example.org to dm/req-1").depends_on == std::vector<std::size_t>{dm, alice});
+    std::size_t message = index_of(plan, "send the context message to dm/req-1");
+    std::size_t encryption = index_of(plan, "set m.room.encryption in dm/req-1");
+    CHECK(find_op(plan, "send the context message to dm/req-1").depends_on == std::vector<std::size_t>{dm});
+    CHECK(find_op(plan, "set m.room.encryption in dm/req-1").depends_on == std::vector<std::size_t>{dm, message});
+    CHECK(find_op(plan, "invite @alice:example.org to dm/req-1").depends_on ==
+          std::vector<std::size_t>{dm, alice, message, encryption});
+  }
+}
+
+TEST_CASE("diff: a room with a context message opens with it, then its encryption, then its invites", "[diff]") {
+  model::MatrixState desired = desired_state();
+  model::ObservedState observed = converged(desired);
+  model::ObservedRoom& dm = observed.rooms["dm/req-1"];
+  auto uninvite = [](model::ObservedRoom& room) {
+    room.members.erase("@alice:example.org");
+    room.members.erase("@bob:example.org");
+  };
+  auto depends = [](const model::Plan& plan, const std::string& op, const std::string& on) {
+    const std::vector<std::size_t>& deps = find_op(plan, op).depends_on;
+    return std::find(deps.begin(), deps.end(), index_of(plan, on)) != deps.end();
+  };
+  SECTION("created by a pass that stopped after createRoom: the message, encryption and invites follow in order") {
+    dm.room.encrypted = false;
+    uninvite(dm);
+    observed.messages_sent.erase("dm/req-1");
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(depends(plan, "set m.room.encryption in dm/req-1", "send the context message to dm/req-1"));
+    for (const char* user : {"@alice:example.org", "@bob:example.org"}) {
+      const std::string invite = std::string("invite ") + user + " to dm/req-1";
+      CHECK(depends(plan, invite, "send the context message to dm/req-1"));
+      CHECK(depends(plan, invite, "set m.room.encryption in dm/req-1"));
+    }
+    // The plan reads in the order it runs.
+    const model::ResourceChange& change = plan.changes.front();
+    REQUIRE(change.address == "room.dm/req-1");
+    CHECK(change.fields.front().name == "once_message");
+  }
+  SECTION("the message went out, the encryption did not: no invite before it") {
+    dm.room.encrypted = false;
+    uninvite(dm);
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(descriptions(plan) == std::vector<std::string>{"set m.room.encryption in dm/req-1",
+                                                         "invite @alice:example.org to dm/req-1",
+                                                         "invite @bob:example.org to dm/req-1"});
+    CHECK(depends(plan, "invite @bob:example.org to dm/req-1", "set m.room.encryption in dm/req-1"));
+  }
+  SECTION("an encrypted room whose message is missing gets it before any invite") {
+    uninvite(dm);
+    observed.messages_sent.erase("dm/req-1");
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(depends(plan, "invite @alice:example.org to dm/req-1", "send the context message to dm/req-1"));
+  }
+  SECTION("any room to be encrypted gets its invites only once it is") {
+    model::ObservedRoom& council = observed.rooms["council/disputes"];
+    council.room.encrypted = false;
+    uninvite(council);
+    model::Plan plan = model::diff(desired, observed, options());
+    CHECK(depends(plan, "invite @alice:example.org to council/disputes", "set m.room.encryption in council/disputes"));
   }
 }
 

@@ -72,6 +72,53 @@ class RoomIds {
   std::map<std::string, std::optional<std::string>> m_ids;
 };
 
+/// How a room with a context message opened, as its people read it: the
+/// message (`body`, once) first, then the encryption, then the invites.
+inline std::vector<std::string> opening_problems(const Fixture& fx, const std::string& room_id,
+                                                 const std::string& body) {
+  std::vector<std::string> problems;
+  // As the bot, a member: Synapse 1.67 has no admin messages API.
+  auto page = fx.server().call("GET",
+                               "/_matrix/client/v3/rooms/" + testing_support::url_encode(room_id) +
+                                   "/messages?dir=b&limit=1000",
+                               fx.bot_token());
+  if (page.status != 200 || !page.body.contains("chunk")) {
+    return {"its timeline cannot be read: " + page.body.dump()};
+  }
+  std::optional<std::size_t> message;
+  std::optional<std::size_t> encryption;
+  std::optional<std::size_t> invite;
+  int messages = 0;
+  // Newest first (dir=b needs no `from` token on any version).
+  std::vector<nlohmann::json> events = page.body["chunk"];
+  std::reverse(events.begin(), events.end());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const nlohmann::json& event = events[i];
+    const std::string type = event.value("type", "");
+    if (type == "m.room.message" && event["content"].value("body", "") == body) {
+      ++messages;
+      message = message.value_or(i);
+    } else if (type == "m.room.encryption") {
+      encryption = encryption.value_or(i);
+    } else if (type == "m.room.member" && event["content"].value("membership", "") == "invite") {
+      invite = invite.value_or(i);
+    }
+  }
+  if (messages != 1) {
+    problems.push_back("the context message is there " + std::to_string(messages) + " times");
+  }
+  if (message && encryption && *encryption < *message) {
+    problems.push_back("the room was encrypted before its context message went out");
+  }
+  if (invite && (!encryption || *invite < *encryption)) {
+    problems.push_back("someone was invited before the room was encrypted");
+  }
+  if (invite && message && *invite < *message) {
+    problems.push_back("someone was invited before the context message went out");
+  }
+  return problems;
+}
+
 /// Everything about room `key` that differs from the desired `room`, one
 /// line each. Members in `ignored_users` are left out of the comparison.
 inline std::vector<std::string> room_problems(const Fixture& fx, RoomIds& ids, const std::string& key,
@@ -156,6 +203,20 @@ inline std::vector<std::string> room_problems(const Fixture& fx, RoomIds& ids, c
     want_members.erase(user);
   }
   expect("members", have_members, want_members);
+  if (room.value("is_direct", false)) {
+    for (const auto& [user, membership] : memberships(state)) {
+      const nlohmann::json member = state_content(state, "m.room.member", user);
+      if (membership == "invite" && member.value("is_direct", false) != true) {
+        problem("the invite of " + user + " is not marked direct: " + member.dump());
+      }
+    }
+  }
+  // A room upgraded since starts without it: the message is in its predecessor.
+  if (room.contains("once_message") && !create.contains("predecessor")) {
+    for (const std::string& found : opening_problems(fx, *room_id, room["once_message"].at("body"))) {
+      problem(found);
+    }
+  }
   for (const auto& child : room.value("children", nlohmann::json::array())) {
     auto child_id = ids.of(child.at("key").get<std::string>());
     const nlohmann::json link = child_id ? state_content(state, "m.space.child", *child_id) : nlohmann::json::object();
