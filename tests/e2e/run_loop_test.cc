@@ -20,6 +20,7 @@
 #include "adapters/state_store.h"
 #include "tests/e2e/fixture.h"
 #include "tests/support/child_process.h"
+#include "tests/support/client_view.h"
 #include "tests/support/eventually.h"
 #include "tests/support/http_json.h"
 
@@ -298,10 +299,8 @@ std::pair<int, std::string> http_get(const std::string& base, const std::string&
 nlohmann::json parsed_metrics(e2e::Fixture& fx, const std::string& exposition) {
   const std::string file = fx.scratch("metrics.txt");
   std::ofstream(file, std::ios::trunc) << exposition;
-  const char* chosen = std::getenv("MXCTL_REFERENCE_PYTHON");
-  const std::string python = chosen != nullptr && *chosen != '\0' ? chosen : "/usr/bin/python3";
   auto result = testing_support::run_process(
-      {python, std::string(MXCTL_SOURCE_DIR) + "/tests/telemetry/parse_exposition.py", file});
+      {testing_support::reference_python(), std::string(MXCTL_SOURCE_DIR) + "/tests/telemetry/parse_exposition.py", file});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   return nlohmann::json::parse(result.out);

@@ -4,6 +4,7 @@
 // label values with quotes, backslashes, new lines and UTF-8 included.
 
 #include "controller/telemetry/metrics_registry.h"
+#include "tests/support/client_view.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,12 +22,7 @@ namespace {
 using controller::telemetry::MetricsRegistry;
 using nlohmann::json;
 
-// Debian's package installs the parser for the system interpreter, which a
-// pyenv or venv python3 earlier on PATH does not see.
-std::string reference_python() {
-  const char* chosen = std::getenv("MXCTL_REFERENCE_PYTHON");
-  return chosen != nullptr && *chosen != '\0' ? chosen : "/usr/bin/python3";
-}
+using testing_support::reference_python;
 
 // What the reference parser reads in `exposition`, as parse_exposition.py prints it.
 json parse_with_reference(const std::string& exposition) {
