@@ -16,6 +16,7 @@ end-to-end suite (against mxsim).
 
 import argparse
 import asyncio
+import collections
 import json
 import sys
 import urllib.error
@@ -113,7 +114,7 @@ class Person:
             if invite is not None and room.get("is_direct"):
                 mine = [event for event in invite.invite_state
                         if isinstance(event, nio.InviteMemberEvent) and event.state_key == self.user_id]
-                self.counts["direct invites"] += 1
+                self.counts["direct_invites"] += 1
                 if not mine or mine[-1].content.get("is_direct") is not True:
                     self.problem(key, "the invite does not say it is a direct chat: "
                                  + (json.dumps(mine[-1].content) if mine else "no member event"))
@@ -150,7 +151,7 @@ class Person:
                 self.problem(key, f"the client offers a rename at level {level}")
             answer = await self.client.room_put_state(room.room_id, "m.room.name",
                                                       {"name": f"renamed by {self.user_id}"})
-            self.counts["refused renames"] += 1
+            self.counts[f"refused_renames_at_{level}"] += 1
             if not isinstance(answer, nio.RoomPutStateError) or answer.status_code != "M_FORBIDDEN":
                 self.problem(key, f"a rename at level {level} (band {rename_level}) was not refused: {answer}")
         if level < levels["kick"]:
@@ -161,7 +162,7 @@ class Person:
                 if room.power_levels.can_user_kick(self.user_id):
                     self.problem(key, f"the client offers a kick at level {level}")
                 answer = await self.client.room_kick(room.room_id, target, reason="client view check")
-                self.counts["refused kicks"] += 1
+                self.counts[f"refused_kicks_at_{level}"] += 1
                 if not isinstance(answer, nio.RoomKickError) or answer.status_code != "M_FORBIDDEN":
                     self.problem(key, f"a kick at level {level} (band {levels['kick']}) was not refused: {answer}")
 
@@ -248,7 +249,7 @@ async def main():
     people = sorted(account["user_id"] for account in desired["accounts"].values()
                     if account["status"] == "active" and account["user_id"].endswith(":" + server_name))
     problems = []
-    counts = {name: 0 for name in ("direct invites", "openings", "refused renames", "refused kicks", "hierarchies")}
+    counts = collections.Counter()
     rooms_seen = 0
     for user_id in people:
         person = Person(server, desired, room_ids, user_id, args.bot, problems, counts)
@@ -256,8 +257,8 @@ async def main():
         rooms_seen += len(person.rooms)
     for line in problems:
         print(line)
-    print(f"client view: {len(people)} people, {rooms_seen} room memberships, "
-          + ", ".join(f"{count} {name}" for name, count in counts.items()) + f"; {len(problems)} problems")
+    counts.update(people=len(people), room_memberships=rooms_seen, problems=len(problems))
+    print("client view: " + " ".join(f"{name}={count}" for name, count in sorted(counts.items())))
     return 1 if problems else 0
 
 

@@ -35,9 +35,9 @@ std::map<std::string, int> client_view_counts(const std::string& out) {
     return counts;
   }
   const std::string line = out.substr(start, out.find('\n', start) - start);
-  const std::regex count(R"((\d+) ([a-z ]+?)(,|;|$))");
+  const std::regex count(R"(([a-z0-9_]+)=(\d+))");
   for (auto it = std::sregex_iterator(line.begin(), line.end(), count); it != std::sregex_iterator(); ++it) {
-    counts[(*it)[2]] = std::stoi((*it)[1]);
+    counts[(*it)[1]] = std::stoi((*it)[2]);
   }
   return counts;
 }

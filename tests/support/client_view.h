@@ -23,8 +23,8 @@ ProcessResult run_client_view(const std::string& base_url, const std::string& ad
                               const std::string& desired_json, const std::string& bot,
                               const std::string& scratch_dir);
 
-/// The counts of the summary line ("4 openings, 62 refused renames, ..."),
-/// by name; empty when there is no summary.
+/// The counts of the summary line ("client view: openings=4 people=19
+/// refused_kicks_at_25=6 ..."), by name; empty when there is no summary.
 std::map<std::string, int> client_view_counts(const std::string& out);
 
 }  // namespace testing_support

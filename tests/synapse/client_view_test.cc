@@ -26,10 +26,11 @@ TEST_CASE("synapse: every person of the example sees in a Matrix client what the
   CHECK(view.exit_code == 0);
   auto counts = testing_support::client_view_counts(view.out);
   CHECK(counts["people"] == 19);
-  CHECK(counts["direct invites"] == 4);
+  CHECK(counts["problems"] == 0);
+  CHECK(counts["direct_invites"] == 4);
   CHECK(counts["openings"] == 4);
-  CHECK(counts["refused renames"] > 0);
-  CHECK(counts["refused kicks"] > 0);
+  CHECK(counts["refused_renames_at_0"] > 0);
+  CHECK(counts["refused_kicks_at_25"] > 0);
   CHECK(counts["hierarchies"] > 0);
   // Joining and being refused changed nothing mxctl manages.
   auto plan = fx->plan();
