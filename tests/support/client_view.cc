@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
+
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -40,6 +42,20 @@ std::map<std::string, int> client_view_counts(const std::string& out) {
     counts[(*it)[1]] = std::stoi((*it)[2]);
   }
   return counts;
+}
+
+void check_example_client_view(const ProcessResult& view) {
+  INFO(view.out << view.err);
+  CHECK(view.exit_code == 0);
+  // Each kind of check ran, or a pass would prove nothing.
+  auto counts = client_view_counts(view.out);
+  CHECK(counts["people"] == 19);
+  CHECK(counts["problems"] == 0);
+  CHECK(counts["direct_invites"] == 4);
+  CHECK(counts["openings"] == 4);
+  CHECK(counts["refused_renames_at_0"] > 0);
+  CHECK(counts["refused_kicks_at_25"] > 0);
+  CHECK(counts["hierarchies"] > 0);
 }
 
 }  // namespace testing_support

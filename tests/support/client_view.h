@@ -27,4 +27,9 @@ ProcessResult run_client_view(const std::string& base_url, const std::string& ad
 /// refused_kicks_at_25=6 ..."), by name; empty when there is no summary.
 std::map<std::string, int> client_view_counts(const std::string& out);
 
+/// CHECKs the client view of the example instance: it ran without a
+/// problem for its nineteen people, saw both DMs' four invites and openings,
+/// a rename refused at level 0, a kick refused at 25 and some hierarchy.
+void check_example_client_view(const ProcessResult& view);
+
 }  // namespace testing_support
