@@ -16,7 +16,8 @@ namespace adapters {
 struct CompiledDesired {
   /// Digest of the inputs (controller/desired_cache.h says of what).
   std::string digest;
-  /// The state, as model::encode_matrix_state wrote it.
+  /// The state, as model::encode_matrix_state wrote it, behind the seal
+  /// that shows who kept it (controller/desired_cache.h).
   std::string state;
 };
 

@@ -1,5 +1,6 @@
 #include "adapters/sha256.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -58,6 +59,10 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
     throw std::bad_alloc();  // libcrypto fails here only without memory
   }
   return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
+}
+
+bool same_digest(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace adapters

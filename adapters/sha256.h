@@ -38,4 +38,8 @@ std::string sha256_hex(std::string_view bytes);
 /// digest no one can make without the key.
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 
+/// Whether two digests are the same, in time that does not depend on where
+/// they differ (so comparing a MAC tells nothing about the right one).
+bool same_digest(std::string_view a, std::string_view b);
+
 }  // namespace adapters

@@ -13,6 +13,19 @@ namespace {
 
 // Bumped when what goes into the digest changes shape.
 constexpr std::string_view k_digest_tag = "mxctl.desired-digest.1";
+// What a kept state's seal is made over, before the digest and the bytes.
+constexpr std::string_view k_seal_tag = "mxctl.desired-state.1";
+// A seal is the MAC's 64 hex digits in front of the state's bytes.
+constexpr std::size_t k_seal_size = 64;
+
+std::string seal_of(const std::string& secret, const std::string& digest, std::string_view bytes) {
+  model::ByteWriter head;
+  head.text(k_seal_tag);
+  head.text(digest);
+  std::string message = std::move(head).take();
+  message.append(bytes);
+  return adapters::hmac_sha256_hex(secret, message);
+}
 
 }  // namespace
 
@@ -44,9 +57,10 @@ std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifes
   return adapters::hmac_sha256_hex(secret, digest.hex());
 }
 
-std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest) {
-  auto bytes = recall_desired_bytes(cache, digest);
-  return bytes ? model::decode_matrix_state(*bytes) : std::nullopt;
+std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest,
+                                                 const std::string& secret) {
+  auto sealed = recall_desired_bytes(cache, digest);
+  return sealed ? open_desired(*sealed, digest, secret) : std::nullopt;
 }
 
 std::optional<std::string> recall_desired_bytes(adapters::CompiledDesiredCache& cache, const std::string& digest) {
@@ -57,9 +71,23 @@ std::optional<std::string> recall_desired_bytes(adapters::CompiledDesiredCache& 
   return std::move((*kept)->state);
 }
 
-void keep_desired(adapters::CompiledDesiredCache& cache, const std::string& digest, const model::MatrixState& state) {
+std::optional<model::MatrixState> open_desired(const std::string& sealed, const std::string& digest,
+                                               const std::string& secret) {
+  if (secret.empty() || sealed.size() < k_seal_size) {
+    return std::nullopt;
+  }
+  const std::string_view bytes = std::string_view(sealed).substr(k_seal_size);
+  if (!adapters::same_digest(std::string_view(sealed).substr(0, k_seal_size), seal_of(secret, digest, bytes))) {
+    return std::nullopt;
+  }
+  return model::decode_matrix_state(bytes);
+}
+
+void keep_desired(adapters::CompiledDesiredCache& cache, const std::string& digest, const model::MatrixState& state,
+                  const std::string& secret) {
+  const std::string bytes = model::encode_matrix_state(state);
   // Best effort by design: the result is not needed for this pass.
-  (void)cache.keep_compiled_desired({digest, model::encode_matrix_state(state)});
+  (void)cache.keep_compiled_desired({digest, seal_of(secret, digest, bytes) + bytes});
 }
 
 }  // namespace controller

@@ -124,7 +124,7 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
     return nullptr;
   }
   if (digest && !recalled) {
-    keep_desired(*pass->store, *digest, pass->desired);
+    keep_desired(*pass->store, *digest, pass->desired, *token);
   }
   if (digest) {
     pass->verdict = VerdictBasis{*digest, *token};
@@ -166,13 +166,17 @@ model::Result<model::MatrixState> take_desired(PassWiring& pass) {
   if (!pass.desired_bytes) {
     return std::move(pass.desired);
   }
-  std::optional<model::MatrixState> decoded = model::decode_matrix_state(*pass.desired_bytes);
+  // Recalled only under a digest, which comes with the verdict's basis.
+  std::optional<model::MatrixState> decoded =
+      pass.verdict ? open_desired(*pass.desired_bytes, pass.verdict->desired_digest, pass.verdict->secret)
+                   : std::nullopt;
   pass.desired_bytes.reset();
   if (decoded) {
     pass.manifests = {};
     return std::move(*decoded);
   }
-  // Kept bytes that do not decode under a matching digest: compiled again.
+  // Kept bytes under a matching digest whose seal does not hold or that do
+  // not decode: compiled again.
   adapters::LoadedDesired source = adapters::load_desired(std::move(pass.manifests), pass.settings.settings);
   if (!source.diagnostics.empty()) {
     std::ostringstream problems;
@@ -182,7 +186,7 @@ model::Result<model::MatrixState> take_desired(PassWiring& pass) {
   model::MatrixState compiled = model::compile(source.topology, pass.settings.settings);
   // Kept in place of the damaged bytes, so the next pass recalls it.
   if (pass.verdict && pass.store) {
-    keep_desired(*pass.store, pass.verdict->desired_digest, compiled);
+    keep_desired(*pass.store, pass.verdict->desired_digest, compiled, pass.verdict->secret);
   }
   return compiled;
 }

@@ -112,23 +112,56 @@ TEST_CASE("desired cache: manifests read with a problem, or no key, have no dige
 TEST_CASE("desired cache: a kept state is recalled under its own digest only, and only when it decodes",
           "[desired_cache]") {
   fakes::FakeStateStore store;
-  CHECK_FALSE(controller::recall_desired(store, "d1"));
+  CHECK_FALSE(controller::recall_desired(store, "d1", k_secret));
 
-  controller::keep_desired(store, "d1", small_state());
-  CHECK(controller::recall_desired(store, "d1") == small_state());
-  CHECK_FALSE(controller::recall_desired(store, "d2"));
+  controller::keep_desired(store, "d1", small_state(), k_secret);
+  CHECK(controller::recall_desired(store, "d1", k_secret) == small_state());
+  CHECK_FALSE(controller::recall_desired(store, "d2", k_secret));
 
   SECTION("a damaged state is compiled afresh, not read") {
-    std::string bytes = model::encode_matrix_state(small_state());
-    bytes.pop_back();
-    REQUIRE(store.keep_compiled_desired({"d1", bytes}));
-    CHECK_FALSE(controller::recall_desired(store, "d1"));
+    auto kept = store.compiled_desired();
+    REQUIRE(kept);
+    REQUIRE(*kept);
+    std::string sealed = (*kept)->state;
+    sealed.pop_back();
+    REQUIRE(store.keep_compiled_desired({"d1", sealed}));
+    CHECK_FALSE(controller::recall_desired(store, "d1", k_secret));
   }
   SECTION("a store that cannot be written keeps what it had, and nothing fails") {
     store.set_writes_fail(true);
-    controller::keep_desired(store, "d3", model::MatrixState{});
-    CHECK_FALSE(controller::recall_desired(store, "d3"));
-    CHECK(controller::recall_desired(store, "d1"));
+    controller::keep_desired(store, "d3", model::MatrixState{}, k_secret);
+    CHECK_FALSE(controller::recall_desired(store, "d3", k_secret));
+    CHECK(controller::recall_desired(store, "d1", k_secret));
+  }
+}
+
+TEST_CASE("desired cache: a state put in the store by someone without the secret is never recalled",
+          "[desired_cache]") {
+  fakes::FakeStateStore store;
+  model::MatrixState forged = small_state();
+  forged.rooms.clear();
+  const std::string forged_bytes = model::encode_matrix_state(forged);
+  controller::keep_desired(store, "d1", small_state(), k_secret);
+  auto kept = store.compiled_desired();
+  REQUIRE(kept);
+  REQUIRE(*kept);
+  const std::string seal = (*kept)->state.substr(0, 64);
+  SECTION("another state behind the kept seal") {
+    REQUIRE(store.keep_compiled_desired({"d1", seal + forged_bytes}));
+    CHECK_FALSE(controller::recall_desired(store, "d1", k_secret));
+  }
+  SECTION("a state without any seal, as kept before states were sealed") {
+    REQUIRE(store.keep_compiled_desired({"d1", forged_bytes}));
+    CHECK_FALSE(controller::recall_desired(store, "d1", k_secret));
+  }
+  SECTION("a state sealed under another secret") {
+    controller::keep_desired(store, "d1", forged, "another secret");
+    CHECK_FALSE(controller::recall_desired(store, "d1", k_secret));
+    CHECK(controller::recall_desired(store, "d1", "another secret") == forged);
+  }
+  SECTION("the kept seal moved to another digest") {
+    REQUIRE(store.keep_compiled_desired({"d2", (*kept)->state}));
+    CHECK_FALSE(controller::recall_desired(store, "d2", k_secret));
   }
 }
 
