@@ -6,8 +6,6 @@ namespace adapters::manifest_yaml {
 
 namespace {
 
-constexpr std::string_view k_byte_order_mark = "\xef\xbb\xbf";
-
 std::string hex_byte(unsigned char byte) {
   constexpr char k_digits[] = "0123456789abcdef";
   return std::string("0x") + k_digits[byte >> 4] + k_digits[byte & 15];

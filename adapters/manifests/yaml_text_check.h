@@ -13,6 +13,9 @@
 
 namespace adapters::manifest_yaml {
 
+/// UTF-8's byte order mark, which a manifest may carry at its very start only.
+inline constexpr std::string_view k_byte_order_mark = "\xef\xbb\xbf";
+
 /// A character YAML 1.2 forbids, or one mxctl will not guess about.
 struct TextProblem {
   /// 0-based, as yaml-cpp marks are; columns count bytes, as yaml-cpp's do.

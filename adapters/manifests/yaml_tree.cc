@@ -20,8 +20,6 @@ namespace {
 
 constexpr std::size_t k_none = static_cast<std::size_t>(-1);
 
-constexpr std::string_view k_byte_order_mark = "\xef\xbb\xbf";
-
 // Put after text that ends in a line break. yaml-cpp 0.7 takes the end of
 // its input inside a quoted scalar as the scalar's end if a line break came
 // last (so an unclosed quote swallows the rest of the document), but rejects
