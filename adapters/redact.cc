@@ -1,5 +1,7 @@
 #include "adapters/redact.h"
 
+#include <regex>
+
 namespace adapters {
 
 namespace {
@@ -53,6 +55,35 @@ std::string redact(std::string text, const std::vector<std::string>& secrets) {
     }
   }
   return text;
+}
+
+std::string redact_database_uri(const std::string& uri) {
+  // URI form: scheme://user:password@host/...
+  static const std::regex userinfo(R"(^([a-z]+://[^:/@?#]*):[^@/?#]*@)");
+  std::string out = std::regex_replace(uri, userinfo, "$1:<redacted>@", std::regex_constants::format_first_only);
+  // Query parameter (URI) or keyword (conninfo): password=..., quoted or not.
+  static const std::regex keyword(R"((password\s*=\s*)('(\\.|[^'])*'|[^\s&]*))", std::regex::icase);
+  return std::regex_replace(out, keyword, "$1<redacted>");
+}
+
+std::string strip_database_password(const std::string& uri) {
+  static const std::regex userinfo(R"(^([a-z]+://[^:/@?#]*):[^@/?#]*@)");
+  std::string out = std::regex_replace(uri, userinfo, "$1@", std::regex_constants::format_first_only);
+  // URI query parameter: drop it with one of its separators.
+  static const std::regex first_param(R"(\?password=[^&]*(&|$))", std::regex::icase);
+  out = std::regex_replace(out, first_param, "?");
+  static const std::regex later_param(R"(&password=[^&]*)", std::regex::icase);
+  out = std::regex_replace(out, later_param, "");
+  if (!out.empty() && out.back() == '?') {
+    out.pop_back();
+  }
+  // conninfo keyword, quoted or not, with the space after it.
+  static const std::regex keyword(R"(password\s*=\s*('(\\.|[^'])*'|[^\s']\S*)\s*)", std::regex::icase);
+  out = std::regex_replace(out, keyword, "");
+  while (!out.empty() && out.back() == ' ') {
+    out.pop_back();
+  }
+  return out;
 }
 
 }  // namespace adapters

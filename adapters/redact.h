@@ -14,4 +14,13 @@ namespace adapters {
 /// user-info without a password goes whole: "https://<redacted>@host").
 std::string redact(std::string text, const std::vector<std::string>& secrets);
 
+/// The URI with any password replaced by "<redacted>": safe to print or to
+/// store in a saved plan.
+std::string redact_database_uri(const std::string& uri);
+
+/// The URI with any password removed (not masked), so that what remains
+/// still connects with the password from PGPASSWORD or ~/.pgpass: what a
+/// saved plan records.
+std::string strip_database_password(const std::string& uri);
+
 }  // namespace adapters

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/appdb/app_database.h"
+#include "adapters/redact.h"
 #include "controller/render_plan.h"
 #include "controller/state_json.h"
 

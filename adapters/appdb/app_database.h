@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/redact.h"
 #include "model/result.h"
 
 namespace adapters {
@@ -80,15 +81,6 @@ class AppDatabase {
   /// was). Call outside a transaction. An error: treat as changed.
   virtual model::Result<std::string> change_token() = 0;
 };
-
-/// The URI with any password replaced by "<redacted>": safe to print or to
-/// store in a saved plan.
-std::string redact_database_uri(const std::string& uri);
-
-/// The URI with any password removed (not masked), so that what remains
-/// still connects with the password from PGPASSWORD or ~/.pgpass: what a
-/// saved plan records.
-std::string strip_database_password(const std::string& uri);
 
 /// Opens the database `uri` names. `sqlite:///abs/path`, `sqlite://rel/path`
 /// and `sqlite:path` open a SQLite file that must exist (read-only unless
