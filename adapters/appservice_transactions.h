@@ -26,11 +26,12 @@ class AppserviceTransactions {
   static constexpr int k_kept = 10000;
 };
 
-/// A record of its own on the store file at `path`, with a connection of
-/// its own, for the application-service listener's threads (the store's
-/// connection belongs to the loop's thread); thread-safe. ":memory:" (a
-/// test's store) gives a record in memory. The store must have been opened
-/// at `path` first (it creates and migrates the file).
+/// A record of its own on the store at `path` (a SQLite file, or a
+/// postgresql:// URI), with a connection of its own, for the
+/// application-service listener's threads (the store's connection belongs
+/// to the loop's thread); thread-safe. ":memory:" (a test's store) gives a
+/// record in memory. The store must have been opened at `path` first (it
+/// creates and migrates the schema).
 model::Result<std::unique_ptr<AppserviceTransactions>> open_transaction_log(const std::string& path);
 
 }  // namespace adapters

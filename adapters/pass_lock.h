@@ -6,8 +6,8 @@
 // turns it on for an apply, which writes a journal row per attempt and an
 // audit row per operation. While it is on, the writes the homeserver can
 // rebuild or that are only a record (record, append_audit, mark_room_written,
-// set_room_id, mark_message_sent, mark_direct_set, record_archive,
-// clear_archive) go into one transaction, committed when it is due, by
+// set_room_id, mark_message_sent, mark_direct_set, forget_directs,
+// record_archive, clear_archive) go into one transaction, committed when it is due, by
 // flush(), before any other write, and before the lock is released or the
 // store closed. Reads through the same store see them at once, other
 // connections once committed. A process killed outright loses at most its last max_age of
@@ -48,6 +48,11 @@ class StoreLock {
   /// True once renewing the lease found the lock taken over by another
   /// process (this one went silent for longer than the lease).
   virtual bool lost() const { return false; }
+  /// Asks whoever keeps the lock whether this holder still has it, waiting
+  /// a bounded time: false means stop writing now, and lost() says so from
+  /// then on. The executor asks before each batch of writes; callable from
+  /// any thread.
+  virtual bool still_held() { return !lost(); }
 };
 
 /// The pass lock, group commit, the serial a saved plan checks, and what
@@ -63,7 +68,8 @@ class PassLock {
   virtual model::Result<std::unique_ptr<StoreLock>> lock(const std::string& command) = 0;
   /// Removes the pass lock if its id is `lock_id` (`mxctl unlock ID`);
   /// returns the lock removed, described. `not_found` when nothing holds
-  /// it, `conflict` when another id does.
+  /// it, `conflict` when another id does, or (a store whose lock is its
+  /// holder's database session) while that session lives.
   virtual model::Result<std::string> unlock(const std::string& lock_id) = 0;
 
   /// Increases on every change to rooms, sent messages, accounts or the sync

@@ -1,7 +1,8 @@
 #pragma once
 // The controller's memory between passes, in an embedded SQLite file
-// (default mxctl.db). It is a cache and an audit trail, never the source of
-// truth: every pass re-observes, and a lost store is rebuilt from aliases and
+// (default mxctl.db) or, for replicas on several hosts, a PostgreSQL
+// database. It is a cache and an audit trail, never the source of truth:
+// every pass re-observes, and a lost store is rebuilt from aliases and
 // markers without creating duplicates.
 //
 // StateStore is the seven roles together, for whoever opens the store (the
@@ -46,5 +47,16 @@ enum class StoreAccess { read_write, read_only_if_needed };
 /// not an mxctl store, with the way out in the message.
 model::Result<std::unique_ptr<StateStore>> open_sqlite_store(const std::string& path,
                                                              StoreAccess access = StoreAccess::read_write);
+
+/// Whether `where` names a PostgreSQL store (a postgresql:// or
+/// postgres:// URI) rather than a SQLite file.
+bool is_postgres_store(const std::string& where);
+
+/// Opens the store `where` names: a postgresql:// or postgres:// URI opens
+/// (creating and migrating as needed) the PostgreSQL store in that
+/// database, anything else the SQLite file at that path (see
+/// open_sqlite_store). A PostgreSQL store is always opened to write.
+model::Result<std::unique_ptr<StateStore>> open_state_store(const std::string& where,
+                                                            StoreAccess access = StoreAccess::read_write);
 
 }  // namespace adapters

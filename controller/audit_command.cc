@@ -31,7 +31,7 @@ std::string change_text(const adapters::AuditEntry& entry) {
 
 int run_audit(const AuditOptions& options, Console& console) {
   // A reader: a store it cannot write is read as it is.
-  auto store = adapters::open_sqlite_store(options.state_path, adapters::StoreAccess::read_only_if_needed);
+  auto store = adapters::open_state_store(options.state_path, adapters::StoreAccess::read_only_if_needed);
   if (!store) {
     console.err << "Error: " << store.error().message << "\n";
     return k_exit_error;

@@ -92,6 +92,23 @@ struct UnlockOptions {
 /// the store is not locked, the lock has another id, or the store fails.
 int run_unlock(const UnlockOptions& options, Console& console);
 
+/// `mxctl state migrate --to URI`: the store to copy and where to.
+struct StateMigrateOptions {
+  /// The SQLite store to copy (`--state`, MXCTL_STATE).
+  std::string state_path = "mxctl.db";
+  /// The PostgreSQL database to copy it into (`--to`, a postgresql:// or
+  /// postgres:// URI).
+  std::string to;
+};
+
+/// Copies the SQLite store into the PostgreSQL store of `options.to`, all
+/// or nothing, holding both stores' pass locks
+/// (adapters/store/store_migration.h), and prints the rows copied per table
+/// and the next step. Exit 1, with nothing copied, when the source is not a
+/// SQLite store or the destination not a PostgreSQL URI, the destination
+/// store is not empty, a pass holds either lock, or the copy fails.
+int run_state_migrate(const StateMigrateOptions& options, Console& console);
+
 /// `mxctl appservice registration PATH...`: the registration to write.
 struct AppserviceRegistrationOptions {
   std::string config_path;

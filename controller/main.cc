@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "adapters/redact.h"
+#include "adapters/state_store.h"
 #include "controller/clock.h"
 #include "controller/commands.h"
 #include "controller/run_command.h"
@@ -43,7 +45,7 @@ void add_time_option(CLI::App* command, const std::string& name, std::optional<s
 // Options shared by plan, apply and reconcile.
 void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
   add_from_db(command, pass.from_db);
-  command->add_option("--state", pass.state_path, "State store (SQLite file)")
+  command->add_option("--state", pass.state_path, "State store: a SQLite file, or a postgresql:// URI (replicas)")
       ->envname("MXCTL_STATE")
       ->capture_default_str();
   command->add_flag("--explain", pass.explain, "Show why each change and operation is planned");
@@ -61,6 +63,23 @@ void add_pass_options(CLI::App* command, controller::PassOptions& pass) {
                     "Upgrade rooms whose room version is older than the desired one (roomVersion): the new room "
                     "gets the marker at once, its space links and members in the next pass; the old room keeps "
                     "its tombstone");
+}
+
+// `state migrate`: --to must name a PostgreSQL database and --state (or
+// MXCTL_STATE) a SQLite file; either the other way round is a usage error.
+// The source is checked after parsing: CLI11 checks an option's variable
+// even when its subcommand is not the one given, and MXCTL_STATE names a
+// PostgreSQL store wherever replicas run.
+CLI::Validator postgres_destination() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        if (adapters::is_postgres_store(value)) {
+          return {};
+        }
+        return "\"" + adapters::redact_database_uri(value) +
+               "\" is not a PostgreSQL database: give a postgresql:// or postgres:// URI";
+      },
+      "URI");
 }
 
 }  // namespace
@@ -140,12 +159,14 @@ int main(int argc, char** argv) {
       "run", "The long-running controller: a pass at start, then a targeted pass whenever a managed room drifts "
              "(watched through /sync, or pushed to --appservice-listen in appservice mode) or the desired state "
              "changes (manifests watched, --from-db polled), and a "
-             "full resync every resyncIntervalMinutes. Holds the pass lock for its whole life. SIGTERM/SIGINT: "
+             "full resync every resyncIntervalMinutes. Holds the pass lock for its whole life; on a "
+             "postgresql:// --state, replicas stand by while another holds it and the first to get it leads. "
+             "SIGTERM/SIGINT: "
              "finish the operations in flight (shutdownGraceSeconds) and exit 0; SIGHUP: reload the config and "
              "the desired state");
   run->add_option("paths", run_options.paths, "Manifest files or directories (watched for changes)");
   add_from_db(run, run_options.from_db);
-  run->add_option("--state", run_options.state_path, "State store (SQLite file)")
+  run->add_option("--state", run_options.state_path, "State store: a SQLite file, or a postgresql:// URI (replicas)")
       ->envname("MXCTL_STATE")
       ->capture_default_str();
   run->add_option("--parallel", run_options.max_in_flight, "Most operations in flight at once while applying (the window starts at 2 and follows the server: wider while its latency holds, narrower when it rises or 429s come)")
@@ -165,7 +186,7 @@ int main(int argc, char** argv) {
   controller::AuditOptions audit_options;
   CLI::App* audit = app.add_subcommand(
       "audit", "Print the audit log of applied actions (time, action, key, id, before/after, result)");
-  audit->add_option("--state", audit_options.state_path, "State store (SQLite file)")
+  audit->add_option("--state", audit_options.state_path, "State store: a SQLite file, or a postgresql:// URI (replicas)")
       ->envname("MXCTL_STATE")
       ->capture_default_str();
   add_time_option(audit, "--since", audit_options.since, "Only entries at or after this UTC time");
@@ -179,9 +200,28 @@ int main(int argc, char** argv) {
       "unlock",
       "Remove the pass lock ID of a pass that is gone (the id is in the message that refused the lock), and record "
       "that in the audit log. A running pass renews its lock's lease; a lock not renewed for 60 s is taken over by "
-      "the next pass anyway");
+      "the next pass anyway. On a PostgreSQL store the lock ends with its holder's database session, and only the "
+      "row naming a holder whose session ended can be removed");
   unlock->add_option("id", unlock_options.lock_id, "The lock's id, as the refusal showed it")->required();
-  unlock->add_option("--state", unlock_options.state_path, "State store (SQLite file)")
+  unlock->add_option("--state", unlock_options.state_path, "State store: a SQLite file, or a postgresql:// URI (replicas)")
+      ->envname("MXCTL_STATE")
+      ->capture_default_str();
+
+  controller::StateMigrateOptions migrate_options;
+  CLI::App* state = app.add_subcommand("state", "Manage the state store itself (see migrate)");
+  state->require_subcommand(1);
+  CLI::App* migrate = state->add_subcommand(
+      "migrate",
+      "Copy the SQLite state store (--state) into the PostgreSQL database --to names, for replicas: every table "
+      "but the lock, with its ids and serial, in one transaction (all or nothing), holding both stores' pass "
+      "locks, and checked row for row. Refused, with nothing copied, when the store there is not empty. The "
+      "SQLite file is left as it was. Then `mxctl plan --state URI` should show no changes; point MXCTL_STATE at "
+      "the URI after that");
+  migrate->add_option("--to", migrate_options.to,
+                      "The PostgreSQL database: postgresql://user@host/db or postgres://... (its store is made there)")
+      ->required()
+      ->check(postgres_destination());
+  migrate->add_option("--state", migrate_options.state_path, "The SQLite state store to copy")
       ->envname("MXCTL_STATE")
       ->capture_default_str();
 
@@ -235,6 +275,11 @@ int main(int argc, char** argv) {
     if (no_source) {
       throw CLI::RequiredError("paths");
     }
+    if (*migrate && adapters::is_postgres_store(migrate_options.state_path)) {
+      throw CLI::ValidationError("--state", "\"" + adapters::redact_database_uri(migrate_options.state_path) +
+                                                "\" is a PostgreSQL store; state migrate copies a SQLite store "
+                                                "(give --state its file)");
+    }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
@@ -271,6 +316,9 @@ int main(int argc, char** argv) {
     }
     if (*unlock) {
       return controller::run_unlock(unlock_options, console);
+    }
+    if (*migrate) {
+      return controller::run_state_migrate(migrate_options, console);
     }
     if (*registration) {
       registration_options.config_path = config_path;

@@ -55,7 +55,7 @@ namespace {
 // A plan is a reader of the store: it takes no lock, and a store it cannot
 // write it reads as it is.
 bool open_store(PassWiring& pass, const PassOptions& options, bool reader, Console& console) {
-  auto store = adapters::open_sqlite_store(
+  auto store = adapters::open_state_store(
       options.state_path, reader ? adapters::StoreAccess::read_only_if_needed : adapters::StoreAccess::read_write);
   if (!store) {
     print_error(store.error(), console.err);
@@ -91,7 +91,8 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
     manifests = adapters::read_manifest_texts(options.paths);
     digest = token ? desired_digest(manifests, pass->settings.settings, *token) : std::nullopt;
     std::error_code error;
-    if (digest && std::filesystem::exists(options.state_path, error)) {
+    if (digest && (adapters::is_postgres_store(options.state_path) ||
+                   std::filesystem::exists(options.state_path, error))) {
       if (!open_store(*pass, options, reader, console)) {
         return nullptr;
       }

@@ -8,7 +8,6 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
-#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -33,16 +32,6 @@ bool process_alive(std::int64_t pid) {
     return false;
   }
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-// 16 hex digits: short enough to type, and no two passes share one.
-std::string new_lock_id() {
-  std::random_device random;
-  std::uniform_int_distribution<std::uint64_t> any;
-  const std::uint64_t value = any(random);
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
 }
 
 Clock::time_point lease_end(const LockRow& row, std::chrono::milliseconds default_lease) {
@@ -205,14 +194,6 @@ class SqliteStoreLock final : public StoreLock {
 };
 
 }  // namespace
-
-std::string host_name() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof buffer - 1) != 0) {
-    return "unknown-host";
-  }
-  return buffer;
-}
 
 model::Result<std::optional<LockRow>> read_lock_row(sqlite::Database& db, bool with_lease) {
   const char* doing = "read the pass lock";

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "adapters/store/lock_holder_identity.h"
 #include "adapters/store/sqlite_db.h"
 #include "model/result.h"
 
@@ -37,9 +38,6 @@ struct LockRowTransaction {
 
 /// Whether a lock's holder still holds it.
 enum class LockHolder { live, dead, expired };
-
-/// This host's name ("unknown-host" when it cannot be read).
-std::string host_name();
 
 /// The lock row, or nothing when the store is not locked. `with_lease`:
 /// the schema has the lease columns (version 6 and later).

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "adapters/appservice_transactions.h"
+#include "adapters/store/postgres_state_store.h"
 #include "adapters/store/sqlite_db.h"
 #include "adapters/store/sqlite_schema.h"
 #include "adapters/store/sqlite_state_store.h"
@@ -99,6 +100,14 @@ model::Result<bool> SqliteStateStore::record_transaction(const std::string& txn_
 model::Result<std::unique_ptr<AppserviceTransactions>> open_transaction_log(const std::string& path) {
   if (path == ":memory:") {
     return std::make_unique<MemoryTransactionLog>();
+  }
+  if (is_postgres_store(path)) {
+    // A session of its own, as the SQLite file gets a connection of its own.
+    auto store = PostgresStateStore::open(path);
+    if (!store) {
+      return tl::unexpected(store.error());
+    }
+    return std::unique_ptr<AppserviceTransactions>(std::move(*store));
   }
   auto db = sqlite::Database::open(path, "open the state store for appservice transactions", SQLITE_OPEN_READWRITE);
   if (!db) {

@@ -1,13 +1,16 @@
 // The probe a pass keeps in the state store: its JSON reads back as it was
 // written, anything else reads as nothing (so the next pass probes afresh),
-// its key tells tokens apart without holding one, and the store keeps the
-// last one across reopening.
+// and its key tells tokens apart without holding one. That the store keeps
+// the last one, on both engines, is store_observation_contract_test.cc.
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
 #include "adapters/homeserver/capabilities_json.h"
-#include "adapters/store/sqlite_state_store.h"
-#include "tests/support/temp_dir.h"
 
 namespace kept_probe_test {
 
@@ -76,28 +79,6 @@ TEST_CASE("kept probe: the key tells server, mode, bot and token apart, and hold
   model::Settings other_bot = settings;
   other_bot.bot_user_id = "@other:example.org";
   CHECK(key != adapters::probe_key(other_bot, "syt_secret_token"));
-}
-
-TEST_CASE("kept probe: the store keeps the last one across reopening", "[probe][sqlite]") {
-  testing_support::TempDir dir;
-  const std::string path = (dir.path() / "mxctl.db").string();
-  {
-    auto store = adapters::SqliteStateStore::open(path);
-    REQUIRE(store);
-    auto none = (*store)->kept_probe();
-    REQUIRE(none);
-    CHECK_FALSE(*none);
-    REQUIRE((*store)->keep_probe({"key one", "{\"a\":1}", 1000}));
-    REQUIRE((*store)->keep_probe({"key two", "{\"b\":2}", 2000}));
-  }
-  auto store = adapters::SqliteStateStore::open(path);
-  REQUIRE(store);
-  auto kept = (*store)->kept_probe();
-  REQUIRE(kept);
-  REQUIRE(*kept);
-  CHECK((*kept)->key == "key two");
-  CHECK((*kept)->answer == "{\"b\":2}");
-  CHECK((*kept)->taken_at_ms == 2000);
 }
 
 }  // namespace kept_probe_test

@@ -1,7 +1,8 @@
 // Rooms as a pass read them from their snapshots, kept for the next pass:
 // the encoding gives every field back and refuses damage, the digest moves
-// with the basis (build, settings) and the snapshot, and the store keeps
-// reads only of rooms that have a snapshot.
+// with the basis (build, settings) and the snapshot. That the store keeps
+// reads only of rooms that have a snapshot, on both engines, is
+// store_observation_contract_test.cc.
 
 #include <catch2/catch.hpp>
 
@@ -10,7 +11,6 @@
 #include <string>
 
 #include "adapters/homeserver/sync_state.h"
-#include "adapters/store/sqlite_state_store.h"
 
 namespace kept_room_reads_test {
 
@@ -52,21 +52,6 @@ TEST_CASE("kept room reads: the digest moves with the basis and with the snapsho
   CHECK(digest != adapters::room_read_digest("build settings", topic));
   // The basis is framed: moving bytes between it and the snapshot is another digest.
   CHECK(adapters::room_read_digest("ab", "c") != adapters::room_read_digest("a", "bc"));
-}
-
-TEST_CASE("kept room reads: the store keeps them by room, and forgets those of rooms without a snapshot",
-          "[room_reads][sqlite]") {
-  auto store = adapters::SqliteStateStore::open(":memory:");
-  REQUIRE(store);
-  REQUIRE((*store)->save_observation("s1", {{"!a:x", std::string("[]")}, {"!b:x", std::string("[]")}}));
-  REQUIRE((*store)->keep_room_reads({{"!a:x", {"d1", std::string("\0read a", 7)}}, {"!b:x", {"d2", "read b"}}}));
-  CHECK((*store)->room_reads() == std::map<std::string, adapters::KeptRoomRead>{
-                                      {"!a:x", {"d1", std::string("\0read a", 7)}}, {"!b:x", {"d2", "read b"}}});
-  // !b:x is left; a later keep replaces !a:x's read and drops !b:x's.
-  REQUIRE((*store)->save_observation("s2", {{"!b:x", std::nullopt}}));
-  REQUIRE((*store)->keep_room_reads({{"!a:x", {"d3", "read a again"}}}));
-  CHECK((*store)->room_reads() ==
-        std::map<std::string, adapters::KeptRoomRead>{{"!a:x", {"d3", "read a again"}}});
 }
 
 }  // namespace kept_room_reads_test

@@ -1,7 +1,8 @@
-// The state store's records that steer the next observation: the rooms
-// mxctl wrote to (re-read in full), and the room creations its journal
-// records (waited for when their marker is not readable yet); and the
-// migration that brought them (schema version 5).
+// The SQLite store's side of the records that steer the next observation
+// (the rooms mxctl wrote to, and the room creations its journal records):
+// the index the lookup goes through, and the migration that brought them
+// (schema version 5). What they mean, on both engines, is
+// store_observation_contract_test.cc and store_pass_log_contract_test.cc.
 
 #include <catch2/catch.hpp>
 
@@ -46,70 +47,17 @@ using Rooms = std::set<std::string>;
 
 }  // namespace
 
-TEST_CASE("sqlite store: rooms written are kept until cleared, and survive reopening", "[store]") {
-  testing_support::TempDir dir;
-  const std::string path = (dir.path() / "mxctl.db").string();
-  {
-    auto store = open_store(path);
-    CHECK(store->rooms_written() == Rooms{});
-    const std::int64_t serial = *store->serial();
-    REQUIRE(store->mark_room_written("!a:x"));
-    REQUIRE(store->mark_room_written("!b:x"));
-    REQUIRE(store->mark_room_written("!a:x"));
-    CHECK(store->rooms_written() == Rooms{"!a:x", "!b:x"});
-    // A hint for observation, like the snapshots: no change a saved plan must notice.
-    CHECK(*store->serial() == serial);
-  }
-  auto store = open_store(path);
-  CHECK(store->rooms_written() == Rooms{"!a:x", "!b:x"});
-
-  SECTION("clearing forgets exactly the rooms given") {
-    REQUIRE(store->clear_rooms_written({"!a:x", "!unknown:x"}));
-    CHECK(store->rooms_written() == Rooms{"!b:x"});
-    REQUIRE(store->clear_rooms_written({}));
-    CHECK(store->rooms_written() == Rooms{"!b:x"});
-  }
-  SECTION("a room written again after it was cleared is recorded again") {
-    REQUIRE(store->clear_rooms_written({"!a:x", "!b:x"}));
-    REQUIRE(store->mark_room_written("!a:x"));
-    CHECK(store->rooms_written() == Rooms{"!a:x"});
-  }
-}
-
-TEST_CASE("sqlite store: a room written is a grouped write, committed with the group", "[store]") {
+// Which room creations the journal records, on both engines, is
+// store_pass_log_contract_test.cc; the index is SQLite's own.
+TEST_CASE("sqlite store: the room creations in the journal are looked up through the partial index", "[store]") {
   testing_support::TempDir dir;
   const std::string path = (dir.path() / "mxctl.db").string();
   auto store = open_store(path);
-  auto other = open_store(path);
-  REQUIRE(store->set_group_commit(adapters::GroupCommit{1000, std::chrono::hours(1)}));
-  REQUIRE(store->mark_room_written("!a:x"));
-  CHECK(store->rooms_written() == Rooms{"!a:x"});
-  CHECK(other->rooms_written() == Rooms{});
-  REQUIRE(store->flush());
-  CHECK(other->rooms_written() == Rooms{"!a:x"});
-  // Clearing commits what is pending first, then clears in its own transaction.
-  REQUIRE(store->mark_room_written("!b:x"));
-  REQUIRE(store->clear_rooms_written({"!a:x"}));
-  CHECK(other->rooms_written() == Rooms{"!b:x"});
-  REQUIRE(store->set_group_commit(std::nullopt));
-}
-
-TEST_CASE("sqlite store: room creations are read from every run's journal, whatever their result", "[store]") {
-  testing_support::TempDir dir;
-  const std::string path = (dir.path() / "mxctl.db").string();
-  auto store = open_store(path);
-  CHECK(store->journaled_room_creations() == Rooms{});
-  auto first = store->begin_run("apply");
-  auto second = store->begin_run("apply");
-  REQUIRE(first);
-  REQUIRE(second);
-  REQUIRE(store->record(JournalEntry{*first, "create room community/a", "planned", "", "", 0, {}}));
-  REQUIRE(store->record(JournalEntry{*first, "create account alice", "ok", "", "", 1, {}}));
-  REQUIRE(store->record(JournalEntry{*first, "set name of community/b", "ok", "", "", 1, {}}));
-  REQUIRE(store->record(JournalEntry{*second, "create room council/c", "failed", "M_UNKNOWN", "x", 1, {}}));
-  REQUIRE(store->record(JournalEntry{*second, "create room community/a", "ok", "", "", 1, {}}));
-  REQUIRE(store->record(JournalEntry{*second, "Create Room shouted", "ok", "", "", 1, {}}));
-  CHECK(store->journaled_room_creations() == Rooms{"community/a", "council/c"});
+  auto run = store->begin_run("apply");
+  REQUIRE(run);
+  REQUIRE(store->record(JournalEntry{*run, "create room community/a", "planned", "", "", 0, {}}));
+  REQUIRE(store->record(JournalEntry{*run, "set name of community/b", "ok", "", "", 1, {}}));
+  CHECK(store->journaled_room_creations() == Rooms{"community/a"});
 
   // The lookup goes through the partial index, so it does not read the
   // whole journal (every operation of every apply) on each pass.
