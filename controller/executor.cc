@@ -205,7 +205,7 @@ class Execution {
         return;
       }
       const std::size_t index = *next;
-      if (skip_unreachable(index) || skip_late(index)) {
+      if (skip_unreachable(index) || skip_late(index) || skip_unfenced(index)) {
         wake_idle();
         continue;
       }
@@ -289,6 +289,24 @@ class Execution {
     }
     settle_unattempted(index, Status::skipped,
                        "skipped: the pass deadline (passTimeoutMinutes) passed before it could start");
+    m_scheduler.release(index);
+    return true;
+  }
+
+  // With the lock held: true (the operation skipped) once the fence said
+  // this process may no longer write, which it is asked before each start.
+  bool skip_unfenced(std::size_t index) {
+    if (!m_options.fence) {
+      return false;
+    }
+    if (!m_fenced_out && !m_options.fence()) {
+      m_fenced_out = true;
+      m_warnings.push_back("stopped writing: this process no longer holds the pass lock");
+    }
+    if (!m_fenced_out) {
+      return false;
+    }
+    settle_unattempted(index, Status::skipped, "skipped: this process no longer holds the pass lock");
     m_scheduler.release(index);
     return true;
   }
@@ -392,6 +410,7 @@ class Execution {
   std::size_t m_most_workers = 1;  // workers this walk may have at most
   int m_last_window = 0;           // the window's size when workers were last asked for
   bool m_cannot_start = false;     // the system refused a thread: no more are tried
+  bool m_fenced_out = false;       // the fence said no: nothing starts again
   // The walk's own warnings; the recorder keeps its own.
   std::vector<std::string> m_warnings;
   ApplyReport m_report;

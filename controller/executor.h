@@ -59,6 +59,12 @@ struct ExecutorOptions {
   /// deadline, no operation starts and no retry is waited for, while the
   /// operations in flight finish. Null: never.
   const std::atomic<bool>* stopping = nullptr;
+  /// Whether this process may still write: a replica confirming it still
+  /// holds the pass lock. Asked, with the executor's lock held, before each
+  /// operation starts (its attempts are its batch of writes); once it says
+  /// no, no operation starts again (each is skipped, saying why), while
+  /// those in flight finish. Empty: never asked.
+  std::function<bool()> fence;
 };
 
 /// Called once per operation as it settles, in the order operations settle,

@@ -51,7 +51,7 @@ bool PassOutcome::ok() const {
 }
 
 Reconciler::Reconciler(adapters::HomeserverPort& port, adapters::StateStore& store, const Clock& clock,
-                       ReconcileOptions options, const adapters::StoreLock* lock)
+                       ReconcileOptions options, adapters::StoreLock* lock)
     : m_port(port), m_store(store), m_clock(clock), m_options(std::move(options)), m_lock(lock) {}
 
 model::Result<GuardedPlan> Reconciler::plan(model::MatrixState&& desired) {
@@ -128,6 +128,9 @@ ApplyOutcome Reconciler::apply(const GuardedPlan& planned, const ProgressCallbac
   executor.deadline = m_options.deadline;
   executor.stopping = m_options.stopping;
   executor.now = planned.now;
+  if (m_lock != nullptr) {
+    executor.fence = [lock = m_lock] { return lock->still_held(); };
+  }
   const PlannedPass& pass = planned.planned;
   out.report = m_options.dry_run
                    ? dry_run_plan(pass.plan, pass.desired, executor, pass.observation.room_ids, progress)

@@ -149,10 +149,11 @@ struct PassOutcome {
 class Reconciler {
  public:
   /// Reads "now" from `clock` once per plan(). `lock` is the pass lock the
-  /// caller holds (apply, reconcile), checked after executing for a
-  /// takeover; null when it holds none. All must outlive the reconciler.
+  /// caller holds (apply, reconcile): confirmed before each batch of writes
+  /// (the executor's fence) and checked after executing for a takeover;
+  /// null when it holds none. All must outlive the reconciler.
   Reconciler(adapters::HomeserverPort& port, adapters::StateStore& store, const Clock& clock,
-             ReconcileOptions options, const adapters::StoreLock* lock = nullptr);
+             ReconcileOptions options, adapters::StoreLock* lock = nullptr);
 
   const ReconcileOptions& options() const { return m_options; }
 
@@ -182,7 +183,7 @@ class Reconciler {
   adapters::StateStore& m_store;
   const Clock& m_clock;
   const ReconcileOptions m_options;
-  const adapters::StoreLock* m_lock;
+  adapters::StoreLock* m_lock;
 };
 
 }  // namespace controller

@@ -4,11 +4,14 @@
 
 #include "controller/run_command.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 
 #include "adapters/appdb/postgres_notifications.h"
 #include "adapters/manifests/manifest_watch.h"
+#include "adapters/redact.h"
 #include "controller/loop/control_loop.h"
 #include "controller/loop/run_host.h"
 #include "controller/loop/loop_telemetry.h"
@@ -29,6 +32,7 @@ class SignalRelay {
       m_loop->request_stop();
     } else {
       m_stop = true;
+      m_stopped.notify_all();
     }
   }
   void reload() {
@@ -48,12 +52,59 @@ class SignalRelay {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_stop;
   }
+  /// Waits up to `limit` for a stop (a standby between its attempts); true
+  /// when one came.
+  bool wait_for_stop(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    return m_stopped.wait_for(lock, limit, [this] { return m_stop; });
+  }
 
  private:
+  std::condition_variable m_stopped;
   std::mutex m_mutex;
   ControlLoop* m_loop = nullptr;
   bool m_stop = false;
 };
+
+// How often a standby tries the pass lock: a leader's end is noticed
+// within this (the lock goes with its database session).
+constexpr std::chrono::milliseconds k_standby_poll{1000};
+
+// Takes the pass lock, standing by while another replica holds it (a
+// shared PostgreSQL store) until it can, or until a signal stops the wait.
+// False when the process should end: an error (logged), or a stop.
+bool lead(RunHost& host, LoopTelemetry& metrics, SignalRelay& relay, LoopLog& log, bool& stopped) {
+  bool standing_by = false;
+  bool store_failing = false;
+  for (;;) {
+    LockAttempt attempt = host.take_lock();
+    if (attempt.outcome == LockAttempt::taken) {
+      log.info(standing_by ? "leading: took the pass lock; the replica that held it is gone"
+                           : "leading: holding the pass lock");
+      metrics.set_leader(true);
+      return true;
+    }
+    const bool wait = host.replicated() && (attempt.outcome == LockAttempt::held_elsewhere ||
+                                            attempt.error.kind == model::Error::Kind::transient);
+    if (!wait) {
+      log.error(adapters::redact(attempt.error.message, {}));
+      return false;
+    }
+    if (attempt.outcome == LockAttempt::held_elsewhere && !standing_by) {
+      log.info("standing by: " + adapters::redact(attempt.error.message, {}));
+      standing_by = true;
+      metrics.set_leader(false);
+    } else if (attempt.outcome == LockAttempt::failed && !store_failing) {
+      log.warning("standing by: cannot ask the state store for the pass lock: " +
+                  adapters::redact(attempt.error.message, {}));
+    }
+    store_failing = attempt.outcome == LockAttempt::failed;
+    if (relay.wait_for_stop(k_standby_poll)) {
+      stopped = true;
+      return false;
+    }
+  }
+}
 
 }  // namespace
 
@@ -86,6 +137,13 @@ int run_controller(const RunOptions& options, Console& console) {
   }
   log.info("serving /metrics, /healthz and /readyz on http://" +
            telemetry::to_string(telemetry::ListenAddress{address->ip, server.port()}));
+  metrics.set_leader(false);
+  bool stopped = false;
+  if (!lead(*host, metrics, relay, log, stopped)) {
+    server.stop();
+    log.info(stopped ? "stopped" : "stopped with an error");
+    return stopped ? k_exit_ok : k_exit_error;
+  }
   // Before the first pass: its alias lookups may make the homeserver ask.
   if (auto serving = host->start_serving(); !serving) {
     log.error(serving.error().message);
@@ -120,6 +178,11 @@ int run_controller(const RunOptions& options, Console& console) {
   watch.reset();
   notifications.reset();
   server.stop();
+  if (result != 0) {
+    metrics.set_leader(false);
+    log.error("lost the pass lock: stopping, so that a replica holding it carries on (a supervisor restarts this "
+              "one as a standby)");
+  }
   log.info(result == 0 ? "stopped" : "stopped with an error");
   return result == 0 ? k_exit_ok : k_exit_error;
 }

@@ -1,6 +1,7 @@
 #include "mxsim/homeserver.h"
 
 #include <thread>
+#include <tuple>
 
 #include "mxsim/errors.h"
 #include "mxsim/ids.h"
@@ -221,17 +222,20 @@ std::optional<RoomWrite> Homeserver::begin_room_write(const RouteMatch& match) {
   return write;
 }
 
-std::string Homeserver::journal_user(const ApiRequest& request) {
+std::pair<std::string, std::string> Homeserver::journal_user(const ApiRequest& request) {
   std::optional<std::string> token = request.access_token();
   if (!token) {
-    return "";
+    return {};
   }
   auto lock = read_lock();
   if (const AppService* service = m_state.appservice_by_token(*token)) {
-    return request.query_param("user_id").value_or(service->sender(m_state.server_name));
+    return {request.query_param("user_id").value_or(service->sender(m_state.server_name)), ""};
   }
   auto it = m_state.tokens.find(*token);
-  return it == m_state.tokens.end() ? "" : it->second.user_id;
+  if (it == m_state.tokens.end()) {
+    return {};
+  }
+  return {it->second.user_id, it->second.device_id};
 }
 
 ApiResponse Homeserver::handle(const ApiRequest& request) {
@@ -302,7 +306,7 @@ ApiResponse Homeserver::handle(const ApiRequest& request) {
     notify_change();
   }
   entry.status = response.drop_connection ? 0 : response.status;
-  entry.user_id = journal_user(request);
+  std::tie(entry.user_id, entry.device_id) = journal_user(request);
   entry.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   m_journal.record(std::move(entry));

@@ -10,6 +10,7 @@
 #include <shared_mutex>
 #include <condition_variable>
 #include <string>
+#include <utility>
 
 #include "mxsim/access.h"
 #include "mxsim/appservice.h"
@@ -142,7 +143,9 @@ class Homeserver {
  private:
   void route_event_to_appservices(const Event& event);
   std::optional<RoomWrite> begin_room_write(const RouteMatch& match);
-  std::string journal_user(const ApiRequest& request);
+  // Who made the request, as the journal records it: user id and device
+  // (empty when unauthenticated; an appservice has no device).
+  std::pair<std::string, std::string> journal_user(const ApiRequest& request);
 
   HomeserverSettings m_settings;
   std::shared_mutex m_mutex;

@@ -4,7 +4,7 @@ namespace mxsim {
 
 nlohmann::json JournalEntry::to_json() const {
   return {{"seq", seq},       {"ts", ts_ms},          {"method", method}, {"path", path},
-          {"route", route},   {"status", status},     {"user_id", user_id}, {"write", write},
+          {"route", route},   {"status", status},     {"user_id", user_id}, {"device_id", device_id}, {"write", write},
           {"fault", fault},   {"duration_ms", duration_ms}};
 }
 

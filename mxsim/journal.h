@@ -22,6 +22,7 @@ struct JournalEntry {
   std::string route;        ///< "PUT /_matrix/client/v3/rooms/{roomId}/state/{eventType}/{stateKey*}"
   int status = 0;           ///< 0 when the connection was dropped
   std::string user_id;      ///< authenticated user, "" when none
+  std::string device_id;    ///< the device of the access token used, "" when none
   bool write = false;       ///< method other than GET/HEAD/OPTIONS
   bool fault = false;       ///< answered by an injected fault
   double duration_ms = 0;

@@ -23,7 +23,7 @@ std::optional<std::string> pass_failure(const PassOutcome& outcome) {
     return "the last pass was not carried out: " + outcome.applied->error->message;
   }
   if (outcome.applied->lock_lost) {
-    return "another process took the pass lock over";
+    return "this process lost the pass lock";
   }
   if (outcome.applied->report && !outcome.applied->report->ok()) {
     return "operations of the last pass failed";
@@ -66,6 +66,8 @@ LoopTelemetry::LoopTelemetry(std::chrono::milliseconds stale_after, bool has_fee
   m_registry.declare_counter("mxctl_change_feed_failures_total", "Waits for homeserver changes that failed.");
   m_registry.declare_histogram("mxctl_pass_duration_seconds", "Wall time of a pass.",
                                {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300});
+  m_registry.declare_gauge("mxctl_leader",
+                           "1 while this process holds the pass lock and runs passes; 0 while it stands by.");
   m_registry.declare_gauge("mxctl_last_successful_pass_timestamp_seconds",
                            "When the last pass that succeeded ended (Unix time).");
   m_registry.declare_gauge("mxctl_managed_objects",
@@ -142,8 +144,17 @@ void LoopTelemetry::count_requests(const std::string& client, const adapters::Cl
   counted = stats;
 }
 
+void LoopTelemetry::set_leader(bool leader) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_standby = !leader;
+  m_registry.set("mxctl_leader", {}, leader ? 1 : 0);
+}
+
 std::optional<std::string> LoopTelemetry::not_ready() const {
   std::lock_guard<std::mutex> lock(m_mutex);
+  if (m_standby) {
+    return std::string("standby: another replica holds the pass lock");
+  }
   if (m_last_failure) {
     return m_last_failure;
   }

@@ -38,6 +38,10 @@ class LoopTelemetry {
   /// and retries.
   void count_requests(const std::string& client, const adapters::ClientStats& stats);
 
+  /// This process leads (holds the pass lock) or stands by: mxctl_leader,
+  /// and a standby is not ready (what /readyz routes to is the leader).
+  void set_leader(bool leader);
+
   /// /metrics.
   std::string metrics() const { return m_registry.render(); }
   /// /readyz: nothing when ready, else why not.
@@ -51,6 +55,7 @@ class LoopTelemetry {
   std::optional<std::chrono::steady_clock::time_point> m_last_success;
   std::optional<std::string> m_last_failure;
   bool m_feed_failing = false;
+  bool m_standby = false;
   std::map<std::string, adapters::ClientStats> m_counted;
 };
 

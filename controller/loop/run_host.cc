@@ -57,22 +57,12 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
     log.error(error_text(token.error()));
     return nullptr;
   }
-  auto store = adapters::open_sqlite_store(options.state_path, adapters::StoreAccess::read_write);
+  auto store = adapters::open_state_store(options.state_path, adapters::StoreAccess::read_write);
   if (!store) {
     log.error(error_text(store.error()));
     return nullptr;
   }
   host->m_store = std::move(*store);
-  // Held for the life of the process: no cron pass writes meanwhile.
-  auto lock = host->m_store->lock("run");
-  if (!lock) {
-    log.error(error_text(lock.error()));
-    return nullptr;
-  }
-  host->m_lock = std::move(*lock);
-  if (std::string took_over = host->m_lock->took_over(); !took_over.empty()) {
-    log.warning(took_over + " (recorded in the audit log)");
-  }
   const model::Settings& settings = host->m_settings.settings;
   adapters::ClientOptions client = adapters::client_options(settings, SteadyClock::now());
   host->m_homeserver = std::make_unique<adapters::HttpHomeserver>(settings, *token, client);
@@ -92,6 +82,21 @@ std::unique_ptr<RunHost> RunHost::wire(const RunOptions& options, LoopLog& log) 
   }
   return host;
 }
+
+LockAttempt RunHost::take_lock() {
+  auto lock = m_store->lock("run");
+  if (!lock) {
+    const bool elsewhere = lock.error().kind == model::Error::Kind::conflict;
+    return {elsewhere ? LockAttempt::held_elsewhere : LockAttempt::failed, lock.error()};
+  }
+  m_lock = std::move(*lock);
+  if (std::string took_over = m_lock->took_over(); !took_over.empty()) {
+    m_log.warning(took_over + " (recorded in the audit log)");
+  }
+  return {LockAttempt::taken, {}};
+}
+
+bool RunHost::replicated() const { return adapters::is_postgres_store(m_options.state_path); }
 
 bool RunHost::wire_appservice(const adapters::ClientOptions& client) {
   const std::string address =
@@ -329,7 +334,9 @@ void RunHost::pass_finished(const PassRequest& request, const PassOutcome& outco
       m_log.error(std::to_string(guard.plan_errors) + " changes cannot be made as desired (see `mxctl plan`)", fields);
     }
     if (outcome.applied && outcome.applied->lock_lost) {
-      m_log.error("another process took the pass lock over while this pass ran", fields);
+      m_log.error("this process lost the pass lock while this pass ran (taken over, or its database session "
+                  "ended): it stopped writing",
+                  fields);
     }
     if (outcome.applied && outcome.applied->error) {
       m_log.error("pass not carried out: " + error_text(*outcome.applied->error), fields);

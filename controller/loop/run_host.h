@@ -42,15 +42,36 @@ struct RunOptions {
   LogFormat log_format = LogFormat::text;
 };
 
-/// The host. Built by wire(); the loop runs on it.
+/// How an attempt at the pass lock ended.
+struct LockAttempt {
+  enum Outcome {
+    /// This process holds it now.
+    taken,
+    /// Another process holds it (`error` names it): a replica stands by.
+    held_elsewhere,
+    /// The store could not be asked (`error` says why).
+    failed,
+  };
+  Outcome outcome = failed;
+  model::Error error;
+};
+
+/// The host. Built by wire(); the loop runs on it once take_lock() took
+/// the pass lock.
 class RunHost final : public LoopHost {
  public:
   /// Loads the settings (an error in them, or missing connection
-  /// settings, or no token: nothing), opens the store, takes the pass lock
-  /// for the life of the host and connects (without probing: the first
-  /// pass does, so a homeserver still starting is waited for). Problems
-  /// are logged; null when any step fails.
+  /// settings, or no token: nothing), opens the store and connects
+  /// (without probing: the first pass does, so a homeserver still starting
+  /// is waited for). Problems are logged; null when any step fails.
   static std::unique_ptr<RunHost> wire(const RunOptions& options, LoopLog& log);
+
+  /// Takes the pass lock for the life of the host (no cron pass and no
+  /// other replica writes meanwhile); a takeover is logged as a warning.
+  LockAttempt take_lock();
+  /// The store is shared by replicas (PostgreSQL): a lock held elsewhere
+  /// means standing by, not an error.
+  bool replicated() const;
 
   /// The change feed: /sync, or in appservice mode the transactions the
   /// homeserver pushes to the listener; null when the appservice API is
@@ -81,7 +102,8 @@ class RunHost final : public LoopHost {
   PassOutcome run_pass(model::MatrixState desired, const PassRequest& request) override;
   std::string sync_position() override;
   void cancel_requests() override;
-  bool lock_lost() override { return m_lock && m_lock->lost(); }
+  /// Asks the store (bounded) whether this process still holds the lock.
+  bool lock_lost() override { return m_lock && !m_lock->still_held(); }
 
   void pass_started(const PassRequest& request) override;
   void pass_finished(const PassRequest& request, const PassOutcome& outcome, std::chrono::milliseconds took) override;

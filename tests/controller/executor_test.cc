@@ -1,6 +1,7 @@
 // Applying plans against the in-memory homeserver: convergence end to end,
 // dependency order under concurrency, failure isolation, retries, the
-// concurrency bound, the journal, room ids reaching dependants, and dry runs.
+// concurrency bound, the journal, room ids reaching dependants, dry runs,
+// and the fence a replica's pass lock puts before every operation.
 
 #include "controller/apply_plan.h"
 
@@ -689,6 +690,49 @@ TEST_CASE("executor: with many workers every operation settles once, reported on
   CHECK(server.calls().size() == 120);
   CHECK(store.journal(k_run)->size() == 120);
   CHECK(store.audit({})->size() == 120);
+}
+
+TEST_CASE("executor: once the fence says no, no operation starts, and those in flight finish", "[executor]") {
+  const model::MatrixState desired = riverside();
+  fakes::FakeHomeserver server;
+  server.set_latency(milliseconds(2));
+  fakes::FakeStateStore store;
+  const model::Plan plan = replan(desired, server, store);
+  REQUIRE(plan.operations.size() > 10);
+  controller::ExecutorOptions options;
+  options.max_in_flight = 3;
+  std::atomic<int> asked{0};
+  // The lock is lost after the fifth confirmation: the sixth start is refused.
+  options.fence = [&asked] { return ++asked <= 5; };
+  controller::ApplyReport report = controller::apply_plan(plan, desired, server, store, k_run, options, {});
+
+  CHECK(report.succeeded + report.already_done + report.failed <= 5);
+  CHECK(server.calls().size() <= 5 * 3);  // each started operation, whatever requests it made
+  const auto refused = std::count_if(report.operations.begin(), report.operations.end(), [](const auto& op) {
+    return op.status == Status::skipped && op.error == "skipped: this process no longer holds the pass lock";
+  });
+  CHECK(refused >= 1);
+  CHECK(report.succeeded + report.already_done + report.failed + report.skipped ==
+        static_cast<int>(plan.operations.size()));
+  CHECK(std::count(report.warnings.begin(), report.warnings.end(),
+                   "stopped writing: this process no longer holds the pass lock") == 1);
+  // Asked once per start and never again after a no.
+  CHECK(asked.load() == 6);
+  CHECK_FALSE(report.ok());
+
+  SECTION("a fence that keeps saying yes changes nothing") {
+    fakes::FakeHomeserver other;
+    fakes::FakeStateStore other_store;
+    const model::Plan full = replan(desired, other, other_store);
+    std::atomic<int> confirmations{0};
+    options.fence = [&confirmations] {
+      ++confirmations;
+      return true;
+    };
+    controller::ApplyReport whole = controller::apply_plan(full, desired, other, other_store, k_run, options, {});
+    CHECK(whole.ok());
+    CHECK(confirmations.load() == static_cast<int>(full.operations.size()));
+  }
 }
 
 }  // namespace executor_test
