@@ -4,6 +4,7 @@
 // the same text.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,10 @@ class Sha256 {
 
 /// `bytes` as lower-case hex digits, two for each byte.
 std::string lower_hex(std::string_view bytes);
+
+/// The bytes `hex` spells (digits of either case, two per byte); nothing
+/// for text that is not hex, so damaged text never reads as other bytes.
+std::optional<std::string> bytes_from_hex(std::string_view hex);
 
 /// The SHA-256 of `bytes` as 64 lower-case hex digits.
 std::string sha256_hex(std::string_view bytes);

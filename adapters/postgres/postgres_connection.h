@@ -96,4 +96,12 @@ class Connection {
   std::string m_closed_because;
 };
 
+/// What a statement run for its effect returned: nothing, or its error.
+inline model::Result<void> without_rows(const model::Result<Rows>& rows) {
+  if (!rows) {
+    return tl::unexpected(rows.error());
+  }
+  return {};
+}
+
 }  // namespace adapters::postgres

@@ -16,37 +16,6 @@ namespace adapters {
 
 namespace {
 
-int kept_hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// The bytes encode(…, 'hex') wrote; nothing for text that is not that.
-std::optional<std::string> kept_bytes_from_hex(const std::string& hex) {
-  if (hex.size() % 2 != 0) {
-    return std::nullopt;
-  }
-  std::string bytes;
-  bytes.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int high = kept_hex_digit(hex[i]);
-    const int low = kept_hex_digit(hex[i + 1]);
-    if (high < 0 || low < 0) {
-      return std::nullopt;
-    }
-    bytes.push_back(static_cast<char>(high * 16 + low));
-  }
-  return bytes;
-}
-
 // Paths are percent-encoded, so a line break never occurs in one (the
 // SQLite store writes them the same way).
 std::string verdict_paths_text(const std::vector<std::string>& paths) {
@@ -92,7 +61,7 @@ model::Result<std::optional<CompiledDesired>> PostgresStateStore::compiled_desir
   const auto& row = rows->rows[0];
   // Never other bytes than those kept: a state that does not decode is an
   // error, which the cache's reader takes as none.
-  auto state = row[1] ? kept_bytes_from_hex(*row[1]) : std::nullopt;
+  auto state = row[1] ? bytes_from_hex(*row[1]) : std::nullopt;
   if (!row[0] || !state) {
     return tl::unexpected(kept_damaged(doing, "mxctl.compiled_desired does not read back"));
   }

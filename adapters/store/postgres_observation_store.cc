@@ -81,13 +81,6 @@ const char* const k_pass_lock_held =
 // room's snapshot.
 constexpr std::size_t k_batch_bytes = 4 * 1024 * 1024;
 
-model::Result<void> ran(const model::Result<postgres::Rows>& rows) {
-  if (!rows) {
-    return tl::unexpected(rows.error());
-  }
-  return {};
-}
-
 model::Error damaged(std::string_view doing, std::string_view what) {
   return model::make_error(model::Error::Kind::invalid,
                            "cannot " + std::string(doing) + ": " + std::string(what) + "; the store is damaged");
@@ -139,37 +132,6 @@ model::Result<std::vector<std::string>> meta_row(model::Result<postgres::Rows> r
     return tl::unexpected(damaged(doing, "mxctl.meta has no row"));
   }
   return std::move(read->front());
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// The bytes `hex` spells; nothing when it is not hex.
-std::optional<std::string> from_hex(std::string_view hex) {
-  if (hex.size() % 2 != 0) {
-    return std::nullopt;
-  }
-  std::string bytes;
-  bytes.reserve(hex.size() / 2);
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int high = hex_digit(hex[i]);
-    const int low = hex_digit(hex[i + 1]);
-    if (high < 0 || low < 0) {
-      return std::nullopt;
-    }
-    bytes.push_back(static_cast<char>(high * 16 + low));
-  }
-  return bytes;
 }
 
 // The parameters of one statement over many items: a text[] per column,
@@ -247,7 +209,7 @@ model::Result<std::map<std::string, std::string>> PostgresStateStore::room_ids()
 model::Result<void> PostgresStateStore::set_room_id(const std::string& key, const std::string& room_id) {
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record room id for " + key;
-  return grouped(doing, [&] { return ran(query(doing, k_set_room_id, {key, room_id, format_store_time(now())})); });
+  return grouped(doing, [&] { return postgres::without_rows(query(doing, k_set_room_id, {key, room_id, format_store_time(now())})); });
 }
 
 model::Result<void> PostgresStateStore::forget_room(const std::string& key) {
@@ -259,7 +221,7 @@ model::Result<void> PostgresStateStore::forget_room(const std::string& key) {
   return atomically(doing, [&]() -> model::Result<void> {
     for (const char* sql : {"DELETE FROM mxctl.rooms WHERE key = $1", "DELETE FROM mxctl.messages_sent WHERE key = $1",
                             "DELETE FROM mxctl.directs_set WHERE room_key = $1"}) {
-      if (auto deleted = ran(query(doing, sql, {key})); !deleted) {
+      if (auto deleted = postgres::without_rows(query(doing, sql, {key})); !deleted) {
         return deleted;
       }
     }
@@ -284,7 +246,7 @@ model::Result<std::set<std::string>> PostgresStateStore::messages_sent() {
 model::Result<void> PostgresStateStore::mark_message_sent(const std::string& key) {
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record message sent to " + key;
-  return grouped(doing, [&] { return ran(query(doing, k_mark_message_sent, {key, format_store_time(now())})); });
+  return grouped(doing, [&] { return postgres::without_rows(query(doing, k_mark_message_sent, {key, format_store_time(now())})); });
 }
 
 model::Result<std::set<std::pair<std::string, std::string>>> PostgresStateStore::directs_set() {
@@ -298,7 +260,7 @@ model::Result<void> PostgresStateStore::mark_direct_set(const std::string& room_
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record m.direct set for " + user_id + " in " + room_key;
   return grouped(doing, [&] {
-    return ran(query(doing, k_mark_direct_set, {room_key, user_id, format_store_time(now())}));
+    return postgres::without_rows(query(doing, k_mark_direct_set, {room_key, user_id, format_store_time(now())}));
   });
 }
 
@@ -306,7 +268,7 @@ model::Result<void> PostgresStateStore::forget_directs(const std::string& room_k
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "forget m.direct records of " + room_key;
   return grouped(doing,
-                 [&] { return ran(query(doing, "DELETE FROM mxctl.directs_set WHERE room_key = $1", {room_key})); });
+                 [&] { return postgres::without_rows(query(doing, "DELETE FROM mxctl.directs_set WHERE room_key = $1", {room_key})); });
 }
 
 model::Result<std::string> PostgresStateStore::sync_token() {
@@ -325,7 +287,7 @@ model::Result<void> PostgresStateStore::set_sync_token(const std::string& token)
     return flushed;
   }
   // One statement with no group open: atomic and durable on its own.
-  return ran(query("record sync token", k_set_sync_token, {token}));
+  return postgres::without_rows(query("record sync token", k_set_sync_token, {token}));
 }
 
 model::Result<std::map<std::string, std::string>> PostgresStateStore::room_snapshots() {
@@ -370,10 +332,10 @@ model::Result<void> PostgresStateStore::write_observation(
   const std::string at = format_store_time(now());
   Batches saved(doing, [&](std::vector<postgres::Value> params) {
     params.emplace_back(at);
-    return ran(query(doing, k_save_snapshots, params));
+    return postgres::without_rows(query(doing, k_save_snapshots, params));
   });
   Batches dropped(doing,
-                  [&](std::vector<postgres::Value> params) { return ran(query(doing, k_drop_snapshots, params)); });
+                  [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_drop_snapshots, params)); });
   for (const auto& [room_id, state] : changed) {
     auto added = state ? saved.add({room_id, *state, snapshot_digest(*state)}) : dropped.add({room_id});
     if (!added) {
@@ -385,7 +347,7 @@ model::Result<void> PostgresStateStore::write_observation(
       return sent;
     }
   }
-  return ran(query(doing, k_set_sync_token, {sync_token}));
+  return postgres::without_rows(query(doing, k_set_sync_token, {sync_token}));
 }
 
 model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpdate& update) {
@@ -403,7 +365,7 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
     // room written that this save then forgets, between the check and the
     // commit (as in the SQLite store, whose write transaction keeps the
     // lock row still).
-    if (auto held = ran(query(doing, "LOCK TABLE mxctl.lock IN SHARE MODE")); !held) {
+    if (auto held = postgres::without_rows(query(doing, "LOCK TABLE mxctl.lock IN SHARE MODE")); !held) {
       return held;
     }
     auto holder = query(doing, k_pass_lock_held, {std::to_string(postgres_store::pass_lock_key())});
@@ -421,7 +383,7 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
     auto with_at = [&](const char* sql) {
       return [this, doing, sql, &at](std::vector<postgres::Value> params) {
         params.emplace_back(at);
-        return ran(query(doing, sql, params));
+        return postgres::without_rows(query(doing, sql, params));
       };
     };
     Batches room_ids(doing, with_at(k_set_room_ids));
@@ -437,7 +399,7 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
       return written;
     }
     Batches reread(
-        doing, [&](std::vector<postgres::Value> params) { return ran(query(doing, k_clear_rooms_written, params)); });
+        doing, [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_clear_rooms_written, params)); });
     for (const std::string& room_id : update.rooms_reread) {
       if (auto added = reread.add({room_id}); !added) {
         return added;
@@ -487,7 +449,7 @@ model::Result<void> PostgresStateStore::mark_room_written(const std::string& roo
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record a write to " + room_id;
   return grouped(doing, [&] {
-    return ran(query(doing,
+    return postgres::without_rows(query(doing,
                      "INSERT INTO mxctl.rooms_written (room_id, written_at) VALUES ($1, $2) "
                      "ON CONFLICT (room_id) DO NOTHING",
                      {room_id, format_store_time(now())}));
@@ -505,7 +467,7 @@ model::Result<void> PostgresStateStore::clear_rooms_written(const std::set<std::
   const char* doing = "forget the rooms re-read";
   return atomically(doing, [&]() -> model::Result<void> {
     Batches cleared(
-        doing, [&](std::vector<postgres::Value> params) { return ran(query(doing, k_clear_rooms_written, params)); });
+        doing, [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_clear_rooms_written, params)); });
     for (const std::string& room_id : room_ids) {
       if (auto added = cleared.add({room_id}); !added) {
         return added;
@@ -524,7 +486,7 @@ model::Result<std::map<std::string, KeptRoomRead>> PostgresStateStore::room_read
   }
   std::map<std::string, KeptRoomRead> reads;
   for (std::vector<std::string>& row : *read) {
-    auto bytes = from_hex(row.at(2));
+    auto bytes = bytes_from_hex(row.at(2));
     if (!bytes) {
       return tl::unexpected(damaged(doing, "the read of " + row.at(0) + " did not come back as hex"));
     }
@@ -541,7 +503,7 @@ model::Result<void> PostgresStateStore::keep_room_reads(const std::map<std::stri
   const char* doing = "keep the room reads";
   return atomically(doing, [&]() -> model::Result<void> {
     Batches kept(doing,
-                 [&](std::vector<postgres::Value> params) { return ran(query(doing, k_keep_room_reads, params)); });
+                 [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_keep_room_reads, params)); });
     for (const auto& [room_id, read] : reads) {
       if (auto added = kept.add({room_id, read.digest, lower_hex(read.read)}); !added) {
         return added;
@@ -550,7 +512,7 @@ model::Result<void> PostgresStateStore::keep_room_reads(const std::map<std::stri
     if (auto sent = kept.finish(); !sent) {
       return sent;
     }
-    return ran(query(doing,
+    return postgres::without_rows(query(doing,
                      "DELETE FROM mxctl.room_reads AS kept WHERE NOT EXISTS "
                      "(SELECT 1 FROM mxctl.room_snapshots AS snapshot WHERE snapshot.room_id = kept.room_id)"));
   });
@@ -581,7 +543,7 @@ model::Result<void> PostgresStateStore::keep_probe(const KeptProbe& probe) {
   if (auto flushed = flush_locked(); !flushed) {
     return flushed;
   }
-  return ran(query("keep the probe",
+  return postgres::without_rows(query("keep the probe",
                    "UPDATE mxctl.meta SET probe_key = $1, probe_answer = $2, probe_taken_at = $3::bigint WHERE id = 1",
                    {probe.key, probe.answer, std::to_string(probe.taken_at_ms)}));
 }

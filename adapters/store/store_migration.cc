@@ -129,7 +129,7 @@ const std::vector<Table>& copied_tables() {
 const char* const k_lock_events = "key = 'lock' AND run_id = 0";
 
 // What no statement should grow past (a table of snapshots can be large).
-constexpr std::size_t k_batch_bytes = 4 * 1024 * 1024;
+constexpr std::size_t k_copy_batch_bytes = 4 * 1024 * 1024;
 
 std::string identifier(std::string_view name) { return "\"" + std::string(name) + "\""; }
 
@@ -197,7 +197,7 @@ class Batch {
   void end_row() { ++m_rows; }
 
   std::size_t rows() const { return m_rows; }
-  bool full() const { return m_bytes >= k_batch_bytes; }
+  bool full() const { return m_bytes >= k_copy_batch_bytes; }
 
   // The parameters of the INSERT; the batch is empty again.
   std::vector<postgres::Value> take() {
@@ -474,10 +474,10 @@ model::Error not_empty(const std::string& contents) {
 
 // The whole copy, once both locks are held and nothing else can write
 // either store.
-class Migration {
+class StoreCopy {
  public:
   // `locks_held` confirms both pass locks before the copy is committed.
-  Migration(Source& source, postgres::Connection& db, std::string path, std::string destination, bool created,
+  StoreCopy(Source& source, postgres::Connection& db, std::string path, std::string destination, bool created,
             std::function<bool()> locks_held)
       : m_source(source),
         m_db(db),
@@ -760,7 +760,7 @@ model::Result<StoreMigration> migrate_sqlite_store_to_postgres(const std::string
   }
 
   // Released (the destination's first) when this returns.
-  migration::Migration copy(*source, **db, sqlite_path, destination, created,
+  migration::StoreCopy copy(*source, **db, sqlite_path, destination, created,
                             [&] { return (*source_lock)->still_held() && (*target_lock)->still_held(); });
   return copy.run();
 }

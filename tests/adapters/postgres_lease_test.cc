@@ -29,20 +29,8 @@ using namespace std::chrono_literals;
 using adapters::postgres::Connection;
 using testing_support::eventually;
 
-// A fresh database on the shared server, or empty when PostgreSQL is
-// missing outside CI (the case then returns; under CI the server FAILs).
-std::string fresh_conninfo() {
-  testing_support::PostgresServer* server = testing_support::shared_postgres_server();
-  if (server == nullptr) {
-    return {};
-  }
-  const std::string name = testing_support::fresh_database_name();
-  server->create_database(name);
-  return server->conninfo(name);
-}
-
-std::unique_ptr<Connection> connect(const std::string& conninfo, const std::string& name = "mxctl lease test") {
-  auto connection = Connection::open(conninfo, name);
+std::unique_ptr<Connection> connect(const std::string& database, const std::string& name = "mxctl lease test") {
+  auto connection = Connection::open(database, name);
   REQUIRE(connection);
   return std::move(*connection);
 }
@@ -65,13 +53,13 @@ TEST_CASE("lease key: the same name gives the same non-negative key, another nam
 }
 
 TEST_CASE("lease: one session holds it, and it passes on when that session closes", "[postgres_lease]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
   const std::int64_t key = adapters::postgres::lease_key("public");
-  auto first = connect(conninfo);
-  auto second = connect(conninfo);
+  auto first = connect(database);
+  auto second = connect(database);
   CHECK(takes(*first, key));
   CHECK_FALSE(takes(*second, key));
   CHECK(adapters::postgres::holds_lease(*first, key, 5s));
@@ -85,13 +73,13 @@ TEST_CASE("lease: one session holds it, and it passes on when that session close
 }
 
 TEST_CASE("lease: released, it can be taken by another, and releasing one not held is not_found", "[postgres_lease]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
   const std::int64_t key = adapters::postgres::lease_key("public");
-  auto first = connect(conninfo);
-  auto second = connect(conninfo);
+  auto first = connect(database);
+  auto second = connect(database);
   REQUIRE(takes(*first, key));
   REQUIRE(adapters::postgres::release_lease(*first, key));
   CHECK_FALSE(adapters::postgres::holds_lease(*first, key, 5s));
@@ -104,8 +92,8 @@ TEST_CASE("lease: released, it can be taken by another, and releasing one not he
 }
 
 TEST_CASE("lease: a holder killed outright leaves it to the next", "[postgres_lease]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
   const std::int64_t key = adapters::postgres::lease_key("public");
@@ -117,7 +105,7 @@ TEST_CASE("lease: a holder killed outright leaves it to the next", "[postgres_le
   REQUIRE(holder >= 0);
   if (holder == 0) {
     ::close(ready[0]);
-    auto connection = Connection::open(conninfo, "mxctl lease holder");
+    auto connection = Connection::open(database, "mxctl lease holder");
     if (connection && adapters::postgres::take_lease(**connection, key).value_or(false)) {
       (void)!::write(ready[1], "1", 1);
       for (;;) {
@@ -132,7 +120,7 @@ TEST_CASE("lease: a holder killed outright leaves it to the next", "[postgres_le
   char byte = 0;
   const bool said = held && ::read(ready[0], &byte, 1) == 1;
   ::close(ready[0]);
-  auto standby = connect(conninfo);
+  auto standby = connect(database);
   const bool refused = said && !takes(*standby, key);
   ::kill(holder, SIGKILL);
   int status = 0;
@@ -143,13 +131,13 @@ TEST_CASE("lease: a holder killed outright leaves it to the next", "[postgres_le
 }
 
 TEST_CASE("lease: a holder whose session is terminated knows it at its next confirmation", "[postgres_lease]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
   const std::int64_t key = adapters::postgres::lease_key("public");
-  auto leader = connect(conninfo);
-  auto standby = connect(conninfo);
+  auto leader = connect(database);
+  auto standby = connect(database);
   REQUIRE(takes(*leader, key));
   REQUIRE(adapters::postgres::holds_lease(*leader, key, 5s));
   auto terminated = standby->query("terminate the leader's session", "SELECT pg_terminate_backend($1::int)",
@@ -168,13 +156,13 @@ TEST_CASE("lease: a holder whose session is terminated knows it at its next conf
 }
 
 TEST_CASE("lease: a holder whose server stops answering stops counting on it within its bound", "[postgres_lease]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
   const std::int64_t key = adapters::postgres::lease_key("public");
-  auto leader = connect(conninfo);
-  auto standby = connect(conninfo);
+  auto leader = connect(database);
+  auto standby = connect(database);
   REQUIRE(takes(*leader, key));
   // The leader's server process stops (as a hung host would); the socket stays open.
   const pid_t backend = leader->backend_pid();
@@ -193,7 +181,7 @@ TEST_CASE("lease: a holder whose server stops answering stops counting on it wit
 
 TEST_CASE("postgres connection: errors say what was being done, classified, without the password",
           "[postgres_lease]") {
-  SECTION("a conninfo libpq cannot parse") {
+  SECTION("a database libpq cannot parse") {
     auto opened = Connection::open("host=x password='hunter2 dbname=y", "mxctl");
     REQUIRE_FALSE(opened);
     CHECK(opened.error().kind == model::Error::Kind::invalid);
@@ -209,11 +197,11 @@ TEST_CASE("postgres connection: errors say what was being done, classified, with
     CHECK(opened.error().message.find("hunter2") == std::string::npos);
   }
   SECTION("statements") {
-    const std::string conninfo = fresh_conninfo();
-    if (conninfo.empty()) {
+    const std::string database = testing_support::fresh_database_uri();
+    if (database.empty()) {
       return;
     }
-    auto connection = connect(conninfo);
+    auto connection = connect(database);
     REQUIRE(connection->execute("make a table", "CREATE TABLE t (k text PRIMARY KEY); INSERT INTO t VALUES ('a')"));
     auto duplicate = connection->query("insert a duplicate", "INSERT INTO t VALUES ($1)", {"a"});
     REQUIRE_FALSE(duplicate);

@@ -24,25 +24,15 @@ using namespace std::chrono_literals;
 using adapters::PostgresStateStore;
 using Kind = model::Error::Kind;
 
-std::string fresh_conninfo() {
-  testing_support::PostgresServer* server = testing_support::shared_postgres_server();
-  if (server == nullptr) {
-    return {};
-  }
-  const std::string name = testing_support::fresh_database_name();
-  server->create_database(name);
-  return server->conninfo(name);
-}
-
-std::unique_ptr<PostgresStateStore> open_store(const std::string& conninfo) {
-  auto store = PostgresStateStore::open(conninfo);
+std::unique_ptr<PostgresStateStore> open_store(const std::string& database) {
+  auto store = PostgresStateStore::open(database);
   INFO((store ? std::string() : store.error().message));
   REQUIRE(store);
   return std::move(*store);
 }
 
-std::unique_ptr<adapters::postgres::Connection> raw(const std::string& conninfo) {
-  auto connection = adapters::postgres::Connection::open(conninfo, "mxctl store test");
+std::unique_ptr<adapters::postgres::Connection> raw(const std::string& database) {
+  auto connection = adapters::postgres::Connection::open(database, "mxctl store test");
   REQUIRE(connection);
   return std::move(*connection);
 }
@@ -58,19 +48,19 @@ std::string one_value(adapters::postgres::Connection& connection, const std::str
 }  // namespace
 
 TEST_CASE("postgres store: the schema is made once, in schema mxctl", "[postgres_store]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
   {
-    auto store = open_store(conninfo);
+    auto store = open_store(database);
     CHECK(store->created());
     REQUIRE(store->set_room_id("community/a", "!a:x"));
   }
-  auto again = open_store(conninfo);
+  auto again = open_store(database);
   CHECK_FALSE(again->created());
   CHECK(again->room_ids().value() == std::map<std::string, std::string>{{"community/a", "!a:x"}});
-  auto db = raw(conninfo);
+  auto db = raw(database);
   CHECK(one_value(*db, "SELECT version FROM mxctl.schema_version") ==
         std::to_string(PostgresStateStore::k_schema_version));
   // Nothing outside its schema: the database may be the application's.
@@ -78,44 +68,44 @@ TEST_CASE("postgres store: the schema is made once, in schema mxctl", "[postgres
 }
 
 TEST_CASE("postgres store: a foreign schema mxctl and a newer version are refused untouched", "[postgres_store]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
-  auto db = raw(conninfo);
+  auto db = raw(database);
   SECTION("a schema mxctl that is not a store") {
     REQUIRE(db->execute("make a foreign schema", "CREATE SCHEMA mxctl; CREATE TABLE mxctl.things (x int)"));
-    auto store = PostgresStateStore::open(conninfo);
+    auto store = PostgresStateStore::open(database);
     REQUIRE_FALSE(store);
     CHECK(store.error().kind == Kind::invalid);
     CHECK(store.error().message.find("not an mxctl state store") != std::string::npos);
     CHECK(one_value(*db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'mxctl'") == "1");
   }
   SECTION("a newer version") {
-    open_store(conninfo).reset();
+    open_store(database).reset();
     REQUIRE(db->execute("pretend a newer mxctl wrote it", "UPDATE mxctl.schema_version SET version = 99"));
-    auto store = PostgresStateStore::open(conninfo);
+    auto store = PostgresStateStore::open(database);
     REQUIRE_FALSE(store);
     CHECK(store.error().message.find("schema version 99") != std::string::npos);
     CHECK(store.error().message.find("upgrade mxctl") != std::string::npos);
     CHECK(one_value(*db, "SELECT version FROM mxctl.schema_version") == "99");
   }
   SECTION("a version that does not read") {
-    open_store(conninfo).reset();
+    open_store(database).reset();
     REQUIRE(db->execute("damage the version", "INSERT INTO mxctl.schema_version VALUES (1)"));
-    auto store = PostgresStateStore::open(conninfo);
+    auto store = PostgresStateStore::open(database);
     REQUIRE_FALSE(store);
     CHECK(store.error().message.find("damaged") != std::string::npos);
   }
 }
 
 TEST_CASE("postgres store: the pass lock is one session's, named to whoever finds it taken", "[postgres_store]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
-  auto leader = open_store(conninfo);
-  auto other = open_store(conninfo);
+  auto leader = open_store(database);
+  auto other = open_store(database);
   auto held = leader->lock("run");
   REQUIRE(held);
   CHECK((*held)->took_over().empty());
@@ -146,17 +136,17 @@ TEST_CASE("postgres store: the pass lock is one session's, named to whoever find
 
 TEST_CASE("postgres store: a holder whose session ends loses the lock, and the next one takes it over",
           "[postgres_store]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
-  auto leader = open_store(conninfo);
-  auto standby = open_store(conninfo);
+  auto leader = open_store(database);
+  auto standby = open_store(database);
   auto held = leader->lock("run");
   REQUIRE(held);
   auto run = leader->begin_run("run");
   REQUIRE(run);
-  auto db = raw(conninfo);
+  auto db = raw(database);
   CHECK(one_value(*db, "SELECT pg_terminate_backend(" + std::to_string(leader->backend_pid()) + ")") == "t");
 
   // The holder learns it at its next confirmation, and says so from then on.
@@ -193,15 +183,15 @@ TEST_CASE("postgres store: a holder whose session ends loses the lock, and the n
 }
 
 TEST_CASE("postgres store: unlock removes a dead holder's row only", "[postgres_store]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
-  auto leader = open_store(conninfo);
-  auto operator_store = open_store(conninfo);
+  auto leader = open_store(database);
+  auto operator_store = open_store(database);
   auto held = leader->lock("run");
   REQUIRE(held);
-  auto db = raw(conninfo);
+  auto db = raw(database);
   const std::string lock_id = one_value(*db, "SELECT lock_id FROM mxctl.lock");
 
   auto wrong = operator_store->unlock("0000000000000000");
@@ -230,12 +220,12 @@ TEST_CASE("postgres store: unlock removes a dead holder's row only", "[postgres_
 }
 
 TEST_CASE("postgres store: grouped writes commit together, and a failed one loses only itself", "[postgres_store]") {
-  const std::string conninfo = fresh_conninfo();
-  if (conninfo.empty()) {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
     return;
   }
-  auto store = open_store(conninfo);
-  auto db = raw(conninfo);
+  auto store = open_store(database);
+  auto db = raw(database);
   REQUIRE(store->set_group_commit(adapters::GroupCommit{500, std::chrono::hours(1)}));
   REQUIRE(store->set_room_id("community/a", "!a:x"));
   REQUIRE(store->mark_message_sent("community/a"));

@@ -37,17 +37,6 @@ using adapters::SqliteStateStore;
 using adapters::StateStore;
 using Kind = model::Error::Kind;
 
-// A fresh database's URI; empty when there is no PostgreSQL to test with.
-std::string fresh_database() {
-  testing_support::PostgresServer* server = testing_support::shared_postgres_server();
-  if (server == nullptr) {
-    return {};
-  }
-  const std::string name = testing_support::fresh_database_name();
-  server->create_database(name);
-  return server->uri(name);
-}
-
 template <typename T>
 T value_of(model::Result<T> result) {
   INFO((result ? std::string() : result.error().message));
@@ -276,7 +265,7 @@ void check_destination_empty(const std::string& uri) {
 }  // namespace
 
 TEST_CASE("store migration: every kind of content reads back the same from PostgreSQL", "[store_migration]") {
-  const std::string uri = fresh_database();
+  const std::string uri = testing_support::fresh_database_uri();
   if (uri.empty()) {
     return;
   }
@@ -330,7 +319,7 @@ TEST_CASE("store migration: every kind of content reads back the same from Postg
 
 TEST_CASE("store migration: ids continue past those the source gave out, not only those it still holds",
           "[store_migration]") {
-  const std::string uri = fresh_database();
+  const std::string uri = testing_support::fresh_database_uri();
   if (uri.empty()) {
     return;
   }
@@ -352,7 +341,7 @@ TEST_CASE("store migration: ids continue past those the source gave out, not onl
 }
 
 TEST_CASE("store migration: a destination that holds anything is refused, nothing changed", "[store_migration]") {
-  const std::string uri = fresh_database();
+  const std::string uri = testing_support::fresh_database_uri();
   if (uri.empty()) {
     return;
   }
@@ -393,7 +382,7 @@ TEST_CASE("store migration: a destination that holds anything is refused, nothin
 }
 
 TEST_CASE("store migration: a copy that fails midway leaves the destination empty", "[store_migration]") {
-  const std::string uri = fresh_database();
+  const std::string uri = testing_support::fresh_database_uri();
   if (uri.empty()) {
     return;
   }
@@ -423,7 +412,7 @@ TEST_CASE("store migration: a copy that fails midway leaves the destination empt
 
 TEST_CASE("store migration: a lock left by an interrupted migration is taken over and kept in the audit log",
           "[store_migration]") {
-  const std::string uri = fresh_database();
+  const std::string uri = testing_support::fresh_database_uri();
   if (uri.empty()) {
     return;
   }
@@ -487,7 +476,7 @@ TEST_CASE("store migration: what is not a SQLite store, or not a PostgreSQL URI,
 }
 
 TEST_CASE("store migration: a source whose lock a pass holds is refused", "[store_migration]") {
-  const std::string uri = fresh_database();
+  const std::string uri = testing_support::fresh_database_uri();
   if (uri.empty()) {
     return;
   }

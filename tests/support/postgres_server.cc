@@ -200,4 +200,14 @@ std::string fresh_database_name() {
   return "t" + std::to_string(++counter);
 }
 
+std::string fresh_database_uri() {
+  PostgresServer* server = shared_postgres_server();
+  if (server == nullptr) {
+    return {};
+  }
+  const std::string name = fresh_database_name();
+  server->create_database(name);
+  return server->uri(name);
+}
+
 }  // namespace testing_support

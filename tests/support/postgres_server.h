@@ -54,4 +54,9 @@ PostgresServer* shared_postgres_server();
 /// A database name unique within this process ("t1", "t2", ...).
 std::string fresh_database_name();
 
+/// A new empty database on the shared server, as a postgresql:// URI;
+/// empty when there is no server (see shared_postgres_server: the caller
+/// then returns, having been warned, or failed under CI).
+std::string fresh_database_uri();
+
 }  // namespace testing_support
