@@ -99,6 +99,10 @@ bool lead(RunHost& host, LoopTelemetry& metrics, SignalRelay& relay, LoopLog& lo
                   adapters::redact(attempt.error.message, {}));
     }
     store_failing = attempt.outcome == LockAttempt::failed;
+    if (store_failing) {
+      // A session that ended stays ended: the next attempt needs a new one.
+      (void)host.reopen_store();
+    }
     if (relay.wait_for_stop(k_standby_poll)) {
       stopped = true;
       return false;

@@ -98,6 +98,15 @@ LockAttempt RunHost::take_lock() {
 
 bool RunHost::replicated() const { return adapters::is_postgres_store(m_options.state_path); }
 
+model::Result<void> RunHost::reopen_store() {
+  auto store = adapters::open_state_store(m_options.state_path, adapters::StoreAccess::read_write);
+  if (!store) {
+    return tl::unexpected(store.error());
+  }
+  m_store = std::move(*store);
+  return {};
+}
+
 bool RunHost::wire_appservice(const adapters::ClientOptions& client) {
   const std::string address =
       m_options.appservice_listen.empty() ? m_settings.appservice_listen : m_options.appservice_listen;

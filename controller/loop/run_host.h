@@ -72,6 +72,10 @@ class RunHost final : public LoopHost {
   /// The store is shared by replicas (PostgreSQL): a lock held elsewhere
   /// means standing by, not an error.
   bool replicated() const;
+  /// Opens the store again (a standby whose database session ended: the
+  /// server restarted, or an operator ended it), before it holds any lock;
+  /// the error when it cannot, the old store kept.
+  model::Result<void> reopen_store();
 
   /// The change feed: /sync, or in appservice mode the transactions the
   /// homeserver pushes to the listener; null when the appservice API is

@@ -6,7 +6,8 @@
 // and no write from the old leader after it lost the lock. Each replica
 // uses an access token of its own, so the journal's device tells whose
 // every request was. A plan in a third process works while a leader runs,
-// and a cron reconcile is refused the lock.
+// a cron reconcile is refused the lock, and a standby whose own session
+// ended connects again.
 
 #include <signal.h>
 
@@ -269,6 +270,37 @@ TEST_CASE("e2e: the leader whose database session is ended stops writing at once
     ::kill(leader.child->pid(), SIGTERM);
     CHECK(leader.child->wait() == 0);
   }
+}
+
+TEST_CASE("e2e: a standby whose database session ends connects again, and still takes over", "[e2e][replicas]") {
+  auto store = shared_store();
+  if (!store) {
+    return;
+  }
+  e2e::Fixture fx;
+  Replica leader = start_replica(fx, store->uri, "leader");
+  REQUIRE(eventually([&] { return leader.logged("pass done (start)"); }));
+  Replica standby = start_replica(fx, store->uri, "standby");
+  REQUIRE(eventually([&] { return standby.logged("standing by: "); }));
+  INFO(leader.log() << standby.log());
+  auto db = adapters::postgres::Connection::open(store->conninfo, "mxctl replicas test");
+  REQUIRE(db);
+  // Every mxctl session but the leader's (which holds the lock): the standby's.
+  auto ended = (*db)->query("end the standby's session",
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = "
+                            "'mxctl state store' AND datname = current_database() AND pid NOT IN (SELECT pid FROM "
+                            "pg_locks WHERE locktype = 'advisory' AND granted)");
+  REQUIRE(ended);
+  CHECK(ended->rows.at(0).at(0) == "1");
+  REQUIRE(eventually([&] { return standby.logged("cannot ask the state store for the pass lock"); }, 10s));
+  CHECK(standby.child->running());
+
+  leader.child->kill_and_wait();
+  REQUIRE(eventually([&] { return standby.logged("leading: took the pass lock"); }, 10s));
+  REQUIRE(eventually([&] { return standby.logged("pass done (start)"); }));
+  check_plan_shows_no_changes(fx, store->uri);
+  ::kill(standby.child->pid(), SIGTERM);
+  CHECK(standby.child->wait() == 0);
 }
 
 }  // namespace replicas_test
