@@ -13,6 +13,8 @@ namespace adapters {
 
 namespace {
 
+using postgres::without_rows;
+
 std::string text(const postgres::Value& value) { return value.value_or(""); }
 
 // An integer column read back; anything but a whole integer is damage, never
@@ -60,17 +62,17 @@ model::Result<void> PostgresStateStore::record_archive(const std::string& key, c
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record the archive of " + key;
   return grouped(doing, [&] {
-    return postgres::without_rows(query(doing,
-                     "INSERT INTO mxctl.archives (key, room_id, archived_at) VALUES ($1, $2, $3::bigint) "
-                     "ON CONFLICT (key) DO NOTHING",
-                     {key, room_id, std::to_string(archived_at)}));
+    return without_rows(query(doing,
+                              "INSERT INTO mxctl.archives (key, room_id, archived_at) VALUES ($1, $2, $3::bigint) "
+                              "ON CONFLICT (key) DO NOTHING",
+                              {key, room_id, std::to_string(archived_at)}));
   });
 }
 
 model::Result<void> PostgresStateStore::clear_archive(const std::string& key) {
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "clear the archive record of " + key;
-  return grouped(doing, [&] { return postgres::without_rows(query(doing, "DELETE FROM mxctl.archives WHERE key = $1", {key})); });
+  return grouped(doing, [&] { return without_rows(query(doing, "DELETE FROM mxctl.archives WHERE key = $1", {key})); });
 }
 
 // Durable at once: after the room is purged this record is the only trace
@@ -81,24 +83,24 @@ model::Result<void> PostgresStateStore::record_tombstone(const Tombstone& tombst
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record the deletion of " + tombstone.key;
   return durable(doing, [&]() -> model::Result<void> {
-    auto inserted = postgres::without_rows(query(doing,
-                              "INSERT INTO mxctl.tombstones (key, room_id, archived_at, deleted_at) "
-                              "VALUES ($1, $2, $3::bigint, $4::bigint)",
-                              {tombstone.key, tombstone.room_id, std::to_string(tombstone.archived_at),
-                               std::to_string(tombstone.deleted_at)}));
+    auto inserted = without_rows(query(doing,
+                                       "INSERT INTO mxctl.tombstones (key, room_id, archived_at, deleted_at) "
+                                       "VALUES ($1, $2, $3::bigint, $4::bigint)",
+                                       {tombstone.key, tombstone.room_id, std::to_string(tombstone.archived_at),
+                                        std::to_string(tombstone.deleted_at)}));
     if (!inserted) {
       return inserted;
     }
     for (const char* sql :
          {"DELETE FROM mxctl.rooms WHERE key = $1", "DELETE FROM mxctl.archives WHERE key = $1",
           "DELETE FROM mxctl.messages_sent WHERE key = $1", "DELETE FROM mxctl.directs_set WHERE room_key = $1"}) {
-      if (auto forgotten = postgres::without_rows(query(doing, sql, {tombstone.key})); !forgotten) {
+      if (auto forgotten = without_rows(query(doing, sql, {tombstone.key})); !forgotten) {
         return forgotten;
       }
     }
     // A deleted room sends no "leave" to /sync, so its snapshot would
     // otherwise make incremental observation see it forever.
-    return postgres::without_rows(query(doing, "DELETE FROM mxctl.room_snapshots WHERE room_id = $1", {tombstone.room_id}));
+    return without_rows(query(doing, "DELETE FROM mxctl.room_snapshots WHERE room_id = $1", {tombstone.room_id}));
   });
 }
 
@@ -151,15 +153,16 @@ model::Result<void> PostgresStateStore::remember_account(const std::string& key,
     // A key whose MXID changed replaces the row; the same MXID under another
     // key (a renamed user) moves with it, all or nothing (durable() makes it
     // a transaction, or a savepoint inside a group).
-    auto moved = postgres::without_rows(query(doing, "DELETE FROM mxctl.accounts WHERE user_id = $1 AND key <> $2", {user_id, key}));
+    auto moved =
+        without_rows(query(doing, "DELETE FROM mxctl.accounts WHERE user_id = $1 AND key <> $2", {user_id, key}));
     if (!moved) {
       return moved;
     }
-    return postgres::without_rows(query(doing,
-                     "INSERT INTO mxctl.accounts (key, user_id, provisioned_at) VALUES ($1, $2, $3) "
-                     "ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id "
-                     "WHERE accounts.user_id IS DISTINCT FROM excluded.user_id",
-                     {key, user_id, format_store_time(now())}));
+    return without_rows(query(doing,
+                              "INSERT INTO mxctl.accounts (key, user_id, provisioned_at) VALUES ($1, $2, $3) "
+                              "ON CONFLICT (key) DO UPDATE SET user_id = excluded.user_id "
+                              "WHERE accounts.user_id IS DISTINCT FROM excluded.user_id",
+                              {key, user_id, format_store_time(now())}));
   });
 }
 
@@ -182,9 +185,9 @@ model::Result<void> PostgresStateStore::set_account_suspended(const std::string&
   // record is how the next pass knows.
   const std::string doing = "record the suspension of " + key;
   return durable(doing, [&] {
-    return postgres::without_rows(query(doing,
-                     "UPDATE mxctl.accounts SET suspended = $2::integer WHERE key = $1 AND suspended <> $2::integer",
-                     {key, std::string(suspended ? "1" : "0")}));
+    return without_rows(
+        query(doing, "UPDATE mxctl.accounts SET suspended = $2::integer WHERE key = $1 AND suspended <> $2::integer",
+              {key, std::string(suspended ? "1" : "0")}));
   });
 }
 
@@ -210,11 +213,11 @@ model::Result<void> PostgresStateStore::set_protected(const std::string& address
   }
   const std::string doing = "record the protection of " + address;
   if (!is_protected) {
-    return postgres::without_rows(query(doing, "DELETE FROM mxctl.protected WHERE address = $1", {address}));
+    return without_rows(query(doing, "DELETE FROM mxctl.protected WHERE address = $1", {address}));
   }
-  return postgres::without_rows(query(doing,
-                   "INSERT INTO mxctl.protected (address, since) VALUES ($1, $2) ON CONFLICT (address) DO NOTHING",
-                   {address, format_store_time(now())}));
+  return without_rows(
+      query(doing, "INSERT INTO mxctl.protected (address, since) VALUES ($1, $2) ON CONFLICT (address) DO NOTHING",
+            {address, format_store_time(now())}));
 }
 
 }  // namespace adapters

@@ -30,10 +30,12 @@ namespace adapters {
 
 namespace {
 
+using postgres::without_rows;
+
 // The WHERE makes re-recording the same id a no-op, so a converged pass
 // neither writes nor moves the serial. A room id recorded for another key
 // breaks rooms' unique room_id, which the connection reports as a conflict.
-const char* const k_set_room_id =
+const char* const k_pg_set_room_id =
     "INSERT INTO mxctl.rooms (key, room_id, updated_at) VALUES ($1, $2, $3) "
     "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
     "WHERE mxctl.rooms.room_id IS DISTINCT FROM excluded.room_id";
@@ -42,19 +44,19 @@ const char* const k_set_room_ids =
     "SELECT item.key, item.room_id, $3::text FROM unnest($1::text[], $2::text[]) AS item (key, room_id) "
     "ON CONFLICT (key) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at "
     "WHERE mxctl.rooms.room_id IS DISTINCT FROM excluded.room_id";
-const char* const k_mark_message_sent =
+const char* const k_pg_mark_message_sent =
     "INSERT INTO mxctl.messages_sent (key, sent_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
 const char* const k_mark_messages_sent =
     "INSERT INTO mxctl.messages_sent (key, sent_at) "
     "SELECT item.key, $2::text FROM unnest($1::text[]) AS item (key) ON CONFLICT (key) DO NOTHING";
-const char* const k_mark_direct_set =
+const char* const k_pg_mark_direct_set =
     "INSERT INTO mxctl.directs_set (room_key, user_id, set_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 const char* const k_mark_directs_set =
     "INSERT INTO mxctl.directs_set (room_key, user_id, set_at) "
     "SELECT item.room_key, item.user_id, $3::text FROM unnest($1::text[], $2::text[]) AS item (room_key, user_id) "
     "ON CONFLICT DO NOTHING";
 const char* const k_clear_rooms_written = "DELETE FROM mxctl.rooms_written WHERE room_id = ANY ($1::text[])";
-const char* const k_set_sync_token =
+const char* const k_pg_set_sync_token =
     "UPDATE mxctl.meta SET sync_token = $1::text WHERE id = 1 AND sync_token IS DISTINCT FROM $1::text";
 const char* const k_save_snapshots =
     "INSERT INTO mxctl.room_snapshots (room_id, state, updated_at, digest) "
@@ -209,7 +211,9 @@ model::Result<std::map<std::string, std::string>> PostgresStateStore::room_ids()
 model::Result<void> PostgresStateStore::set_room_id(const std::string& key, const std::string& room_id) {
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record room id for " + key;
-  return grouped(doing, [&] { return postgres::without_rows(query(doing, k_set_room_id, {key, room_id, format_store_time(now())})); });
+  return grouped(doing, [&] {
+    return without_rows(query(doing, k_pg_set_room_id, {key, room_id, format_store_time(now())}));
+  });
 }
 
 model::Result<void> PostgresStateStore::forget_room(const std::string& key) {
@@ -221,7 +225,7 @@ model::Result<void> PostgresStateStore::forget_room(const std::string& key) {
   return atomically(doing, [&]() -> model::Result<void> {
     for (const char* sql : {"DELETE FROM mxctl.rooms WHERE key = $1", "DELETE FROM mxctl.messages_sent WHERE key = $1",
                             "DELETE FROM mxctl.directs_set WHERE room_key = $1"}) {
-      if (auto deleted = postgres::without_rows(query(doing, sql, {key})); !deleted) {
+      if (auto deleted = without_rows(query(doing, sql, {key})); !deleted) {
         return deleted;
       }
     }
@@ -246,7 +250,9 @@ model::Result<std::set<std::string>> PostgresStateStore::messages_sent() {
 model::Result<void> PostgresStateStore::mark_message_sent(const std::string& key) {
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record message sent to " + key;
-  return grouped(doing, [&] { return postgres::without_rows(query(doing, k_mark_message_sent, {key, format_store_time(now())})); });
+  return grouped(doing, [&] {
+    return without_rows(query(doing, k_pg_mark_message_sent, {key, format_store_time(now())}));
+  });
 }
 
 model::Result<std::set<std::pair<std::string, std::string>>> PostgresStateStore::directs_set() {
@@ -260,15 +266,16 @@ model::Result<void> PostgresStateStore::mark_direct_set(const std::string& room_
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record m.direct set for " + user_id + " in " + room_key;
   return grouped(doing, [&] {
-    return postgres::without_rows(query(doing, k_mark_direct_set, {room_key, user_id, format_store_time(now())}));
+    return without_rows(query(doing, k_pg_mark_direct_set, {room_key, user_id, format_store_time(now())}));
   });
 }
 
 model::Result<void> PostgresStateStore::forget_directs(const std::string& room_key) {
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "forget m.direct records of " + room_key;
-  return grouped(doing,
-                 [&] { return postgres::without_rows(query(doing, "DELETE FROM mxctl.directs_set WHERE room_key = $1", {room_key})); });
+  return grouped(doing, [&] {
+    return without_rows(query(doing, "DELETE FROM mxctl.directs_set WHERE room_key = $1", {room_key}));
+  });
 }
 
 model::Result<std::string> PostgresStateStore::sync_token() {
@@ -287,7 +294,7 @@ model::Result<void> PostgresStateStore::set_sync_token(const std::string& token)
     return flushed;
   }
   // One statement with no group open: atomic and durable on its own.
-  return postgres::without_rows(query("record sync token", k_set_sync_token, {token}));
+  return without_rows(query("record sync token", k_pg_set_sync_token, {token}));
 }
 
 model::Result<std::map<std::string, std::string>> PostgresStateStore::room_snapshots() {
@@ -332,10 +339,10 @@ model::Result<void> PostgresStateStore::write_observation(
   const std::string at = format_store_time(now());
   Batches saved(doing, [&](std::vector<postgres::Value> params) {
     params.emplace_back(at);
-    return postgres::without_rows(query(doing, k_save_snapshots, params));
+    return without_rows(query(doing, k_save_snapshots, params));
   });
-  Batches dropped(doing,
-                  [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_drop_snapshots, params)); });
+  Batches dropped(
+      doing, [&](std::vector<postgres::Value> params) { return without_rows(query(doing, k_drop_snapshots, params)); });
   for (const auto& [room_id, state] : changed) {
     auto added = state ? saved.add({room_id, *state, snapshot_digest(*state)}) : dropped.add({room_id});
     if (!added) {
@@ -347,7 +354,7 @@ model::Result<void> PostgresStateStore::write_observation(
       return sent;
     }
   }
-  return postgres::without_rows(query(doing, k_set_sync_token, {sync_token}));
+  return without_rows(query(doing, k_pg_set_sync_token, {sync_token}));
 }
 
 model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpdate& update) {
@@ -365,7 +372,7 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
     // room written that this save then forgets, between the check and the
     // commit (as in the SQLite store, whose write transaction keeps the
     // lock row still).
-    if (auto held = postgres::without_rows(query(doing, "LOCK TABLE mxctl.lock IN SHARE MODE")); !held) {
+    if (auto held = without_rows(query(doing, "LOCK TABLE mxctl.lock IN SHARE MODE")); !held) {
       return held;
     }
     auto holder = query(doing, k_pass_lock_held, {std::to_string(postgres_store::pass_lock_key())});
@@ -383,7 +390,7 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
     auto with_at = [&](const char* sql) {
       return [this, doing, sql, &at](std::vector<postgres::Value> params) {
         params.emplace_back(at);
-        return postgres::without_rows(query(doing, sql, params));
+        return without_rows(query(doing, sql, params));
       };
     };
     Batches room_ids(doing, with_at(k_set_room_ids));
@@ -398,8 +405,9 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
     if (auto written = write_observation(update.sync_token, update.changed_snapshots); !written) {
       return written;
     }
-    Batches reread(
-        doing, [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_clear_rooms_written, params)); });
+    Batches reread(doing, [&](std::vector<postgres::Value> params) {
+      return without_rows(query(doing, k_clear_rooms_written, params));
+    });
     for (const std::string& room_id : update.rooms_reread) {
       if (auto added = reread.add({room_id}); !added) {
         return added;
@@ -449,10 +457,10 @@ model::Result<void> PostgresStateStore::mark_room_written(const std::string& roo
   std::lock_guard guard(m_session->mutex);
   const std::string doing = "record a write to " + room_id;
   return grouped(doing, [&] {
-    return postgres::without_rows(query(doing,
-                     "INSERT INTO mxctl.rooms_written (room_id, written_at) VALUES ($1, $2) "
-                     "ON CONFLICT (room_id) DO NOTHING",
-                     {room_id, format_store_time(now())}));
+    return without_rows(query(doing,
+                              "INSERT INTO mxctl.rooms_written (room_id, written_at) VALUES ($1, $2) "
+                              "ON CONFLICT (room_id) DO NOTHING",
+                              {room_id, format_store_time(now())}));
   });
 }
 
@@ -466,8 +474,9 @@ model::Result<void> PostgresStateStore::clear_rooms_written(const std::set<std::
   }
   const char* doing = "forget the rooms re-read";
   return atomically(doing, [&]() -> model::Result<void> {
-    Batches cleared(
-        doing, [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_clear_rooms_written, params)); });
+    Batches cleared(doing, [&](std::vector<postgres::Value> params) {
+      return without_rows(query(doing, k_clear_rooms_written, params));
+    });
     for (const std::string& room_id : room_ids) {
       if (auto added = cleared.add({room_id}); !added) {
         return added;
@@ -502,8 +511,9 @@ model::Result<void> PostgresStateStore::keep_room_reads(const std::map<std::stri
   }
   const char* doing = "keep the room reads";
   return atomically(doing, [&]() -> model::Result<void> {
-    Batches kept(doing,
-                 [&](std::vector<postgres::Value> params) { return postgres::without_rows(query(doing, k_keep_room_reads, params)); });
+    Batches kept(doing, [&](std::vector<postgres::Value> params) {
+      return without_rows(query(doing, k_keep_room_reads, params));
+    });
     for (const auto& [room_id, read] : reads) {
       if (auto added = kept.add({room_id, read.digest, lower_hex(read.read)}); !added) {
         return added;
@@ -512,9 +522,10 @@ model::Result<void> PostgresStateStore::keep_room_reads(const std::map<std::stri
     if (auto sent = kept.finish(); !sent) {
       return sent;
     }
-    return postgres::without_rows(query(doing,
-                     "DELETE FROM mxctl.room_reads AS kept WHERE NOT EXISTS "
-                     "(SELECT 1 FROM mxctl.room_snapshots AS snapshot WHERE snapshot.room_id = kept.room_id)"));
+    return without_rows(
+        query(doing,
+              "DELETE FROM mxctl.room_reads AS kept WHERE NOT EXISTS "
+              "(SELECT 1 FROM mxctl.room_snapshots AS snapshot WHERE snapshot.room_id = kept.room_id)"));
   });
 }
 
@@ -543,7 +554,7 @@ model::Result<void> PostgresStateStore::keep_probe(const KeptProbe& probe) {
   if (auto flushed = flush_locked(); !flushed) {
     return flushed;
   }
-  return postgres::without_rows(query("keep the probe",
+  return without_rows(query("keep the probe",
                    "UPDATE mxctl.meta SET probe_key = $1, probe_answer = $2, probe_taken_at = $3::bigint WHERE id = 1",
                    {probe.key, probe.answer, std::to_string(probe.taken_at_ms)}));
 }

@@ -34,7 +34,7 @@ std::string describe(const Holder& holder) {
          holder.lock_id + ", database session " + std::to_string(holder.backend_pid);
 }
 
-std::string since_text(const std::string& stored) { return format_store_time(parse_store_time(stored), false); }
+std::string holder_since(const std::string& stored) { return format_store_time(parse_store_time(stored), false); }
 
 template <typename Integer>
 bool whole_number(const std::string& text, Integer& out) {
@@ -153,7 +153,7 @@ model::Result<std::unique_ptr<StoreLock>> PostgresStateStore::lock(const std::st
       const Holder& old = **holder;
       return model::fail(model::Error::Kind::conflict,
                          "another mxctl pass (" + describe(old) + ") has held the lock since " +
-                             since_text(old.acquired_at) +
+                             holder_since(old.acquired_at) +
                              "; it holds it while its database session lives. If that pass is gone, its session "
                              "ends with it; to end it now: SELECT pg_terminate_backend(" +
                              std::to_string(old.backend_pid) + ")");
@@ -193,8 +193,8 @@ model::Result<std::unique_ptr<StoreLock>> PostgresStateStore::lock(const std::st
       return tl::unexpected(interrupted.error());
     }
     if (*old) {
-      took_over = "took over the pass lock of " + describe(**old) + ", held since " + since_text((*old)->acquired_at) +
-                  ": its database session ended";
+      took_over = "took over the pass lock of " + describe(**old) + ", held since " +
+                  holder_since((*old)->acquired_at) + ": its database session ended";
       return audit_lock_event(db(), at, "take_over_lock", **old, describe(mine), took_over);
     }
     return {};
@@ -242,7 +242,7 @@ model::Result<std::string> PostgresStateStore::unlock(const std::string& lock_id
     if (!deleted) {
       return tl::unexpected(deleted.error());
     }
-    description = describe(old) + ", held since " + since_text(old.acquired_at);
+    description = describe(old) + ", held since " + holder_since(old.acquired_at);
     const std::string by = "removed by mxctl unlock (pid " + std::to_string(getpid()) + " on " + host_name() + ")";
     return audit_lock_event(db(), format_store_time(now()), "unlock", old, "", by);
   });
