@@ -285,6 +285,22 @@ TEST_CASE("http answers: /sync answers are checked before anything is read from 
     sync = with_room(entry);
     expected = "rooms.join[\"!a:example.org\"].state.events[0].state_key is missing (expected a string)";
   }
+  SECTION("a timeline event whose state_key is not a string, after one without") {
+    nlohmann::json entry;
+    entry["timeline"]["events"] = nlohmann::json::array(
+        {{{"type", "m.room.message"}, {"sender", k_bot}, {"content", {{"body", "hi"}}}, {"state_key", nullptr}},
+         {{"type", "m.room.name"}, {"sender", k_bot}, {"content", {{"name", "A"}}}, {"state_key", 5}}});
+    sync = with_room(entry);
+    expected = "rooms.join[\"!a:example.org\"].timeline.events[1].state_key is an integer, expected a string";
+  }
+  SECTION("a state event whose content is not an object, after a good one") {
+    nlohmann::json entry;
+    entry["state"]["events"] = nlohmann::json::array(
+        {{{"type", "m.room.name"}, {"sender", k_bot}, {"content", {{"name", "A"}}}, {"state_key", ""}},
+         {{"type", "m.room.topic"}, {"sender", k_bot}, {"content", "t"}, {"state_key", ""}}});
+    sync = with_room(entry);
+    expected = "rooms.join[\"!a:example.org\"].state.events[1].content is a string, expected an object";
+  }
   SECTION("a timeline without its events") {
     nlohmann::json entry;
     entry["timeline"]["limited"] = true;
