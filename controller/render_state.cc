@@ -12,7 +12,7 @@ namespace {
 // Quotes like HCL/JSON so names with spaces or quotes read unambiguously,
 // and escapes control characters (printable.h): the values are the input's,
 // and the input may be hostile.
-std::string quote(const std::string& text) {
+std::string quote_printable(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
@@ -58,7 +58,7 @@ std::string list(const Range& items, int indent) {
   std::string pad(indent + 2, ' ');
   std::string out = "[\n";
   for (const auto& item : items) {
-    out += pad + quote(item) + ",\n";
+    out += pad + quote_printable(item) + ",\n";
   }
   return out + std::string(indent, ' ') + "]";
 }
@@ -72,12 +72,12 @@ std::string levels_text(const model::PowerLevels& levels) {
       << ", users_default = " << levels.users_default << "\n";
   out << "    events = {";
   for (const auto& [type, level] : levels.events) {
-    out << "\n      " << quote(type) << " = " << level;
+    out << "\n      " << quote_printable(type) << " = " << level;
   }
   out << (levels.events.empty() ? "}\n" : "\n    }\n");
   out << "    users = {";
   for (const auto& [user, level] : levels.users) {
-    out << "\n      " << quote(user) << " = " << level;
+    out << "\n      " << quote_printable(user) << " = " << level;
   }
   out << (levels.users.empty() ? "}\n" : "\n    }\n");
   out << "  }";
@@ -85,16 +85,16 @@ std::string levels_text(const model::PowerLevels& levels) {
 }
 
 void write_account(std::ostream& out, const model::Account& account) {
-  Block block("account " + quote(account.key));
-  block.field("user_id", quote(account.user_id));
+  Block block("account " + quote_printable(account.key));
+  block.field("user_id", quote_printable(account.user_id));
   if (account.display_name) {
-    block.field("display_name", quote(*account.display_name));
+    block.field("display_name", quote_printable(*account.display_name));
   }
   if (account.avatar_url) {
-    block.field("avatar_url", quote(*account.avatar_url));
+    block.field("avatar_url", quote_printable(*account.avatar_url));
   }
   block.field("admin", bool_text(account.admin));
-  block.field("status", quote(account.status == model::AccountStatus::active ? "active" : "suspended"));
+  block.field("status", quote_printable(account.status == model::AccountStatus::active ? "active" : "suspended"));
   if (!account.linked_accounts.empty()) {
     block.field("linked_accounts", list(account.linked_accounts, 2));
   }
@@ -102,23 +102,23 @@ void write_account(std::ostream& out, const model::Account& account) {
 }
 
 void write_room(std::ostream& out, const model::Room& room) {
-  Block block(std::string(model::to_string(room.kind)) + " " + quote(room.key));
-  block.field("alias", quote(room.alias));
-  block.field("name", quote(room.name));
+  Block block(std::string(model::to_string(room.kind)) + " " + quote_printable(room.key));
+  block.field("alias", quote_printable(room.alias));
+  block.field("name", quote_printable(room.name));
   if (!room.topic.empty()) {
-    block.field("topic", quote(room.topic));
+    block.field("topic", quote_printable(room.topic));
   }
   if (room.avatar_url) {
-    block.field("avatar_url", quote(*room.avatar_url));
+    block.field("avatar_url", quote_printable(*room.avatar_url));
   }
-  block.field("room_version", quote(room.room_version));
-  block.field("join_rule", quote(model::to_string(room.join_rule)));
+  block.field("room_version", quote_printable(room.room_version));
+  block.field("join_rule", quote_printable(model::to_string(room.join_rule)));
   if (!room.allow_spaces.empty()) {
     block.field("allow_spaces", list(room.allow_spaces, 2));
   }
-  block.field("history_visibility", quote(model::to_string(room.history_visibility)));
+  block.field("history_visibility", quote_printable(model::to_string(room.history_visibility)));
   if (room.guests_forbidden) {
-    block.field("guest_access", quote("forbidden"));
+    block.field("guest_access", quote_printable("forbidden"));
   }
   block.field("encrypted", bool_text(room.encrypted));
   if (room.is_direct) {
@@ -128,7 +128,7 @@ void write_room(std::ostream& out, const model::Room& room) {
     block.field("archived", "true");
   }
   if (room.parent) {
-    block.field("parent", quote(room.parent->key));
+    block.field("parent", quote_printable(room.parent->key));
   }
   if (!room.children.empty()) {
     std::vector<std::string> keys;
@@ -138,7 +138,7 @@ void write_room(std::ostream& out, const model::Room& room) {
     block.field("children", list(keys, 2));
   }
   if (room.once_message) {
-    block.field("once_message", quote(room.once_message->body));
+    block.field("once_message", quote_printable(room.once_message->body));
   }
   block.field("power_levels", levels_text(room.power_levels));
   block.field("members", list(room.members, 2));

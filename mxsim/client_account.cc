@@ -6,16 +6,12 @@
 #include "mxsim/errors.h"
 #include "mxsim/homeserver.h"
 #include "mxsim/ids.h"
+#include "mxsim/request.h"
 #include "mxsim/routes.h"
 
 namespace mxsim {
 
 namespace {
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 /// The user id a login names: "@x:server" as given, a bare localpart qualified (lower-cased).
 std::string login_user_id(ServerState& state, const nlohmann::json& body) {

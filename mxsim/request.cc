@@ -22,12 +22,12 @@ int hex_value(char c) {
   return -1;
 }
 
+}  // namespace
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
 }
-
-}  // namespace
 
 std::string percent_decode(std::string_view text, bool plus_as_space) {
   std::string out;

@@ -53,6 +53,9 @@ struct ApiResponse {
 
 /// Decodes %XX escapes (and '+' as space when `plus_as_space`); malformed escapes are kept verbatim.
 std::string percent_decode(std::string_view text, bool plus_as_space = false);
+
+/// `text` with its ASCII letters lower-cased (header names, user ids).
+std::string lower(std::string text);
 /// Encodes everything except unreserved characters, for building outgoing URLs.
 std::string percent_encode(std::string_view text);
 

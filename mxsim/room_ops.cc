@@ -32,7 +32,7 @@ std::optional<Preset> preset_named(const std::string& name) {
   return std::nullopt;
 }
 
-std::string optional_string(const nlohmann::json& body, const char* key) {
+std::string string_or_empty(const nlohmann::json& body, const char* key) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) {
     return "";
@@ -127,11 +127,11 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
   if (!is_supported_room_version(version)) {
     throw MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", "Your homeserver does not support this room version");
   }
-  std::string visibility = optional_string(body, "visibility");
+  std::string visibility = string_or_empty(body, "visibility");
   if (visibility.empty()) {
     visibility = "private";
   }
-  std::string preset_name = optional_string(body, "preset");
+  std::string preset_name = string_or_empty(body, "preset");
   if (preset_name.empty()) {
     preset_name = visibility == "public" ? "public_chat" : "private_chat";
   }
@@ -142,7 +142,7 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
 
   std::string alias;
   if (body.contains("room_alias_name")) {
-    std::string name = optional_string(body, "room_alias_name");
+    std::string name = string_or_empty(body, "room_alias_name");
     for (char c : name) {
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
         throw unknown_error(400, "Invalid characters in room alias");
@@ -220,8 +220,8 @@ CreatedRoom create_room(ServerState& state, const Requester& requester, const nl
     }
     creation_content = body["creation_content"];
   }
-  std::string name = optional_string(body, "name");
-  std::string topic = optional_string(body, "topic");
+  std::string name = string_or_empty(body, "name");
+  std::string topic = string_or_empty(body, "topic");
   bool is_direct = body.value("is_direct", false);
 
   // As in Synapse, power levels given in initial_state win outright; the

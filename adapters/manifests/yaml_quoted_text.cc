@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "adapters/manifests/yaml_text_check.h"
+
 namespace adapters::manifest_yaml {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // Whether a quote at `pos` opens a quoted scalar rather than sitting inside a
 // plain one ("it's"): what comes before it on its line is indentation, an

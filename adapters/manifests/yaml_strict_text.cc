@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "adapters/manifests/yaml_split.h"
+#include "adapters/manifests/yaml_text_check.h"
 
 namespace adapters::manifest_yaml {
 
@@ -24,7 +25,6 @@ bool is_clean_end_marker(std::string_view line) {
   return next == std::string_view::npos || (line[next] == '#' && next > 3);
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool is_flow_indicator(char c) { return std::string_view(",[]{}").find(c) != std::string_view::npos; }
 

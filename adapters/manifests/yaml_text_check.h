@@ -16,6 +16,10 @@ namespace adapters::manifest_yaml {
 /// UTF-8's byte order mark, which a manifest may carry at its very start only.
 inline constexpr std::string_view k_byte_order_mark = "\xef\xbb\xbf";
 
+/// YAML's white space and line breaks: what separates a comment's `#` or a
+/// value's end from what came before.
+inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 /// A character YAML 1.2 forbids, or one mxctl will not guess about.
 struct TextProblem {
   /// 0-based, as yaml-cpp marks are; columns count bytes, as yaml-cpp's do.
