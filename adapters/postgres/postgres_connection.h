@@ -6,6 +6,7 @@
 // ended on the server has lost whatever it held (advisory locks, an open
 // transaction). Reconnecting is the caller's choice, with a new Connection.
 
+#include <charconv>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -102,6 +103,23 @@ inline model::Result<void> without_rows(const model::Result<Rows>& rows) {
     return tl::unexpected(rows.error());
   }
   return {};
+}
+
+/// The whole integer a column holds; nothing for NULL, an empty text, text
+/// around the digits, or a number out of Integer's range. Stores read their
+/// integers back through this, so damage is never taken for another value.
+template <typename Integer>
+std::optional<Integer> integer_value(const Value& value) {
+  Integer out{};
+  if (!value || value->empty()) {
+    return std::nullopt;
+  }
+  const char* end = value->data() + value->size();
+  auto [stop, error] = std::from_chars(value->data(), end, out);
+  if (error != std::errc() || stop != end) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 }  // namespace adapters::postgres

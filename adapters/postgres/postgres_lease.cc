@@ -1,6 +1,5 @@
 #include "adapters/postgres/postgres_lease.h"
 
-#include <charconv>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -60,14 +59,12 @@ model::Result<std::optional<int>> lease_holder(Connection& connection, std::int6
   if (rows->rows.empty() || !rows->rows[0].at(0)) {
     return std::nullopt;
   }
-  int pid = 0;
-  const std::string& text = *rows->rows[0][0];
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), pid);
-  if (error != std::errc() || end != text.data() + text.size()) {
+  auto pid = postgres::integer_value<int>(rows->rows[0][0]);
+  if (!pid) {
     return model::fail(model::Error::Kind::invalid, "cannot look up who holds the leader lease: pg_locks said \"" +
-                                                        text + "\" for a process id");
+                                                        *rows->rows[0][0] + "\" for a process id");
   }
-  return pid;
+  return *pid;
 }
 
 model::Result<void> release_lease(Connection& connection, std::int64_t key) {

@@ -3,7 +3,6 @@
 // SQLite store's meaning (sqlite_compiled_desired.cc,
 // sqlite_converged_verdict.cc).
 
-#include <charconv>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -99,15 +98,12 @@ model::Result<std::optional<ConvergedVerdict>> PostgresStateStore::converged_ver
   if (!paths) {
     return std::optional<ConvergedVerdict>();  // a verdict that does not read is none
   }
+  auto valid_until = postgres::integer_value<decltype(ConvergedVerdict::valid_until_ms)>(row[1]);
+  if (!valid_until) {
+    return tl::unexpected(kept_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
+  }
   ConvergedVerdict verdict;
-  if (!row[1]) {
-    return tl::unexpected(kept_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
-  }
-  const std::string& until = *row[1];
-  auto [stop, error] = std::from_chars(until.data(), until.data() + until.size(), verdict.valid_until_ms);
-  if (error != std::errc() || stop != until.data() + until.size()) {
-    return tl::unexpected(kept_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
-  }
+  verdict.valid_until_ms = *valid_until;
   verdict.key = row[0].value_or(std::string());
   verdict.replay.paths = std::move(*paths);
   verdict.replay.digest = row[3].value_or(std::string());

@@ -2,7 +2,6 @@
 // managed and suspended accounts, and protection, with the meaning and the
 // write discipline of the SQLite store's (sqlite_lifecycle_store.cc).
 
-#include <charconv>
 #include <string>
 #include <system_error>
 
@@ -20,13 +19,8 @@ std::string text(const postgres::Value& value) { return value.value_or(""); }
 // An integer column read back; anything but a whole integer is damage, never
 // taken for another value.
 model::Result<std::int64_t> stored_int64(const postgres::Value& value, std::string_view doing, std::string_view what) {
-  std::int64_t out = 0;
-  if (value && !value->empty()) {
-    const char* end = value->data() + value->size();
-    auto [stop, error] = std::from_chars(value->data(), end, out);
-    if (error == std::errc{} && stop == end) {
-      return out;
-    }
+  if (auto number = postgres::integer_value<std::int64_t>(value)) {
+    return *number;
   }
   return model::fail(model::Error::Kind::invalid,
                      "cannot " + std::string(doing) + ": " + std::string(what) + " is " +

@@ -7,7 +7,6 @@
 
 #include "adapters/store/postgres_state_store.h"
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -540,13 +539,11 @@ model::Result<std::optional<KeptProbe>> PostgresStateStore::kept_probe() {
   if (row->at(0).empty()) {
     return std::optional<KeptProbe>();
   }
-  const std::string& text = row->at(2);
-  std::int64_t taken_at_ms = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), taken_at_ms);
-  if (error != std::errc() || end != text.data() + text.size()) {
+  auto taken_at_ms = postgres::integer_value<std::int64_t>(row->at(2));
+  if (!taken_at_ms) {
     return tl::unexpected(damaged(doing, "mxctl.meta.probe_taken_at is not an integer"));
   }
-  return std::optional<KeptProbe>(KeptProbe{std::move(row->at(0)), std::move(row->at(1)), taken_at_ms});
+  return std::optional<KeptProbe>(KeptProbe{std::move(row->at(0)), std::move(row->at(1)), *taken_at_ms});
 }
 
 model::Result<void> PostgresStateStore::keep_probe(const KeptProbe& probe) {

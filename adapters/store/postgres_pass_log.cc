@@ -2,7 +2,6 @@
 // and the audit log) and the application-service transactions seen: the
 // SQLite store's meaning (sqlite_pass_log.cc, sqlite_transaction_log.cc).
 
-#include <charconv>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -23,16 +22,11 @@ class PassLogIntegers {
 
   template <typename Int>
   Int read(const postgres::Value& value, std::string_view column) {
-    Int out{};
     if (m_error) {
-      return out;
+      return Int{};
     }
-    if (value) {
-      const char* end = value->data() + value->size();
-      auto [stop, error] = std::from_chars(value->data(), end, out);
-      if (error == std::errc() && stop == end) {
-        return out;
-      }
+    if (auto number = postgres::integer_value<Int>(value)) {
+      return *number;
     }
     m_error = model::make_error(
         model::Error::Kind::invalid,

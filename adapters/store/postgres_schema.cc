@@ -1,6 +1,5 @@
 #include "adapters/store/postgres_schema.h"
 
-#include <charconv>
 #include <string>
 
 #include "adapters/postgres/postgres_lease.h"
@@ -250,16 +249,16 @@ model::Result<Migrated> migrate(postgres::Connection& connection) {
       if (!read) {
         return tl::unexpected(rolled_back(connection, read.error()));
       }
-      const bool one = read->rows.size() == 1 && read->rows[0].at(0);
-      const std::string text = one ? *read->rows[0][0] : std::string();
-      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
-      if (!one || error != std::errc() || end != text.data() + text.size()) {
+      auto stored = read->rows.size() == 1 ? postgres::integer_value<decltype(version)>(read->rows[0].at(0))
+                                           : std::nullopt;
+      if (!stored) {
         return tl::unexpected(rolled_back(
             connection, model::make_error(model::Error::Kind::invalid,
                                           "database " + connection.where() +
                                               ": mxctl.schema_version does not hold one version; the state store "
                                               "is damaged")));
       }
+      version = *stored;
     }
     if (version > PostgresStateStore::k_schema_version) {
       return tl::unexpected(rolled_back(

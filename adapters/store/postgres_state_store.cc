@@ -6,7 +6,6 @@
 
 #include "adapters/store/postgres_state_store.h"
 
-#include <charconv>
 
 #include "adapters/store/postgres_schema.h"
 
@@ -156,12 +155,9 @@ model::Result<std::int64_t> PostgresStateStore::serial() {
   if (!rows) {
     return tl::unexpected(rows.error());
   }
-  std::int64_t serial = 0;
-  if (rows->rows.size() == 1 && rows->rows[0].at(0)) {
-    const std::string& text = *rows->rows[0][0];
-    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), serial);
-    if (error == std::errc() && end == text.data() + text.size()) {
-      return serial;
+  if (rows->rows.size() == 1) {
+    if (auto serial = postgres::integer_value<std::int64_t>(rows->rows[0].at(0))) {
+      return *serial;
     }
   }
   return model::fail(model::Error::Kind::invalid, "cannot read serial: mxctl.meta holds none; the store is damaged");

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <system_error>
 
 #include "adapters/postgres/postgres_lease.h"
@@ -36,12 +35,6 @@ std::string describe(const Holder& holder) {
 
 std::string holder_since(const std::string& stored) { return format_store_time(parse_store_time(stored), false); }
 
-template <typename Integer>
-bool whole_number(const std::string& text, Integer& out) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
 model::Result<std::optional<Holder>> read_holder(postgres::Connection& db, std::string_view doing) {
   auto rows = db.query(doing, "SELECT lock_id, pid, hostname, command, acquired_at, backend_pid FROM mxctl.lock");
   if (!rows) {
@@ -57,12 +50,13 @@ model::Result<std::optional<Holder>> read_holder(postgres::Connection& db, std::
                                                           ": the lock row has an empty field; the store is damaged");
     }
   }
-  Holder holder{*row[0], 0, *row[2], *row[3], *row[4], 0};
-  if (!whole_number(*row[1], holder.pid) || !whole_number(*row[5], holder.backend_pid)) {
+  auto pid = postgres::integer_value<decltype(Holder::pid)>(row[1]);
+  auto backend_pid = postgres::integer_value<decltype(Holder::backend_pid)>(row[5]);
+  if (!pid || !backend_pid) {
     return model::fail(model::Error::Kind::invalid,
                        "cannot " + std::string(doing) + ": the lock row's pids do not read; the store is damaged");
   }
-  return holder;
+  return Holder{*row[0], *pid, *row[2], *row[3], *row[4], *backend_pid};
 }
 
 model::Result<void> audit_lock_event(postgres::Connection& db, const std::string& at, const std::string& action,
