@@ -5,10 +5,10 @@
 
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "adapters/sha256.h"
+#include "adapters/store/postgres_rows.h"
 #include "adapters/store/postgres_state_store.h"
 
 namespace adapters {
@@ -40,11 +40,6 @@ std::optional<std::vector<std::string>> verdict_paths_from(const std::string& te
   return paths;
 }
 
-model::Error kept_damaged(std::string_view doing, std::string_view what) {
-  return model::make_error(model::Error::Kind::invalid,
-                           "cannot " + std::string(doing) + ": " + std::string(what) + "; the store is damaged");
-}
-
 }  // namespace
 
 model::Result<std::optional<CompiledDesired>> PostgresStateStore::compiled_desired() {
@@ -62,7 +57,7 @@ model::Result<std::optional<CompiledDesired>> PostgresStateStore::compiled_desir
   // error, which the cache's reader takes as none.
   auto state = row[1] ? bytes_from_hex(*row[1]) : std::nullopt;
   if (!row[0] || !state) {
-    return tl::unexpected(kept_damaged(doing, "mxctl.compiled_desired does not read back"));
+    return tl::unexpected(postgres_store::store_damaged(doing, "mxctl.compiled_desired does not read back"));
   }
   return std::optional<CompiledDesired>(CompiledDesired{*row[0], std::move(*state)});
 }
@@ -100,7 +95,7 @@ model::Result<std::optional<ConvergedVerdict>> PostgresStateStore::converged_ver
   }
   auto valid_until = postgres::integer_value<decltype(ConvergedVerdict::valid_until_ms)>(row[1]);
   if (!valid_until) {
-    return tl::unexpected(kept_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
+    return tl::unexpected(postgres_store::store_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
   }
   ConvergedVerdict verdict;
   verdict.valid_until_ms = *valid_until;

@@ -3,8 +3,8 @@
 // write discipline of the SQLite store's (sqlite_lifecycle_store.cc).
 
 #include <string>
-#include <system_error>
 
+#include "adapters/store/postgres_rows.h"
 #include "adapters/store/postgres_state_store.h"
 #include "adapters/store/store_time.h"
 
@@ -162,15 +162,8 @@ model::Result<void> PostgresStateStore::remember_account(const std::string& key,
 
 model::Result<std::set<std::string>> PostgresStateStore::suspended_accounts() {
   std::lock_guard guard(m_session->mutex);
-  auto rows = query("read suspended accounts", "SELECT key FROM mxctl.accounts WHERE suspended = 1");
-  if (!rows) {
-    return tl::unexpected(rows.error());
-  }
-  std::set<std::string> out;
-  for (const auto& row : rows->rows) {
-    out.insert(text(row.at(0)));
-  }
-  return out;
+  const char* doing = "read suspended accounts";
+  return postgres_store::text_set(query(doing, "SELECT key FROM mxctl.accounts WHERE suspended = 1"), doing);
 }
 
 model::Result<void> PostgresStateStore::set_account_suspended(const std::string& key, bool suspended) {
@@ -187,15 +180,8 @@ model::Result<void> PostgresStateStore::set_account_suspended(const std::string&
 
 model::Result<std::set<std::string>> PostgresStateStore::protected_addresses() {
   std::lock_guard guard(m_session->mutex);
-  auto rows = query("read protected objects", "SELECT address FROM mxctl.protected");
-  if (!rows) {
-    return tl::unexpected(rows.error());
-  }
-  std::set<std::string> out;
-  for (const auto& row : rows->rows) {
-    out.insert(text(row.at(0)));
-  }
-  return out;
+  const char* doing = "read protected objects";
+  return postgres_store::text_set(query(doing, "SELECT address FROM mxctl.protected"), doing);
 }
 
 // What is pending is committed first, then this write on its own: durable

@@ -16,12 +16,12 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "adapters/observation_cache.h"
 #include "adapters/sha256.h"
+#include "adapters/store/postgres_rows.h"
 #include "adapters/store/postgres_schema.h"
 #include "adapters/store/store_time.h"
 
@@ -82,37 +82,10 @@ const char* const k_pass_lock_held =
 // room's snapshot.
 constexpr std::size_t k_batch_bytes = 4 * 1024 * 1024;
 
-model::Error damaged(std::string_view doing, std::string_view what) {
-  return model::make_error(model::Error::Kind::invalid,
-                           "cannot " + std::string(doing) + ": " + std::string(what) + "; the store is damaged");
-}
-
-// Every value of `rows` as text. No column read here may be NULL: one that
-// is was not written by mxctl.
-model::Result<std::vector<std::vector<std::string>>> texts(model::Result<postgres::Rows> rows, std::string_view doing) {
-  if (!rows) {
-    return tl::unexpected(rows.error());
-  }
-  std::vector<std::vector<std::string>> out;
-  out.reserve(rows->rows.size());
-  for (std::vector<postgres::Value>& row : rows->rows) {
-    std::vector<std::string> values;
-    values.reserve(row.size());
-    for (postgres::Value& value : row) {
-      if (!value) {
-        return tl::unexpected(damaged(doing, "a value is NULL where the schema allows none"));
-      }
-      values.push_back(std::move(*value));
-    }
-    out.push_back(std::move(values));
-  }
-  return out;
-}
-
 // The first two columns of every row, into `Map` (a map or a set of pairs).
 template <typename Map>
 model::Result<Map> pairs(model::Result<postgres::Rows> rows, std::string_view doing) {
-  auto read = texts(std::move(rows), doing);
+  auto read = postgres_store::row_texts(std::move(rows), doing);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -125,12 +98,12 @@ model::Result<Map> pairs(model::Result<postgres::Rows> rows, std::string_view do
 
 // The meta row's values; it is made with the schema and never deleted.
 model::Result<std::vector<std::string>> meta_row(model::Result<postgres::Rows> rows, std::string_view doing) {
-  auto read = texts(std::move(rows), doing);
+  auto read = postgres_store::row_texts(std::move(rows), doing);
   if (!read) {
     return tl::unexpected(read.error());
   }
   if (read->size() != 1) {
-    return tl::unexpected(damaged(doing, "mxctl.meta has no row"));
+    return tl::unexpected(postgres_store::store_damaged(doing, "mxctl.meta has no row"));
   }
   return std::move(read->front());
 }
@@ -235,15 +208,7 @@ model::Result<void> PostgresStateStore::forget_room(const std::string& key) {
 model::Result<std::set<std::string>> PostgresStateStore::messages_sent() {
   std::lock_guard guard(m_session->mutex);
   const char* doing = "read sent messages";
-  auto read = texts(query(doing, "SELECT key FROM mxctl.messages_sent"), doing);
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  std::set<std::string> keys;
-  for (std::vector<std::string>& row : *read) {
-    keys.insert(std::move(row.at(0)));
-  }
-  return keys;
+  return postgres_store::text_set(query(doing, "SELECT key FROM mxctl.messages_sent"), doing);
 }
 
 model::Result<void> PostgresStateStore::mark_message_sent(const std::string& key) {
@@ -313,7 +278,7 @@ model::Result<std::map<std::string, std::string>> PostgresStateStore::room_snaps
 model::Result<std::optional<std::string>> PostgresStateStore::room_snapshot(const std::string& room_id) {
   std::lock_guard guard(m_session->mutex);
   const char* doing = "read a room snapshot";
-  auto read = texts(query(doing, "SELECT state FROM mxctl.room_snapshots WHERE room_id = $1", {room_id}), doing);
+  auto read = postgres_store::row_texts(query(doing, "SELECT state FROM mxctl.room_snapshots WHERE room_id = $1", {room_id}), doing);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -441,15 +406,7 @@ model::Result<bool> PostgresStateStore::save_cache_unless_locked(const CacheUpda
 model::Result<std::set<std::string>> PostgresStateStore::rooms_written() {
   std::lock_guard guard(m_session->mutex);
   const char* doing = "read the rooms written";
-  auto read = texts(query(doing, "SELECT room_id FROM mxctl.rooms_written"), doing);
-  if (!read) {
-    return tl::unexpected(read.error());
-  }
-  std::set<std::string> room_ids;
-  for (std::vector<std::string>& row : *read) {
-    room_ids.insert(std::move(row.at(0)));
-  }
-  return room_ids;
+  return postgres_store::text_set(query(doing, "SELECT room_id FROM mxctl.rooms_written"), doing);
 }
 
 model::Result<void> PostgresStateStore::mark_room_written(const std::string& room_id) {
@@ -488,7 +445,7 @@ model::Result<void> PostgresStateStore::clear_rooms_written(const std::set<std::
 model::Result<std::map<std::string, KeptRoomRead>> PostgresStateStore::room_reads() {
   std::lock_guard guard(m_session->mutex);
   const char* doing = "read the kept room reads";
-  auto read = texts(query(doing, "SELECT room_id, digest, encode(read, 'hex') FROM mxctl.room_reads"), doing);
+  auto read = postgres_store::row_texts(query(doing, "SELECT room_id, digest, encode(read, 'hex') FROM mxctl.room_reads"), doing);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -496,7 +453,7 @@ model::Result<std::map<std::string, KeptRoomRead>> PostgresStateStore::room_read
   for (std::vector<std::string>& row : *read) {
     auto bytes = bytes_from_hex(row.at(2));
     if (!bytes) {
-      return tl::unexpected(damaged(doing, "the read of " + row.at(0) + " did not come back as hex"));
+      return tl::unexpected(postgres_store::store_damaged(doing, "the read of " + row.at(0) + " did not come back as hex"));
     }
     reads[std::move(row.at(0))] = KeptRoomRead{std::move(row.at(1)), std::move(*bytes)};
   }
@@ -541,7 +498,7 @@ model::Result<std::optional<KeptProbe>> PostgresStateStore::kept_probe() {
   }
   auto taken_at_ms = postgres::integer_value<std::int64_t>(row->at(2));
   if (!taken_at_ms) {
-    return tl::unexpected(damaged(doing, "mxctl.meta.probe_taken_at is not an integer"));
+    return tl::unexpected(postgres_store::store_damaged(doing, "mxctl.meta.probe_taken_at is not an integer"));
   }
   return std::optional<KeptProbe>(KeptProbe{std::move(row->at(0)), std::move(row->at(1)), *taken_at_ms});
 }

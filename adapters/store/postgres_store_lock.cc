@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <system_error>
 
 #include "adapters/postgres/postgres_lease.h"
 #include "adapters/store/lock_holder_identity.h"
