@@ -193,4 +193,9 @@ class PostgresStateStore final : public StateStore {
   std::chrono::steady_clock::time_point m_group_started;
 };
 
+/// The application-service transaction log (appservice_transactions.h) on
+/// the PostgreSQL store at `where`, with a session of its own that is opened
+/// again when it ended (a database restart).
+model::Result<std::unique_ptr<AppserviceTransactions>> open_postgres_transaction_log(const std::string& where);
+
 }  // namespace adapters

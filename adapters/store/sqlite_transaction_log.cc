@@ -102,12 +102,7 @@ model::Result<std::unique_ptr<AppserviceTransactions>> open_transaction_log(cons
     return std::make_unique<MemoryTransactionLog>();
   }
   if (is_postgres_store(path)) {
-    // A session of its own, as the SQLite file gets a connection of its own.
-    auto store = PostgresStateStore::open(path);
-    if (!store) {
-      return tl::unexpected(store.error());
-    }
-    return std::unique_ptr<AppserviceTransactions>(std::move(*store));
+    return open_postgres_transaction_log(path);
   }
   auto db = sqlite::Database::open(path, "open the state store for appservice transactions", SQLITE_OPEN_READWRITE);
   if (!db) {

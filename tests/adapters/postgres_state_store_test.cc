@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/appservice_transactions.h"
 #include "adapters/postgres/postgres_connection.h"
 #include "tests/support/eventually.h"
 #include "tests/support/postgres_server.h"
@@ -180,6 +181,34 @@ TEST_CASE("postgres store: a holder whose session ends loses the lock, and the n
   CHECK(audit->front().action == "take_over_lock");
   held->reset();  // the old holder's release touches nothing now
   CHECK(taken->still_held());
+}
+
+TEST_CASE("postgres store: the appservice transaction log opens a new session when its own ended",
+          "[postgres_store]") {
+  const std::string database = testing_support::fresh_database_uri();
+  if (database.empty()) {
+    return;
+  }
+  auto store = open_store(database);
+  auto log = adapters::open_transaction_log(database);
+  REQUIRE(log);
+  CHECK((*log)->record_transaction("txn-1") == true);
+
+  // Every other session ends, as when the server restarts: the log's too.
+  auto db = raw(database);
+  const std::string others =
+      "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = "
+      "'client backend'";
+  CHECK(one_value(*db, "SELECT count(pg_terminate_backend(pid)) " + others) != "0");
+  REQUIRE(testing_support::eventually([&] { return one_value(*db, "SELECT count(*) " + others) == "0"; }, 10s));
+
+  auto after = (*log)->record_transaction("txn-2");
+  INFO((after ? std::string() : after.error().message));
+  REQUIRE(after);
+  CHECK(*after);
+  auto repeat = (*log)->record_transaction("txn-1");
+  REQUIRE(repeat);
+  CHECK_FALSE(*repeat);
 }
 
 TEST_CASE("postgres store: unlock removes a dead holder's row only", "[postgres_store]") {
