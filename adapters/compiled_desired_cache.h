@@ -28,6 +28,10 @@ class CompiledDesiredCache {
 
   /// The state kept last; nothing when none was.
   virtual model::Result<std::optional<CompiledDesired>> compiled_desired() = 0;
+  /// The digest of the state kept last, without reading the state (tens of
+  /// megabytes at instance scale, which a converged pass never decodes);
+  /// nothing when none was kept.
+  virtual model::Result<std::optional<std::string>> compiled_desired_digest() = 0;
   /// Keeps `compiled` in place of the one kept before.
   virtual model::Result<void> keep_compiled_desired(const CompiledDesired& compiled) = 0;
 };

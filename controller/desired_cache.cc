@@ -63,6 +63,11 @@ std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache&
   return sealed ? open_desired(*sealed, digest, secret) : std::nullopt;
 }
 
+bool keeps_desired(adapters::CompiledDesiredCache& cache, const std::string& digest) {
+  auto kept = cache.compiled_desired_digest();
+  return kept && *kept && **kept == digest;
+}
+
 std::optional<std::string> recall_desired_bytes(adapters::CompiledDesiredCache& cache, const std::string& digest) {
   auto kept = cache.compiled_desired();
   if (!kept || !*kept || (*kept)->digest != digest) {

@@ -34,6 +34,11 @@ std::optional<std::string> desired_digest(const adapters::ManifestTexts& manifes
 std::optional<model::MatrixState> recall_desired(adapters::CompiledDesiredCache& cache, const std::string& digest,
                                                  const std::string& secret);
 
+/// Whether `cache` keeps a state under `digest`, without reading it: a pass
+/// that finds it so needs neither parse nor compile its inputs, and reads
+/// the state only if its plan is made (recall_desired_bytes then).
+bool keeps_desired(adapters::CompiledDesiredCache& cache, const std::string& digest);
+
 /// The sealed bytes `cache` keeps under `digest`, neither checked nor
 /// decoded yet (a pass the converged verdict answers never needs them);
 /// nothing when it keeps none, another, or a store it cannot read.

@@ -82,7 +82,7 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
   // recalled from the store, when it exists already: bad input must never
   // create a store.
   std::optional<std::string> digest;
-  std::optional<std::string> recalled;
+  bool recalled = false;
   adapters::ManifestTexts& manifests = pass->manifests;
   const bool digestible =
       problems.empty() && !options.paths.empty() && options.from_db.empty() && !options.write_back;
@@ -96,11 +96,11 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
       if (!open_store(*pass, options, reader, console)) {
         return nullptr;
       }
-      recalled = recall_desired_bytes(*pass->store, *digest);
+      recalled = keeps_desired(*pass->store, *digest);
     }
   }
   if (recalled) {
-    pass->desired_bytes = std::move(recalled);
+    pass->desired_kept = true;
   } else {
     pass->source = digestible ? adapters::load_desired(std::move(manifests), pass->settings.settings)
                               : adapters::load_desired(options.paths, options.from_db, pass->settings.app_database,
@@ -164,20 +164,22 @@ std::unique_ptr<PassWiring> wire_pass(const PassOptions& options, Mode mode, boo
 }
 
 model::Result<model::MatrixState> take_desired(PassWiring& pass) {
-  if (!pass.desired_bytes) {
+  if (!pass.desired_kept) {
     return std::move(pass.desired);
   }
-  // Recalled only under a digest, which comes with the verdict's basis.
+  pass.desired_kept = false;
+  // Kept only under a digest, which comes with the verdict's basis.
+  std::optional<std::string> sealed =
+      pass.verdict && pass.store ? recall_desired_bytes(*pass.store, pass.verdict->desired_digest) : std::nullopt;
   std::optional<model::MatrixState> decoded =
-      pass.verdict ? open_desired(*pass.desired_bytes, pass.verdict->desired_digest, pass.verdict->secret)
-                   : std::nullopt;
-  pass.desired_bytes.reset();
+      sealed ? open_desired(*sealed, pass.verdict->desired_digest, pass.verdict->secret) : std::nullopt;
+  sealed.reset();
   if (decoded) {
     pass.manifests = {};
     return std::move(*decoded);
   }
-  // Kept bytes under a matching digest whose seal does not hold or that do
-  // not decode: compiled again.
+  // Gone since (another pass kept other inputs' state), or kept bytes whose
+  // seal does not hold or that do not decode: compiled again.
   adapters::LoadedDesired source = adapters::load_desired(std::move(pass.manifests), pass.settings.settings);
   if (!source.diagnostics.empty()) {
     std::ostringstream problems;

@@ -31,11 +31,12 @@ struct PassWiring {
   /// compiled state was recalled from the store (controller/desired_cache.h).
   adapters::LoadedDesired source;
   /// The compiled desired state, until the reconciler's plan() takes it;
-  /// empty while `desired_bytes` holds it (take_desired).
+  /// empty while the store keeps it (take_desired).
   model::MatrixState desired;
-  /// The compiled state recalled from the store, still encoded, and the
-  /// manifests it was compiled from (compiled again should it not decode).
-  std::optional<std::string> desired_bytes;
+  /// The store keeps the state compiled from these inputs (under the
+  /// verdict's digest): take_desired reads it. `manifests` are what it was
+  /// compiled from, compiled again should it be gone or not decode.
+  bool desired_kept = false;
   adapters::ManifestTexts manifests;
   /// What the converged verdict is keyed by: set when the inputs have a
   /// digest (manifests only).

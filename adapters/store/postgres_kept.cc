@@ -62,6 +62,22 @@ model::Result<std::optional<CompiledDesired>> PostgresStateStore::compiled_desir
   return std::optional<CompiledDesired>(CompiledDesired{*row[0], std::move(*state)});
 }
 
+model::Result<std::optional<std::string>> PostgresStateStore::compiled_desired_digest() {
+  std::lock_guard guard(m_session->mutex);
+  const char* doing = "read the compiled desired state's digest";
+  auto rows = query(doing, "SELECT digest FROM mxctl.compiled_desired WHERE id = 1");
+  if (!rows) {
+    return tl::unexpected(rows.error());
+  }
+  if (rows->rows.empty()) {
+    return std::optional<std::string>();
+  }
+  if (!rows->rows[0].at(0)) {
+    return tl::unexpected(postgres_store::store_damaged(doing, "mxctl.compiled_desired.digest is NULL"));
+  }
+  return std::optional<std::string>(*rows->rows[0][0]);
+}
+
 model::Result<void> PostgresStateStore::keep_compiled_desired(const CompiledDesired& compiled) {
   std::lock_guard guard(m_session->mutex);
   if (auto flushed = flush_locked(); !flushed) {

@@ -95,6 +95,7 @@ class PostgresStateStore final : public StateStore {
 
   // CompiledDesiredCache and ConvergedVerdicts (postgres_kept.cc).
   model::Result<std::optional<CompiledDesired>> compiled_desired() override;
+  model::Result<std::optional<std::string>> compiled_desired_digest() override;
   model::Result<void> keep_compiled_desired(const CompiledDesired& compiled) override;
   model::Result<std::optional<ConvergedVerdict>> converged_verdict() override;
   model::Result<void> keep_converged_verdict(const ConvergedVerdict& verdict) override;

@@ -22,6 +22,24 @@ model::Result<std::optional<CompiledDesired>> SqliteStateStore::compiled_desired
   return std::optional<CompiledDesired>(CompiledDesired{stmt->text(0), stmt->blob(1)});
 }
 
+model::Result<std::optional<std::string>> SqliteStateStore::compiled_desired_digest() {
+  const char* doing = "read the compiled desired state's digest";
+  // The digest comes before the state in the row: the state's overflow
+  // pages are not read.
+  auto stmt = m_db->cached("SELECT digest FROM compiled_desired WHERE id = 1", doing);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  auto row = stmt->step(doing);
+  if (!row) {
+    return tl::unexpected(row.error());
+  }
+  if (!*row) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(stmt->text(0));
+}
+
 model::Result<void> SqliteStateStore::keep_compiled_desired(const CompiledDesired& compiled) {
   if (auto flushed = flush(); !flushed) {
     return flushed;

@@ -127,6 +127,7 @@ class SqliteStateStore final : public StateStore {
   // CompiledDesiredCache (sqlite_compiled_desired.cc).
 
   model::Result<std::optional<CompiledDesired>> compiled_desired() override;
+  model::Result<std::optional<std::string>> compiled_desired_digest() override;
   /// Replaces the kept state, committing what is pending first.
   model::Result<void> keep_compiled_desired(const CompiledDesired& compiled) override;
 

@@ -16,7 +16,7 @@ namespace store_kept_contract_test {
 
 using testing_support::StoreUnderTest;
 
-TEST_CASE("store contract: the store keeps the last compiled desired state, bytes exact, across reopening",
+TEST_CASE("store contract: the store keeps the last compiled desired state, bytes exact, across reopening, and says its digest alone",
           "[store][desired_cache]") {
   // Binary: NULs and bytes that are not UTF-8 must come back as they went.
   const std::string bytes("\0\xff\x80state\0", 9);
@@ -25,6 +25,9 @@ TEST_CASE("store contract: the store keeps the last compiled desired state, byte
     auto none = store->compiled_desired();
     REQUIRE(none);
     CHECK_FALSE(*none);
+    auto no_digest = store->compiled_desired_digest();
+    REQUIRE(no_digest);
+    CHECK_FALSE(*no_digest);
     REQUIRE(store->keep_compiled_desired({"digest one", "first"}));
     REQUIRE(store->keep_compiled_desired({"digest two", bytes}));
     under_test.reopen(store);
@@ -33,6 +36,10 @@ TEST_CASE("store contract: the store keeps the last compiled desired state, byte
     REQUIRE(*kept);
     CHECK((*kept)->digest == "digest two");
     CHECK((*kept)->state == bytes);
+    // The digest alone, as a pass asks before deciding to parse anything.
+    auto digest = store->compiled_desired_digest();
+    REQUIRE(digest);
+    CHECK(*digest == std::optional<std::string>("digest two"));
   });
 }
 

@@ -123,6 +123,9 @@ class FakeStateStore final : public adapters::StateStore {
   model::Result<std::optional<adapters::CompiledDesired>> compiled_desired() override {
     return forward(&Store::compiled_desired);
   }
+  model::Result<std::optional<std::string>> compiled_desired_digest() override {
+    return forward(&Store::compiled_desired_digest);
+  }
   model::Result<void> keep_compiled_desired(const adapters::CompiledDesired& compiled) override {
     return write(&Store::keep_compiled_desired, compiled);
   }
