@@ -525,8 +525,9 @@ std::optional<RoomState> parse_snapshot(const std::string& text) {
   return state;
 }
 
-nlohmann::json::parser_callback_t stream_joined_rooms(std::function<void()> on_document,
-                                                     std::function<void(const std::string& room_id, nlohmann::json& room)> on_room) {
+nlohmann::json::parser_callback_t stream_joined_rooms(
+    std::function<void()> on_document,
+    std::function<void(const std::string& room_id, nlohmann::json& room)> on_room) {
   // The keys on the path to the value being parsed, by depth: a joined
   // room's entry is the object ending at depth 3 under "rooms" → "join".
   auto path = std::make_shared<std::vector<std::string>>();

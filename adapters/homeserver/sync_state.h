@@ -55,8 +55,9 @@ std::optional<RoomState> parse_snapshot(const std::string& text);
 /// entry) as soon as it is parsed, then drops it from the document (so
 /// `on_room` may take what it wants out of the entry); the rest
 /// (next_batch, rooms.leave, ...) is parsed as usual.
-nlohmann::json::parser_callback_t stream_joined_rooms(std::function<void()> on_document,
-                                                     std::function<void(const std::string& room_id, nlohmann::json& room)> on_room);
+nlohmann::json::parser_callback_t stream_joined_rooms(
+    std::function<void()> on_document,
+    std::function<void(const std::string& room_id, nlohmann::json& room)> on_room);
 
 /// One room the bot is in, as read.
 struct BotRoom {

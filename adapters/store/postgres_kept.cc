@@ -111,7 +111,8 @@ model::Result<std::optional<ConvergedVerdict>> PostgresStateStore::converged_ver
   }
   auto valid_until = postgres::integer_value<decltype(ConvergedVerdict::valid_until_ms)>(row[1]);
   if (!valid_until) {
-    return tl::unexpected(postgres_store::store_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
+    return tl::unexpected(
+        postgres_store::store_damaged(doing, "mxctl.converged_verdict.valid_until is not an integer"));
   }
   ConvergedVerdict verdict;
   verdict.valid_until_ms = *valid_until;

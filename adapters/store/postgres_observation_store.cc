@@ -278,7 +278,8 @@ model::Result<std::map<std::string, std::string>> PostgresStateStore::room_snaps
 model::Result<std::optional<std::string>> PostgresStateStore::room_snapshot(const std::string& room_id) {
   std::lock_guard guard(m_session->mutex);
   const char* doing = "read a room snapshot";
-  auto read = postgres_store::row_texts(query(doing, "SELECT state FROM mxctl.room_snapshots WHERE room_id = $1", {room_id}), doing);
+  auto read = postgres_store::row_texts(
+      query(doing, "SELECT state FROM mxctl.room_snapshots WHERE room_id = $1", {room_id}), doing);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -445,7 +446,8 @@ model::Result<void> PostgresStateStore::clear_rooms_written(const std::set<std::
 model::Result<std::map<std::string, KeptRoomRead>> PostgresStateStore::room_reads() {
   std::lock_guard guard(m_session->mutex);
   const char* doing = "read the kept room reads";
-  auto read = postgres_store::row_texts(query(doing, "SELECT room_id, digest, encode(read, 'hex') FROM mxctl.room_reads"), doing);
+  auto read = postgres_store::row_texts(
+      query(doing, "SELECT room_id, digest, encode(read, 'hex') FROM mxctl.room_reads"), doing);
   if (!read) {
     return tl::unexpected(read.error());
   }
@@ -453,7 +455,8 @@ model::Result<std::map<std::string, KeptRoomRead>> PostgresStateStore::room_read
   for (std::vector<std::string>& row : *read) {
     auto bytes = bytes_from_hex(row.at(2));
     if (!bytes) {
-      return tl::unexpected(postgres_store::store_damaged(doing, "the read of " + row.at(0) + " did not come back as hex"));
+      return tl::unexpected(
+          postgres_store::store_damaged(doing, "the read of " + row.at(0) + " did not come back as hex"));
     }
     reads[std::move(row.at(0))] = KeptRoomRead{std::move(row.at(1)), std::move(*bytes)};
   }

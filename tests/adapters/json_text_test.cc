@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "adapters/homeserver/json_text.h"
 
@@ -19,7 +21,8 @@ std::string written(const nlohmann::json& value) {
 // A random string over the characters dump() treats differently: quotes,
 // backslashes, every control character, DEL, and multi-byte UTF-8.
 std::string random_text(std::mt19937& random) {
-  static const std::vector<std::string> k_pieces = {"a", "Z", " ", "\"", "\\", "/", "\x7f", "é", "€", "𝄞", "\xe2\x80\xa8"};
+  static const std::vector<std::string> k_pieces = {"a", "Z",  " ",  "\"", "\\", "/",
+                                                    "\x7f", "é", "€", "𝄞", "\xe2\x80\xa8"};
   std::string text;
   const int length = std::uniform_int_distribution<int>(0, 12)(random);
   for (int i = 0; i < length; ++i) {

@@ -16,7 +16,8 @@ namespace store_kept_contract_test {
 
 using testing_support::StoreUnderTest;
 
-TEST_CASE("store contract: the store keeps the last compiled desired state, bytes exact, across reopening, and says its digest alone",
+TEST_CASE("store contract: the store keeps the last compiled desired state, bytes exact, across reopening, "
+          "and says its digest alone",
           "[store][desired_cache]") {
   // Binary: NULs and bytes that are not UTF-8 must come back as they went.
   const std::string bytes("\0\xff\x80state\0", 9);
