@@ -195,6 +195,14 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
              {{"!a:x", joined({}, {{{"type", "m.room.message"}, {"sender", "@b:x"}, {"content", {{"body", "hi"}}}}})}}}}}};
       return {200, quiet.dump()};
     }
+    if (since == "s5" || since == "s6") {
+      // A member's own join (s5), or the bot inviting someone (s6).
+      nlohmann::json member = state_event("m.room.member", "@m:x", {{"membership", since == "s5" ? "join" : "invite"}});
+      member["sender"] = since == "s5" ? "@m:x" : "@b:x";
+      nlohmann::json answer = {{"next_batch", "s7"}};
+      answer["rooms"]["join"]["!a:x"] = joined({}, {member});
+      return {200, answer.dump()};
+    }
     if (since == "s99_1_0") {
       // As Synapse answers a token ahead of it: from its own position, s2.
       return {200, R"({"next_batch":"s2_1_0","rooms":{}})"};
@@ -270,6 +278,18 @@ TEST_CASE("sync state: the bot's rooms read in full, then only what changed", "[
     CHECK(changed->rooms.at("!a:x").observed.room.name == "A");
     CHECK(changed->rooms.at("!b:x").observed.room.name == "B2");
     CHECK(loads == 1);
+  }
+  SECTION("changes say whether a member acted on their own membership") {
+    auto joined_itself = adapters::read_bot_rooms(client, k_sync_path, "s5", base_of(snapshots, digests), settings());
+    REQUIRE(joined_itself);
+    CHECK(joined_itself->incremental);
+    CHECK(joined_itself->members_acted);
+    CHECK(joined_itself->rooms.at("!a:x").observed.members.at("@m:x").by_self);
+    auto invited = adapters::read_bot_rooms(client, k_sync_path, "s6", base_of(snapshots, digests), settings());
+    REQUIRE(invited);
+    CHECK(invited->incremental);
+    CHECK_FALSE(invited->members_acted);
+    CHECK(invited->rooms.at("!a:x").observed.room.members.count("@m:x") == 1);
   }
   SECTION("a retried answer is read once") {
     failures_left = 1;
